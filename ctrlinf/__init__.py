@@ -1,0 +1,45 @@
+"""ctrlinf: exact reinforcement learning as probabilistic inference on small discrete MDPs.
+
+The public names are listed in ``__all__``; everything else is an implementation detail.
+Conventions (indices, time steps, temperature): see the docstring of :mod:`ctrlinf.mdp`.
+"""
+import importlib
+
+from ctrlinf.inference import Solution
+from ctrlinf.inference import forward
+from ctrlinf.inference import log_evidence
+from ctrlinf.inference import marginals
+from ctrlinf.inference import solve
+from ctrlinf.mdp import TabularMDP
+from ctrlinf.trajectories import Trajectories
+from ctrlinf.trajectories import sample
+
+__version__ = "0.1.0"
+
+# Subpackages load on first use so that `import ctrlinf` stays fast and does not
+# pull in matplotlib or gymnasium until they are needed.
+_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f"ctrlinf.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'ctrlinf' has no attribute {name!r}")
+
+
+__all__ = [
+    "TabularMDP",
+    "Solution",
+    "solve",
+    "forward",
+    "marginals",
+    "log_evidence",
+    "Trajectories",
+    "sample",
+    "envs",
+    "irl",
+    "plot",
+    "bridge",
+]

@@ -1,0 +1,475 @@
+r"""Exact inference in the graphical model of control: solve, forward, marginals, evidence.
+
+The three backups (Levine 2018, sections 2.3-4; CS285 "Reframing control as an
+inference problem"), for ``t < T-1`` and with ``Q_{T-1} = r``:
+
+.. math::
+
+    \text{exact:}\quad Q_t &= r + \alpha \log \textstyle\sum_{s'} P(s'|s,a)\, e^{V_{t+1}(s')/\alpha}
+    \quad\text{(inference; optimistic about the dynamics)}\\
+    \text{soft:}\quad Q_t &= r + \gamma \textstyle\sum_{s'} P(s'|s,a)\, V_{t+1}(s')
+    \quad\text{(variational inference / MaxEnt RL)}\\
+    \text{hard:}\quad Q_t &= r + \gamma \textstyle\sum_{s'} P(s'|s,a)\, V_{t+1}(s'),
+    \quad V_t = \max_a Q_t
+
+and for exact and soft ``V_t = α log Σ_a prior(a|s) exp(Q_t/α)``,
+``π_t(a|s) = prior(a|s) exp((Q_t − V_t)/α)`` (the counting measure, prior = 1,
+unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
+``V_t = α log β_t(s)``.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from tqdm.auto import tqdm
+
+from ctrlinf import kernels
+from ctrlinf.mdp import TabularMDP
+
+MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
+KEEP_OPTIONS = ("all", "V")
+
+#: Hard mode shares the policy among actions whose Q is within this relative
+#: tolerance of the maximum, so floating-point noise does not break ties.
+HARD_TIE_TOLERANCE = 1e-9
+
+#: Show a progress bar by default when S*A*T (or S*A per sweep times sweeps) exceeds this.
+_PROGRESS_WORK = 5e8
+
+_DUMMY = np.ones((1, 1))
+
+
+def _validate_mdp(mdp):
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
+
+
+def _validate_temperature(temperature):
+    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"temperature must be a positive number, got {temperature!r}")
+    temperature = float(temperature)
+    if not (temperature > 0.0 and math.isfinite(temperature)):
+        raise ValueError(f"temperature must be > 0 and finite, got {temperature}")
+    return temperature
+
+
+def _validate_action_prior(action_prior, n_states, n_actions):
+    if action_prior is None:
+        return None
+    prior = np.asarray(action_prior)
+    if prior.dtype == object or not (np.issubdtype(prior.dtype, np.integer)
+                                     or np.issubdtype(prior.dtype, np.floating)):
+        raise TypeError(f"action_prior must hold real numbers, got dtype {prior.dtype}")
+    prior = np.ascontiguousarray(prior, dtype=np.float64)
+    if prior.shape == (n_actions,):
+        prior = np.repeat(prior[None, :], n_states, axis=0)
+    if prior.shape != (n_states, n_actions):
+        raise ValueError(
+            f"action_prior has shape {prior.shape}, expected (S, A) = ({n_states}, {n_actions}) "
+            f"or (A,) = ({n_actions},)"
+        )
+    if not np.all(np.isfinite(prior)) or np.any(prior < 0):
+        s, a = np.argwhere(~(np.isfinite(prior) & (prior >= 0)))[0]
+        raise ValueError(f"action_prior[{s}, {a}] is {prior[s, a]}, expected a finite value >= 0")
+    empty = np.flatnonzero(prior.sum(axis=1) == 0)
+    if empty.size:
+        raise ValueError(
+            f"action_prior[{empty[0]}, :] is all zero; every state needs an allowed action"
+        )
+    return prior
+
+
+def _validate_mode(mode, mdp):
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
+    if mode == "exact" and mdp.gamma != 1.0:
+        raise ValueError(
+            f"mode='exact' needs gamma=1, got gamma={mdp.gamma:g}; a discount is a death "
+            "state (see TabularMDP.with_death_state)"
+        )
+
+
+class Solution:
+    r"""The backward messages of an MDP in one mode, and the policy they give.
+
+    Attributes
+    ----------
+    Q : ndarray, shape (T, S, A), or (S, A) for an infinite horizon
+        ``Q_t(s, a)`` in reward units (``α log β_t(s, a)`` in exact mode).
+    V : ndarray, shape (T, S), or (S,)
+        ``V_t(s)`` (``α log β_t(s)`` in exact mode).
+    policy : ndarray, shape (T, S, A), or (S, A)
+        ``π_t(a | s)``; every row sums to one.
+    mode, temperature, gamma, horizon, action_prior
+        What was solved.
+    iterations : int
+        Backward steps taken (``T``, or the value-iteration sweeps).
+    residual : float
+        Infinite horizon: sup-norm Bellman residual ``‖V_k − V_{k-1}‖_∞`` at
+        the last sweep; 0 for a finite horizon.
+    converged : bool
+        Whether the residual met the tolerance (always True for finite horizons).
+    """
+
+    def __init__(self, mdp, mode, temperature, action_prior, V, Q=None, policy=None,
+                 iterations=0, residual=0.0, converged=True):
+        self._mdp = mdp
+        self.mode = mode
+        self.temperature = temperature
+        self.gamma = mdp.gamma
+        self.horizon = mdp.horizon
+        self.action_prior = action_prior
+        self.iterations = iterations
+        self.residual = residual
+        self.converged = converged
+        self._V = V
+        self._Q = Q
+        self._policy = policy
+
+    @property
+    def keep(self):
+        """``"all"`` if Q and the policy are stored, ``"V"`` if they are derived on demand."""
+        return "all" if self._Q is not None else "V"
+
+    @property
+    def V(self):
+        return self._V
+
+    @property
+    def Q(self):
+        if self._Q is None:
+            return np.stack([self.q_at(t) for t in range(self.horizon)])
+        return self._Q
+
+    @property
+    def policy(self):
+        if self._policy is None:
+            return np.stack([self.policy_at(t) for t in range(self.horizon)])
+        return self._policy
+
+    def _step_at(self, t):
+        """(Q_t, π_t) recomputed from V_{t+1} (used when keep="V")."""
+        mdp = self._mdp
+        V_next = self._V[t + 1] if t + 1 < self.horizon else np.zeros(mdp.n_states)
+        Q_t = np.empty((mdp.n_states, mdp.n_actions))
+        pi_t = np.empty_like(Q_t)
+        _run_step(mdp, self, V_next, t + 1 == self.horizon, Q_t, np.empty(mdp.n_states), pi_t)
+        return Q_t, pi_t
+
+    def _check_time(self, t):
+        if self.horizon is None:
+            return
+        if not isinstance(t, numbers.Integral) or not (0 <= t < self.horizon):
+            raise ValueError(f"t must be an int in [0, {self.horizon - 1}], got {t!r}")
+
+    def q_at(self, t):
+        """Q_t, shape (S, A) (ignores ``t`` for an infinite horizon)."""
+        self._check_time(t)
+        if self._Q is not None:
+            return self._Q if self.horizon is None else self._Q[t]
+        return self._step_at(t)[0]
+
+    def policy_at(self, t):
+        """π_t, shape (S, A) (ignores ``t`` for an infinite horizon)."""
+        self._check_time(t)
+        if self._policy is not None:
+            return self._policy if self.horizon is None else self._policy[t]
+        return self._step_at(t)[1]
+
+    def backward_messages(self):
+        r"""The messages as probabilities, normalised per time step.
+
+        Returns
+        -------
+        beta_sa : ndarray, shape (T, S, A)
+            ``β_t(s, a) / c_t`` with ``β_t(s, a) = exp(Q_t(s, a)/α)``.
+        beta_s : ndarray, shape (T, S)
+            ``β_t(s) / c_t``, so the largest entry at each t is 1.
+        log_scale : ndarray, shape (T,)
+            ``log c_t = max_s V_t(s)/α``; ``β_t = beta_t * exp(log_scale[t])``.
+
+        In exact mode these are ``p(O_{t:T-1} | s_t, a_t)`` and
+        ``p(O_{t:T-1} | s_t)``; kept scaled because they under- or overflow
+        for large rewards or small temperatures.
+        """
+        V = np.atleast_2d(self.V) / self.temperature
+        Q = self.Q.reshape(V.shape + (-1,)) / self.temperature
+        log_scale = V.max(axis=1)
+        beta_s = np.exp(V - log_scale[:, None])
+        beta_sa = np.exp(Q - log_scale[:, None, None])
+        if self.horizon is None:
+            return beta_sa[0], beta_s[0], log_scale[0]
+        return beta_sa, beta_s, log_scale
+
+    def __repr__(self):
+        T = "inf" if self.horizon is None else self.horizon
+        return (f"Solution(mode={self.mode!r}, temperature={self.temperature:g}, "
+                f"horizon={T}, gamma={self.gamma:g}, keep={self.keep!r}, "
+                f"iterations={self.iterations})")
+
+
+def _run_step(mdp, how, V_next, is_last, Q_t, V_t, pi_t, write_policy=True):
+    """Dispatch one backward step; ``how`` carries mode, temperature and prior."""
+    indptr, indices, data = mdp.kernel_arrays()
+    prior = how.action_prior
+    kernels._backward_step(
+        indptr, indices, data, mdp.r, V_next,
+        _DUMMY if prior is None else prior, prior is not None,
+        mdp.gamma, how.temperature, MODES[how.mode], is_last, HARD_TIE_TOLERANCE,
+        Q_t, V_t, pi_t if write_policy else _DUMMY, write_policy,
+    )
+
+
+def _progress(total, enabled, work, desc):
+    if enabled is None:
+        enabled = work > _PROGRESS_WORK
+    return tqdm(total=total, disable=not enabled, desc=desc, leave=False)
+
+
+def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
+          tol=1e-10, max_iter=1_000_000, progress=None):
+    r"""Compute the backward messages (soft Q and V) and the policy of an MDP.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    mode : {"soft", "exact", "hard"}
+        ``"exact"``: inference in the graphical model (needs ``gamma = 1``);
+        ``"soft"``: the variational (MaxEnt RL) backup; ``"hard"``: classic DP.
+    temperature : float, default 1.0
+        ``α > 0``; ``p(O | s, a) = exp(r(s, a)/α)``. Ignored in hard mode.
+    action_prior : array_like, shape (S, A) or (A,), optional
+        ``prior(a | s) >= 0`` multiplying inside the sum over actions; None is
+        the counting measure (which equals a uniform prior folded into r).
+    keep : {"all", "V"}
+        ``"V"`` stores only ``V_t`` and recomputes ``Q_t`` and ``π_t`` on
+        demand, for problems where ``(T, S, A)`` arrays do not fit.
+    tol : float, default 1e-10
+        Infinite horizon: stop when ``‖V_k − V_{k−1}‖_∞ < tol``.
+    max_iter : int
+        Infinite horizon: the most sweeps; a ``RuntimeWarning`` is raised and
+        ``converged`` is False if the tolerance was not met.
+    progress : bool or None
+        Show a tqdm bar; None shows one for long solves only.
+
+    Returns
+    -------
+    Solution
+        ``Q`` (T, S, A), ``V`` (T, S), ``policy`` (T, S, A); (S, A), (S,), (S, A)
+        when ``mdp.horizon`` is None.
+
+    Examples
+    --------
+    One state, two actions paying 0 and 1, one step: ``V = log(1 + e)``.
+
+    >>> import numpy as np, ctrlinf as ci
+    >>> mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=[[0.0, 1.0]], p0=[1.0], horizon=1)
+    >>> sol = ci.solve(mdp, mode="exact")
+    >>> float(np.round(sol.V[0, 0], 6)), np.round(sol.policy[0, 0], 4).tolist()
+    (1.313262, [0.2689, 0.7311])
+    """
+    _validate_mdp(mdp)
+    _validate_mode(mode, mdp)
+    temperature = _validate_temperature(temperature)
+    prior = _validate_action_prior(action_prior, mdp.n_states, mdp.n_actions)
+    if keep not in KEEP_OPTIONS:
+        raise ValueError(f"keep must be one of {KEEP_OPTIONS}, got {keep!r}")
+    sol = Solution(mdp, mode, temperature, prior, V=None)
+    if mdp.horizon is None:
+        _value_iteration(mdp, sol, tol, max_iter, progress)
+    else:
+        _backward_pass(mdp, sol, keep, progress)
+    return sol
+
+
+def _backward_pass(mdp, sol, keep, progress):
+    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    V = np.empty((T, S))
+    keep_all = keep == "all"
+    Q = np.empty((T, S, A)) if keep_all else None
+    policy = np.empty((T, S, A)) if keep_all else None
+    Q_scratch = None if keep_all else np.empty((S, A))
+    zeros = np.zeros(S)
+    with _progress(T, progress, T * mdp.P.nnz, f"backward ({sol.mode})") as bar:
+        for t in range(T - 1, -1, -1):
+            V_next = V[t + 1] if t + 1 < T else zeros
+            _run_step(mdp, sol, V_next, t == T - 1,
+                      Q[t] if keep_all else Q_scratch, V[t],
+                      policy[t] if keep_all else None, write_policy=keep_all)
+            bar.update()
+    sol._V, sol._Q, sol._policy = V, Q, policy
+    sol.iterations = T
+
+
+def _value_iteration(mdp, sol, tol, max_iter, progress):
+    if not (isinstance(tol, numbers.Real) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}")
+    if not (isinstance(max_iter, numbers.Integral) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    S, A = mdp.n_states, mdp.n_actions
+    V, V_new = np.zeros(S), np.empty(S)
+    Q = np.empty((S, A))
+    residual = np.inf
+    iterations = 0
+    # Contraction at rate γ: about log(tol / scale) / log γ sweeps.
+    expected = int(min(max_iter, math.log(tol / (1.0 + np.abs(mdp.r).max()))
+                       / math.log(mdp.gamma)))
+    with _progress(expected, progress, expected * mdp.P.nnz, f"value iteration ({sol.mode})") as bar:
+        while iterations < max_iter:
+            _run_step(mdp, sol, V, False, Q, V_new, None, write_policy=False)
+            residual = float(np.max(np.abs(V_new - V)))
+            V, V_new = V_new, V
+            iterations += 1
+            bar.update()
+            if residual < tol:
+                break
+    converged = residual < tol
+    if not converged:
+        warnings.warn(
+            f"value iteration stopped after max_iter={max_iter} sweeps with Bellman residual "
+            f"{residual:.3g} >= tol={tol:g}; the solution is not converged",
+            RuntimeWarning, stacklevel=3,
+        )
+    # One more backup from the final V gives Q, V and π that agree with each other.
+    policy = np.empty((S, A))
+    V_final = np.empty(S)
+    _run_step(mdp, sol, V, False, Q, V_final, policy)
+    sol._V, sol._Q, sol._policy = V_final, Q, policy
+    sol.iterations, sol.residual, sol.converged = iterations, residual, converged
+
+
+def _validate_solution(mdp, sol):
+    _validate_mdp(mdp)
+    if not isinstance(sol, Solution):
+        raise TypeError(f"sol must be a Solution from ctrlinf.solve, got {type(sol).__name__}")
+    if (sol.V.shape[-1] != mdp.n_states or sol.horizon != mdp.horizon
+            or sol.gamma != mdp.gamma):
+        raise ValueError(
+            f"sol was computed for another MDP (horizon={sol.horizon}, gamma={sol.gamma:g}, "
+            f"S={sol.V.shape[-1]}), not this one (horizon={mdp.horizon}, "
+            f"gamma={mdp.gamma:g}, S={mdp.n_states})"
+        )
+
+
+def forward(mdp, sol):
+    r"""Forward messages (exact mode) or the policy's state occupancy (soft, hard).
+
+    exact: ``α_0 = p0`` and ``α_{t+1}(s') ∝ Σ_{s,a} α_t(s) prior(a|s)
+    exp(r(s,a)/α) P(s'|s,a)``, so ``α_t(s) = p(s_t = s | O_{0:t-1})``.
+    soft/hard: ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``.
+    Infinite horizon: the normalised discounted occupancy
+    ``(1 − γ) Σ_t γ^t d_t``, from a sparse linear solve.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    sol : Solution
+        From ``solve(mdp, ...)``.
+
+    Returns
+    -------
+    ndarray, shape (T, S), or (S,) for an infinite horizon
+        Each row sums to one.
+    """
+    _validate_solution(mdp, sol)
+    if mdp.horizon is None:
+        return _discounted_occupancy(mdp, sol.policy)
+    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    indptr, indices, data = mdp.kernel_arrays()
+    out = np.empty((T, S))
+    out[0] = mdp.p0
+    weights = np.empty((S, A))
+    prior = sol.action_prior
+    for t in range(T - 1):
+        if sol.mode == "exact":
+            kernels._exact_forward_weights(out[t], mdp.r, _DUMMY if prior is None else prior,
+                                           prior is not None, sol.temperature, weights)
+        else:
+            np.multiply(out[t][:, None], sol.policy_at(t), out=weights)
+        kernels._push_forward(indptr, indices, data, weights, out[t + 1])
+        if sol.mode == "exact":
+            out[t + 1] /= out[t + 1].sum()
+    return out
+
+
+def _policy_transition_matrix(mdp, policy):
+    """P_π[s, s'] = Σ_a π(a|s) P(s'|s,a), a CSR (S, S) matrix."""
+    S, A = mdp.n_states, mdp.n_actions
+    pick = sp.csr_matrix((policy.ravel(), (np.repeat(np.arange(S), A), np.arange(S * A))),
+                         shape=(S, S * A))
+    return (pick @ mdp.P).tocsr()
+
+
+def _discounted_occupancy(mdp, policy):
+    r"""Solve ``(I − γ P_π^T) d = (1 − γ) p0`` for the normalised discounted occupancy."""
+    P_pi = _policy_transition_matrix(mdp, policy)
+    system = (sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()).tocsc()
+    d = spla.spsolve(system, (1.0 - mdp.gamma) * mdp.p0)
+    d = np.maximum(d, 0.0)  # round-off can leave -1e-17 where the occupancy is 0
+    return d / d.sum()
+
+
+def marginals(mdp, sol):
+    r"""State and state-action marginals.
+
+    exact: the posterior ``p(s_t | O_{0:T-1}) ∝ α_t(s) β_t(s)`` and
+    ``p(s_t, a_t | O_{0:T-1}) = p(s_t | O) π_t(a_t | s_t)``
+    (``∝ α_t(s) prior(a|s) β_t(s, a)``).
+    soft/hard: the rollout occupancy ``d_t(s)`` and ``d_t(s) π_t(a|s)``.
+    Infinite horizon: the normalised discounted occupancy and ``d(s) π(a|s)``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    sol : Solution
+
+    Returns
+    -------
+    state : ndarray, shape (T, S), or (S,)
+    state_action : ndarray, shape (T, S, A), or (S, A)
+        Each time slice sums to one.
+    """
+    alpha = forward(mdp, sol)
+    if sol.mode == "exact":
+        state = np.empty_like(alpha)
+        kernels._posterior_state_marginals(alpha, sol.V, sol.temperature, state)
+    else:
+        state = alpha
+    policy = sol.policy
+    return state, state[..., None] * policy
+
+
+def log_evidence(mdp, sol):
+    r"""``log p(O_{0:T-1})`` under the counting measure over actions.
+
+    .. math:: \log p(\mathcal{O}_{0:T-1}) = \log \textstyle\sum_s p_0(s)\, e^{V_0(s)/\alpha}
+
+    With a proper uniform action prior ``1/A`` subtract ``T log A`` (or pass
+    ``action_prior`` to :func:`solve`, which then gives the evidence under it).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    sol : Solution
+        Must have ``mode="exact"``.
+
+    Returns
+    -------
+    float
+    """
+    _validate_solution(mdp, sol)
+    if sol.mode != "exact":
+        raise ValueError(
+            f"log_evidence needs a solution with mode='exact', got mode={sol.mode!r}; "
+            "soft and hard values are not log-probabilities of optimality"
+        )
+    v = sol.V[0] / sol.temperature
+    support = mdp.p0 > 0
+    logs = np.log(mdp.p0[support]) + v[support]
+    shift = logs.max()
+    return float(shift + np.log(np.exp(logs - shift).sum()))

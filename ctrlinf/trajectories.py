@@ -1,0 +1,181 @@
+"""Trajectories: sampled or demonstrated state-action sequences, and their feature counts."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ctrlinf import kernels
+from ctrlinf.mdp import TabularMDP
+
+
+def _as_index_array(value, name):
+    array = np.asarray(value)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
+        if array.size == 0:
+            return array.astype(np.int64)
+        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+class Trajectories:
+    """A batch of ``N`` equal-length trajectories.
+
+    Parameters
+    ----------
+    states : array_like of int, shape (N, T)
+        ``states[i, t]`` is ``s_t`` of trajectory ``i``.
+    actions : array_like of int, shape (N, T)
+        ``actions[i, t]`` is the action taken in ``states[i, t]``.
+
+    Examples
+    --------
+    >>> import ctrlinf as ci
+    >>> demos = ci.Trajectories([[0, 1, 1]], [[1, 0, 0]])
+    >>> demos.n_trajectories, demos.length
+    (1, 3)
+    """
+
+    def __init__(self, states, actions):
+        states = _as_index_array(states, "states")
+        actions = _as_index_array(actions, "actions")
+        if states.ndim != 2:
+            raise ValueError(f"states has shape {states.shape}, expected (N, T)")
+        if actions.shape != states.shape:
+            raise ValueError(
+                f"actions has shape {actions.shape}, expected the shape of states {states.shape}"
+            )
+        self.states = states
+        self.actions = actions
+
+    @property
+    def n_trajectories(self):
+        """int: ``N``."""
+        return self.states.shape[0]
+
+    @property
+    def length(self):
+        """int: ``T``, the number of steps in each trajectory."""
+        return self.states.shape[1]
+
+    def __len__(self):
+        return self.n_trajectories
+
+    def __getitem__(self, index):
+        """Select trajectories (rows) with an int, slice or index array."""
+        return Trajectories(np.atleast_2d(self.states[index]), np.atleast_2d(self.actions[index]))
+
+    def check_against(self, mdp):
+        """Raise ``ValueError`` if a state or action index is out of range for ``mdp``."""
+        for name, values, bound in (("states", self.states, mdp.n_states),
+                                    ("actions", self.actions, mdp.n_actions)):
+            bad = np.argwhere((values < 0) | (values >= bound))
+            if bad.size:
+                i, t = bad[0]
+                raise ValueError(
+                    f"{name}[{i}, {t}] is {values[i, t]}, expected an index in [0, {bound - 1}]"
+                )
+
+    def __repr__(self):
+        return f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length})"
+
+
+def _validate_policy(policy, mdp, length):
+    policy = np.asarray(policy)
+    if policy.dtype == object or not (np.issubdtype(policy.dtype, np.floating)
+                                      or np.issubdtype(policy.dtype, np.integer)):
+        raise TypeError(f"policy must hold probabilities, got dtype {policy.dtype}")
+    policy = np.ascontiguousarray(policy, dtype=np.float64)
+    S, A = mdp.n_states, mdp.n_actions
+    if policy.shape == (S, A):
+        policy = policy[None]
+    elif policy.ndim != 3 or policy.shape[1:] != (S, A) or policy.shape[0] < length:
+        raise ValueError(
+            f"policy has shape {policy.shape}, expected (T, S, A) = ({length}, {S}, {A}) "
+            f"or a stationary (S, A) = ({S}, {A})"
+        )
+    if not np.all(np.isfinite(policy)) or np.any(policy < 0):
+        t, s, a = np.argwhere(~(np.isfinite(policy) & (policy >= 0)))[0]
+        raise ValueError(f"policy[{t}, {s}, {a}] is {policy[t, s, a]}, expected a probability")
+    sums = policy.sum(axis=2)
+    bad = np.argwhere(np.abs(sums - 1.0) > 1e-6)
+    if bad.size:
+        t, s = bad[0]
+        raise ValueError(f"policy[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1")
+    return policy
+
+
+def sample(mdp, policy, n, seed=None, length=None):
+    """Sample trajectories of ``policy`` in ``mdp`` starting from ``p0``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : array_like, shape (T, S, A) or (S, A)
+        ``π_t(a | s)``; an (S, A) array is used at every step.
+    n : int
+        Number of trajectories, ``n >= 0``.
+    seed : int or numpy.random.Generator, optional
+        Same seed, same trajectories.
+    length : int, optional
+        Steps per trajectory; defaults to ``mdp.horizon`` (required when the
+        MDP has an infinite horizon).
+
+    Returns
+    -------
+    Trajectories
+        ``states`` and ``actions``, int arrays of shape (n, length).
+
+    Examples
+    --------
+    >>> import numpy as np, ctrlinf as ci
+    >>> P = np.zeros((2, 2, 2)); P[:, 0, 0] = 1; P[:, 1, 1] = 1
+    >>> mdp = ci.TabularMDP(P, r=[0.0, 1.0], p0=[1, 0], horizon=3)
+    >>> demos = ci.sample(mdp, np.tile([0.0, 1.0], (2, 1)), n=2, seed=0)
+    >>> demos.states.tolist(), demos.actions.tolist()
+    ([[0, 1, 1], [0, 1, 1]], [[1, 1, 1], [1, 1, 1]])
+    """
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    if length is None:
+        length = mdp.horizon
+        if length is None:
+            raise ValueError("length is needed when mdp.horizon is None (infinite horizon)")
+    if isinstance(length, (bool, np.bool_)) or not isinstance(length, numbers.Integral) \
+            or length < 1:
+        raise ValueError(f"length must be a positive int, got {length!r}")
+    policy = _validate_policy(policy, mdp, length)
+    rng = np.random.default_rng(seed)
+    uniforms = rng.random((int(n), 2 * int(length) + 1))
+    states = np.empty((int(n), int(length)), dtype=np.int64)
+    actions = np.empty_like(states)
+    indptr, indices, data = mdp.kernel_arrays()
+    kernels._sample_episodes(indptr, indices, data, mdp.p0, policy, policy.shape[0] == 1,
+                             uniforms, states, actions)
+    return Trajectories(states, actions)
+
+
+def feature_counts(demos, features, gamma=1.0):
+    r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)``.
+
+    Parameters
+    ----------
+    demos : Trajectories
+    features : ndarray, shape (S, K) or (S, A, K)
+        State or state-action features ``φ``.
+    gamma : float
+        Discount ``γ``.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+    """
+    features = np.asarray(features, dtype=np.float64)
+    discounts = gamma ** np.arange(demos.length)
+    if features.ndim == 2:
+        phi = features[demos.states]
+    else:
+        phi = features[demos.states, demos.actions]
+    return np.einsum("t,ntk->k", discounts, phi) / max(demos.n_trajectories, 1)
