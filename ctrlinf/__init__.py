@@ -9,6 +9,7 @@ from ctrlinf.inference import Solution
 from ctrlinf.inference import forward
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
+from ctrlinf.inference import occupancy
 from ctrlinf.inference import solve
 from ctrlinf.mdp import TabularMDP
 from ctrlinf.trajectories import Trajectories
@@ -36,6 +37,7 @@ __all__ = [
     "forward",
     "marginals",
     "log_evidence",
+    "occupancy",
     "Trajectories",
     "sample",
     "envs",

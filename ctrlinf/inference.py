@@ -377,8 +377,8 @@ def forward(mdp, sol):
         Each row sums to one.
     """
     _validate_solution(mdp, sol)
-    if mdp.horizon is None:
-        return _discounted_occupancy(mdp, sol.policy)
+    if sol.mode != "exact":
+        return _rollout(mdp, sol.policy_at if mdp.horizon is not None else sol.policy)
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     indptr, indices, data = mdp.kernel_arrays()
     out = np.empty((T, S))
@@ -386,15 +386,61 @@ def forward(mdp, sol):
     weights = np.empty((S, A))
     prior = sol.action_prior
     for t in range(T - 1):
-        if sol.mode == "exact":
-            kernels._exact_forward_weights(out[t], mdp.r, _DUMMY if prior is None else prior,
-                                           prior is not None, sol.temperature, weights)
-        else:
-            np.multiply(out[t][:, None], sol.policy_at(t), out=weights)
+        kernels._exact_forward_weights(out[t], mdp.r, _DUMMY if prior is None else prior,
+                                       prior is not None, sol.temperature, weights)
         kernels._push_forward(indptr, indices, data, weights, out[t + 1])
-        if sol.mode == "exact":
-            out[t + 1] /= out[t + 1].sum()
+        out[t + 1] /= out[t + 1].sum()
     return out
+
+
+def _rollout(mdp, policy_at):
+    """d_0 = p0, d_{t+1} = Σ d_t π_t P; ``policy_at`` is t -> (S, A), or a stationary array."""
+    if mdp.horizon is None:
+        return _discounted_occupancy(mdp, policy_at)
+    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    indptr, indices, data = mdp.kernel_arrays()
+    out = np.empty((T, S))
+    out[0] = mdp.p0
+    weights = np.empty((S, A))
+    for t in range(T - 1):
+        np.multiply(out[t][:, None], policy_at(t), out=weights)
+        kernels._push_forward(indptr, indices, data, weights, out[t + 1])
+    return out
+
+
+def occupancy(mdp, policy):
+    r"""State occupancy of any policy rolled out in the true dynamics from ``p0``.
+
+    ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``; for an
+    infinite horizon the normalised discounted occupancy ``(1 − γ) Σ_t γ^t d_t``.
+    Unlike :func:`forward` in exact mode this never conditions on optimality, so
+    ``occupancy(mdp, exact_solution.policy)`` shows what the (optimistic)
+    posterior policy really does.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : array_like, shape (T, S, A) or (S, A)
+        ``π_t(a | s)``; an (S, A) array is used at every step.
+
+    Returns
+    -------
+    ndarray, shape (T, S), or (S,) for an infinite horizon
+    """
+    from ctrlinf.trajectories import validate_policy
+
+    _validate_mdp(mdp)
+    length = 1 if mdp.horizon is None else mdp.horizon
+    policy = validate_policy(policy, mdp, length)
+    if mdp.horizon is None:
+        if policy.shape[0] != 1:
+            raise ValueError(
+                f"policy has shape {policy.shape}; an infinite-horizon MDP needs a stationary "
+                f"(S, A) = ({mdp.n_states}, {mdp.n_actions}) policy"
+            )
+        return _rollout(mdp, policy[0])
+    stationary = policy.shape[0] == 1
+    return _rollout(mdp, lambda t: policy[0 if stationary else t])
 
 
 def _policy_transition_matrix(mdp, policy):

@@ -80,7 +80,8 @@ class Trajectories:
         return f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length})"
 
 
-def _validate_policy(policy, mdp, length):
+def validate_policy(policy, mdp, length):
+    """Return ``policy`` as float64 (T, S, A) (a stationary (S, A) becomes (1, S, A)) or raise."""
     policy = np.asarray(policy)
     if policy.dtype == object or not (np.issubdtype(policy.dtype, np.floating)
                                       or np.issubdtype(policy.dtype, np.integer)):
@@ -146,7 +147,7 @@ def sample(mdp, policy, n, seed=None, length=None):
     if isinstance(length, (bool, np.bool_)) or not isinstance(length, numbers.Integral) \
             or length < 1:
         raise ValueError(f"length must be a positive int, got {length!r}")
-    policy = _validate_policy(policy, mdp, length)
+    policy = validate_policy(policy, mdp, length)
     rng = np.random.default_rng(seed)
     uniforms = rng.random((int(n), 2 * int(length) + 1))
     states = np.empty((int(n), int(length)), dtype=np.int64)

@@ -382,3 +382,28 @@ def test_solution_time_index_is_checked():
     sol = ci.solve(mdp, keep="V")
     with pytest.raises(ValueError, match=r"t must be an int in \[0, 2\], got 3"):
         sol.q_at(3)
+
+
+# -- occupancy of an arbitrary policy ---------------------------------------------
+def test_occupancy_of_any_policy():
+    mdp, P, r, p0 = tiny_mdp(34, 3, 2, 4)
+    soft, exact = ci.solve(mdp, mode="soft"), ci.solve(mdp, mode="exact")
+    assert_allclose(ci.occupancy(mdp, soft.policy), ci.forward(mdp, soft), atol=1e-15)
+    d = np.zeros((4, 3))
+    d[0] = p0
+    for t in range(3):
+        d[t + 1] = np.einsum("s,sa,sat->t", d[t], exact.policy[t], P)
+    # What the posterior policy really does differs from the posterior's own forward filter.
+    assert_allclose(ci.occupancy(mdp, exact.policy), d, atol=1e-15)
+    assert np.abs(d - ci.forward(mdp, exact)).max() > 1e-3
+    uniform = np.full((3, 2), 0.5)
+    assert_allclose(ci.occupancy(mdp, uniform), ci.occupancy(mdp, np.tile(uniform, (4, 1, 1))))
+
+
+def test_occupancy_errors():
+    mdp, *_ = tiny_mdp(35, 3, 2, 4)
+    infinite = mdp.replace(horizon=None, gamma=0.9)
+    with pytest.raises(ValueError, match="needs a stationary"):
+        ci.occupancy(infinite, np.full((4, 3, 2), 0.5))
+    with pytest.raises(ValueError, match=r"policy has shape \(3, 3\)"):
+        ci.occupancy(mdp, np.full((3, 3), 1 / 3))
