@@ -23,9 +23,12 @@ def _positive_float(text):
     return value
 
 
+INFINITE = "inf"
+
+
 def _horizon(text):
     if text.lower() in ("none", "inf", "infinite"):
-        return None
+        return INFINITE  # not None: None means "keep the world's own horizon"
     try:
         value = int(text)
     except ValueError:
@@ -68,24 +71,111 @@ def build_parser():
     solve.add_argument("--gamma", type=_discount, default=None,
                        help="discount in (0, 1] (default: the world's own)")
     solve.add_argument("--plot", metavar="FILE", help="write a picture of V_0 to FILE")
+
+    demo = commands.add_parser(
+        "demo", help="exact vs soft control on a slippery cliff; writes figures",
+        description="Solve a slippery gridworld with a goal and a row of pits in exact, soft "
+                    "and hard mode; print a table and write the message-intersection figure, "
+                    "the exact-vs-soft comparison, the policies and an animation of the "
+                    "posterior marginals.",
+        epilog="Example:\n  ctrlinf demo --out /tmp/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo.add_argument("--out", default="figures/demo", metavar="DIR",
+                      help="directory for the figures (default: figures/demo)")
+    demo.add_argument("--no-figures", action="store_true", help="print the table only")
+
+    irl = commands.add_parser(
+        "irl", help="recover a reward from demonstrations (MaxEnt / MCE IRL)",
+        description="Sample demonstrations from WORLD's soft-optimal policy, fit a reward by "
+                    "exact IRL, print the expected value difference and the feature gap.",
+        epilog="WORLD is objectworld, binaryworld or gridworld.\nExamples:\n"
+               "  ctrlinf irl objectworld --demos 32\n"
+               "  ctrlinf irl binaryworld --demos 64 --deep --plot reward.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    irl.add_argument("world", choices=["objectworld", "binaryworld", "gridworld"])
+    irl.add_argument("--demos", type=_positive_int, default=32, metavar="N",
+                     help="number of demonstrations (default 32)")
+    irl.add_argument("--mode", choices=["soft", "exact"], default="soft",
+                     help="soft: maximum causal entropy; exact: MaxEnt (Ziebart 2008)")
+    irl.add_argument("--deep", action="store_true", help="an MLP reward (Wulfmeier 2015)")
+    irl.add_argument("--plot", metavar="FILE", help="true vs learned reward picture")
+    irl.add_argument("--seed", type=int, default=0)
+
+    tutorial = commands.add_parser(
+        "tutorial", help="run tutorial N (see tutorials/README.md)",
+        description="Run tutorials/NN_*.py top to bottom; figures go to figures/ "
+                    "(or $CTRLINF_FIGURES).",
+        epilog="Examples:\n  ctrlinf tutorial 4\n  ctrlinf tutorial --list",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    tutorial.add_argument("number", nargs="?", type=_positive_int)
+    tutorial.add_argument("--list", action="store_true", help="list the tutorials")
     return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    return value
+
+
+WORLD_HELP = ("expected a saved MDP (.npz), a text map file, gridworld:ROWSxCOLS "
+              "(e.g. gridworld:8x8) or frozenlake")
+
+
+def _gridworld_spec(spec):
+    import re
+
+    from ctrlinf import envs
+
+    match = re.fullmatch(r"gridworld:(\d+)x(\d+)", spec)
+    if not match:
+        raise UsageError(f"unknown world {spec!r}; {WORLD_HELP}")
+    rows, cols = int(match.group(1)), int(match.group(2))
+    if rows < 1 or cols < 1:
+        raise UsageError(f"gridworld needs at least one row and column, got {spec!r}")
+    # Start top-left, goal bottom-right: the classic picture of message intersection.
+    return envs.gridworld((rows, cols), slip=0.1, start=[(0, 0)], goals=[(rows - 1, cols - 1)],
+                          horizon=rows + cols + 4)
+
+
+def _frozenlake():
+    from ctrlinf import envs
+
+    try:
+        import gymnasium
+    except ImportError:
+        raise UsageError("frozenlake needs gymnasium: pip install ctrlinf[gym]") from None
+    return envs.from_gymnasium(gymnasium.make("FrozenLake-v1"), horizon=100)
 
 
 def _load_world(spec, horizon, gamma):
     import os
 
+    from ctrlinf import envs
     from ctrlinf.mdp import TabularMDP
 
     if spec.endswith(".npz"):
         if not os.path.exists(spec):
             raise UsageError(f"no such file: {spec}")
         mdp = TabularMDP.load(spec)
+    elif spec.startswith("gridworld"):
+        mdp = _gridworld_spec(spec)
+    elif spec.lower() == "frozenlake":
+        mdp = _frozenlake()
+    elif os.path.isfile(spec):
+        with open(spec, encoding="utf-8") as f:
+            mdp = envs.gridworld_from_map(f.read())
     else:
-        raise UsageError(f"unknown world {spec!r}; expected a .npz file saved by TabularMDP.save")
+        raise UsageError(f"unknown world {spec!r}; {WORLD_HELP}")
     changes = {}
-    if horizon is not None or gamma is not None:
-        changes = dict(horizon=horizon if horizon is not None else mdp.horizon,
-                       gamma=gamma if gamma is not None else mdp.gamma)
+    if horizon is not None:
+        changes["horizon"] = None if horizon == INFINITE else horizon
+    if gamma is not None:
+        changes["gamma"] = gamma
     return mdp.replace(**changes) if changes else mdp
 
 
@@ -104,6 +194,64 @@ def _run_solve(args):
         print(f"  V_0({s}) = {V0[s]:.6g}")
     if args.mode == "exact":
         print(f"log p(O) = {ci.log_evidence(mdp, sol):.6g}")
+    if args.plot:
+        _plot_values(mdp, V0, args)
+    return 0
+
+
+def _plot_values(mdp, V0, args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import ctrlinf as ci
+
+    ax = ci.plot.heatmap(mdp, V0, title=f"$V_0$ ({args.mode}, α = {args.temperature:g})")
+    ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+    print(f"wrote {args.plot}")
+
+
+def _run_demo(args):
+    from ctrlinf import demo
+
+    demo.run(out=args.out, figures=not args.no_figures)
+    return 0
+
+
+def _run_irl(args):
+    import ctrlinf as ci
+
+    report = ci.irl.run_demo(world=args.world, n_demos=args.demos, mode=args.mode,
+                             deep=args.deep, plot=args.plot, seed=args.seed)
+    for key, value in report.items():
+        print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
+    return 0
+
+
+def _tutorials_dir():
+    import pathlib
+
+    return pathlib.Path(__file__).resolve().parent.parent / "tutorials"
+
+
+def _run_tutorial(args):
+    import runpy
+
+    folder = _tutorials_dir()
+    scripts = sorted(folder.glob("[0-9][0-9]_*.py")) if folder.is_dir() else []
+    if not scripts:
+        raise UsageError(f"no tutorials found in {folder} (they ship with the source checkout)")
+    if args.list or args.number is None:
+        for path in scripts:
+            print(path.name)
+        return 0
+    matches = [p for p in scripts if int(p.name[:2]) == args.number]
+    if not matches:
+        raise UsageError(f"no tutorial {args.number}; there are {len(scripts)} "
+                         f"(ctrlinf tutorial --list)")
+    runpy.run_path(str(matches[0]), run_name="__main__")
     return 0
 
 
@@ -114,7 +262,9 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        return {"solve": _run_solve}[args.command](args)
+        handler = {"solve": _run_solve, "demo": _run_demo, "irl": _run_irl,
+                   "tutorial": _run_tutorial}[args.command]
+        return handler(args)
     except (UsageError, ValueError, TypeError) as error:
         print(f"ctrlinf {args.command}: error: {error}", file=sys.stderr)
         return 2

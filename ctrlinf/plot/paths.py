@@ -1,0 +1,94 @@
+"""Sampled trajectories drawn over the grid (or as state against time)."""
+import numpy as np
+from matplotlib import colors
+
+from ctrlinf.plot._common import (add_colorbar, color_limits, draw_grid, grid_shape, make_norm,
+                                  new_axes, panel_size, state_values, visible_states)
+
+
+def demo_states(mdp, demos):
+    """The ``(N, T)`` int state array of ``demos`` (Trajectories or array), checked."""
+    states = np.asarray(getattr(demos, "states", demos))
+    if states.ndim == 1:
+        states = states[None]
+    if states.ndim != 2 or states.size == 0 or not np.issubdtype(states.dtype, np.integer):
+        raise ValueError(
+            f"demos.states has shape {states.shape} and dtype {states.dtype}, expected a "
+            f"non-empty (N, T) int array"
+        )
+    bad = (states < 0) | (states >= mdp.n_states)
+    if bad.any():
+        raise ValueError(
+            f"demos.states contains {states[bad][0]}, expected states in 0..S-1 = "
+            f"0..{mdp.n_states - 1}"
+        )
+    return states
+
+
+def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=None,
+                 cmap="Greys", title=None, alpha=0.7):
+    """Overlay sampled trajectories on the grid.
+
+    Each trajectory is a line through the cell centres it visits, shifted by
+    a small random offset (and per-step noise) so that trajectories sharing
+    cells stay apart; a dot marks its start. Steps in states beyond the grid's
+    cells are left out. Without a grid, each trajectory is drawn as its state
+    against time.
+
+    Parameters
+    ----------
+    mdp : GridMDP or TabularMDP
+    demos : Trajectories or array_like of int, shape (N, T) or (T,)
+        E.g. ``ci.sample(mdp, sol.policy, n=100, seed=0)``.
+    ax : matplotlib.axes.Axes, optional
+    n_max : int, default 20
+        Draw at most the first ``n_max`` trajectories.
+    jitter : float, default 0.15
+        Largest offset, in cells (states for the non-grid view).
+    seed : int, default 0
+        Seed of the jitter.
+    background : array_like, shape (S,), optional
+        Per-state values drawn underneath (with a colour bar); grids only.
+    cmap : str or matplotlib.colors.Colormap, default "Greys"
+        Colour map of the background.
+    title : str, optional
+        By default "n of N sampled trajectories".
+    alpha : float, default 0.7
+        Line opacity.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    states = demo_states(mdp, demos)
+    shown = states[:n_max]
+    n, T = shown.shape
+    rng = np.random.default_rng(seed)
+    offset = rng.uniform(-jitter, jitter, size=(2, n, 1))
+    noise = rng.uniform(-jitter / 3, jitter / 3, size=(2, n, T))
+    shape = grid_shape(mdp)
+    width, height = panel_size(mdp, width=4.5)
+    fig, ax = new_axes(ax, figsize=(width + (1.0 if background is not None else 0.0), height))
+    if shape is None:
+        x = np.broadcast_to(np.arange(T), (n, T))
+        y = shown + offset[1] + noise[1]
+        ax.set_xlabel("time t")
+        ax.set_ylabel("state s")
+    else:
+        values, norm = None, colors.Normalize(0, 1)
+        if background is not None:
+            values = state_values(mdp, background, "background")
+            norm = make_norm(color_limits([values], visible_states(mdp)))
+        image = draw_grid(ax, mdp, values, norm, cmap)
+        if background is not None:
+            add_colorbar(fig, image, ax)
+        row, col = np.divmod(shown, shape[1])
+        off_grid = shown >= shape[0] * shape[1]  # e.g. an "episode over" state: not drawn
+        x = np.where(off_grid, np.nan, col + offset[0] + noise[0])
+        y = np.where(off_grid, np.nan, row + offset[1] + noise[1])
+    for i in range(n):
+        colour = f"C{i % 10}"
+        ax.plot(x[i], y[i], "-", color=colour, alpha=alpha, linewidth=1.3, zorder=3)
+        ax.plot(x[i][0], y[i][0], "o", color=colour, markersize=4, zorder=4)
+    ax.set_title(f"{n} of {len(states)} sampled trajectories" if title is None else title)
+    return ax

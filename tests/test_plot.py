@@ -1,0 +1,412 @@
+"""ctrlinf.plot: every figure renders headless, returns Figure/Axes, draws into a given
+ax, and its arrays are the quantities the lecture defines."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import colors  # noqa: E402
+from matplotlib.collections import EllipseCollection  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.quiver import Quiver  # noqa: E402
+from numpy.testing import assert_allclose  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import ctrlinf as ci  # noqa: E402
+from ctrlinf.plot._common import WALL_COLOUR  # noqa: E402
+from ctrlinf.plot.messages import ROW_LABELS, message_rows  # noqa: E402
+
+LAYOUT = ["S..#.",
+          ".#..X",
+          "...#G"]
+T = 8
+
+
+@pytest.fixture(autouse=True)
+def _no_global_effects(monkeypatch):
+    """Plots must not call plt.show() nor change rcParams; close what each test opens."""
+    def show(*args, **kwargs):
+        raise AssertionError("a plot function called plt.show()")
+
+    monkeypatch.setattr(plt, "show", show)
+    before = dict(matplotlib.rcParams)
+    yield
+    assert dict(matplotlib.rcParams) == before
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return ci.envs.gridworld_from_map(LAYOUT, slip=0.1, rewards={"G": 2.0}, horizon=T)
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """An MDP without a grid: drawn as bars over states."""
+    return ci.envs.random_mdp(6, 2, seed=0, horizon=T)
+
+
+@pytest.fixture(scope="module")
+def exact(grid):
+    return ci.solve(grid, mode="exact")
+
+
+@pytest.fixture(scope="module")
+def soft(grid):
+    return ci.solve(grid, mode="soft")
+
+
+def assert_renders(fig, tmp_path, name="figure", min_bytes=5_000):
+    """Save as PNG: the file is not tiny and the picture is not one flat colour."""
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path)
+    assert path.stat().st_size > min_bytes
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > 10
+
+
+def pixel_at(ax, x, y):
+    """RGB (0..1) of the rendered figure at data point (x, y) of ``ax``."""
+    fig = ax.figure
+    fig.canvas.draw()
+    buffer = np.asarray(fig.canvas.buffer_rgba())
+    px, py = ax.transData.transform((x, y))
+    return buffer[buffer.shape[0] - int(round(py)), int(round(px)), :3] / 255.0
+
+
+# -- heatmap / state_bars ------------------------------------------------------------
+
+def test_heatmap_draws_cells_walls_letters_and_colorbar(grid, exact, tmp_path):
+    ax = ci.plot.heatmap(grid, exact.V[0], title="V_0", label="V")
+    assert isinstance(ax, Axes)
+    assert len(ax.figure.axes) == 2  # the map and its colour bar
+    image = ax.images[0].get_array()
+    assert image.shape == grid.shape
+    assert image.mask[0, 3] and not image.mask[0, 0]  # walls are not coloured by value
+    assert_allclose(pixel_at(ax, 3, 0), colors.to_rgb(WALL_COLOUR), atol=0.02)
+    assert {t.get_text() for t in ax.texts} == {"S", "G", "X"}
+    assert ax.get_title() == "V_0"
+    assert_renders(ax.figure, tmp_path)
+
+
+def test_heatmap_draws_into_given_ax(grid, exact):
+    fig, axes = plt.subplots(1, 2)
+    ax = ci.plot.heatmap(grid, exact.V[1], ax=axes[1], colorbar=False, mark_start=False)
+    assert ax is axes[1] and ax.figure is fig
+    assert len(fig.axes) == 2 and not axes[0].images
+    assert "S" not in {t.get_text() for t in ax.texts}
+
+
+def test_heatmap_log_scale_leaves_zeros_white(grid, exact, tmp_path):
+    state, _ = ci.marginals(grid, exact)
+    ax = ci.plot.heatmap(grid, state[2], log=True)
+    assert isinstance(ax.images[0].norm, colors.LogNorm)
+    unreachable = np.flatnonzero((state[2] == 0) & ~grid.walls.ravel())
+    assert unreachable.size > 0
+    row, col = grid.coords(unreachable[0])
+    assert_allclose(pixel_at(ax, col, row), (1.0, 1.0, 1.0), atol=0.02)
+    assert_renders(ax.figure, tmp_path)
+
+
+def test_heatmap_without_grid_is_bars(chain, tmp_path):
+    values = np.linspace(-1.0, 2.0, chain.n_states)
+    ax = ci.plot.heatmap(chain, values, label="V")
+    assert len(ax.patches) == chain.n_states
+    assert_allclose([p.get_height() for p in ax.patches], values)
+    assert ax.get_ylabel() == "V"
+    assert_renders(ax.figure, tmp_path, min_bytes=3_000)
+
+
+def test_state_bars_on_a_grid_and_given_ax(grid, exact):
+    fig, ax = plt.subplots()
+    assert ci.plot.state_bars(grid, exact.V[0], ax=ax, log=False) is ax
+    assert len(ax.patches) == grid.n_states
+
+
+def test_heatmap_ignores_states_beyond_the_cells():
+    """A GridMDP may hold extra non-cell states (an 'episode over' state): not drawn."""
+    P = np.zeros((3, 1, 3))
+    P[:, 0, 2] = 1.0
+    mdp = ci.envs.GridMDP(P, r=np.zeros(3), p0=[1, 0, 0], horizon=2, shape=(1, 2),
+                          action_deltas=[[0, 0]])
+    ax = ci.plot.heatmap(mdp, [0.0, 1.0, 100.0])
+    assert ax.images[0].get_array().shape == (1, 2)
+    assert ax.images[0].norm.vmax == 1.0  # the colour scale ignores the extra state
+
+
+def test_heatmap_rejects_wrong_shape(grid):
+    with pytest.raises(ValueError, match=r"values has shape \(5,\), expected \(S,\) = \(15,\)"):
+        ci.plot.heatmap(grid, np.zeros(5))
+
+
+def test_heatmap_log_needs_a_positive_value(grid):
+    with pytest.raises(ValueError, match="log=True needs positive values"):
+        ci.plot.heatmap(grid, -np.ones(grid.n_states), log=True)
+
+
+# -- message intersection --------------------------------------------------------------
+
+def test_message_rows_are_the_lecture_quantities(grid, exact):
+    alpha, beta, posterior = message_rows(grid, exact)
+    assert_allclose(alpha, ci.forward(grid, exact))
+    cells = ~grid.walls.ravel()
+    log_beta = exact.V / exact.temperature
+    assert_allclose(beta, np.exp(log_beta - log_beta[:, cells].max(axis=1, keepdims=True)))
+    expected = alpha * np.exp(log_beta)
+    assert_allclose(posterior, expected / expected.sum(axis=1, keepdims=True), atol=1e-12)
+    # p(s_t | O) ∝ α_t β_t is what the solver calls the posterior marginal
+    assert_allclose(posterior, ci.marginals(grid, exact)[0], atol=1e-12)
+
+
+def test_message_intersection_panels_labels_and_scales(grid, exact, tmp_path):
+    fig = ci.plot.message_intersection(grid, exact, times=[0, 3, 7])
+    assert isinstance(fig, Figure)
+    panels, colorbars = fig.axes[:9], fig.axes[9:]
+    assert len(colorbars) == 3
+    assert [ax.get_title() for ax in panels[:3]] == ["t = 0", "t = 3", "t = 7"]
+    assert [panels[3 * i].get_ylabel() for i in range(3)] == list(ROW_LABELS)
+    for i in range(3):  # one colour scale per row
+        row = panels[3 * i:3 * i + 3]
+        norms = {(ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in row}
+        assert len(norms) == 1
+    assert "mode='exact'" in fig._suptitle.get_text()
+    assert_renders(fig, tmp_path, min_bytes=20_000)
+
+
+def test_message_intersection_default_times_and_given_fig(grid, exact):
+    fig = plt.figure()
+    assert ci.plot.message_intersection(grid, exact, fig=fig) is fig
+    titles = [ax.get_title() for ax in fig.axes[:5]]
+    assert titles == [f"t = {t}" for t in (0, 2, 4, 5, 7)]
+
+
+def test_message_intersection_names_a_non_exact_mode(grid, soft):
+    fig = ci.plot.message_intersection(grid, soft, times=2, scale="log")
+    assert "mode='soft'" in fig._suptitle.get_text()
+    assert "not exact inference" in fig._suptitle.get_text()
+    assert isinstance(fig.axes[0].images[0].norm, colors.LogNorm)
+
+
+def test_message_intersection_without_grid(chain, tmp_path):
+    fig = ci.plot.message_intersection(chain, ci.solve(chain, mode="exact"), times=[0, 4])
+    assert all(len(ax.patches) == chain.n_states for ax in fig.axes[:6])
+    assert_renders(fig, tmp_path)
+
+
+def test_message_intersection_rejects_bad_input(grid, exact):
+    with pytest.raises(ValueError, match=r"times contains 8, expected ints 0 <= t < T = 8"):
+        ci.plot.message_intersection(grid, exact, times=[0, 8])
+    with pytest.raises(ValueError, match="times is empty"):
+        ci.plot.message_intersection(grid, exact, times=[])
+    with pytest.raises(ValueError, match=r"scale is 'cubic', expected one of"):
+        ci.plot.message_intersection(grid, exact, scale="cubic")
+    infinite = grid.replace(horizon=None, gamma=0.9)
+    with pytest.raises(ValueError, match="needs a finite-horizon solution"):
+        ci.plot.message_intersection(infinite, ci.solve(infinite, mode="soft"))
+
+
+# -- policy arrows ---------------------------------------------------------------------
+
+def test_policy_arrows_lengths_follow_probabilities(grid, tmp_path):
+    S, A = grid.n_states, grid.n_actions
+    policy_t = np.zeros((S, A))
+    policy_t[:, 1] = 0.75  # right
+    policy_t[:, 4] = 0.25  # stay
+    ax = ci.plot.policy_arrows(grid, policy_t, scale=0.4)
+    quiver = next(c for c in ax.collections if isinstance(c, Quiver))
+    n_cells = (~grid.walls).sum()
+    assert len(quiver.U) == n_cells
+    assert_allclose(quiver.U, 0.4 * 0.75)
+    assert_allclose(quiver.V, 0.0)
+    dots = next(c for c in ax.collections if isinstance(c, EllipseCollection))
+    assert len(dots.get_offsets()) == n_cells
+    assert_renders(ax.figure, tmp_path, min_bytes=3_000)
+
+
+def test_policy_arrows_background_and_given_ax(grid, exact):
+    fig, ax = plt.subplots()
+    assert ci.plot.policy_arrows(grid, exact.policy[0], ax=ax, background=exact.V[0]) is ax
+    assert_allclose(ax.images[0].get_array()[0, 0], exact.V[0, 0])
+    assert len(fig.axes) == 2  # with the background's colour bar
+
+
+def test_policy_arrows_without_grid_is_a_matrix(chain):
+    policy_t = np.full((chain.n_states, chain.n_actions), 0.5)
+    ax = ci.plot.policy_arrows(chain, policy_t)
+    assert ax.images[0].get_array().shape == (chain.n_states, chain.n_actions)
+
+
+def test_policy_arrows_rejects_bad_input(grid):
+    expected = r"policy_t has shape \(15, 4\), expected \(S, A\) = \(15, 5\)"
+    with pytest.raises(ValueError, match=expected):
+        ci.plot.policy_arrows(grid, np.zeros((15, 4)))
+    P = np.zeros((2, 3, 2))
+    P[:, :, 0] = 1.0
+    plain = ci.TabularMDP(P, r=np.zeros(2), p0=[1, 0], horizon=2)
+    plain.shape = (1, 2)  # a grid without action_deltas and with 3 actions
+    with pytest.raises(ValueError, match="policy arrows need mdp.action_deltas"):
+        ci.plot.policy_arrows(plain, np.full((2, 3), 1 / 3))
+
+
+def test_policy_row_of_panels(grid, exact, tmp_path):
+    fig = ci.plot.policy(grid, exact, times=[0, 4])
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["t = 0", "t = 4"]
+    assert fig.axes[0].images[0].norm.vmax == fig.axes[1].images[0].norm.vmax
+    assert_renders(fig, tmp_path)
+    marginal, _ = ci.marginals(grid, exact)
+    fig = ci.plot.policy(grid, exact, times=[1], background=marginal)
+    assert_allclose(fig.axes[0].images[0].get_array()[0, 0], marginal[1, 0])
+    fig = ci.plot.policy(grid, exact, times=[1], background=None)
+    assert len(fig.axes) == 1
+
+
+def test_policy_of_a_stationary_solution(grid):
+    infinite = grid.replace(horizon=None, gamma=0.9)
+    fig = ci.plot.policy(infinite, ci.solve(infinite, mode="soft"))
+    assert [ax.get_title() for ax in fig.axes[:1]] == ["stationary"]
+
+
+def test_policy_rejects_bad_background(grid, exact):
+    with pytest.raises(ValueError, match="background is 'Q', expected 'V'"):
+        ci.plot.policy(grid, exact, background="Q")
+    expected = r"background has shape \(3, 15\), expected \(T, S\) = \(8, 15\)"
+    with pytest.raises(ValueError, match=expected):
+        ci.plot.policy(grid, exact, background=np.zeros((3, 15)))
+
+
+# -- trajectories ----------------------------------------------------------------------
+
+def test_trajectories_overlay(grid, exact, tmp_path):
+    demos = ci.sample(grid, exact.policy, n=30, seed=0)
+    ax = ci.plot.trajectories(grid, demos, n_max=12)
+    assert isinstance(ax, Axes)
+    assert len(ax.lines) == 2 * 12  # a path and a start dot each
+    assert ax.get_title() == "12 of 30 sampled trajectories"
+    start_col, start_row = ax.lines[1].get_data()
+    assert abs(start_col[0] - 0) <= 0.15 + 0.05 and abs(start_row[0] - 0) <= 0.2
+    assert_renders(ax.figure, tmp_path)
+
+
+def test_trajectories_from_an_array_into_given_ax(chain):
+    fig, ax = plt.subplots()
+    states = np.array([[0, 1, 2, 3], [5, 5, 4, 0]])
+    assert ci.plot.trajectories(chain, states, ax=ax, jitter=0.0) is ax
+    assert_allclose(ax.lines[0].get_ydata(), states[0])
+    assert ax.get_xlabel() == "time t"
+
+
+def test_trajectories_reject_bad_states(grid):
+    with pytest.raises(ValueError, match=r"contains 20, expected states in 0..S-1 = 0..14"):
+        ci.plot.trajectories(grid, np.array([[0, 1, 20]]))
+    with pytest.raises(ValueError, match=r"expected a non-empty \(N, T\) int array"):
+        ci.plot.trajectories(grid, np.array([[0.0, 1.0]]))
+
+
+# -- animation ---------------------------------------------------------------------------
+
+def test_animate_marginals_writes_one_frame_per_step(grid, exact, tmp_path):
+    state, _ = ci.marginals(grid, exact)
+    path = ci.plot.animate_marginals(grid, state, tmp_path / "marginals.gif", fps=5)
+    assert path == tmp_path / "marginals.gif"
+    with Image.open(path) as gif:
+        assert gif.n_frames == T
+    assert not plt.get_fignums()  # the animation figure is closed
+
+
+def test_animate_marginals_without_grid(chain, tmp_path):
+    state, _ = ci.marginals(chain, ci.solve(chain, mode="soft"))
+    path = ci.plot.animate_marginals(chain, state, str(tmp_path / "m.gif"), log=True)
+    with Image.open(path) as gif:
+        assert gif.n_frames == T
+
+
+def test_animate_marginals_rejects_bad_input(grid, tmp_path):
+    with pytest.raises(ValueError, match=r"marginal_states has shape \(15,\), expected \(T, S\)"):
+        ci.plot.animate_marginals(grid, np.zeros(15), tmp_path / "m.gif")
+    with pytest.raises(ValueError, match=r"expected a file name ending in .gif"):
+        ci.plot.animate_marginals(grid, np.zeros((2, 15)), tmp_path / "m.png")
+
+
+# -- exact vs soft -------------------------------------------------------------------------
+
+def test_compare_modes_shows_the_optimism(grid, exact, soft, tmp_path):
+    fig = ci.plot.compare_modes(grid, exact, soft, t=1)
+    assert isinstance(fig, Figure)
+    left, right, difference = fig.axes[:3]
+    assert len(fig.axes) == 5  # three maps, a shared colour bar, the difference's
+    assert left.images[0].norm.vmax == right.images[0].norm.vmax
+    cells = ~grid.walls
+    diff = difference.images[0].get_array()
+    assert_allclose(diff[cells], (exact.V[1] - soft.V[1]).reshape(grid.shape)[cells])
+    norm = difference.images[0].norm
+    assert norm.vmin == -norm.vmax  # centred on zero
+    assert "exact" in left.get_title() and "soft" in right.get_title()
+    assert_renders(fig, tmp_path)
+
+
+def test_compare_modes_rejects_bad_time(grid, exact, soft):
+    with pytest.raises(ValueError, match=r"t is 9, expected an int 0 <= t < T = 8"):
+        ci.plot.compare_modes(grid, exact, soft, t=9)
+
+
+def test_compare_modes_of_stationary_solutions(grid):
+    infinite = grid.replace(horizon=None, gamma=0.9)
+    soft, hard = (ci.solve(infinite, mode=mode) for mode in ("soft", "hard"))
+    fig = ci.plot.compare_modes(infinite, soft, hard)
+    assert fig.axes[0].get_title() == "$V(s)$, mode='soft'"
+    assert " at t = " not in fig._suptitle.get_text()
+
+
+def test_values_vs_temperature(chain):
+    ax = ci.plot.values_vs_temperature(chain, [0.1, 1.0, 10.0])
+    assert [line.get_label() for line in ax.lines] == ["exact", "soft", "hard"]
+    hard = ci.solve(chain, mode="hard").V[0] @ chain.p0
+    assert_allclose(ax.lines[2].get_ydata(), hard)
+    with pytest.raises(ValueError, match="temperatures must be a non-empty"):
+        ci.plot.values_vs_temperature(chain, [0.0, 1.0])
+
+
+# -- learning curves -------------------------------------------------------------------------
+
+def test_curves_from_dict_of_lists(tmp_path):
+    history = {"objective": [-3.0, -2.0, -1.5], "grad_norm": [1.0, 0.3, 0.1],
+               "theta": [np.zeros(2)] * 3}
+    fig = ci.plot.curves(history, logy=["grad_norm"])
+    assert isinstance(fig, Figure)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["objective", "grad_norm"]  # theta skipped
+    assert fig.axes[1].get_yscale() == "log" and fig.axes[0].get_yscale() == "linear"
+    assert_renders(fig, tmp_path)
+
+
+def test_curves_from_list_of_dicts_on_one_ax():
+    history = [{"objective": -3.0, "grad_norm": 1.0}, {"objective": -2.0}]
+    fig, ax = plt.subplots()
+    assert ci.plot.curves(history, ax=ax) is fig
+    assert len(ax.lines) == 2 and ax.get_legend() is not None
+    assert np.isnan(ax.lines[1].get_ydata()[1])
+
+
+def test_curves_from_an_object_with_history_into_given_axes():
+    class Result:
+        history = {"objective": [1.0, 2.0]}
+
+    fig, axes = plt.subplots(1, 1, squeeze=False)
+    assert ci.plot.curves(Result(), keys="objective", ax=list(axes[0])) is fig
+    assert_allclose(axes[0, 0].lines[0].get_ydata(), [1.0, 2.0])
+
+
+def test_curves_reject_bad_input():
+    with pytest.raises(ValueError, match=r"no numeric key 'loss'; it has \['objective'\]"):
+        ci.plot.curves({"objective": [1.0]}, keys=["loss"])
+    with pytest.raises(ValueError, match=r"logy needs positive values, but 'objective' has min"):
+        ci.plot.curves({"objective": [-1.0, 2.0]}, logy=True)
+    with pytest.raises(ValueError, match="history has no numeric entries"):
+        ci.plot.curves({})
+    with pytest.raises(ValueError, match="ax holds 1 Axes for 2 keys"):
+        ci.plot.curves({"a": [1.0], "b": [2.0]}, ax=[plt.subplots()[1]])
+    with pytest.raises(TypeError, match="dict of lists or a list of dicts"):
+        ci.plot.curves([1.0, 2.0])
