@@ -92,8 +92,9 @@ def validate_distribution(p, name, size=None):
     total = p.sum()
     if abs(total - 1.0) > tolerance:
         raise ValueError(f"{name} sums to {total:.10g}, expected 1 (tolerance {tolerance:g})")
-    # Within tolerance, remove the rounding so that downstream sums are exact.
-    return p / total
+    # Narrow inputs carry rounding of their own type; float64 is kept bit for bit
+    # so that save/load round-trips exactly.
+    return p if tolerance == PROBABILITY_TOLERANCE else p / total
 
 
 def validate_horizon(horizon):
@@ -150,20 +151,15 @@ def _transitions_to_csr(P):
 def validate_transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE):
     """Check every row of ``P`` is a distribution, raising with ``P[s, a, :]``; renormalise rows."""
     data = csr.data
-    if not np.all(np.isfinite(data)):
-        k = int(np.flatnonzero(~np.isfinite(data))[0])
-        row = int(np.searchsorted(csr.indptr, k, side="right") - 1)
-        s, a = divmod(row, n_actions)
-        raise ValueError(
-            f"P[{s}, {a}, {int(csr.indices[k])}] is {data[k]}, expected a finite probability"
-        )
-    if np.any(data < 0):
-        k = int(np.flatnonzero(data < 0)[0])
-        row = int(np.searchsorted(csr.indptr, k, side="right") - 1)
-        s, a = divmod(row, n_actions)
-        raise ValueError(
-            f"P[{s}, {a}, {int(csr.indices[k])}] is {data[k]:g}, expected a probability >= 0"
-        )
+    for bad, expected in ((~np.isfinite(data), "a finite probability"),
+                          (data < 0, "a probability >= 0")):
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            row = int(np.searchsorted(csr.indptr, k, side="right") - 1)
+            s, a = divmod(row, n_actions)
+            raise ValueError(
+                f"P[{s}, {a}, {int(csr.indices[k])}] is {data[k]:g}, expected {expected}"
+            )
     row_sums = np.asarray(csr.sum(axis=1)).ravel()
     row = _first_bad_row(row_sums, tolerance)
     if row is not None:
@@ -171,7 +167,9 @@ def validate_transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE):
         raise ValueError(
             f"P[{s}, {a}, :] sums to {row_sums[row]:.10g}, expected 1 (tolerance {tolerance:g})"
         )
-    csr.data /= np.repeat(row_sums, np.diff(csr.indptr))
+    if tolerance != PROBABILITY_TOLERANCE:
+        # float32 rows are off by ~1e-7; float64 input is kept bit for bit.
+        csr.data /= np.repeat(row_sums, np.diff(csr.indptr))
 
 
 def validate_rewards(r, n_states, n_actions, name="r"):
@@ -314,7 +312,11 @@ class TabularMDP:
         if unknown:
             raise TypeError(f"replace() got unknown field(s) {sorted(unknown)}")
         fields.update(changes)
-        return TabularMDP(**fields)
+        return type(self)(**fields, **self._constructor_extras())
+
+    def _constructor_extras(self):
+        """Keyword arguments a subclass's constructor needs beyond P, r, p0, horizon, gamma."""
+        return {}
 
     def with_death_state(self):
         r"""Return the undiscounted MDP in which ``γ`` becomes a death probability.
@@ -373,6 +375,11 @@ class TabularMDP:
             kwargs = dict(P=P, r=f["r"], p0=f["p0"],
                           horizon=None if horizon < 0 else horizon,
                           gamma=float(f["gamma"]))
+            if cls is TabularMDP and "grid_shape" in f.files:
+                # Give back what was saved: a GridMDP keeps its layout.
+                from ctrlinf.envs.grid import GridMDP
+
+                return GridMDP._from_saved(kwargs, f)
             return cls._from_saved(kwargs, f)
 
     @classmethod

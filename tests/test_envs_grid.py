@@ -73,7 +73,7 @@ def test_walls_are_never_entered_never_started_in_and_absorbing():
     assert_array_equal(P[np.ix_(open_cells, range(5), walls)], 0.0)
     assert_array_equal(grid.p0[walls], 0.0)
     for w in walls:
-        assert_array_equal(P[w, :, w], 1.0)
+        assert_allclose(P[w, :, w], 1.0, rtol=0, atol=1e-15)
         assert_array_equal(grid.r[w], 0.0)
     assert grid.walls[1, 1] and grid.walls[0, 2] and grid.walls.sum() == 2
 
@@ -83,7 +83,7 @@ def test_goals_and_pits_absorb_by_default_and_pay_every_step():
     P = grid.transition_tensor()
     for cell, reward in (((0, 2), 1.0), ((1, 2), -1.0)):
         s = grid.state(*cell)
-        assert_array_equal(P[s, :, s], 1.0)
+        assert_allclose(P[s, :, s], 1.0, rtol=0, atol=1e-15)
         assert_array_equal(grid.r[s], reward)
     assert_allclose(grid.r[grid.state(0, 0)], -0.01)
     assert grid.goals[0, 2] and grid.pits[1, 2] and grid.goals.sum() == grid.pits.sum() == 1
@@ -192,7 +192,8 @@ def test_save_and_load_round_trip_a_grid_mdp(tmp_path):
     assert (loaded.shape, loaded.action_names, loaded.horizon, loaded.gamma) == (
         world.shape, world.action_names, 7, 0.9)
     assert_array_equal(loaded.info["objects"], world.info["objects"])
-    assert type(ci.TabularMDP.load(path)) is ci.TabularMDP
+    # The generic loader gives back what was saved, layout included.
+    assert type(ci.TabularMDP.load(path)) is GridMDP
 
     grid = gridworld_from_map(["S#", ".G"])
     grid.save(tmp_path / "grid.npz")
@@ -239,11 +240,12 @@ DELTAS = [[0, 1], [0, -1]]
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, pits=[(0.5, 1)]),
      TypeError, r"pits must be given as \(row, col\) pairs of ints"),
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, features=[["a"]] * 4),
-     TypeError, "features must be a real array"),
+     TypeError, "features must be an array of real numbers"),
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, features=np.ones((3, 2))),
      ValueError, r"features has shape \(3, 2\), expected \(S, K\) = \(4, K\)"),
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS,
-                     features=np.full((4, 1), np.nan)), ValueError, "features must be finite"),
+                     features=np.full((4, 1), np.nan)), ValueError,
+     r"features\[0, 0\] is nan, expected a finite number"),
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, info=[1]), TypeError,
      "info must be a dict with str keys"),
 ])
@@ -278,9 +280,11 @@ def test_grid_helpers_reject_bad_arguments(call, error, match):
     (dict(rewards={(0, 0): "high"}), TypeError, r"rewards\[\(0, 0\)\] must be a real number"),
     (dict(rewards={(4, 0): 1.0}), ValueError, r"rewards cell \(4, 0\) is outside the grid"),
     (dict(rewards=np.zeros((3, 2))), ValueError, r"rewards has shape \(3, 2\), expected"),
-    (dict(rewards=np.array([["a"] * 3] * 2)), TypeError, "rewards must be real numbers"),
+    (dict(rewards=np.array([["a"] * 3] * 2)), TypeError, "rewards must be an array of real"),
     (dict(rewards=np.array([[0, np.inf, 0], [0, 0, 0]])), ValueError,
      r"rewards\[0, 1\] is inf, expected a finite number"),
+    (dict(step_reward="-1"), TypeError, "step_reward must be a real number"),
+    (dict(goal_reward=np.nan), ValueError, "goal_reward must be finite, got nan"),
     (dict(horizon=0), ValueError, "horizon must be a positive int"),
 ])
 def test_gridworld_rejects_bad_arguments(kwargs, error, match):
@@ -306,3 +310,13 @@ def test_gridworld_from_map_rejects_bad_maps(layout, kwargs, error, match):
 def test_cliff_walking_rejects_a_board_without_a_cliff():
     with pytest.raises(ValueError, match=r"rows >= 2 and cols >= 3, got \(1, 12\)"):
         cliff_walking(shape=(1, 12))
+
+
+def test_replace_and_generic_load_keep_the_grid(tmp_path):
+    grid = ci.envs.gridworld_from_map(["S.#", "..G"], horizon=4)
+    longer = grid.replace(horizon=9)
+    assert isinstance(longer, ci.envs.GridMDP) and longer.horizon == 9
+    assert longer.shape == grid.shape and np.array_equal(longer.walls, grid.walls)
+    grid.save(tmp_path / "g.npz")
+    loaded = ci.TabularMDP.load(tmp_path / "g.npz")
+    assert isinstance(loaded, ci.envs.GridMDP) and np.array_equal(loaded.goals, grid.goals)

@@ -37,7 +37,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf.mdp import TabularMDP
+from ctrlinf.mdp import TabularMDP, _as_real_array, _check_finite
 
 #: Moves ``(drow, dcol)`` in the standard action order: up, right, down, left, stay.
 ACTION_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]])
@@ -191,6 +191,12 @@ class GridMDP(TabularMDP):
         grid[..., self.walls] = np.nan
         return grid
 
+    def _constructor_extras(self):
+        # replace() keeps the layout: a GridMDP with a new horizon is still a GridMDP.
+        return dict(shape=self.shape, action_deltas=self.action_deltas,
+                    action_names=self.action_names, walls=self.walls, goals=self.goals,
+                    pits=self.pits, features=self.features, info=self.info)
+
     # -- persistence -----------------------------------------------------
     def _extra_arrays(self):
         arrays = dict(
@@ -226,20 +232,43 @@ def _read_only(array):
     return array
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _int_pair(value, message):
+    """Return ``value`` as a pair of ints, or raise ``TypeError(message)``."""
+    if (not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2
+            or not all(_is_int(n) for n in value)):
+        raise TypeError(message)
+    return int(value[0]), int(value[1])
+
+
+def _check_count(value, name, upper=None):
+    """Return ``value`` as an int in ``[1, upper]`` or raise naming ``name``."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1 or (upper is not None and value > upper):
+        bound = f"in [1, {upper}]" if upper is not None else "a positive int"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return int(value)
+
+
 def _check_shape(shape):
     """Return ``shape`` as a ``(rows, cols)`` tuple of positive ints or raise."""
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool)
-                       for n in shape)):
-        raise TypeError(f"shape must be a pair (rows, cols) of ints, got {shape!r}")
-    if min(shape) < 1:
-        raise ValueError(f"shape must have rows >= 1 and cols >= 1, got {tuple(shape)}")
-    return int(shape[0]), int(shape[1])
+    rows, cols = _int_pair(shape, f"shape must be a pair (rows, cols) of ints, got {shape!r}")
+    if min(rows, cols) < 1:
+        raise ValueError(f"shape must have rows >= 1 and cols >= 1, got {(rows, cols)}")
+    return rows, cols
 
 
 def _check_probability(value, name, upper=1.0):
     """Return ``value`` as a float in ``[0, upper]`` or raise naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if not _is_real(value):
         raise TypeError(f"{name} must be a real number in [0, {upper:g}], got {value!r}")
     if not 0.0 <= value <= upper:
         raise ValueError(f"{name} must be in [0, {upper:g}], got {value}")
@@ -271,19 +300,14 @@ def _check_action_names(action_names, deltas):
 def _check_features(features, n_states, n_actions):
     if features is None:
         return None
-    array = np.asarray(features)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-            or array.dtype == np.bool_):
-        raise TypeError(f"features must be a real array, got dtype {array.dtype}")
-    array = array.astype(np.float64)
+    array = _as_real_array(features, "features")
     if not (array.ndim == 2 and array.shape[0] == n_states
             or array.ndim == 3 and array.shape[:2] == (n_states, n_actions)):
         raise ValueError(
             f"features has shape {array.shape}, expected (S, K) = ({n_states}, K) "
             f"or (S, A, K) = ({n_states}, {n_actions}, K)"
         )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("features must be finite")
+    _check_finite(array, "features")
     return _read_only(array)
 
 
@@ -297,11 +321,7 @@ def _check_info(info):
 
 def _cell_index(cell, shape, name):
     """Return ``(row, col)`` of one cell given as a pair, or raise naming ``name``."""
-    if (not isinstance(cell, (tuple, list, np.ndarray)) or len(cell) != 2
-            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool)
-                       for n in cell)):
-        raise TypeError(f"{name} must be given as (row, col) pairs of ints, got {cell!r}")
-    row, col = int(cell[0]), int(cell[1])
+    row, col = _int_pair(cell, f"{name} must be given as (row, col) pairs of ints, got {cell!r}")
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
         raise ValueError(f"{name} cell {(row, col)} is outside the grid of shape {shape}")
     return row, col
@@ -344,7 +364,7 @@ def _start_distribution(start, walls, terminal):
 def _apply_cell_rewards(base, cell_rewards, name="rewards"):
     """Overwrite ``base`` (rows, cols) at the ``{(row, col): value}`` entries."""
     for cell, value in cell_rewards.items():
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if not _is_real(value):
             raise TypeError(f"{name}[{cell!r}] must be a real number, got {value!r}")
         base[_cell_index(cell, base.shape, name)] = float(value)
     return base
@@ -353,22 +373,24 @@ def _apply_cell_rewards(base, cell_rewards, name="rewards"):
 def _cell_rewards(rewards, shape, goals, pits, goal_reward, pit_reward, step_reward):
     """Per-cell reward (rows, cols): defaults by kind, then ``rewards`` on top."""
     if rewards is None or isinstance(rewards, dict):
+        for name, value in (("goal_reward", goal_reward), ("pit_reward", pit_reward),
+                            ("step_reward", step_reward)):
+            if not _is_real(value):
+                raise TypeError(f"{name} must be a real number, got {value!r}")
+            if not np.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
         base = np.full(shape, float(step_reward))
         base[goals] = goal_reward
         base[pits] = pit_reward
         return _apply_cell_rewards(base, rewards or {})
-    array = np.asarray(rewards)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise TypeError(f"rewards must be real numbers, got dtype {array.dtype}")
+    array = _as_real_array(rewards, "rewards")
     if array.shape != shape:
         raise ValueError(
             f"rewards has shape {array.shape}, expected the grid shape {shape} "
             "or a dict {(row, col): value}"
         )
-    if not np.all(np.isfinite(array)):
-        cell = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise ValueError(f"rewards{list(cell)} is {array[cell]}, expected a finite number")
-    return array.astype(np.float64)
+    _check_finite(array, "rewards")
+    return array
 
 
 # -- transitions -----------------------------------------------------------

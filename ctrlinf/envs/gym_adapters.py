@@ -19,13 +19,12 @@ gymnasium episode (truncated at the horizon).
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP
-from ctrlinf.mdp import TabularMDP, validate_distribution
+from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
+from ctrlinf.mdp import PROBABILITY_TOLERANCE, TabularMDP, validate_distribution
 
 # Moves (drow, dcol) and names of the toy-text grid environments, in their action order.
 _GRID_ACTIONS = {
@@ -70,6 +69,9 @@ def _table_entries(table, n_states, n_actions):
                         "(prob, next_state, reward, terminated)"
                     )
                 prob, next_state, reward, terminated = outcome
+                if not prob >= 0:
+                    raise ValueError(f"env.unwrapped.P[{s}][{a}] has probability {prob}, "
+                                     "expected >= 0")
                 if not 0 <= int(next_state) < n_states:
                     raise ValueError(f"env.unwrapped.P[{s}][{a}] leads to state {next_state}, "
                                      f"outside [0, {n_states})")
@@ -170,12 +172,11 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
     s, a, prob, next_state, reward, terminated = (np.array(column) for column in zip(*entries))
     row = s * A + a
     totals = np.bincount(row, weights=prob, minlength=S * A)
-    bad = np.flatnonzero((np.abs(totals - 1.0) > 1e-8) | (np.bincount(
-        row, weights=prob < 0, minlength=S * A) > 0))
+    bad = np.flatnonzero(np.abs(totals - 1.0) > PROBABILITY_TOLERANCE)
     if bad.size:
         bad_s, bad_a = divmod(int(bad[0]), A)
         raise ValueError(f"env.unwrapped.P[{bad_s}][{bad_a}] has probabilities summing to "
-                         f"{totals[bad[0]]:.10g} (or a negative one); expected a distribution")
+                         f"{totals[bad[0]]:.10g}, expected 1")
     # The terminated state S: every action stays there and pays nothing.
     row = np.concatenate([row, S * A + np.arange(A)])
     column = np.concatenate([np.where(terminated, S, next_state), np.full(A, S)])
@@ -333,7 +334,7 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     env_class = _env_class(_import_gymnasium())
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+    if seed is not None and not _is_int(seed):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
     if render_mode not in (None, "ansi"):
         raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")

@@ -10,24 +10,14 @@ uniform over all cells; rewards are per step spent in a cell.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy import ndimage
 
-from ctrlinf.envs.grid import (ACTION_DELTAS, DEFAULT_HORIZON, _check_probability,
-                               gridworld)
+from ctrlinf.envs.grid import (ACTION_DELTAS, DEFAULT_HORIZON, _check_count,
+                               _check_probability, _int_pair, gridworld)
 
 #: Objects per cell when ``n_objects`` is not given (Levine's toolkit, ``placement_prob``).
 OBJECT_DENSITY = 0.05
-
-
-def _check_size(size):
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-        raise TypeError(f"size must be a positive int, got {size!r}")
-    if size < 1:
-        raise ValueError(f"size must be a positive int, got {size}")
-    return int(size)
 
 
 def _windy_world(size, wind, cell_reward, features, horizon, gamma, info):
@@ -41,11 +31,8 @@ def _windy_world(size, wind, cell_reward, features, horizon, gamma, info):
 
 # -- objectworld -----------------------------------------------------------
 def _check_colours(colours):
-    if (not isinstance(colours, (tuple, list)) or len(colours) != 2
-            or not all(isinstance(c, numbers.Integral) and not isinstance(c, bool)
-                       for c in colours)):
-        raise TypeError(f"colours must be a pair (n_inner, n_outer) of ints, got {colours!r}")
-    n_inner, n_outer = int(colours[0]), int(colours[1])
+    n_inner, n_outer = _int_pair(
+        colours, f"colours must be a pair (n_inner, n_outer) of ints, got {colours!r}")
     if n_inner < 1 or n_outer < 2:
         raise ValueError(
             f"colours must have n_inner >= 1 and n_outer >= 2 (the reward depends on "
@@ -58,11 +45,7 @@ def _random_objects(size, n_objects, n_inner, n_outer, seed):
     """``n_objects`` rows ``(row, col, inner, outer)`` on distinct random cells."""
     if n_objects is None:
         n_objects = max(1, round(OBJECT_DENSITY * size * size))
-    if isinstance(n_objects, bool) or not isinstance(n_objects, numbers.Integral):
-        raise TypeError(f"n_objects must be a positive int or None, got {n_objects!r}")
-    if not 1 <= n_objects <= size * size:
-        raise ValueError(f"n_objects must be in [1, size*size] = [1, {size * size}], "
-                         f"got {n_objects}")
+    n_objects = _check_count(n_objects, "n_objects", upper=size * size)
     rng = np.random.default_rng(seed)
     cells = rng.choice(size * size, size=n_objects, replace=False)
     inner = rng.integers(n_inner, size=n_objects)
@@ -183,7 +166,7 @@ def objectworld(size=32, n_objects=None, colours=(2, 2), wind=0.3, discrete=True
     >>> world.features.shape
     (16, 16)
     """
-    size = _check_size(size)
+    size = _check_count(size, "size")
     n_inner, n_outer = _check_colours(colours)
     if not isinstance(discrete, (bool, np.bool_)):
         raise TypeError(f"discrete must be a bool, got {discrete!r}")
@@ -271,7 +254,7 @@ def binaryworld(size=32, seed=None, wind=0.3, p_blue=0.5, horizon=DEFAULT_HORIZO
            [1., 1., 0.],
            [0., 0., 0.]])
     """
-    size = _check_size(size)
+    size = _check_count(size, "size")
     if blue is None:
         p_blue = _check_probability(p_blue, "p_blue")
         blue = np.random.default_rng(seed).random((size, size)) < p_blue

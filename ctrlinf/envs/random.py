@@ -1,21 +1,11 @@
 """Random finite MDPs for tests and benchmarks (like QuantEcon's ``random_discrete_dp``)."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 
+from ctrlinf.envs.grid import _check_count, _is_real
 from ctrlinf.mdp import TabularMDP
-
-
-def _check_count(value, name, upper=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value < 1 or (upper is not None and value > upper):
-        bound = f"in [1, {upper}]" if upper is not None else "a positive int"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return int(value)
 
 
 def _distinct_successors(rng, n_rows, n_states, k):
@@ -79,7 +69,7 @@ def random_mdp(n_states, n_actions, branching=None, seed=None, horizon=10, gamma
     n_actions = _check_count(n_actions, "n_actions")
     if branching is not None:
         branching = _check_count(branching, "branching", upper=n_states)
-    if isinstance(reward_scale, (bool, np.bool_)) or not isinstance(reward_scale, numbers.Real):
+    if not _is_real(reward_scale):
         raise TypeError(f"reward_scale must be a real number >= 0, got {reward_scale!r}")
     if not 0.0 <= reward_scale < np.inf:
         raise ValueError(f"reward_scale must be finite and >= 0, got {reward_scale}")
