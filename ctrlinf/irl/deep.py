@@ -1,0 +1,269 @@
+r"""Deep MaxEnt IRL (Wulfmeier, Ondruska & Posner 2015): the reward is a small MLP of the features.
+
+The IRL objective depends on the network weights ``w`` only through the tabular
+reward ``r_w(s, a)``, and its gradient with respect to that reward is exact and
+cheap, ``∂L/∂r(s, a) = D_E(s, a) − D_r(s, a)`` (expert minus model discounted
+visitation, :mod:`ctrlinf.irl.objective`). So
+
+.. math:: \nabla_w L = \sum_{s,a} \big(D_E(s,a) - D_r(s,a)\big)\, \nabla_w r_w(s, a),
+
+one backpropagation through the network with ``D_E − D_r`` as the output error
+(Wulfmeier et al., *Maximum Entropy Deep Inverse Reinforcement Learning*,
+arXiv:1507.04888, Algorithm 1). The network is plain numpy with the backward pass
+written out, small enough to read.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+from ctrlinf.irl.demos import check_demos
+from ctrlinf.irl.demos import expert_visitation
+from ctrlinf.irl.fit import fit_model
+from ctrlinf.irl.objective import check_features
+from ctrlinf.irl.objective import check_mdp_and_mode
+from ctrlinf.irl.objective import evaluate
+
+ACTIVATIONS = ("relu", "tanh")
+
+
+def _is_positive_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
+class RewardNet:
+    r"""A multilayer perceptron ``φ ↦ r`` with a linear scalar output.
+
+    ``h_0 = φ``, ``h_l = f(h_{l-1} W_l + b_l)`` for the hidden layers, and
+    ``r = h_L W_out + b_out``, with ``f`` = ReLU or tanh. Parameters live in one flat
+    vector (what the optimisers move); :meth:`layers` gives views of ``(W, b)``.
+
+    Parameters
+    ----------
+    n_features : int
+        ``K``, the width of the input.
+    hidden : tuple of int, default (32, 32)
+        Widths of the hidden layers; ``()`` is a linear reward with a bias.
+    activation : {"relu", "tanh"}
+
+    Examples
+    --------
+    >>> import numpy as np, ctrlinf as ci
+    >>> net = ci.irl.RewardNet(3, hidden=(4,))
+    >>> params = net.init_params(seed=0)
+    >>> net.n_params, net.forward(params, np.ones((5, 3)))[0].shape
+    (21, (5,))
+    """
+
+    def __init__(self, n_features, hidden=(32, 32), activation="relu"):
+        if not _is_positive_int(n_features):
+            raise ValueError(f"n_features must be a positive int, got {n_features!r}")
+        if not (isinstance(hidden, (tuple, list)) and all(map(_is_positive_int, hidden))):
+            raise ValueError(f"hidden must be a tuple of positive ints (layer widths), "
+                             f"got {hidden!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        self.n_features = int(n_features)
+        self.hidden = tuple(int(h) for h in hidden)
+        self.activation = activation
+        widths = (self.n_features, *self.hidden, 1)
+        self._shapes = [((n_in, n_out), (n_out,)) for n_in, n_out in zip(widths, widths[1:])]
+        self.n_params = sum(n_in * n_out + n_out for (n_in, n_out), _ in self._shapes)
+
+    def layers(self, params):
+        """``[(W, b), ...]``, views into ``params``; ``W`` has shape (n_in, n_out)."""
+        params = np.asarray(params, dtype=np.float64)
+        if params.shape != (self.n_params,):
+            raise ValueError(f"params has shape {params.shape}, expected ({self.n_params},)")
+        out, start = [], 0
+        for w_shape, b_shape in self._shapes:
+            size = w_shape[0] * w_shape[1]
+            W = params[start:start + size].reshape(w_shape)
+            b = params[start + size:start + size + b_shape[0]]
+            out.append((W, b))
+            start += size + b_shape[0]
+        return out
+
+    def init_params(self, seed=None):
+        """Random weights (He for ReLU, Glorot for tanh: keeps activations O(1)), zero biases."""
+        rng = np.random.default_rng(seed)
+        params = np.zeros(self.n_params)
+        for (W, _), ((n_in, n_out), _) in zip(self.layers(params), self._shapes):
+            scale = np.sqrt(2.0 / n_in) if self.activation == "relu" else np.sqrt(
+                2.0 / (n_in + n_out))
+            W[...] = scale * rng.normal(size=(n_in, n_out))
+        return params
+
+    def weight_mask(self):
+        """Bool, shape (n_params,): True on weights, False on biases (L2 skips biases)."""
+        mask = np.zeros(self.n_params)
+        for W, _ in self.layers(mask):
+            W[...] = 1.0
+        return mask.astype(bool)
+
+    def forward(self, params, X):
+        """Outputs ``r``, shape (n,), for inputs ``X`` (n, K), and a cache for :meth:`backward`."""
+        activations = [X]
+        layers = self.layers(params)
+        for W, b in layers[:-1]:
+            z = activations[-1] @ W + b
+            activations.append(np.maximum(z, 0.0) if self.activation == "relu" else np.tanh(z))
+        W, b = layers[-1]
+        return (activations[-1] @ W + b)[:, 0], activations
+
+    def backward(self, params, cache, grad_out):
+        """``Σ_n grad_out[n] ∂r_n/∂params``, shape (n_params,): backpropagation.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        cache : list
+            From :meth:`forward` with the same ``params``.
+        grad_out : ndarray, shape (n,)
+            ``∂L/∂r_n``, the error at each output.
+        """
+        grad = np.zeros(self.n_params)
+        delta = grad_out[:, None]                                  # ∂L/∂(pre-activation)
+        for (W, _), (dW, db), h in zip(reversed(self.layers(params)),
+                                       reversed(self.layers(grad)), reversed(cache)):
+            dW[...] = h.T @ delta
+            db[...] = delta.sum(axis=0)
+            if h is cache[0]:
+                break
+            # h = f(z): f'(z) is 1[z > 0] = 1[h > 0] for ReLU and 1 − h² for tanh.
+            slope = (h > 0) if self.activation == "relu" else 1.0 - h**2
+            delta = (delta @ W.T) * slope
+        return grad
+
+
+class NetModel:
+    """``r(s, a) = net(φ(s, a))`` (or ``net(φ(s))`` for every ``a``); L2 on weights only."""
+
+    def __init__(self, net, features, n_actions):
+        self.net = net
+        self.n_actions = n_actions
+        self.state_features = features.ndim == 2
+        self.X = features if self.state_features else features.reshape(-1, features.shape[-1])
+        self.n_states = features.shape[0]
+        self._mask = net.weight_mask()
+
+    def __call__(self, params):
+        out, cache = self.net.forward(params, self.X)
+        if self.state_features:
+            reward = np.repeat(out[:, None], self.n_actions, axis=1)
+        else:
+            reward = out.reshape(self.n_states, self.n_actions)
+
+        def pull_back(grad_r):
+            grad_out = grad_r.sum(axis=1) if self.state_features else grad_r.ravel()
+            return self.net.backward(params, cache, grad_out)
+
+        return reward, pull_back
+
+    def penalty(self, params):
+        weights = params * self._mask
+        return 0.5 * float(weights @ weights), weights
+
+    def predict(self, params, features):
+        if not sp.issparse(features):
+            features = np.asarray(features, dtype=np.float64)
+        if features.shape[-1] != self.net.n_features:
+            raise ValueError(f"features have K = {features.shape[-1]} columns, the network "
+                             f"takes {self.net.n_features}")
+        flat = features if features.ndim == 2 else features.reshape(-1, features.shape[-1])
+        return self.net.forward(params, flat)[0].reshape(features.shape[:-1])
+
+
+def deep_objective(mdp, features, demos, net, params, mode="soft"):
+    """The IRL objective of the reward ``net(φ)`` and its gradient with respect to ``params``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
+    demos : Trajectories
+    net : RewardNet
+    params : ndarray, shape (net.n_params,)
+    mode : {"soft", "exact"}
+
+    Returns
+    -------
+    value : float
+        As :func:`~ctrlinf.irl.reward_objective` of the network's reward (no L2).
+    gradient : ndarray, shape (net.n_params,)
+        Backpropagation of ``D_E − D_r`` through the network.
+    """
+    check_mdp_and_mode(mdp, mode)
+    model = NetModel(net, _check_net_features(net, features, mdp), mdp.n_actions)
+    reward, pull_back = model(np.asarray(params, dtype=np.float64))
+    D_E = expert_visitation(mdp, check_demos(mdp, demos))
+    value, grad_r, _ = evaluate(mdp, reward, D_E, mode)
+    return value, pull_back(grad_r)
+
+
+def _check_net_features(net, features, mdp):
+    if not isinstance(net, RewardNet):
+        raise TypeError(f"net must be a ci.irl.RewardNet, got {type(net).__name__}")
+    features = check_features(features, mdp)
+    if features.shape[-1] != net.n_features:
+        raise ValueError(f"features have K = {features.shape[-1]} columns but the network "
+                         f"takes n_features = {net.n_features}")
+    return features
+
+
+def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activation="relu",
+             optimizer="adam", learning_rate=None, max_iter=300, gtol=1e-6, progress=True,
+             seed=0):
+    r"""Deep MaxEnt IRL: fit an MLP reward ``r = net(φ)`` to demonstrations.
+
+    Maximises ``L(r_w) − (l2/2) ‖W‖²`` (weights only; Wulfmeier et al. 2015 use
+    weight decay the same way) with the exact IRL gradient pushed through the
+    network. Unlike the linear case the objective is not concave in ``w``, so the
+    result depends on ``seed`` (which only sets the initial weights).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
+        Network inputs; scale them to O(1) (e.g. distances divided by the grid size).
+    demos : Trajectories
+    hidden : tuple of int, default (32, 32)
+    mode : {"soft", "exact"}
+    l2 : float, default 0.1
+        Weight decay. Keep it: soft mode with stochastic dynamics has no maximum
+        for a reward flexible enough to fit every visited state (the expert's
+        visitation is then not the occupancy of any policy), and the weights grow
+        until the decay stops them.
+    activation : {"relu", "tanh"}
+    optimizer : {"adam", "lbfgs", "gradient"}, default "adam"
+        Adam is the robust choice for a non-concave objective; L-BFGS's line
+        search can take steps that blow the network up.
+    learning_rate, max_iter, gtol, progress
+        As in :func:`~ctrlinf.irl.fit` (Adam's default step is 0.01).
+    seed : int, default 0
+        Initial weights; the same seed gives the same fit.
+
+    Returns
+    -------
+    IRLResult
+        ``theta`` holds the flat weights, ``net`` the :class:`RewardNet`;
+        ``reward_for(features)`` evaluates the network on other worlds.
+
+    Examples
+    --------
+    >>> import numpy as np, ctrlinf as ci
+    >>> mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=np.zeros((1, 2)), p0=[1.0], horizon=1)
+    >>> demos = ci.Trajectories([[0], [0], [0], [0]], [[1], [1], [1], [0]])
+    >>> res = ci.irl.fit_deep(mdp, np.eye(2)[None], demos, hidden=(4,), l2=0.0, progress=False)
+    >>> res.solution.policy[0, 0].round(4).tolist()
+    [0.25, 0.75]
+    """
+    check_mdp_and_mode(mdp, mode)
+    features = check_features(features, mdp)
+    net = RewardNet(features.shape[-1], hidden, activation)
+    model = NetModel(net, features, mdp.n_actions)
+    name = f"deep IRL ({mode})"
+    return fit_model(mdp, model, demos, net.init_params(seed), mode, l2, optimizer,
+                     learning_rate, max_iter, gtol, progress, name)

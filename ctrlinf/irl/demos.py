@@ -1,0 +1,209 @@
+r"""Demonstrations for IRL: validation, explicit padding and the expert's visitation counts.
+
+A demonstration is a row of a :class:`~ctrlinf.Trajectories`: ``states[i, t]`` and
+``actions[i, t]`` for ``t = 0 .. L-1``. IRL compares the expert's discounted visitation
+
+.. math:: D_E(s, a) = \frac{1}{N} \sum_{i=1}^{N} \sum_{t=0}^{L-1}
+          \gamma^t\, [s_{it} = s,\ a_{it} = a]
+
+with the model's, so ``μ_E = Σ_{s,a} D_E(s, a) φ(s, a)`` is the empirical feature
+expectation of :func:`ctrlinf.trajectories.feature_counts`.
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ctrlinf.trajectories import Trajectories
+
+#: An infinite-horizon MDP with demos of length L warns when the discounted mass the
+#: demos leave out, γ^L, exceeds this: μ_E then misses that share of the occupancy.
+TRUNCATION_WARNING = 0.01
+
+
+def _check_index(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    return int(value)
+
+
+def pad_episodes(episodes, length, pad_state, pad_action):
+    """Stack variable-length episodes into ``Trajectories`` of one length, padding explicitly.
+
+    Finite-horizon IRL needs every demonstration to have ``T = mdp.horizon`` steps.
+    An episode that ended early (say in an absorbing goal) is continued with
+    ``pad_state``/``pad_action`` so that it covers the whole horizon. The padding is
+    data: it enters ``μ_E`` and the likelihood like any other step, so pad only with
+    what the expert would be modelled to do (e.g. stay in an absorbing terminal state
+    whose features are zero).
+
+    Parameters
+    ----------
+    episodes : sequence of (states, actions)
+        Each a pair of equal-length 1-d int sequences with at least one step.
+    length : int
+        Steps per padded trajectory; no episode may be longer.
+    pad_state : int or "last"
+        State written after the end of each episode; ``"last"`` repeats the
+        episode's final state (the usual choice for an absorbing terminal state).
+    pad_action : int
+        Action written after the end of each episode.
+
+    Returns
+    -------
+    Trajectories
+        ``states`` and ``actions`` of shape ``(len(episodes), length)``.
+
+    Examples
+    --------
+    >>> import ctrlinf as ci
+    >>> demos = ci.irl.pad_episodes([([0, 1, 2], [1, 1, 4]), ([0, 2], [1, 4])],
+    ...                             length=3, pad_state="last", pad_action=4)
+    >>> demos.states.tolist(), demos.actions.tolist()
+    ([[0, 1, 2], [0, 2, 2]], [[1, 1, 4], [1, 4, 4]])
+    """
+    length = _check_index(length, "length")
+    if length < 1:
+        raise ValueError(f"length must be a positive int, got {length}")
+    if not (isinstance(pad_state, str) and pad_state == "last"):
+        if isinstance(pad_state, str):
+            raise ValueError(f"pad_state must be an int or 'last', got {pad_state!r}")
+        pad_state = _check_index(pad_state, "pad_state")
+    pad_action = _check_index(pad_action, "pad_action")
+    episodes = list(episodes)
+    if not episodes:
+        raise ValueError("episodes is empty; IRL needs at least one demonstration")
+    states = np.empty((len(episodes), length), dtype=np.int64)
+    actions = np.empty_like(states)
+    for i, episode in enumerate(episodes):
+        if len(episode) != 2:
+            raise ValueError(f"episodes[{i}] must be a pair (states, actions)")
+        s, a = (np.asarray(x) for x in episode)
+        if s.ndim != 1 or a.shape != s.shape:
+            raise ValueError(f"episodes[{i}] has states of shape {s.shape} and actions of "
+                             f"shape {a.shape}, expected two 1-d sequences of one length")
+        if s.size == 0:
+            raise ValueError(f"episodes[{i}] is empty; every episode needs at least one step")
+        if not (np.issubdtype(s.dtype, np.integer) and np.issubdtype(a.dtype, np.integer)):
+            raise TypeError(f"episodes[{i}] must hold int states and actions, got dtypes "
+                            f"{s.dtype} and {a.dtype}")
+        if s.size > length:
+            raise ValueError(f"episodes[{i}] has {s.size} steps, more than length={length}")
+        states[i, :s.size], actions[i, :s.size] = s, a
+        states[i, s.size:] = s[-1] if pad_state == "last" else pad_state
+        actions[i, s.size:] = pad_action
+    return Trajectories(states, actions)
+
+
+def check_demos(mdp, demos, support=True):
+    """Raise if ``demos`` cannot be demonstrations in ``mdp``; return them unchanged.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    demos : Trajectories
+    support : bool, default True
+        Also refuse demos the model gives probability zero: a start state with
+        ``p0 = 0`` or a step ``s -> s'`` with ``P[s, a, s'] = 0``. Such demos mean the
+        MDP is not the one the expert acted in, and no reward can match them.
+
+    Raises
+    ------
+    TypeError
+        If ``demos`` is not a ``Trajectories``.
+    ValueError
+        If it is empty, has another length than ``mdp.horizon``, holds an index out
+        of range, or (with ``support``) a start or step of probability zero.
+    """
+    if not isinstance(demos, Trajectories):
+        raise TypeError(
+            f"demos must be a ctrlinf.Trajectories, got {type(demos).__name__} "
+            "(ci.irl.pad_episodes stacks variable-length episodes)"
+        )
+    if demos.n_trajectories == 0 or demos.length == 0:
+        raise ValueError(f"demos is empty ({demos.n_trajectories} trajectories of length "
+                         f"{demos.length}); IRL needs at least one demonstration")
+    if mdp.horizon is not None and demos.length != mdp.horizon:
+        raise ValueError(
+            f"demos have length {demos.length} but mdp.horizon is {mdp.horizon}; every "
+            f"demonstration must have one step per decision (pad shorter episodes with "
+            f"ci.irl.pad_episodes, or use mdp.replace(horizon={demos.length}))"
+        )
+    demos.check_against(mdp)
+    if support:
+        _check_support(mdp, demos)
+    return demos
+
+
+def _check_support(mdp, demos):
+    starts = demos.states[:, 0]
+    bad = np.flatnonzero(mdp.p0[starts] == 0)
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"demos[{i}] starts in state {starts[i]}, which has p0 = 0 in this mdp")
+    if demos.length < 2:
+        return
+    s, a = demos.states[:, :-1], demos.actions[:, :-1]
+    s_next = demos.states[:, 1:]
+    prob = np.asarray(mdp.P[(s * mdp.n_actions + a).ravel(), s_next.ravel()]).reshape(s.shape)
+    bad = np.argwhere(prob == 0)
+    if bad.size:
+        i, t = (int(x) for x in bad[0])
+        raise ValueError(
+            f"demos[{i}] moves from state {s[i, t]} to {s_next[i, t]} by action {a[i, t]} "
+            f"at t={t}, which has P = 0 in this mdp"
+        )
+
+
+def expert_visitation(mdp, demos):
+    r"""Discounted state-action visitation of the demos, ``D_E(s, a)``, shape (S, A).
+
+    ``D_E(s, a) = (1/N) Σ_i Σ_t γ^t [s_it = s, a_it = a]`` with ``γ = mdp.gamma``;
+    it sums to ``Σ_t γ^t`` over the demo length. Demos must have passed
+    :func:`check_demos`. Warns when an infinite-horizon MDP meets demos too short to
+    cover its discounted occupancy (``γ^L > TRUNCATION_WARNING``).
+    """
+    if mdp.horizon is None and mdp.gamma ** demos.length > TRUNCATION_WARNING:
+        warnings.warn(
+            f"demos of length {demos.length} cover only 1 - gamma^L = "
+            f"{1 - mdp.gamma ** demos.length:.3g} of the discounted occupancy of an "
+            f"infinite-horizon MDP (gamma={mdp.gamma:g}); the expert's feature counts are "
+            "truncated while the model's are not. Use longer demos or a finite horizon "
+            f"(mdp.replace(horizon={demos.length}))",
+            UserWarning, stacklevel=3,
+        )
+    S, A = mdp.n_states, mdp.n_actions
+    discounts = np.broadcast_to(mdp.gamma ** np.arange(demos.length), demos.states.shape)
+    counts = np.bincount((demos.states * A + demos.actions).ravel(),
+                         weights=discounts.ravel(), minlength=S * A)
+    return counts.reshape(S, A) / demos.n_trajectories
+
+
+def start_distribution(demos, n_states):
+    """The demos' empirical start distribution ``p̂0(s) = (1/N) Σ_i [s_i0 = s]``, shape (S,).
+
+    Soft (maximum causal entropy) IRL conditions on where the demos start: use
+    ``mdp.replace(p0=start_distribution(demos, mdp.n_states))``. With a ``p0`` that
+    spreads over states no demo starts from, ``θ · μ_E − Σ p0 V_0`` can grow without
+    bound (raise the reward along the demos: the demos' term gains more than the
+    average over all starts), because ``μ_E`` is then not a feature expectation any
+    policy from ``p0`` can reach.
+
+    Examples
+    --------
+    >>> import ctrlinf as ci
+    >>> ci.irl.start_distribution(ci.Trajectories([[2, 0], [1, 0], [2, 1]], [[0, 0]] * 3), 3)
+    array([0.        , 0.33333333, 0.66666667])
+    """
+    if not isinstance(demos, Trajectories):
+        raise TypeError(f"demos must be a ctrlinf.Trajectories, got {type(demos).__name__}")
+    if demos.n_trajectories == 0 or demos.length == 0:
+        raise ValueError("demos is empty; there is no start distribution")
+    starts = demos.states[:, 0]
+    if starts.min() < 0 or starts.max() >= n_states:
+        i = int(np.flatnonzero((starts < 0) | (starts >= n_states))[0])
+        raise ValueError(f"states[{i}, 0] is {starts[i]}, expected an index in "
+                         f"[0, {n_states - 1}]")
+    return np.bincount(starts, minlength=n_states) / demos.n_trajectories

@@ -1,0 +1,220 @@
+"""Fitting a linear reward: MaxEnt IRL (exact) and maximum causal entropy IRL (soft).
+
+:func:`fit_model` is the loop :func:`fit` and :func:`~ctrlinf.irl.fit_deep` share: a
+reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
+``D_E − D_r`` back to ``x`` (``φᵀ(D_E − D_r) = μ_E − μ_θ`` for a linear model).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+from ctrlinf.irl.demos import check_demos
+from ctrlinf.irl.demos import expert_visitation
+from ctrlinf.irl.objective import check_features
+from ctrlinf.irl.objective import check_mdp_and_mode
+from ctrlinf.irl.objective import contract
+from ctrlinf.irl.objective import evaluate
+from ctrlinf.irl.objective import linear_reward
+from ctrlinf.irl.optimize import check_optimizer
+from ctrlinf.irl.optimize import maximise
+
+#: Standard deviation of the random start of ``fit(..., seed=...)``.
+RANDOM_INIT_SCALE = 0.01
+
+
+class IRLResult:
+    """What :func:`fit` and :func:`~ctrlinf.irl.fit_deep` return.
+
+    Attributes
+    ----------
+    theta : ndarray, shape (K,) or (n_params,)
+        The fitted parameters (``θ`` of ``r = φ θ``, or the flat network weights).
+    reward : ndarray, shape (S, A)
+        The fitted reward on the training features.
+    solution : Solution
+        ``ci.solve`` of the training MDP under ``reward`` in the fitted ``mode``.
+    history : dict of lists
+        Per iteration (index 0 is the start): ``"objective"`` (including the L2
+        term), ``"grad_norm"`` (``‖∇‖_∞``) and ``"time"`` (seconds of that iteration;
+        ``np.cumsum`` gives the wall clock).
+    converged : bool
+        Whether the gradient norm fell to ``gtol``.
+    message : str
+        Why the optimiser stopped.
+    mode : str
+    n_iter : int
+        Iterations taken.
+    net : RewardNet or None
+        The network of :func:`~ctrlinf.irl.fit_deep`.
+    """
+
+    def __init__(self, model, theta, reward, solution, history, converged, message, mode):
+        self._model = model
+        self.theta = theta
+        self.reward = reward
+        self.solution = solution
+        self.history = history
+        self.converged = converged
+        self.message = message
+        self.mode = mode
+
+    @property
+    def n_iter(self):
+        return len(self.history["objective"]) - 1
+
+    @property
+    def net(self):
+        """The :class:`~ctrlinf.irl.RewardNet` of a deep fit (weights ``theta``), or None."""
+        return getattr(self._model, "net", None)
+
+    def reward_for(self, features):
+        """The fitted reward on other features (e.g. a transfer world).
+
+        Parameters
+        ----------
+        features : ndarray, shape (S', K) or (S', A, K)
+            Same ``K`` (and meaning) as the training features.
+
+        Returns
+        -------
+        ndarray, shape (S',) or (S', A)
+            Per state for state features (``TabularMDP`` broadcasts it), else per
+            state-action.
+        """
+        return self._model.predict(self.theta, features)
+
+    def __repr__(self):
+        return (f"IRLResult(mode={self.mode!r}, n_params={self.theta.size}, "
+                f"n_iter={self.n_iter}, converged={self.converged}, "
+                f"objective={self.history['objective'][-1]:.6g})")
+
+
+class LinearModel:
+    """``r = φ θ``; L2 acts on every component of ``θ``."""
+
+    def __init__(self, features, n_actions):
+        self.features = features
+        self.n_actions = n_actions
+        self.n_params = features.shape[-1]
+
+    def __call__(self, theta):
+        """Return the reward (S, A) and the pull-back ``grad_r -> grad_θ``."""
+        return (linear_reward(self.features, theta, self.n_actions),
+                lambda grad_r: contract(self.features, grad_r))
+
+    def penalty(self, theta):
+        """``(‖θ‖² / 2, θ)``."""
+        return 0.5 * float(theta @ theta), theta
+
+    def predict(self, theta, features):
+        if not sp.issparse(features):
+            features = np.asarray(features, dtype=np.float64)
+        if features.shape[-1] != self.n_params:
+            raise ValueError(f"features have K = {features.shape[-1]} columns, the fit "
+                             f"used K = {self.n_params}")
+        return features @ theta
+
+
+def check_l2(l2):
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not l2 >= 0:
+        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    return float(l2)
+
+
+def fit_model(mdp, model, demos, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
+              progress, desc):
+    """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`."""
+    check_mdp_and_mode(mdp, mode)
+    l2 = check_l2(l2)
+    optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
+                                                               max_iter, gtol)
+    D_E = expert_visitation(mdp, check_demos(mdp, demos))
+
+    def penalised(x):
+        reward, pull_back = model(x)
+        if not np.all(np.isfinite(reward)):
+            raise FloatingPointError(
+                "the reward became non-finite during the fit; lower learning_rate or raise l2"
+            )
+        value, grad_r, sol = evaluate(mdp, reward, D_E, mode)
+        size, grad_size = model.penalty(x)
+        return value - l2 * size, pull_back(grad_r) - l2 * grad_size, (reward, sol)
+
+    x, _, _, (reward, sol), history, converged, message = maximise(
+        penalised, x0, optimizer, learning_rate, max_iter, gtol, progress, desc)
+    return IRLResult(model, x, reward, sol, history, converged, message, mode)
+
+
+def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_rate=None,
+        max_iter=1000, gtol=1e-6, progress=True, seed=None):
+    r"""Fit a linear reward ``r = φ θ`` to demonstrations by maximum (causal) entropy IRL.
+
+    Maximises ``L(θ) − (l2/2) ‖θ‖²`` with :func:`~ctrlinf.irl.objective` (concave, so
+    the optimum is global; it may lie at infinity when ``l2 = 0`` and ``μ_E`` is on the
+    boundary of the reachable feature expectations, e.g. with few demos). At the
+    optimum the model matches the expert's features: ``μ_θ = μ_E − l2 θ``.
+
+    ``mode="exact"`` is MaxEnt IRL (Ziebart, Maas, Bagnell & Dey 2008): backward
+    messages, forward messages, ``μ(s_t, a_t) ∝ α_t(s) β_t(s, a)``, gradient
+    ``μ_E − μ_θ``. ``mode="soft"`` is maximum causal entropy IRL (Ziebart, Bagnell &
+    Dey 2010): the same with the soft backup and the policy's rollout occupancy.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Known dynamics, ``p0``, horizon and discount (its reward is ignored).
+    features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
+    demos : Trajectories
+        Of length ``mdp.horizon``.
+    mode : {"soft", "exact"}
+    l2 : float, default 0.0
+        Weight of ``‖θ‖² / 2``.
+    optimizer : {"lbfgs", "adam", "gradient"}
+        scipy's L-BFGS-B on ``−L``, or Adam / plain gradient ascent (for teaching).
+    learning_rate : float, optional
+        Step size of "adam" and "gradient" (default 0.01); refused by "lbfgs".
+    max_iter : int, default 1000
+    gtol : float, default 1e-6
+        Stop when ``‖∇‖_∞ <= gtol``.
+    progress : bool, default True
+        A tqdm bar with the objective and gradient norm.
+    seed : int, optional
+        None starts at ``θ = 0``; an int starts at ``N(0, 0.01²)`` draws. The
+        fit is deterministic either way.
+
+    Returns
+    -------
+    IRLResult
+        ``theta`` (K,), ``reward`` (S, A), ``solution``, ``history``.
+
+    Notes
+    -----
+    The data pin down the policy, not the reward: constants (and, for an infinite
+    horizon, potential shaping) are invisible, so compare fits by their policies or
+    by :func:`~ctrlinf.irl.expected_value_difference` (see :mod:`ctrlinf.irl.objective`).
+    In soft mode give ``mdp`` the demos' start distribution,
+    ``mdp.replace(p0=ci.irl.start_distribution(demos, mdp.n_states))``.
+
+    Examples
+    --------
+    >>> import numpy as np, ctrlinf as ci
+    >>> mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=np.zeros((1, 2)), p0=[1.0], horizon=1)
+    >>> phi = np.array([[[0.0], [1.0]]])
+    >>> demos = ci.Trajectories([[0], [0], [0], [0]], [[1], [1], [1], [0]])
+    >>> res = ci.irl.fit(mdp, phi, demos, progress=False)
+    >>> round(float(res.theta[0]), 4), round(float(np.log(3)), 4)   # π(1) = 3/4
+    (1.0986, 1.0986)
+    """
+    check_mdp_and_mode(mdp, mode)
+    features = check_features(features, mdp)
+    model = LinearModel(features, mdp.n_actions)
+    if seed is None:
+        theta0 = np.zeros(model.n_params)
+    else:
+        theta0 = RANDOM_INIT_SCALE * np.random.default_rng(seed).normal(size=model.n_params)
+    name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
+    return fit_model(mdp, model, demos, theta0, mode, l2, optimizer, learning_rate, max_iter,
+                     gtol, progress, name)
