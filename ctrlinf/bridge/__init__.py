@@ -1,0 +1,72 @@
+"""The deep-RL bridge: approximate algorithms, each checked against the exact oracle.
+
+The agents (:func:`soft_q_learning`, :func:`sac_discrete`,
+:func:`entropy_policy_gradient`) learn only by calling ``reset`` and ``step`` on a
+gymnasium environment with Discrete spaces (e.g. ``ci.envs.to_gymnasium(mdp)``); they
+never read ``P`` or ``r``. The :class:`Oracle` does, and scores what they learned
+exactly. They are stationary discounted agents: compare them with
+``Oracle.stationary(mdp, gamma)`` (see :mod:`ctrlinf.bridge.oracle`).
+
+Sample-based inverse RL (:func:`irl_gradient_importance_sampled`, the GCL and GAIL
+discriminators) and Monte-Carlo visitation (:func:`sampled_visitation`) are compared
+with the exact messages the same way.
+"""
+from ctrlinf.bridge.irl_sampling import GAILDiscriminator
+from ctrlinf.bridge.irl_sampling import GCLDiscriminator
+from ctrlinf.bridge.irl_sampling import SampledGradient
+from ctrlinf.bridge.irl_sampling import TrajectorySet
+from ctrlinf.bridge.irl_sampling import enumerate_trajectories
+from ctrlinf.bridge.irl_sampling import exact_gail_optimum
+from ctrlinf.bridge.irl_sampling import exact_maxent_gradient
+from ctrlinf.bridge.irl_sampling import gail_discriminator
+from ctrlinf.bridge.irl_sampling import gcl_discriminator
+from ctrlinf.bridge.irl_sampling import irl_gradient_importance_sampled
+from ctrlinf.bridge.irl_sampling import optimal_discriminator
+from ctrlinf.bridge.mlp import MLP
+from ctrlinf.bridge.mlp import SGD
+from ctrlinf.bridge.mlp import Adam
+from ctrlinf.bridge.oracle import Oracle
+from ctrlinf.bridge.oracle import PolicyReport
+from ctrlinf.bridge.oracle import QReport
+from ctrlinf.bridge.policy_gradient import PolicyGradientResult
+from ctrlinf.bridge.policy_gradient import entropy_policy_gradient
+from ctrlinf.bridge.replay import ReplayBuffer
+from ctrlinf.bridge.sac import SACResult
+from ctrlinf.bridge.sac import sac_discrete
+from ctrlinf.bridge.soft_q import SoftQResult
+from ctrlinf.bridge.soft_q import soft_q_learning
+from ctrlinf.bridge.visitation import VisitationError
+from ctrlinf.bridge.visitation import exact_visitation
+from ctrlinf.bridge.visitation import sampled_visitation
+from ctrlinf.bridge.visitation import visitation_error
+
+__all__ = [
+    "Oracle",
+    "QReport",
+    "PolicyReport",
+    "soft_q_learning",
+    "SoftQResult",
+    "sac_discrete",
+    "SACResult",
+    "entropy_policy_gradient",
+    "PolicyGradientResult",
+    "irl_gradient_importance_sampled",
+    "SampledGradient",
+    "exact_maxent_gradient",
+    "enumerate_trajectories",
+    "TrajectorySet",
+    "optimal_discriminator",
+    "gcl_discriminator",
+    "GCLDiscriminator",
+    "gail_discriminator",
+    "GAILDiscriminator",
+    "exact_gail_optimum",
+    "sampled_visitation",
+    "exact_visitation",
+    "visitation_error",
+    "VisitationError",
+    "MLP",
+    "Adam",
+    "SGD",
+    "ReplayBuffer",
+]

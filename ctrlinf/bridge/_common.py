@@ -1,0 +1,175 @@
+"""Shared pieces of the bridge agents: env checks, stepping, softmax, schedules, progress."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from tqdm.auto import tqdm
+
+#: Runs with at least this many environment steps show a progress bar when progress=None.
+PROGRESS_STEPS = 50_000
+
+
+def check_positive_int(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_open_unit(value, name):
+    """A real number strictly between 0 and 1 (a discount, a Polyak weight) or raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return float(value)
+
+
+def check_fraction(value, name):
+    """A real number in [0, 1] or raise ValueError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def check_temperature(value, name="temperature"):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def env_sizes(env):
+    """``(S, A)`` of an environment with Discrete observation and action spaces."""
+    sizes = []
+    for name in ("observation_space", "action_space"):
+        space = getattr(env, name, None)
+        n = getattr(space, "n", None)
+        if n is None or getattr(space, "shape", None) != ():
+            raise TypeError(
+                f"env.{name} must be gymnasium.spaces.Discrete, got {space!r}; the bridge "
+                "agents work on discrete states and actions (e.g. ci.envs.to_gymnasium(mdp))"
+            )
+        start = int(getattr(space, "start", 0))
+        if start != 0:
+            raise ValueError(f"env.{name} must start at 0, got Discrete(n={n}, start={start})")
+        sizes.append(int(n))
+    return tuple(sizes)
+
+
+class Stepper:
+    """Steps a gymnasium env one transition at a time, resetting between episodes.
+
+    The first reset uses ``seed`` so that a run is reproducible; later resets continue
+    the env's own random stream. ``episode_length`` lets the agent cut episodes itself
+    (for envs that never end); a cut is a truncation, not a termination.
+    """
+
+    def __init__(self, env, seed, episode_length=None):
+        self.env = env
+        self.episode_length = None if episode_length is None else check_positive_int(
+            episode_length, "episode_length")
+        observation, _ = env.reset(seed=seed)
+        self.state = int(observation)
+        self.t = 0
+        self.episode_return = 0.0
+        self.returns = []
+
+    def step(self, action):
+        """Take ``action``; return ``(s, a, r, s', terminated, episode_over)``."""
+        state = self.state
+        observation, reward, terminated, truncated, _ = self.env.step(int(action))
+        next_state = int(observation)
+        self.t += 1
+        self.episode_return += float(reward)
+        cut = self.episode_length is not None and self.t >= self.episode_length
+        over = bool(terminated or truncated or cut)
+        if over:
+            self.returns.append(self.episode_return)
+            observation, _ = self.env.reset()
+            self.state, self.t, self.episode_return = int(observation), 0, 0.0
+        else:
+            self.state = next_state
+        return state, action, float(reward), next_state, bool(terminated), over
+
+
+def logsumexp_rows(x):
+    """``log Σ_j exp(x[..., j])`` with the max shift, shape ``x.shape[:-1]``."""
+    shift = x.max(axis=-1, keepdims=True)
+    return np.log(np.exp(x - shift).sum(axis=-1)) + shift[..., 0]
+
+
+def log_softmax_rows(x):
+    """``x − logsumexp(x)`` along the last axis."""
+    return x - logsumexp_rows(x)[..., None]
+
+
+def softmax_rows(x):
+    """Row-wise softmax along the last axis."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def draw(probs, rng):
+    """One index from the probability vector ``probs`` (inverse CDF; cheaper than rng.choice)."""
+    k = int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum(), side="right"))
+    return min(k, probs.shape[0] - 1)
+
+
+def schedule(learning_rate, name="learning_rate"):
+    """A learning rate as a function of the fraction of training done, ``f(0) = start``.
+
+    A float is constant; a callable ``fraction -> rate`` is used as given (e.g. a decay).
+    """
+    if callable(learning_rate):
+        return learning_rate
+    rate = check_temperature(learning_rate, name)
+    return lambda fraction: rate
+
+
+def progress_bar(total, progress, desc):
+    enabled = total >= PROGRESS_STEPS if progress is None else bool(progress)
+    return tqdm(total=total, disable=not enabled, desc=desc, leave=False)
+
+
+def effective_horizon(gamma, tail=1e-3):
+    """Steps after which ``γ^t`` falls below ``tail``: ``ceil(log tail / log γ)``."""
+    return int(math.ceil(math.log(tail) / math.log(gamma)))
+
+
+def linear_decay(rate):
+    """``fraction -> rate * (1 − fraction)``: Robbins–Monro-style annealing to 0."""
+    return lambda fraction: rate * max(1.0 - fraction, 0.0)
+
+
+class History:
+    """Accumulates per-step statistics and writes one row every ``every`` steps."""
+
+    def __init__(self, every, keys):
+        self.every = every
+        self.columns = {key: [] for key in ("step", *keys, "episode_return")}
+        self._sums = {key: 0.0 for key in keys}
+        self._count = 0
+        self._returns_seen = 0
+
+    def add(self, **values):
+        for key, value in values.items():
+            self._sums[key] += value
+        self._count += 1
+
+    def due(self, step):
+        return (step + 1) % self.every == 0
+
+    def write(self, step, returns, extra=None):
+        self.columns["step"].append(step + 1)
+        for key, total in self._sums.items():
+            self.columns[key].append(total / self._count if self._count else float("nan"))
+            self._sums[key] = 0.0
+        self._count = 0
+        new = returns[self._returns_seen:]
+        self._returns_seen = len(returns)
+        self.columns["episode_return"].append(float(np.mean(new)) if new else float("nan"))
+        for key, value in (extra or {}).items():
+            self.columns.setdefault(key, [float("nan")] * (len(self.columns["step"]) - 1))
+            self.columns[key].append(value)

@@ -1,0 +1,259 @@
+r"""Entropy-regularised policy gradient: REINFORCE and an actor-critic variant.
+
+The objective is the soft value of the start distribution (CS285, "Policy gradient with
+soft optimality"; Levine 2018, section 4.2):
+
+.. math::
+
+    J(\theta) = \mathbb{E}_{\pi_\theta}\Big[\textstyle\sum_t \gamma^t
+                \big(r(s_t, a_t) - \alpha \log \pi_\theta(a_t|s_t)\big)\Big],
+
+whose gradient is (the ``−α ∇ log π`` of the entropy term has mean zero, the lecture's
+"can ignore (baseline)")
+
+.. math::
+
+    \nabla_\theta J = \mathbb{E}\Big[\textstyle\sum_t \gamma^t\,
+        \nabla_\theta \log \pi_\theta(a_t|s_t)\,\big(\hat G_t - b(s_t)\big)\Big],
+    \qquad \hat G_t = \textstyle\sum_{k \ge t} \gamma^{k-t}
+        \big(r_k - \alpha \log \pi_\theta(a_k|s_k)\big).
+
+``advantage="reward_to_go"`` is REINFORCE with the Monte-Carlo reward-to-go and a
+learned state-value baseline ``b = V_w`` fitted to ``Ĝ``; ``advantage="td"`` is the
+actor-critic variant with ``Ĝ_t − b(s_t)`` replaced by the TD error
+``r_t − α log π(a_t|s_t) + γ V_w(s_{t+1}) − V_w(s_t)`` and ``V_w`` trained by TD(0).
+Episodes cut by a time limit are bootstrapped with ``V_w`` at the cut (a truncation is
+not the end of the MDP), so the fixed point is the soft-optimal policy of the
+discounted infinite-horizon MDP: compare with ``Oracle.stationary(mdp, gamma)``.
+The ``γ^t`` factor is kept, so the estimate is unbiased for ``J`` itself (Thomas 2014,
+*Bias in natural actor-critic algorithms*, on what dropping it does).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ctrlinf.bridge._common import (check_open_unit, check_positive_int,
+                                    check_temperature, effective_horizon, env_sizes,
+                                    log_softmax_rows, progress_bar)
+from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
+
+ADVANTAGES = ("reward_to_go", "td")
+@dataclass
+class PolicyGradientResult:
+    """What :func:`entropy_policy_gradient` learned.
+
+    Attributes
+    ----------
+    policy : ndarray, shape (S, A)
+        ``π_θ(a|s)`` at every state.
+    V : ndarray, shape (S,)
+        The learned baseline / critic ``V_w(s)`` (zeros when ``baseline=False``).
+    history : dict of lists
+        Every ``log_every`` iterations: ``iteration``, ``env_steps`` (environment steps
+        so far), ``episode_return`` (mean
+        undiscounted env return), ``soft_return`` (mean discounted soft return
+        ``Ĝ_0``, bootstrapped), ``entropy`` (mean policy entropy at visited states),
+        plus what ``callback`` returned.
+    temperature, gamma : float
+    actor, critic : approximators
+    """
+
+    policy: np.ndarray
+    V: np.ndarray
+    history: dict = field(repr=False)
+    temperature: float
+    gamma: float
+    actor: object = field(repr=False)
+    critic: object = field(repr=False)
+
+
+class _Episode:
+    """One rollout: states, actions, rewards, next states, and how it ended."""
+
+    __slots__ = ("states", "actions", "rewards", "next_states", "terminated")
+
+
+def _rollout(env, cdf, rng, max_steps, first_seed):
+    """Run one episode with the policy whose per-state action CDF is ``cdf`` (S, A)."""
+    observation, _ = env.reset(seed=first_seed)
+    s = int(observation)
+    states, actions, rewards, next_states = [], [], [], []
+    terminated = False
+    u = rng.random(max_steps)
+    n_actions = cdf.shape[1]
+    for t in range(max_steps):
+        a = min(int(np.searchsorted(cdf[s], u[t], side="right")), n_actions - 1)
+        observation, reward, terminated, truncated, _ = env.step(a)
+        states.append(s)
+        actions.append(a)
+        rewards.append(float(reward))
+        s = int(observation)
+        next_states.append(s)
+        if terminated or truncated:
+            break
+    episode = _Episode()
+    episode.states = np.array(states)
+    episode.actions = np.array(actions)
+    episode.rewards = np.array(rewards)
+    episode.next_states = np.array(next_states)
+    episode.terminated = bool(terminated)
+    return episode
+
+
+def _discounted_cumsum(x, gamma, tail):
+    """``G_t = Σ_{k≥t} γ^{k−t} x_k + γ^{L−t} tail`` for a length-L sequence."""
+    G = np.empty_like(x)
+    running = tail
+    for t in range(x.shape[0] - 1, -1, -1):
+        running = x[t] + gamma * running
+        G[t] = running
+    return G
+
+
+def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
+                            approximator="tabular", features=None, temperature=1.0, gamma=0.9,
+                            advantage="reward_to_go", baseline=True, learning_rate=None,
+                            critic_learning_rate=None, episode_length=None, hidden=(64,),
+                            activation="tanh", log_every=None, callback=None, seed=0,
+                            progress=None):
+    r"""Train a softmax policy by entropy-regularised policy gradient.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        Discrete observation and action spaces; only ``reset`` and ``step`` are used.
+    n_iterations : int
+        Policy updates; each uses ``episodes_per_iteration`` fresh on-policy episodes.
+    episodes_per_iteration : int, default 10
+    approximator : {"tabular", "linear", "mlp"}
+        For the policy logits and the value function.
+    features : ndarray, shape (S, K) or (S, A, K), optional
+    temperature : float, default 1.0
+        ``α``, the entropy bonus weight.
+    gamma : float, default 0.9
+    advantage : {"reward_to_go", "td"}
+        REINFORCE (Monte-Carlo reward-to-go) or the actor-critic TD error.
+    baseline : bool, default True
+        Subtract the learned ``V_w(s_t)`` (REINFORCE only; the actor-critic needs it).
+        Without it, truncated episodes are not bootstrapped.
+    learning_rate, critic_learning_rate : float or callable, optional
+        Defaults: tabular policy Adam at 0.05 and value SGD at 1.0; linear Adam 0.03;
+        mlp Adam 3e-3; each decayed linearly to 0.
+    episode_length : int, optional
+        At most this many steps per episode (cut and bootstrapped); default
+        ``ceil(log(1e-3) / log γ)`` (66 for γ = 0.9), so discounting, not the cut,
+        ends the return. The env may end episodes earlier.
+    hidden, activation
+        MLP shape.
+    log_every : int, optional
+        Default ``max(1, n_iterations // 100)``.
+    callback : callable, optional
+        ``callback(iteration, result) -> dict or None`` at every log, with a
+        :class:`PolicyGradientResult` snapshot.
+    seed : int, default 0
+    progress : bool, optional
+        tqdm bar; None shows it when ``n_iterations * episodes_per_iteration`` is at
+        least 5000.
+
+    Returns
+    -------
+    PolicyGradientResult
+    """
+    S, A = env_sizes(env)
+    n_iterations = check_positive_int(n_iterations, "n_iterations")
+    n_episodes = check_positive_int(episodes_per_iteration, "episodes_per_iteration")
+    alpha = check_temperature(temperature)
+    gamma = check_open_unit(gamma, "gamma")
+    if advantage not in ADVANTAGES:
+        raise ValueError(f"advantage must be one of {ADVANTAGES}, got {advantage!r}")
+    if advantage == "td" and not baseline:
+        raise ValueError("advantage='td' needs the learned value function: baseline=True")
+    max_steps = effective_horizon(gamma) if episode_length is None else check_positive_int(
+        episode_length, "episode_length")
+    log_every = max(1, n_iterations // 100) if log_every is None else check_positive_int(
+        log_every, "log_every")
+
+    rng = np.random.default_rng(seed)
+    actor = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
+    critic = make_approximator(approximator, S, 1, features, hidden, activation, seed=rng)
+    actor_optimizer, actor_rate = make_training("policy", approximator, actor, None,
+                                                learning_rate)
+    critic_optimizer, critic_rate = make_training("value", approximator, critic, None,
+                                                  critic_learning_rate, "critic_learning_rate")
+    history = {"iteration": [], "env_steps": [], "episode_return": [], "soft_return": [],
+               "entropy": []}
+    env_steps = 0
+
+    def snapshot(hist):
+        V = all_states(critic)[:, 0] if baseline else np.zeros(S)
+        return PolicyGradientResult(policy=np.exp(log_softmax_rows(all_states(actor))), V=V,
+                                    history=hist, temperature=alpha, gamma=gamma,
+                                    actor=actor, critic=critic)
+
+    first_seed = seed
+    if progress is None:
+        progress = n_iterations * n_episodes >= 5000
+    with progress_bar(n_iterations, progress, "entropy policy gradient") as bar:
+        for iteration in range(n_iterations):
+            fraction = iteration / n_iterations
+            # The policy is fixed during collection: tabulate it once per iteration.
+            log_pi_table = log_softmax_rows(all_states(actor))
+            cdf = np.cumsum(np.exp(log_pi_table), axis=1)
+            episodes = []
+            for _ in range(n_episodes):
+                episodes.append(_rollout(env, cdf, rng, max_steps, first_seed))
+                first_seed = None
+            V_table = all_states(critic)[:, 0] if baseline else np.zeros(S)
+
+            states = np.concatenate([e.states for e in episodes])
+            env_steps += states.shape[0]
+            actions = np.concatenate([e.actions for e in episodes])
+            discounts = np.concatenate([gamma ** np.arange(len(e.states)) for e in episodes])
+            soft_rewards, targets, scores = [], [], []
+            for e in episodes:
+                soft_r = e.rewards - alpha * log_pi_table[e.states, e.actions]
+                bootstrap = 0.0 if e.terminated or not baseline else V_table[e.next_states[-1]]
+                if advantage == "reward_to_go":
+                    G = _discounted_cumsum(soft_r, gamma, bootstrap)
+                    targets.append(G)
+                    scores.append(G - V_table[e.states])
+                else:
+                    v_next = V_table[e.next_states].copy()
+                    if e.terminated:
+                        v_next[-1] = 0.0
+                    td_target = soft_r + gamma * v_next
+                    targets.append(td_target)
+                    scores.append(td_target - V_table[e.states])
+                soft_rewards.append(_discounted_cumsum(soft_r, gamma, bootstrap)[0])
+            targets = np.concatenate(targets)
+            scores = np.concatenate(scores)
+
+            # Policy: ∇ log π(a|s) wrt logits is onehot(a) − π(·|s).
+            z, cache = actor.forward(states)
+            pi = np.exp(log_softmax_rows(z))
+            grad_log_pi = -pi
+            grad_log_pi[np.arange(states.shape[0]), actions] += 1.0
+            weight = (discounts * scores)[:, None] / n_episodes
+            # Ascent on J: the optimiser descends, so hand it −∇J.
+            actor_optimizer.step(actor.backward(cache, -weight * grad_log_pi),
+                                 actor_rate(fraction))
+            if baseline:
+                v, cache = critic.forward(states)
+                grad_v = (v[:, 0] - targets)[:, None] / states.shape[0]
+                critic_optimizer.step(critic.backward(cache, grad_v), critic_rate(fraction))
+
+            if (iteration + 1) % log_every == 0:
+                history["iteration"].append(iteration + 1)
+                history["env_steps"].append(env_steps)
+                history["episode_return"].append(float(np.mean([e.rewards.sum()
+                                                                for e in episodes])))
+                history["soft_return"].append(float(np.mean(soft_rewards)))
+                history["entropy"].append(float(-(pi * np.log(np.maximum(pi, 1e-300)))
+                                                .sum(axis=1).mean()))
+                if callback is not None:
+                    for key, value in (callback(iteration + 1, snapshot(None)) or {}).items():
+                        history.setdefault(key, []).append(value)
+                bar.update(log_every)
+    return snapshot(history)

@@ -1,0 +1,184 @@
+r"""State-action visitation: exact (forward recursion) against sampled (Monte Carlo).
+
+Sample-based IRL and policy-gradient estimators replace the exact visitation
+``d_t(s) π_t(a|s)`` by counts over sampled trajectories. For a finite horizon the
+counts are unbiased, with a variance that falls as ``1/N`` in the number of
+trajectories; for an infinite horizon the rollouts must stop somewhere, which leaves a
+truncation bias of at most ``γ^L`` in total mass for rollouts of length ``L`` (the
+estimate here is renormalised, so the bias shows as ``≤ 2 γ^L`` in L1). The exact side
+is what :func:`ctrlinf.marginals` gives for a soft solution, for any policy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import ctrlinf as ci
+from ctrlinf.bridge._common import check_positive_int, effective_horizon
+
+
+def policy_transition(mdp, policy):
+    r"""``P_π[s, s'] = Σ_a π(a|s) P(s'|s,a)`` as CSR (S, S), for a stationary (S, A) π."""
+    S, A = mdp.n_states, mdp.n_actions
+    # Sum the A rows of each state block: a (S, S*A) block selector times diag(π) times P.
+    blocks = sp.kron(sp.identity(S, format="csr"), np.ones((1, A)), format="csr")
+    return (blocks @ sp.diags(np.ravel(policy)) @ mdp.P).tocsr()
+
+
+def _stationary_or_timed(mdp, policy):
+    policy = np.asarray(policy, dtype=np.float64)
+    S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
+    if policy.shape == (S, A):
+        return policy
+    if T is not None and policy.shape == (T, S, A):
+        return policy
+    expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")
+    raise ValueError(f"policy has shape {policy.shape}, expected {expected}")
+
+
+def exact_visitation(mdp, policy):
+    r"""The exact state and state-action occupancy of ``policy`` rolled out from ``p0``.
+
+    Finite horizon: ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``.
+    Infinite horizon: the normalised discounted occupancy ``(1 − γ) Σ_t γ^t d_t``, the
+    solution of ``(I − γ P_π^T) d = (1 − γ) p0``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : ndarray, shape (T, S, A) or (S, A)
+
+    Returns
+    -------
+    state : ndarray, shape (T, S), or (S,) for an infinite horizon
+    state_action : ndarray, shape (T, S, A), or (S, A)
+    """
+    policy = _stationary_or_timed(mdp, policy)
+    if mdp.horizon is None:
+        P_pi = policy_transition(mdp, policy)
+        system = sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()
+        d = np.maximum(spla.spsolve(system.tocsc(), (1.0 - mdp.gamma) * mdp.p0), 0.0)
+        d /= d.sum()
+        return d, d[:, None] * policy
+    T = mdp.horizon
+    timed = np.broadcast_to(policy, (T, mdp.n_states, mdp.n_actions))
+    d = np.empty((T, mdp.n_states))
+    d[0] = mdp.p0
+    P_T = mdp.P.T.tocsr()
+    for t in range(T - 1):
+        d[t + 1] = P_T @ (d[t][:, None] * timed[t]).ravel()
+    return d, d[..., None] * timed
+
+
+def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
+    r"""Monte-Carlo estimate of :func:`exact_visitation` from ``n_trajectories`` rollouts.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : ndarray, shape (T, S, A) or (S, A)
+    n_trajectories : int
+    seed : int or numpy.random.Generator, optional
+    length : int, optional
+        Infinite horizon only: rollout length ``L``; default ``ceil(log(1e-3)/log γ)``.
+        Step ``t`` gets weight ``γ^t / Σ_{k<L} γ^k``.
+
+    Returns
+    -------
+    state : ndarray, shape (T, S) or (S,)
+        Finite horizon: the fraction of trajectories in each state at each step.
+    state_action : ndarray, shape (T, S, A) or (S, A)
+
+    Examples
+    --------
+    >>> import numpy as np, ctrlinf as ci
+    >>> mdp = ci.envs.random_mdp(3, 2, seed=0, horizon=4)
+    >>> uniform = np.full((3, 2), 0.5)
+    >>> state, state_action = sampled_visitation(mdp, uniform, 100, seed=0)
+    >>> state.shape, state_action.shape, np.allclose(state.sum(axis=1), 1)
+    ((4, 3), (4, 3, 2), True)
+    """
+    policy = _stationary_or_timed(mdp, policy)
+    n = check_positive_int(n_trajectories, "n_trajectories")
+    S, A = mdp.n_states, mdp.n_actions
+    if mdp.horizon is None:
+        L = effective_horizon(mdp.gamma) if length is None else check_positive_int(
+            length, "length")
+        demos = ci.sample(mdp, policy, n, seed=seed, length=L)
+        weights = mdp.gamma ** np.arange(L)
+        weights /= weights.sum()
+        flat = demos.states * A + demos.actions
+        counts = np.bincount(flat.ravel(), weights=np.tile(weights, n), minlength=S * A)
+        state_action = counts.reshape(S, A) / n
+        return state_action.sum(axis=1), state_action
+    if length is not None:
+        raise ValueError("length is only for infinite-horizon MDPs; a finite one uses T")
+    T = mdp.horizon
+    demos = ci.sample(mdp, policy, n, seed=seed)
+    flat = (np.arange(T)[None, :] * S + demos.states) * A + demos.actions
+    state_action = np.bincount(flat.ravel(), minlength=T * S * A).reshape(T, S, A) / n
+    return state_action.sum(axis=2), state_action
+
+
+@dataclass(frozen=True)
+class VisitationError:
+    """Bias and variance of :func:`sampled_visitation` over repeated seeds.
+
+    Attributes
+    ----------
+    bias : float
+        L1 norm of the mean error, ``Σ |mean_seeds(d̂) − d|`` over every (t,) s, a,
+        divided by ``T`` for a finite horizon (so it is per time step).
+    variance : float
+        Summed per-entry variance across seeds (per time step for a finite horizon).
+    l1_error : float
+        Mean over seeds of ``Σ |d̂ − d|`` (per time step).
+    bias_standard_error : float
+        Standard error of ``bias`` if the estimator were unbiased:
+        ``sqrt(variance / n_repeats)`` summed per entry (a scale for judging ``bias``).
+    """
+
+    bias: float
+    variance: float
+    l1_error: float
+    bias_standard_error: float
+
+
+def visitation_error(mdp, policy, n_trajectories, n_repeats=20, seed=None, length=None):
+    """Measure the bias and variance of :func:`sampled_visitation` against the exact one.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : ndarray, shape (T, S, A) or (S, A)
+    n_trajectories : int
+        Trajectories per estimate.
+    n_repeats : int, default 20
+        Independent estimates (seeds drawn from ``seed``).
+    seed : int, optional
+    length : int, optional
+        See :func:`sampled_visitation`.
+
+    Returns
+    -------
+    VisitationError
+    """
+    n_repeats = check_positive_int(n_repeats, "n_repeats")
+    exact = exact_visitation(mdp, policy)[1]
+    rng = np.random.default_rng(seed)
+    estimates = np.stack([sampled_visitation(mdp, policy, n_trajectories, seed=rng,
+                                             length=length)[1]
+                          for _ in range(n_repeats)])
+    per_step = 1.0 if mdp.horizon is None else float(mdp.horizon)
+    mean_error = estimates.mean(axis=0) - exact
+    variance = estimates.var(axis=0, ddof=1) if n_repeats > 1 else np.zeros_like(exact)
+    l1 = np.abs(estimates - exact).reshape(n_repeats, -1).sum(axis=1)
+    return VisitationError(
+        bias=float(np.abs(mean_error).sum() / per_step),
+        variance=float(variance.sum() / per_step),
+        l1_error=float(l1.mean() / per_step),
+        bias_standard_error=float(np.sqrt(variance / n_repeats).sum() / per_step),
+    )
