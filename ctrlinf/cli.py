@@ -223,10 +223,15 @@ def _run_demo(args):
 def _run_irl(args):
     import ctrlinf as ci
 
-    report = ci.irl.run_demo(world=args.world, n_demos=args.demos, mode=args.mode,
-                             deep=args.deep, plot=args.plot, seed=args.seed)
-    for key, value in report.items():
-        print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
+    rep = ci.irl.run_demo(world=args.world, n_demos=args.demos, mode=args.mode,
+                          deep=args.deep, plot=args.plot, seed=args.seed, progress=True)
+    kind = "deep" if rep["deep"] else "linear"
+    print(f"{args.world}: {rep['n_demos']} demos, {kind} {rep['mode']} IRL, "
+          f"{rep['n_iter']} iterations in {rep['fit_time']:.2f} s")
+    print(f"expected value difference {rep['evd']:.4g} (constant reward: {rep['evd_zero']:.4g}); "
+          f"feature gap {rep['feature_gap']:.3g}")
+    if args.plot:
+        print(f"wrote {args.plot}")
     return 0
 
 
@@ -237,7 +242,7 @@ def _tutorials_dir():
 
 
 def _run_tutorial(args):
-    import runpy
+    import subprocess
 
     folder = _tutorials_dir()
     scripts = sorted(folder.glob("[0-9][0-9]_*.py")) if folder.is_dir() else []
@@ -251,8 +256,9 @@ def _run_tutorial(args):
     if not matches:
         raise UsageError(f"no tutorial {args.number}; there are {len(scripts)} "
                          f"(ctrlinf tutorial --list)")
-    runpy.run_path(str(matches[0]), run_name="__main__")
-    return 0
+    # A subprocess, as `python tutorials/NN_*.py` would run it: the scripts import
+    # their shared helpers from their own folder.
+    return subprocess.run([sys.executable, str(matches[0])], check=False).returncode
 
 
 def main(argv=None):

@@ -92,3 +92,21 @@ def test_gridworld_spec_places_start_and_goal():
     grid = cli._gridworld_spec("gridworld:3x4")
     assert grid.shape == (3, 4) and grid.p0[grid.state(0, 0)] == 1.0
     assert grid.goals[2, 3] and np.isclose(grid.P.sum(axis=1), 1).all()
+
+
+def test_irl_command_reports_evd(tmp_path):
+    plot = tmp_path / "reward.png"
+    result = run("irl", "gridworld", "--demos", "16", "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    assert "expected value difference" in result.stdout and plot.stat().st_size > 2_000
+
+
+def test_tutorial_command_lists_and_runs(tmp_path):
+    listing = run("tutorial", "--list")
+    assert listing.returncode == 0 and "01_graphical_model.py" in listing.stdout
+    env_run = subprocess.run([sys.executable, "-m", "ctrlinf", "tutorial", "5"],
+                             capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                             env=dict(os.environ, MPLBACKEND="Agg",
+                                      CTRLINF_FIGURES=str(tmp_path)))
+    assert env_run.returncode == 0, env_run.stderr
+    assert list(tmp_path.rglob("*.png"))
