@@ -141,3 +141,14 @@ def test_padded_variable_length_episodes_fit_like_equal_length_demos():
                                 pad_state="last", pad_action=1)
     assert np.array_equal(short.states[:, 2:], np.repeat(demos.states[:, 1:2], 2, axis=1))
     assert np.all(short.actions[:, 2:] == 1)
+
+
+def test_fit_warns_when_it_does_not_converge():
+    """Demos that always pick one action put μ_E on the boundary: θ → ∞ without l2."""
+    mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=np.zeros((1, 2)), p0=[1.0], horizon=1)
+    phi = np.array([[[0.0], [1.0]]])
+    demos = ci.Trajectories([[0], [0]], [[1], [1]])
+    with pytest.warns(RuntimeWarning, match="did not converge.*pass l2 > 0"):
+        ci.irl.fit(mdp, phi, demos, progress=False, optimizer="gradient", max_iter=20)
+    res = ci.irl.fit(mdp, phi, demos, progress=False, l2=0.1)
+    assert res.converged

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numbers
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -148,6 +150,10 @@ def fit_model(mdp, model, demos, x0, mode, l2, optimizer, learning_rate, max_ite
     return IRLResult(model, x, reward, sol, history, converged, message, mode)
 
 
+#: |θ| above this in an unconverged fit means the optimum is at infinity (warned about).
+DIVERGENCE_THETA = 100.0
+
+
 def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_rate=None,
         max_iter=1000, gtol=1e-6, progress=True, seed=None):
     r"""Fit a linear reward ``r = φ θ`` to demonstrations by maximum (causal) entropy IRL.
@@ -216,5 +222,17 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     else:
         theta0 = RANDOM_INIT_SCALE * np.random.default_rng(seed).normal(size=model.n_params)
     name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
-    return fit_model(mdp, model, demos, theta0, mode, l2, optimizer, learning_rate, max_iter,
-                     gtol, progress, name)
+    result = fit_model(mdp, model, demos, theta0, mode, l2, optimizer, learning_rate, max_iter,
+                       gtol, progress, name)
+    # L-BFGS also stops "unconverged" at machine precision, which is harmless; a
+    # spent iteration budget or a runaway θ is not, so say so.
+    runaway = np.abs(result.theta).max() > DIVERGENCE_THETA
+    if not result.converged and (result.n_iter >= max_iter or runaway):
+        warnings.warn(
+            f"{name} did not converge ({result.message}); max |θ| = "
+            f"{np.abs(result.theta).max():.3g}. With l2=0 the optimum can lie at infinity "
+            "(few demos, or μ_E on the boundary of what any reward can produce); pass l2 > 0, "
+            "e.g. l2=0.01",
+            RuntimeWarning, stacklevel=2,
+        )
+    return result
