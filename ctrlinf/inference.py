@@ -19,10 +19,12 @@ unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import warnings
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -42,6 +44,27 @@ HARD_TIE_TOLERANCE = 1e-9
 _PROGRESS_WORK = 5e8
 
 _DUMMY = np.ones((1, 1))
+_DUMMY3 = np.ones((1, 1, 1))
+
+#: Kernels run on one thread when P has fewer stored entries than this. A
+#: parallel step ends at a barrier that waits for every thread; on a busy
+#: machine one descheduled thread costs milliseconds, far more than a small
+#: step takes (benchmarks/README.md).
+_PARALLEL_MIN_NNZ = 2**19
+
+
+@contextlib.contextmanager
+def _kernel_threads(mdp):
+    """Let the numba kernels use one thread inside this block when ``mdp`` is small."""
+    if mdp.P.nnz >= _PARALLEL_MIN_NNZ or numba.get_num_threads() == 1:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _validate_mdp(mdp):
@@ -156,10 +179,11 @@ class Solution:
         """(Q_t, π_t) recomputed from V_{t+1} (used when keep="V")."""
         mdp = self._mdp
         V_next = self._V[t + 1] if t + 1 < self.horizon else np.zeros(mdp.n_states)
-        Q_t = np.empty((mdp.n_states, mdp.n_actions))
+        Q_t = np.empty((1, mdp.n_states, mdp.n_actions))
         pi_t = np.empty_like(Q_t)
-        _run_step(mdp, self, V_next, t + 1 == self.horizon, Q_t, np.empty(mdp.n_states), pi_t)
-        return Q_t, pi_t
+        _run_steps(mdp, self, V_next, t + 1 == self.horizon, np.empty((1, mdp.n_states)),
+                   Q_t, pi_t)
+        return Q_t[0], pi_t[0]
 
     def _check_time(self, t):
         if self.horizon is None:
@@ -213,16 +237,24 @@ class Solution:
                 f"iterations={self.iterations})")
 
 
-def _run_step(mdp, how, V_next, is_last, Q_t, V_t, pi_t, write_policy=True):
-    """Dispatch one backward step; ``how`` carries mode, temperature and prior."""
+def _run_steps(mdp, how, V_after, from_last, V, Q=None, policy=None):
+    """Dispatch backward steps into ``V`` (K, S), and ``Q``, ``policy`` (K, S, A) if given.
+
+    ``V[K-1]`` comes from ``V_after`` (or is the final decision if
+    ``from_last``), ``V[k]`` from ``V[k+1]``; ``how`` carries mode,
+    temperature and prior.
+    """
     indptr, indices, data = mdp.kernel_arrays()
     prior = how.action_prior
-    kernels._backward_step(
-        indptr, indices, data, mdp.r, V_next,
-        _DUMMY if prior is None else prior, prior is not None,
-        mdp.gamma, how.temperature, MODES[how.mode], is_last, HARD_TIE_TOLERANCE,
-        Q_t, V_t, pi_t if write_policy else _DUMMY, write_policy,
-    )
+    write_policy = Q is not None
+    with _kernel_threads(mdp):
+        kernels._backward_step(
+            indptr, indices, data, mdp.r,
+            _DUMMY if prior is None else prior, prior is not None,
+            mdp.gamma, how.temperature, MODES[how.mode], HARD_TIE_TOLERANCE,
+            V_after, from_last, V,
+            Q if write_policy else _DUMMY3, policy if write_policy else _DUMMY3, write_policy,
+        )
 
 
 def _progress(total, enabled, work, desc):
@@ -293,15 +325,16 @@ def _backward_pass(mdp, sol, keep, progress):
     keep_all = keep == "all"
     Q = np.empty((T, S, A)) if keep_all else None
     policy = np.empty((T, S, A)) if keep_all else None
-    Q_scratch = None if keep_all else np.empty((S, A))
     zeros = np.zeros(S)
     with _progress(T, progress, T * mdp.P.nnz, f"backward ({sol.mode})") as bar:
-        for t in range(T - 1, -1, -1):
-            V_next = V[t + 1] if t + 1 < T else zeros
-            _run_step(mdp, sol, V_next, t == T - 1,
-                      Q[t] if keep_all else Q_scratch, V[t],
-                      policy[t] if keep_all else None, write_policy=keep_all)
-            bar.update()
+        # All steps in one kernel call, unless a progress bar wants one per step.
+        chunk = T if bar.disable else 1
+        for stop in range(T, 0, -chunk):
+            start = max(0, stop - chunk)
+            _run_steps(mdp, sol, V[stop] if stop < T else zeros, stop == T, V[start:stop],
+                       Q[start:stop] if keep_all else None,
+                       policy[start:stop] if keep_all else None)
+            bar.update(stop - start)
     sol._V, sol._Q, sol._policy = V, Q, policy
     sol.iterations = T
 
@@ -313,7 +346,6 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
     S, A = mdp.n_states, mdp.n_actions
     V, V_new = np.zeros(S), np.empty(S)
-    Q = np.empty((S, A))
     residual = np.inf
     iterations = 0
     # Contraction at rate γ: about log(tol / scale) / log γ sweeps.
@@ -321,7 +353,7 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
                        / math.log(mdp.gamma)))
     with _progress(expected, progress, expected * mdp.P.nnz, f"value iteration ({sol.mode})") as bar:
         while iterations < max_iter:
-            _run_step(mdp, sol, V, False, Q, V_new, None, write_policy=False)
+            _run_steps(mdp, sol, V, False, V_new[None])
             residual = float(np.max(np.abs(V_new - V)))
             V, V_new = V_new, V
             iterations += 1
@@ -336,9 +368,9 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
             RuntimeWarning, stacklevel=3,
         )
     # One more backup from the final V gives Q, V and π that agree with each other.
-    policy = np.empty((S, A))
+    Q, policy = np.empty((S, A)), np.empty((S, A))
     V_final = np.empty(S)
-    _run_step(mdp, sol, V, False, Q, V_final, policy)
+    _run_steps(mdp, sol, V, False, V_final[None], Q[None], policy[None])
     sol._V, sol._Q, sol._policy = V_final, Q, policy
     sol.iterations, sol.residual, sol.converged = iterations, residual, converged
 
@@ -385,11 +417,12 @@ def forward(mdp, sol):
     out[0] = mdp.p0
     weights = np.empty((S, A))
     prior = sol.action_prior
-    for t in range(T - 1):
-        kernels._exact_forward_weights(out[t], mdp.r, _DUMMY if prior is None else prior,
-                                       prior is not None, sol.temperature, weights)
-        kernels._push_forward(indptr, indices, data, weights, out[t + 1])
-        out[t + 1] /= out[t + 1].sum()
+    with _kernel_threads(mdp):
+        for t in range(T - 1):
+            kernels._exact_forward_weights(out[t], mdp.r, _DUMMY if prior is None else prior,
+                                           prior is not None, sol.temperature, weights)
+            kernels._push_forward(indptr, indices, data, weights, out[t + 1])
+            out[t + 1] /= out[t + 1].sum()
     return out
 
 
@@ -402,9 +435,10 @@ def _rollout(mdp, policy_at):
     out = np.empty((T, S))
     out[0] = mdp.p0
     weights = np.empty((S, A))
-    for t in range(T - 1):
-        np.multiply(out[t][:, None], policy_at(t), out=weights)
-        kernels._push_forward(indptr, indices, data, weights, out[t + 1])
+    with _kernel_threads(mdp):
+        for t in range(T - 1):
+            np.multiply(out[t][:, None], policy_at(t), out=weights)
+            kernels._push_forward(indptr, indices, data, weights, out[t + 1])
     return out
 
 

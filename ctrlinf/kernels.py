@@ -3,13 +3,37 @@
 Nothing here checks its input; the public functions in :mod:`ctrlinf.inference`
 and :mod:`ctrlinf.trajectories` validate, allocate and dispatch. Transition
 matrices arrive as CSR parts ``(indptr, indices, data)`` of shape ``(S*A, S)``
-with row ``s*A + a``; index arrays are unsigned (see ``TabularMDP.kernel_arrays``).
+with row ``s*A + a``; index arrays are unsigned (see ``TabularMDP.kernel_arrays``)
+and each row's column indices are sorted and unique (canonical CSR).
 
 Every log-sum-exp shifts by a maximum first, so rewards of 1e5 at temperature
 1e-3 stay finite. The notation follows :mod:`ctrlinf.mdp`.
+
+Why the kernels look the way they do (timings in ``benchmarks/README.md``):
+
+- The soft and exact steps are bound by ``exp``/``log``: libm's scalar calls
+  cost ~4-9 ns each, while :func:`_exp_nonpositive` and :func:`_log_positive`
+  are plain arithmetic that LLVM vectorises (~1 ns each, within 1 ulp of libm).
+  To let it, :func:`_backward_step` works on blocks of states and keeps each
+  block's ``Q`` action-major, so the transcendental loops run over contiguous
+  memory with no branches.
+- ``error_model="numpy"``: with numba's default Python error model every
+  division tests for a zero divisor and may raise, which stops vectorisation.
+  No division here can have a zero divisor.
+- ``fastmath={"reassoc", "contract"}`` on the matrix-vector loops only lets
+  LLVM reorder the sums (several accumulators, SIMD) and fuse multiply-adds.
+  No flag that assumes finite values is set, because -inf is used on purpose.
+- A row whose column indices form one contiguous range (every row of a dense
+  ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
+- Parallel loops end at a barrier that waits for every thread, which costs
+  milliseconds when another process holds a core; so cheap loops stay serial,
+  :func:`_backward_step` runs many time steps per call, and
+  :mod:`ctrlinf.inference` runs small MDPs on one thread.
 """
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import config, njit, prange, types
+from numba.extending import intrinsic
 
 MODE_EXACT = 0
 MODE_SOFT = 1
@@ -20,128 +44,374 @@ MODE_HARD = 2
 # with their own maximum as the shift.
 _UNDERFLOW_GUARD = 1e-250
 
+# States per block in _backward_step: the block's (A, _BLOCK) scratch stays in
+# L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5. Small
+# MDPs are cut into at least _MIN_BLOCKS blocks (of 16 states or more) so that
+# the threads still share the work.
+_BLOCK = 256
+_MIN_BLOCKS = 8
 
-@njit(cache=True, parallel=True)
-def _backward_step(indptr, indices, data, r, V_next, prior, use_prior, gamma,
-                   temperature, mode, is_last, tie_tol, Q_t, V_t, pi_t, write_policy):
-    """One backward step: Q_t from V_{t+1}, then V_t and (optionally) π_t.
+# Rows with at least this many entries are checked for a contiguous column
+# range; shorter rows gain nothing from the dense-slice loop.
+_CONTIGUOUS_MIN = 16
+
+_FAST_SUMS = {"reassoc", "contract"}
+
+# _push_forward keeps one private copy of its output per thread. The count is
+# read here, once, because calling numba.get_num_threads() inside a kernel
+# stops numba from caching it; any count gives the same result.
+_PUSH_PARTS = config.NUMBA_NUM_THREADS
+# ... and uses one part per this many stored entries of P at most, so that a
+# part's scatter outweighs the cost of zeroing and adding its copy.
+_PUSH_MIN_NNZ = 2**17
+
+# Unsigned 1 for index arithmetic: uint64 - int64 is float64 in numba (as in numpy).
+_ONE = np.uint64(1)
+
+# -- bit-level helpers for the vectorisable exp and log --------------------
+_LOG2_E = 1.4426950408889634
+# ln 2 split in a high part with trailing zero bits and a low correction
+# (Cody and Waite), so that n * _LN2_HI is exact for |n| < 2^11.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_EXP_MIN_ARG = -746.0          # exp(x) rounds to 0 below about -745.13
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+_TWO_54 = 18014398509481984.0
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD   # bit pattern of sqrt(1/2)
+_MANTISSA_MASK = 0x000FFFFFFFFFFFFF
+
+
+@intrinsic
+def _float_bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64 (an LLVM bitcast)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_float(typingctx, bits):
+    """The float64 whose IEEE-754 bits are the int64 ``bits`` (an LLVM bitcast)."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, error_model="numpy")
+def _exp_nonpositive(x):
+    """``exp(x)`` for ``x <= 0`` (``-inf`` allowed), in branch-free arithmetic.
+
+    ``x = n ln 2 + r`` with ``|r| <= ln 2 / 2``; ``exp(r)`` is its Taylor
+    polynomial of degree 13 (relative truncation error below 1e-17), and ``2^n`` is
+    applied as two factors ``2^(n//2) 2^(n - n//2)`` built in the exponent
+    bits, so that results below 2^-1022 underflow gradually to subnormals
+    as libm's do. Within 1 ulp of libm.
+    """
+    xc = max(x, _EXP_MIN_ARG)
+    n = np.floor(xc * _LOG2_E + 0.5)
+    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    k = np.int64(n)
+    half = k >> 1
+    value = (p * _bits_float((half + 1023) << 52)) * _bits_float((k - half + 1023) << 52)
+    return value if x >= _EXP_MIN_ARG else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _log_positive(x):
+    """``log(x)`` for finite ``x > 0`` (subnormals included), in branch-free arithmetic.
+
+    ``x = 2^k m`` with ``m`` in ``[sqrt(1/2), sqrt(2))``; with ``f = m - 1`` and
+    ``s = f / (2 + f)``, ``log m = f - f²/2 + s (f²/2 + R)`` where
+    ``R = Σ_{i>=1} 2 s^{2i} / (2i + 1)`` (the atanh series, truncated at
+    ``s^20``, relative error below 1e-18 since ``s² < 0.03``). The same decomposition as
+    fdlibm's ``e_log.c``; within 1 ulp of libm.
+    """
+    subnormal = x < _SMALLEST_NORMAL
+    x = x * _TWO_54 if subnormal else x
+    bits = _float_bits(x) - _SQRT_HALF_BITS
+    k = (bits >> 52) - (54 if subnormal else 0)
+    m = _bits_float((bits & _MANTISSA_MASK) + _SQRT_HALF_BITS)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    R = 2.0 / 21.0
+    R = R * z + 2.0 / 19.0
+    R = R * z + 2.0 / 17.0
+    R = R * z + 2.0 / 15.0
+    R = R * z + 2.0 / 13.0
+    R = R * z + 2.0 / 11.0
+    R = R * z + 2.0 / 9.0
+    R = R * z + 2.0 / 7.0
+    R = R * z + 2.0 / 5.0
+    R = R * z + 2.0 / 3.0
+    R = R * z
+    half_f2 = 0.5 * f * f
+    dk = np.float64(k)
+    return dk * _LN2_HI - ((half_f2 - (s * (half_f2 + R) + dk * _LN2_LO)) - f)
+
+
+@njit(cache=True, fastmath=_FAST_SUMS, inline="always")
+def _row_dot(indptr, indices, data, row, x):
+    """Σ_k data[k] x[indices[k]] over CSR row ``row``.
+
+    A row whose sorted column indices span exactly as many columns as it has
+    entries is one contiguous slice (every row of a dense P): it is summed as a
+    dense dot product, which skips the index loads and vectorises. Inlined at
+    the numba level so that the caller's loop sees through it.
+    """
+    start, stop = indptr[row], indptr[row + 1]
+    count = stop - start
+    acc = 0.0
+    if count >= _CONTIGUOUS_MIN and indices[stop - _ONE] - indices[start] == count - _ONE:
+        first = np.int64(indices[start])
+        begin = np.int64(start)
+        for i in range(np.int64(count)):
+            acc += data[begin + i] * x[first + i]
+    else:
+        for k in range(start, stop):
+            acc += data[k] * x[indices[k]]
+    return acc
+
+
+@njit(cache=True, error_model="numpy")
+def _exact_q_guarded(indptr, indices, data, V_next, r, temperature, v_shift, s, a, acc):
+    """Exact-mode Q(s, a) from its row sum ``acc`` under the global shift ``v_shift``.
+
+    Below ``_UNDERFLOW_GUARD`` the sum has lost its leading terms to
+    underflow, so the row is summed again with its own maximum as the shift.
+    """
+    if acc > _UNDERFLOW_GUARD:
+        return r[s, a] + v_shift + temperature * _log_positive(acc)
+    row = s * r.shape[1] + a
+    start, stop = indptr[row], indptr[row + 1]
+    row_max = -np.inf
+    for k in range(start, stop):
+        row_max = max(row_max, V_next[indices[k]])
+    inv_temp = 1.0 / temperature
+    acc = 0.0
+    for k in range(start, stop):
+        acc += data[k] * _exp_nonpositive((V_next[indices[k]] - row_max) * inv_temp)
+    return r[s, a] + row_max + temperature * _log_positive(acc)
+
+
+@njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _backward_step(indptr, indices, data, r, prior, use_prior, gamma, temperature, mode,
+                   tie_tol, V_after, from_last, V, Q, policy, write_policy):
+    """Backward steps over a run of K times: V[k] (and Q[k], π[k]) for k = K-1, ..., 0.
 
     exact: Q = r + α log Σ_s' P exp(V_next/α);  soft/hard: Q = r + γ Σ_s' P V_next.
     soft/exact: V = α log Σ_a prior exp(Q/α), π = prior exp((Q - V)/α).
     hard: V = max_a Q over allowed actions, π shared among the maximisers.
-    ``is_last`` makes Q = r (no future). ``prior``/``pi_t`` may be (1, 1)
-    dummies when ``use_prior``/``write_policy`` is False.
+
+    ``V_next`` is ``V[k + 1]``, and for the last time of the run ``V_after``;
+    ``from_last`` makes that last time the final decision (Q = r, V_after
+    unused). ``V`` has shape (K, S); ``Q`` and ``policy`` (K, S, A) are
+    written only when ``write_policy`` is True and may otherwise be
+    (1, 1, 1) dummies. ``prior`` may be a (1, 1) dummy when ``use_prior`` is
+    False. Running all K steps in one call saves the Python round trip per
+    step, which dominates for small MDPs.
+
+    Each step processes the states in blocks, in parallel. Per block,
+    ``q[a, j]`` holds Q of state ``s0 + j`` action-major: (1-3) soft/hard fill
+    it and the maxima over allowed actions in one pass over the CSR rows;
+    exact fills it with the row sums of ``P E``, then takes their logs and the
+    maxima in loops that vectorise; (4) then V (log-sum-exp or max), and Q
+    and π when asked.
     """
+    n_steps = V.shape[0]
     n_states, n_actions = r.shape
     inv_temp = 1.0 / temperature
-    # exact mode: one exp per successor state (not per transition) by shifting
-    # every row with the global maximum of V_next.
-    v_shift = 0.0
-    E = np.empty(n_states if (mode == MODE_EXACT and not is_last) else 0)
-    if mode == MODE_EXACT and not is_last:
-        v_shift = V_next.max()
-        for s in prange(n_states):
-            E[s] = np.exp((V_next[s] - v_shift) * inv_temp)
+    n_blocks = max(-(-n_states // _BLOCK), min(_MIN_BLOCKS, n_states // 16))
+    block = -(-n_states // n_blocks)
+    for k in range(n_steps - 1, -1, -1):
+        V_next = V_after if k == n_steps - 1 else V[k + 1]
+        is_last = from_last and k == n_steps - 1
+        V_t = V[k]
+        Q_t = Q[k if write_policy else 0]
+        pi_t = policy[k if write_policy else 0]
+        exact = mode == MODE_EXACT and not is_last
+        # exact mode: one exp per successor state (not per transition) by shifting
+        # every row with the global maximum of V_next. A serial loop: it is cheap
+        # (vectorised), and each parallel loop ends at a barrier that costs more
+        # than it saves when another process holds a core.
+        v_shift = 0.0
+        E = np.empty(n_states if exact else 0)
+        if exact:
+            v_shift = V_next.max()
+            for s in range(n_states):
+                E[s] = _exp_nonpositive((V_next[s] - v_shift) * inv_temp)
 
-    for s in prange(n_states):
-        q_max = -np.inf
-        for a in range(n_actions):
-            row = s * n_actions + a
-            if is_last:
-                q = r[s, a]
-            elif mode == MODE_EXACT:
-                start, stop = indptr[row], indptr[row + 1]
-                acc = 0.0
-                for k in range(start, stop):
-                    acc += data[k] * E[indices[k]]
-                if acc > _UNDERFLOW_GUARD:
-                    q = r[s, a] + v_shift + temperature * np.log(acc)
+        for b in prange(n_blocks):
+            s0 = b * block
+            n = min(n_states, s0 + block) - s0
+            q = np.empty((n_actions, block))
+            q_max = np.full(block, -np.inf)
+            total = np.zeros(block)
+            smallest = np.inf  # the smallest row sum (exact mode)
+
+            if exact:
+                # (1) the row sums Σ_s' P(s'|s,a) E(s') (memory-bound) ...
+                for j in range(n):
+                    for a in range(n_actions):
+                        acc = _row_dot(indptr, indices, data, (s0 + j) * n_actions + a, E)
+                        smallest = min(smallest, acc)
+                        q[a, j] = acc
+                # (2) ... and their logs, Q = r + shift + α log(sum): a vectorised loop
+                # unless a row lost its mass to underflow under the global shift.
+                if smallest > _UNDERFLOW_GUARD:
+                    for a in range(n_actions):
+                        for j in range(n):
+                            q[a, j] = (r[s0 + j, a] + v_shift
+                                       + temperature * _log_positive(q[a, j]))
                 else:
-                    row_max = -np.inf
-                    for k in range(start, stop):
-                        row_max = max(row_max, V_next[indices[k]])
-                    acc = 0.0
-                    for k in range(start, stop):
-                        acc += data[k] * np.exp((V_next[indices[k]] - row_max) * inv_temp)
-                    q = r[s, a] + row_max + temperature * np.log(acc)
+                    for a in range(n_actions):
+                        for j in range(n):
+                            q[a, j] = _exact_q_guarded(indptr, indices, data, V_next, r,
+                                                       temperature, v_shift, s0 + j, a, q[a, j])
+                # (3) the maximum over allowed actions (prior > 0).
+                for a in range(n_actions):
+                    for j in range(n):
+                        if not use_prior or prior[s0 + j, a] > 0.0:
+                            q_max[j] = max(q_max[j], q[a, j])
             else:
-                acc = 0.0
-                for k in range(indptr[row], indptr[row + 1]):
-                    acc += data[k] * V_next[indices[k]]
-                q = r[s, a] + gamma * acc
-            Q_t[s, a] = q
-            if (not use_prior or prior[s, a] > 0.0) and q > q_max:
-                q_max = q
+                # (1-3) Q = r + γ Σ_s' P(s'|s,a) V_next(s') and its maximum over
+                # allowed actions, in one pass over the rows (memory-bound).
+                for j in range(n):
+                    m = -np.inf
+                    for a in range(n_actions):
+                        acc = 0.0
+                        if not is_last:
+                            acc = _row_dot(indptr, indices, data, (s0 + j) * n_actions + a, V_next)
+                        value = r[s0 + j, a] + gamma * acc
+                        q[a, j] = value
+                        if not use_prior or prior[s0 + j, a] > 0.0:
+                            m = max(m, value)
+                    q_max[j] = m
 
-        if mode == MODE_HARD:
-            V_t[s] = q_max
-            if write_policy:
-                threshold = q_max - tie_tol * max(1.0, abs(q_max))
-                total = 0.0
-                for a in range(n_actions):
-                    w = 0.0
-                    if Q_t[s, a] >= threshold:
-                        w = prior[s, a] if use_prior else 1.0
-                    pi_t[s, a] = w
-                    total += w
-                for a in range(n_actions):
-                    pi_t[s, a] /= total
-        else:
-            total = 0.0
-            for a in range(n_actions):
-                e = np.exp((Q_t[s, a] - q_max) * inv_temp)
-                if use_prior:
-                    e *= prior[s, a]
+            # (4) V_t, and Q_t, π_t when asked.
+            if mode == MODE_HARD:
+                for j in range(n):
+                    V_t[s0 + j] = q_max[j]
                 if write_policy:
-                    pi_t[s, a] = e
-                total += e
-            V_t[s] = q_max + temperature * np.log(total)
-            if write_policy:
+                    for j in range(n):
+                        state = s0 + j
+                        threshold = q_max[j] - tie_tol * max(1.0, abs(q_max[j]))
+                        for a in range(n_actions):
+                            w = 0.0
+                            if q[a, j] >= threshold:
+                                w = prior[state, a] if use_prior else 1.0
+                            pi_t[state, a] = w
+                            total[j] += w
+                            Q_t[state, a] = q[a, j]
+                        for a in range(n_actions):
+                            pi_t[state, a] /= total[j]
+            else:
+                # Reuse q for prior(a|s) exp((Q - max)/α). The min(., 0) only
+                # matters for disallowed actions, whose weight is then exactly 0.
+                if write_policy:
+                    for j in range(n):
+                        for a in range(n_actions):
+                            Q_t[s0 + j, a] = q[a, j]
                 for a in range(n_actions):
-                    pi_t[s, a] /= total
+                    for j in range(n):
+                        e = _exp_nonpositive(min((q[a, j] - q_max[j]) * inv_temp, 0.0))
+                        if use_prior:
+                            e *= prior[s0 + j, a]
+                        q[a, j] = e
+                        total[j] += e
+                for j in range(n):
+                    V_t[s0 + j] = q_max[j] + temperature * _log_positive(total[j])
+                if write_policy:
+                    for j in range(n):
+                        for a in range(n_actions):
+                            pi_t[s0 + j, a] = q[a, j] / total[j]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)
 def _push_forward(indptr, indices, data, weight_sa, out):
-    """out[s'] = Σ_{s,a} weight_sa[s, a] P[s, a, s'] (a transposed CSR matvec)."""
+    """out[s'] = Σ_{s,a} weight_sa[s, a] P[s, a, s'] (a transposed CSR matvec).
+
+    Rows scatter into ``out``, so the states are split into parts that add
+    into private copies (part 0 into ``out`` itself), summed at the end.
+    """
     n_states, n_actions = weight_sa.shape
+    n_parts = max(1, min(_PUSH_PARTS, data.shape[0] // _PUSH_MIN_NNZ))
+    partial = np.zeros((n_parts - 1, n_states))
     out[:] = 0.0
-    for s in range(n_states):
-        for a in range(n_actions):
-            w = weight_sa[s, a]
-            if w == 0.0:
-                continue
-            row = s * n_actions + a
-            for k in range(indptr[row], indptr[row + 1]):
-                out[indices[k]] += w * data[k]
+    for part in prange(n_parts):
+        acc = out if part == 0 else partial[part - 1]
+        for s in range(part * n_states // n_parts, (part + 1) * n_states // n_parts):
+            for a in range(n_actions):
+                w = weight_sa[s, a]
+                if w == 0.0:
+                    continue
+                row = s * n_actions + a
+                start, stop = indptr[row], indptr[row + 1]
+                count = stop - start
+                contiguous = (count >= _CONTIGUOUS_MIN
+                              and indices[stop - _ONE] - indices[start] == count - _ONE)
+                if contiguous:
+                    # A contiguous row (see _row_dot): a dense axpy that vectorises.
+                    first = np.int64(indices[start])
+                    begin = np.int64(start)
+                    for i in range(np.int64(count)):
+                        acc[first + i] += w * data[begin + i]
+                else:
+                    for k in range(start, stop):
+                        acc[indices[k]] += w * data[k]
+    # Serial for the same reason as E in _backward_step: one barrier less.
+    for part in range(n_parts - 1):
+        for s in range(n_states):
+            out[s] += partial[part, s]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _exact_forward_weights(alpha_t, r, prior, use_prior, temperature, weight_out):
     """weight[s, a] ∝ α_t(s) prior(a|s) exp(r(s, a)/α); returns the log of the scale.
 
     The true weights are ``weight_out * exp(returned value)``; the shift is the
     largest log-weight, so at least one weight is 1 and none overflows.
+    ``weight_out`` must be C-contiguous (its final exp runs over it flat, so
+    that the loop vectorises).
     """
     n_states, n_actions = r.shape
     inv_temp = 1.0 / temperature
     shift = -np.inf
     for s in range(n_states):
-        if alpha_t[s] > 0.0:
-            log_alpha = np.log(alpha_t[s])
-            for a in range(n_actions):
-                lw = log_alpha + r[s, a] * inv_temp
-                if use_prior:
-                    lw = lw + np.log(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
-                weight_out[s, a] = lw
-                if lw > shift:
-                    shift = lw
-        else:
-            for a in range(n_actions):
-                weight_out[s, a] = -np.inf
-    for s in range(n_states):
+        # log(1) then -inf where α = 0 keeps the loop branch-free.
+        log_alpha = _log_positive(alpha_t[s] if alpha_t[s] > 0.0 else 1.0)
+        log_alpha = log_alpha if alpha_t[s] > 0.0 else -np.inf
         for a in range(n_actions):
-            weight_out[s, a] = np.exp(weight_out[s, a] - shift)
+            lw = log_alpha + r[s, a] * inv_temp
+            if use_prior:
+                lw = lw + _log_positive(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
+            weight_out[s, a] = lw
+            shift = max(shift, lw)
+    flat = weight_out.reshape(n_states * n_actions)
+    for k in range(flat.shape[0]):
+        flat[k] = _exp_nonpositive(flat[k] - shift)
     return shift
 
 

@@ -1,0 +1,115 @@
+"""Time a first ``import ctrlinf; ci.solve(...)`` in a fresh Python process.
+
+Run from the repository root::
+
+    python benchmarks/cold_start.py            # 5 runs per case
+    python benchmarks/cold_start.py --repeats 3
+
+Cases, each a new interpreter, timed from outside (wall clock, median):
+
+- ``python -c pass`` and ``import numpy, scipy.sparse, numba``: the floor
+  that ctrlinf cannot go below;
+- ``import ctrlinf``;
+- ``import ctrlinf`` + one small ``solve`` (the task in the issue), and the
+  same + ``solve`` in all three modes + ``forward``, with the numba cache warm
+  (the package's ``__pycache__``, filled by a first run);
+- the same two with an empty cache (``NUMBA_CACHE_DIR`` pointing at a new
+  temporary directory per run), i.e. including compilation.
+
+Each run also reports, from inside, how long the import and the first calls
+took, which separates compilation from interpreter start-up.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+SETUP = """
+import time
+_start = time.perf_counter()
+import numpy as np
+import ctrlinf as ci
+_imported = time.perf_counter()
+P = np.full((4, 2, 4), 0.25)
+mdp = ci.TabularMDP(P, np.arange(8.0).reshape(4, 2), None, horizon=5)
+"""
+
+SNIPPETS = {
+    "python -c pass": "pass",
+    "import numpy, scipy.sparse, numba": "import numpy, scipy.sparse, numba",
+    "import ctrlinf": "import ctrlinf",
+    "import + solve(soft)": SETUP + """
+sol = ci.solve(mdp, mode="soft")
+_done = time.perf_counter()
+""",
+    "import + 3 modes + forward": SETUP + """
+for mode in ("soft", "exact", "hard"):
+    ci.forward(mdp, ci.solve(mdp, mode=mode))
+_done = time.perf_counter()
+""",
+}
+
+REPORT = """
+import json
+print(json.dumps(dict(import_s=_imported - _start, calls_s=_done - _imported)))
+"""
+
+
+def run(code, env):
+    """Wall-clock seconds of ``python -c code`` and its own report (dict or None)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"snippet failed:\n{done.stderr[-2000:]}")
+    lines = done.stdout.strip().splitlines()
+    return elapsed, (json.loads(lines[-1]) if lines else None)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    base_env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    rows = []
+    # Fill the default cache first, so that "warm" means what a user sees on a second run.
+    run(SNIPPETS["import + 3 modes + forward"] + REPORT, base_env)
+    for name, code in SNIPPETS.items():
+        reports = "_done" in code
+        caches = ("warm", "empty") if reports else ("warm",)
+        for cache in caches:
+            walls, inner = [], []
+            for _ in range(args.repeats):
+                env = dict(base_env)
+                with tempfile.TemporaryDirectory() as empty:
+                    if cache == "empty":
+                        env["NUMBA_CACHE_DIR"] = empty
+                    wall, report = run(code + (REPORT if reports else ""), env)
+                walls.append(wall)
+                if report:
+                    inner.append(report)
+            row = dict(case=name, cache=cache, wall=float(np.median(walls)))
+            if inner:
+                row["import"] = float(np.median([r["import_s"] for r in inner]))
+                row["calls"] = float(np.median([r["calls_s"] for r in inner]))
+            rows.append(row)
+
+    print(f"median of {args.repeats} fresh processes; load average "
+          f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    header = f"{'case':<36} {'numba cache':<12} {'wall s':>7} {'import s':>9} {'calls s':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        extra = (f"{row['import']:>9.2f} {row['calls']:>8.2f}" if "import" in row
+                 else f"{'':>9} {'':>8}")
+        print(f"{row['case']:<36} {row['cache']:<12} {row['wall']:>7.2f} {extra}")
+
+
+if __name__ == "__main__":
+    main()
