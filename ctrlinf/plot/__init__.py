@@ -5,7 +5,7 @@ as cells with walls dark grey and the start, goal and pit cells lettered S, G
 and X; other MDPs as bars over states.
 
 Every function takes an optional ``ax`` (or ``fig`` for multi-panel figures),
-never calls ``plt.show()`` and never changes global settings. Single-panel
+never shows a window (no ``pyplot.show``) and never changes global settings. Single-panel
 functions return their ``Axes`` (``ax.figure`` is the figure); functions that
 may draw several panels return the ``Figure``; :func:`animate_marginals`
 returns the path of the GIF it wrote.
