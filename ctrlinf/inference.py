@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import warnings
 
 import numba
@@ -30,8 +29,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from tqdm.auto import tqdm
 
-from ctrlinf import kernels
-from ctrlinf.mdp import TabularMDP
+from ctrlinf import _checks, kernels
 
 MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
 KEEP_OPTIONS = ("all", "V")
@@ -67,49 +65,8 @@ def _kernel_threads(mdp):
         numba.set_num_threads(previous)
 
 
-def _validate_mdp(mdp):
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
-
-
-def _validate_temperature(temperature):
-    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a positive number, got {temperature!r}")
-    temperature = float(temperature)
-    if not (temperature > 0.0 and math.isfinite(temperature)):
-        raise ValueError(f"temperature must be > 0 and finite, got {temperature}")
-    return temperature
-
-
-def _validate_action_prior(action_prior, n_states, n_actions):
-    if action_prior is None:
-        return None
-    prior = np.asarray(action_prior)
-    if prior.dtype == object or not (np.issubdtype(prior.dtype, np.integer)
-                                     or np.issubdtype(prior.dtype, np.floating)):
-        raise TypeError(f"action_prior must hold real numbers, got dtype {prior.dtype}")
-    prior = np.ascontiguousarray(prior, dtype=np.float64)
-    if prior.shape == (n_actions,):
-        prior = np.repeat(prior[None, :], n_states, axis=0)
-    if prior.shape != (n_states, n_actions):
-        raise ValueError(
-            f"action_prior has shape {prior.shape}, expected (S, A) = ({n_states}, {n_actions}) "
-            f"or (A,) = ({n_actions},)"
-        )
-    if not np.all(np.isfinite(prior)) or np.any(prior < 0):
-        s, a = np.argwhere(~(np.isfinite(prior) & (prior >= 0)))[0]
-        raise ValueError(f"action_prior[{s}, {a}] is {prior[s, a]}, expected a finite value >= 0")
-    empty = np.flatnonzero(prior.sum(axis=1) == 0)
-    if empty.size:
-        raise ValueError(
-            f"action_prior[{empty[0]}, :] is all zero; every state needs an allowed action"
-        )
-    return prior
-
-
 def _validate_mode(mode, mdp):
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
+    _checks.choice(mode, "mode", tuple(MODES))
     if mode == "exact" and mdp.gamma != 1.0:
         raise ValueError(
             f"mode='exact' needs gamma=1, got gamma={mdp.gamma:g}; a discount is a death "
@@ -188,8 +145,7 @@ class Solution:
     def _check_time(self, t):
         if self.horizon is None:
             return
-        if not isinstance(t, numbers.Integral) or not (0 <= t < self.horizon):
-            raise ValueError(f"t must be an int in [0, {self.horizon - 1}], got {t!r}")
+        _checks.integer(t, "t", low=0, high=self.horizon - 1)
 
     def q_at(self, t):
         """Q_t, shape (S, A) (ignores ``t`` for an infinite horizon)."""
@@ -305,12 +261,12 @@ def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
     >>> float(np.round(sol.V[0, 0], 6)), np.round(sol.policy[0, 0], 4).tolist()
     (1.313262, [0.2689, 0.7311])
     """
-    _validate_mdp(mdp)
+    _checks.mdp(mdp)
     _validate_mode(mode, mdp)
-    temperature = _validate_temperature(temperature)
-    prior = _validate_action_prior(action_prior, mdp.n_states, mdp.n_actions)
-    if keep not in KEEP_OPTIONS:
-        raise ValueError(f"keep must be one of {KEEP_OPTIONS}, got {keep!r}")
+    temperature = _checks.temperature(temperature)
+    prior = _checks.action_prior(action_prior, mdp.n_states, mdp.n_actions)
+    _checks.choice(keep, "keep", KEEP_OPTIONS)
+    _checks.value_range(mdp, temperature, mode)
     sol = Solution(mdp, mode, temperature, prior, V=None)
     if mdp.horizon is None:
         _value_iteration(mdp, sol, tol, max_iter, progress)
@@ -340,21 +296,21 @@ def _backward_pass(mdp, sol, keep, progress):
 
 
 def _value_iteration(mdp, sol, tol, max_iter, progress):
-    if not (isinstance(tol, numbers.Real) and tol > 0):
-        raise ValueError(f"tol must be a positive number, got {tol!r}")
-    if not (isinstance(max_iter, numbers.Integral) and max_iter >= 1):
-        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    tol = _checks.real(tol, "tol", low=0.0, low_open=True)
+    max_iter = _checks.positive_int(max_iter, "max_iter")
     S, A = mdp.n_states, mdp.n_actions
     V, V_new = np.zeros(S), np.empty(S)
     residual = np.inf
     iterations = 0
     # Contraction at rate γ: about log(tol / scale) / log γ sweeps.
-    expected = int(min(max_iter, math.log(tol / (1.0 + np.abs(mdp.r).max()))
-                       / math.log(mdp.gamma)))
+    expected = int(min(max_iter, math.log(tol / (1.0 + mdp.reward_scale)) / math.log(mdp.gamma)))
     with _progress(expected, progress, expected * mdp.P.nnz, f"value iteration ({sol.mode})") as bar:
         while iterations < max_iter:
             _run_steps(mdp, sol, V, False, V_new[None])
             residual = float(np.max(np.abs(V_new - V)))
+            if not math.isfinite(residual):
+                # _checks.value_range rules this out; never loop on NaN silently.
+                raise ValueError(f"value iteration diverged (residual {residual}); rescale r")
             V, V_new = V_new, V
             iterations += 1
             bar.update()
@@ -376,16 +332,36 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
 
 
 def _validate_solution(mdp, sol):
-    _validate_mdp(mdp)
+    """Raise unless ``sol`` came from ``solve(mdp, ...)`` (or from an identical MDP).
+
+    A Solution used with another MDP would give numbers that mean nothing (and, with
+    another action count, read past its arrays), so every field is compared and the
+    first difference named. The same object passes at once; a copy costs one
+    comparison of its arrays.
+    """
+    _checks.mdp(mdp)
     if not isinstance(sol, Solution):
         raise TypeError(f"sol must be a Solution from ctrlinf.solve, got {type(sol).__name__}")
-    if (sol.V.shape[-1] != mdp.n_states or sol.horizon != mdp.horizon
-            or sol.gamma != mdp.gamma):
-        raise ValueError(
-            f"sol was computed for another MDP (horizon={sol.horizon}, gamma={sol.gamma:g}, "
-            f"S={sol.V.shape[-1]}), not this one (horizon={mdp.horizon}, "
-            f"gamma={mdp.gamma:g}, S={mdp.n_states})"
-        )
+    solved = sol._mdp
+    if solved is mdp:
+        return
+    P, Q = solved.P, mdp.P
+    differences = (
+        ("number of states", solved.n_states != mdp.n_states),
+        ("number of actions", solved.n_actions != mdp.n_actions),
+        ("horizon", solved.horizon != mdp.horizon),
+        ("gamma", solved.gamma != mdp.gamma),
+        ("reward r", lambda: not np.array_equal(solved.r, mdp.r)),
+        ("initial distribution p0", lambda: not np.array_equal(solved.p0, mdp.p0)),
+        ("dynamics P", lambda: P is not Q and not (
+            np.array_equal(P.indptr, Q.indptr) and np.array_equal(P.indices, Q.indices)
+            and np.array_equal(P.data, Q.data))),
+    )
+    for what, differs in differences:
+        if differs if isinstance(differs, bool) else differs():
+            raise ValueError(
+                f"sol was solved for another MDP: its {what} differs from mdp's; "
+                f"solve this mdp first (ci.solve(mdp, mode={sol.mode!r}, ...))")
 
 
 def forward(mdp, sol):
@@ -411,19 +387,34 @@ def forward(mdp, sol):
     _validate_solution(mdp, sol)
     if sol.mode != "exact":
         return _rollout(mdp, sol.policy_at if mdp.horizon is not None else sol.policy)
+    return np.exp(_exact_log_forward(mdp, sol))
+
+
+def _exact_log_forward(mdp, sol):
+    """``log α_t(s)``, shape (T, S), each row normalised (``-inf`` where ``α_t(s) = 0``).
+
+    Kept in log space because at low temperature ``α_t`` spans more than the float
+    range within one step (``e^-1000`` beside 1), and the posterior multiplies it
+    by ``β_t``, which may be ``e^2000``: a linear α would round the former to 0.
+    """
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     indptr, indices, data = mdp.kernel_arrays()
-    out = np.empty((T, S))
-    out[0] = mdp.p0
+    log_alpha = np.empty((T, S))
+    with np.errstate(divide="ignore"):
+        log_alpha[0] = np.log(mdp.p0)
     weights = np.empty((S, A))
+    pushed = np.empty(S)
     prior = sol.action_prior
+    prior_args = (_DUMMY if prior is None else prior, prior is not None)
     with _kernel_threads(mdp):
         for t in range(T - 1):
-            kernels._exact_forward_weights(out[t], mdp.r, _DUMMY if prior is None else prior,
-                                           prior is not None, sol.temperature, weights)
-            kernels._push_forward(indptr, indices, data, weights, out[t + 1])
-            out[t + 1] /= out[t + 1].sum()
-    return out
+            shift = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
+                                                   sol.temperature, weights)
+            kernels._push_forward(indptr, indices, data, weights, pushed)
+            kernels._exact_forward_finish(indptr, indices, data, log_alpha[t], mdp.r,
+                                          *prior_args, sol.temperature, shift, pushed,
+                                          log_alpha[t + 1])
+    return log_alpha
 
 
 def _rollout(mdp, policy_at):
@@ -463,7 +454,7 @@ def occupancy(mdp, policy):
     """
     from ctrlinf.trajectories import validate_policy
 
-    _validate_mdp(mdp)
+    _checks.mdp(mdp)
     length = 1 if mdp.horizon is None else mdp.horizon
     policy = validate_policy(policy, mdp, length)
     if mdp.horizon is None:
@@ -514,12 +505,15 @@ def marginals(mdp, sol):
     state_action : ndarray, shape (T, S, A), or (S, A)
         Each time slice sums to one.
     """
-    alpha = forward(mdp, sol)
+    _validate_solution(mdp, sol)
     if sol.mode == "exact":
-        state = np.empty_like(alpha)
-        kernels._posterior_state_marginals(alpha, sol.V, sol.temperature, state)
+        # p(s_t | O) ∝ α_t(s) β_t(s), in log space (see _exact_log_forward).
+        log_post = _exact_log_forward(mdp, sol) + sol.V / sol.temperature
+        log_post -= log_post.max(axis=1, keepdims=True)
+        state = np.exp(log_post)
+        state /= state.sum(axis=1, keepdims=True)
     else:
-        state = alpha
+        state = forward(mdp, sol)
     policy = sol.policy
     return state, state[..., None] * policy
 

@@ -388,8 +388,8 @@ def _push_forward(indptr, indices, data, weight_sa, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _exact_forward_weights(alpha_t, r, prior, use_prior, temperature, weight_out):
-    """weight[s, a] ∝ α_t(s) prior(a|s) exp(r(s, a)/α); returns the log of the scale.
+def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, weight_out):
+    """weight[s, a] ∝ α_t(s) prior(a|s) exp(r(s, a)/α) from ``log α_t``; returns the log scale.
 
     The true weights are ``weight_out * exp(returned value)``; the shift is the
     largest log-weight, so at least one weight is 1 and none overflows.
@@ -400,11 +400,8 @@ def _exact_forward_weights(alpha_t, r, prior, use_prior, temperature, weight_out
     inv_temp = 1.0 / temperature
     shift = -np.inf
     for s in range(n_states):
-        # log(1) then -inf where α = 0 keeps the loop branch-free.
-        log_alpha = _log_positive(alpha_t[s] if alpha_t[s] > 0.0 else 1.0)
-        log_alpha = log_alpha if alpha_t[s] > 0.0 else -np.inf
         for a in range(n_actions):
-            lw = log_alpha + r[s, a] * inv_temp
+            lw = log_alpha_t[s] + r[s, a] * inv_temp
             if use_prior:
                 lw = lw + _log_positive(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
             weight_out[s, a] = lw
@@ -415,27 +412,65 @@ def _exact_forward_weights(alpha_t, r, prior, use_prior, temperature, weight_out
     return shift
 
 
-@njit(cache=True)
-def _posterior_state_marginals(alpha, V, temperature, out):
-    """out[t] ∝ α_t(s) exp(V_t(s)/α), normalised per t, computed in log space."""
-    horizon, n_states = alpha.shape
+@njit(cache=True, error_model="numpy")
+def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prior, temperature,
+                          shift, pushed, log_alpha_next):
+    """``log α_{t+1}``, normalised, from ``pushed = Σ_{s,a} weight(s,a) P(·|s,a)`` (scaled).
+
+    Where ``pushed[s'] >= _UNDERFLOW_GUARD`` its log is exact to rounding (terms
+    lost to underflow are below 1e-308, negligible beside it). Where it is smaller,
+    the leading terms may have underflowed under the global shift (a low
+    temperature, or rewards far apart), so those states are summed again in log
+    space: ``log Σ exp(log α_t(s) + r(s,a)/α + log prior + log P(s'|s,a))`` with a
+    maximum shift of its own, from the rows whose weight is not zero.
+    """
+    n_states, n_actions = r.shape
     inv_temp = 1.0 / temperature
-    for t in range(horizon):
-        shift = -np.inf
+    redo = 0
+    for s in range(n_states):
+        if pushed[s] >= _UNDERFLOW_GUARD:
+            log_alpha_next[s] = shift + _log_positive(pushed[s])
+        else:
+            log_alpha_next[s] = -np.inf
+            redo += 1
+    if redo > 0:
+        # Two passes over the rows that carry weight: the largest log-term into
+        # each state to redo, then the shifted sum.
+        peak = np.full(n_states, -np.inf)
+        total = np.zeros(n_states)
+        for sweep in range(2):
+            for s in range(n_states):
+                if log_alpha_t[s] == -np.inf:
+                    continue
+                for a in range(n_actions):
+                    lw = log_alpha_t[s] + r[s, a] * inv_temp
+                    if use_prior:
+                        lw = lw + np.log(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
+                    if lw == -np.inf:
+                        continue
+                    row = s * n_actions + a
+                    for k in range(indptr[row], indptr[row + 1]):
+                        target = indices[k]
+                        if pushed[target] >= _UNDERFLOW_GUARD:
+                            continue
+                        term = lw + np.log(data[k])
+                        if sweep == 0:
+                            peak[target] = max(peak[target], term)
+                        else:
+                            total[target] += np.exp(term - peak[target])
         for s in range(n_states):
-            if alpha[t, s] > 0.0:
-                lw = np.log(alpha[t, s]) + V[t, s] * inv_temp
-                out[t, s] = lw
-                if lw > shift:
-                    shift = lw
-            else:
-                out[t, s] = -np.inf
-        total = 0.0
-        for s in range(n_states):
-            out[t, s] = np.exp(out[t, s] - shift)
-            total += out[t, s]
-        for s in range(n_states):
-            out[t, s] /= total
+            if pushed[s] < _UNDERFLOW_GUARD and peak[s] > -np.inf:
+                log_alpha_next[s] = peak[s] + np.log(total[s])
+    # Normalise: log α_{t+1} -= log Σ_s α_{t+1}(s).
+    top = -np.inf
+    for s in range(n_states):
+        top = max(top, log_alpha_next[s])
+    acc = 0.0
+    for s in range(n_states):
+        acc += _exp_nonpositive(log_alpha_next[s] - top)
+    norm = top + _log_positive(acc)
+    for s in range(n_states):
+        log_alpha_next[s] -= norm
 
 
 @njit(cache=True)

@@ -8,8 +8,9 @@ Control as Probabilistic Inference: Tutorial and Review*; CS285 lecture
 - ``P[s, a, s']`` is the probability of moving to ``s'`` after action ``a`` in
   state ``s``. It is stored as a CSR matrix of shape ``(S*A, S)`` whose row
   ``s*A + a`` is the distribution over ``s'``.
-- ``r[s, a]`` is the reward (any real number); ``p0[s]`` the initial
-  distribution.
+- ``r[s, a]`` is the reward (any real number); ``r[s, a] = -inf`` forbids action
+  ``a`` in ``s`` (the same as ``action_prior[s, a] = 0``; then ``Q_t(s, a) = -inf``
+  and ``π_t(a | s) = 0``). ``p0[s]`` is the initial distribution.
 - ``T`` (``horizon``) is the number of decisions, taken at times
   ``t = 0, ..., T-1``; ``horizon=None`` means an infinite discounted horizon.
 - ``γ`` (``gamma``) is the discount, ``0 < γ <= 1``.
@@ -20,171 +21,15 @@ Control as Probabilistic Inference: Tutorial and Review*; CS285 lecture
 """
 from __future__ import annotations
 
-import numbers
+import importlib
 import os
+import zipfile
+import zlib
 
 import numpy as np
 import scipy.sparse as sp
 
-#: Rows of P and p0 must sum to one within this absolute tolerance (float64 input).
-PROBABILITY_TOLERANCE = 1e-8
-
-
-def probability_tolerance(dtype):
-    """Tolerance on sums of probabilities given in ``dtype``.
-
-    float32 cannot hold 1e-8 (its spacing near 1 is 1.2e-7), so narrower
-    inputs get a tolerance of 100 machine epsilons of their own type.
-    """
-    dtype = np.dtype(dtype)
-    if np.issubdtype(dtype, np.floating):
-        return max(PROBABILITY_TOLERANCE, 100 * float(np.finfo(dtype).eps))
-    return PROBABILITY_TOLERANCE
-
-
-def _as_real_array(value, name):
-    """Convert ``value`` to a float64 array, refusing non-numeric input."""
-    array = np.asarray(value)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.integer)
-        or np.issubdtype(array.dtype, np.floating)
-        or np.issubdtype(array.dtype, np.bool_)
-    ):
-        raise TypeError(
-            f"{name} must be an array of real numbers, got dtype {array.dtype}"
-        )
-    return array.astype(np.float64)
-
-
-def _check_finite(array, name):
-    if not np.all(np.isfinite(array)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        index = ", ".join(map(str, bad))
-        raise ValueError(f"{name}[{index}] is {array[bad]}, expected a finite number")
-
-
-def _first_bad_row(row_sums, tolerance):
-    bad = np.flatnonzero(np.abs(row_sums - 1.0) > tolerance)
-    return None if bad.size == 0 else int(bad[0])
-
-
-def validate_distribution(p, name, size=None):
-    """Return ``p`` as a float64 probability vector or raise ``ValueError``.
-
-    Parameters
-    ----------
-    p : array_like, shape (size,)
-        Candidate distribution.
-    name : str
-        Argument name used in error messages.
-    size : int, optional
-        Expected length.
-    """
-    tolerance = probability_tolerance(np.asarray(p).dtype)
-    p = _as_real_array(p, name)
-    if p.ndim != 1 or (size is not None and p.shape[0] != size):
-        expected = f"({size},)" if size is not None else "a 1-d array"
-        raise ValueError(f"{name} has shape {p.shape}, expected {expected}")
-    _check_finite(p, name)
-    if np.any(p < 0):
-        i = int(np.flatnonzero(p < 0)[0])
-        raise ValueError(f"{name}[{i}] is {p[i]:g}, expected a probability >= 0")
-    total = p.sum()
-    if abs(total - 1.0) > tolerance:
-        raise ValueError(f"{name} sums to {total:.10g}, expected 1 (tolerance {tolerance:g})")
-    # Narrow inputs carry rounding of their own type; float64 is kept bit for bit
-    # so that save/load round-trips exactly.
-    return p if tolerance == PROBABILITY_TOLERANCE else p / total
-
-
-def validate_horizon(horizon):
-    """Return ``horizon`` as an int (or None) or raise."""
-    if horizon is None:
-        return None
-    if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, numbers.Integral):
-        raise TypeError(f"horizon must be a positive int or None, got {horizon!r}")
-    if horizon < 1:
-        raise ValueError(f"horizon must be a positive int or None, got {horizon}")
-    return int(horizon)
-
-
-def validate_gamma(gamma):
-    """Return ``gamma`` as a float in (0, 1] or raise."""
-    if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a real number in (0, 1], got {gamma!r}")
-    gamma = float(gamma)
-    if not (0.0 < gamma <= 1.0):
-        raise ValueError(f"gamma must satisfy 0 < gamma <= 1, got {gamma}")
-    return gamma
-
-
-def _transitions_to_csr(P):
-    """Return (csr (S*A, S), S, A, tolerance) from a dense (S, A, S) array or a sparse matrix."""
-    if sp.issparse(P):
-        tolerance = probability_tolerance(P.dtype)
-        if P.ndim != 2:
-            raise ValueError(f"sparse P must be 2-d of shape (S*A, S), got {P.shape}")
-        rows, n_states = P.shape
-        if n_states == 0 or rows % n_states != 0 or rows == 0:
-            raise ValueError(
-                f"sparse P has shape {P.shape}, expected (S*A, S) with S*A a multiple of S"
-            )
-        if not (np.issubdtype(P.dtype, np.integer) or np.issubdtype(P.dtype, np.floating)
-                or np.issubdtype(P.dtype, np.bool_)):
-            raise TypeError(f"P must hold real numbers, got dtype {P.dtype}")
-        csr = sp.csr_matrix(P, dtype=np.float64, copy=True)
-        return csr, n_states, rows // n_states, tolerance
-    tolerance = probability_tolerance(np.asarray(P).dtype)
-    dense = _as_real_array(P, "P")
-    if dense.ndim != 3 or dense.shape[0] != dense.shape[2]:
-        raise ValueError(
-            f"P has shape {dense.shape}, expected (S, A, S) (or a scipy.sparse (S*A, S) matrix)"
-        )
-    n_states, n_actions, _ = dense.shape
-    if n_states == 0 or n_actions == 0:
-        raise ValueError(f"P has shape {dense.shape}; an MDP needs at least one state and action")
-    _check_finite(dense, "P")
-    csr = sp.csr_matrix(dense.reshape(n_states * n_actions, n_states))
-    return csr, n_states, n_actions, tolerance
-
-
-def validate_transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE):
-    """Check every row of ``P`` is a distribution, raising with ``P[s, a, :]``; renormalise rows."""
-    data = csr.data
-    for bad, expected in ((~np.isfinite(data), "a finite probability"),
-                          (data < 0, "a probability >= 0")):
-        if np.any(bad):
-            k = int(np.flatnonzero(bad)[0])
-            row = int(np.searchsorted(csr.indptr, k, side="right") - 1)
-            s, a = divmod(row, n_actions)
-            raise ValueError(
-                f"P[{s}, {a}, {int(csr.indices[k])}] is {data[k]:g}, expected {expected}"
-            )
-    row_sums = np.asarray(csr.sum(axis=1)).ravel()
-    row = _first_bad_row(row_sums, tolerance)
-    if row is not None:
-        s, a = divmod(row, n_actions)
-        raise ValueError(
-            f"P[{s}, {a}, :] sums to {row_sums[row]:.10g}, expected 1 (tolerance {tolerance:g})"
-        )
-    if tolerance != PROBABILITY_TOLERANCE:
-        # float32 rows are off by ~1e-7; float64 input is kept bit for bit.
-        csr.data /= np.repeat(row_sums, np.diff(csr.indptr))
-
-
-def validate_rewards(r, n_states, n_actions, name="r"):
-    """Return rewards as a float64 ``(S, A)`` array; ``(S,)`` broadcasts over actions."""
-    r = _as_real_array(r, name)
-    if r.shape == (n_states,):
-        r = np.repeat(r[:, None], n_actions, axis=1)
-    elif r.shape != (n_states, n_actions):
-        raise ValueError(
-            f"{name} has shape {r.shape}, expected (S,) = ({n_states},) "
-            f"or (S, A) = ({n_states}, {n_actions})"
-        )
-    _check_finite(r, name)
-    return np.ascontiguousarray(r)
-
+from ctrlinf import _checks
 
 class TabularMDP:
     r"""A finite MDP ``(P, r, p0, T, γ)``, validated once at construction.
@@ -225,11 +70,8 @@ class TabularMDP:
     """
 
     def __init__(self, P, r, p0, horizon, gamma=1.0):
-        csr, n_states, n_actions, tolerance = _transitions_to_csr(P)
-        csr.sum_duplicates()
-        csr.eliminate_zeros()
-        csr.sort_indices()
-        validate_transitions(csr, n_actions, tolerance)
+        csr, n_states, n_actions, tolerance = _checks.transitions_to_csr(P)
+        _checks.transitions(csr, n_actions, tolerance)
         # int32 indices let kernels view them as uint32 at no cost (see kernel_arrays).
         if csr.nnz < np.iinfo(np.int32).max:
             csr.indices = csr.indices.astype(np.int32, copy=False)
@@ -237,12 +79,14 @@ class TabularMDP:
         self._P = csr
         self._n_states = n_states
         self._n_actions = n_actions
-        self._r = validate_rewards(r, n_states, n_actions)
+        self._r = _checks.rewards(r, n_states, n_actions)
+        allowed = self._r[self._r > -np.inf]
+        self._reward_scale = float(np.abs(allowed).max()) if allowed.size else 0.0
         if p0 is None:
             p0 = np.full(n_states, 1.0 / n_states)
-        self._p0 = validate_distribution(p0, "p0", n_states)
-        self._horizon = validate_horizon(horizon)
-        self._gamma = validate_gamma(gamma)
+        self._p0 = _checks.distribution(p0, "p0", n_states)
+        self._horizon = _checks.horizon(horizon)
+        self._gamma = _checks.gamma(gamma)
         if self._horizon is None and self._gamma >= 1.0:
             raise ValueError(
                 "horizon=None needs gamma < 1 (an undiscounted infinite horizon has "
@@ -264,6 +108,11 @@ class TabularMDP:
     def p0(self):
         """ndarray, shape (S,): initial state distribution."""
         return self._p0
+
+    @property
+    def reward_scale(self):
+        """float: ``max |r(s, a)|`` over allowed actions (those with ``r > -inf``)."""
+        return self._reward_scale
 
     @property
     def horizon(self):
@@ -337,15 +186,33 @@ class TabularMDP:
         return TabularMDP(P, r, p0, horizon=self._horizon, gamma=1.0)
 
     # -- persistence -----------------------------------------------------
+    def __init_subclass__(cls, **kwargs):
+        # A subclass registers itself, so that load() gives back what was saved
+        # without the core naming any module above it.
+        super().__init_subclass__(**kwargs)
+        _SAVED_KINDS[_kind_of(cls)] = cls
+
     def save(self, path):
-        """Save to ``path`` (``.npz``); ``TabularMDP.load(path)`` restores it exactly."""
+        """Save to ``path`` as a compressed ``.npz``; :meth:`load` restores it exactly.
+
+        ``.npz`` is appended when ``path`` lacks it (as numpy does), and the same
+        ``path`` string works for :meth:`load`.
+
+        Returns
+        -------
+        str
+            The file written.
+        """
+        path = _npz_path(path)
         P = self._P
         np.savez_compressed(
             path, indptr=P.indptr, indices=P.indices, data=P.data,
             shape=np.array(P.shape), r=self._r, p0=self._p0,
             horizon=np.array(-1 if self._horizon is None else self._horizon),
-            gamma=np.array(self._gamma), **self._extra_arrays(),
+            gamma=np.array(self._gamma), kind=np.array(_kind_of(type(self))),
+            **self._extra_arrays(),
         )
+        return path
 
     def _extra_arrays(self):
         """Arrays a subclass adds to the saved file (see GridMDP)."""
@@ -353,34 +220,39 @@ class TabularMDP:
 
     @classmethod
     def load(cls, path):
-        """Load an MDP written by :meth:`save`.
+        """Load an MDP written by :meth:`save`, as the class it was saved from.
 
         Parameters
         ----------
         path : str or os.PathLike
-            A ``.npz`` file.
-        """
-        if not os.path.exists(path):
-            raise ValueError(f"path {os.fspath(path)!r} does not exist")
-        with np.load(path, allow_pickle=False) as f:
-            missing = {"indptr", "indices", "data", "shape", "r", "p0", "horizon",
-                       "gamma"} - set(f.files)
-            if missing:
-                raise ValueError(
-                    f"{os.fspath(path)!r} is not a saved TabularMDP (missing {sorted(missing)})"
-                )
-            P = sp.csr_matrix((f["data"], f["indices"], f["indptr"]),
-                              shape=tuple(int(x) for x in f["shape"]))
-            horizon = int(f["horizon"])
-            kwargs = dict(P=P, r=f["r"], p0=f["p0"],
-                          horizon=None if horizon < 0 else horizon,
-                          gamma=float(f["gamma"]))
-            if cls is TabularMDP and "grid_shape" in f.files:
-                # Give back what was saved: a GridMDP keeps its layout.
-                from ctrlinf.envs.grid import GridMDP
+            The ``.npz`` file (``.npz`` may be left off, as in :meth:`save`).
 
-                return GridMDP._from_saved(kwargs, f)
-            return cls._from_saved(kwargs, f)
+        Raises
+        ------
+        ValueError
+            Naming the file (and the key) when it is missing, not a ``.npz`` written
+            by :meth:`save`, corrupt, or holds an invalid MDP. A crafted file never
+            makes ctrlinf read out of bounds: every index is checked first.
+        """
+        path = _npz_path(path)
+        label = repr(os.fspath(path))
+        if not os.path.exists(path):
+            raise ValueError(f"{label} does not exist")
+        if not os.path.isfile(path):
+            raise ValueError(f"{label} is not a file")
+        saved = _read_npz(path, label)
+        kwargs = dict(
+            P=_saved_csr(saved, label),
+            r=saved.real("r"), p0=saved.real("p0"),
+            horizon=saved.scalar("horizon", integer=True),
+            gamma=saved.scalar("gamma", integer=False),
+        )
+        kwargs["horizon"] = None if kwargs["horizon"] < 0 else kwargs["horizon"]
+        target = cls if cls is not TabularMDP else _saved_class(saved, label)
+        try:
+            return target._from_saved(kwargs, saved)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{label} holds an invalid MDP: {error}") from None
 
     @classmethod
     def _from_saved(cls, kwargs, saved):
@@ -390,3 +262,113 @@ class TabularMDP:
         T = "inf" if self._horizon is None else self._horizon
         return (f"{type(self).__name__}(n_states={self._n_states}, n_actions={self._n_actions}, "
                 f"horizon={T}, gamma={self._gamma:g}, nnz={self._P.nnz})")
+
+
+# -- persistence helpers ----------------------------------------------------
+#: "module:qualname" -> class, filled by TabularMDP.__init_subclass__.
+_SAVED_KINDS = {}
+_REQUIRED_KEYS = ("indptr", "indices", "data", "shape", "r", "p0", "horizon", "gamma")
+
+
+def _kind_of(cls):
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _npz_path(path):
+    """``path`` with ``.npz`` appended if missing, as ``numpy.savez`` does."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    return path if str(path).endswith(".npz") else path + ".npz"
+
+
+class _SavedArrays:
+    """The arrays of a saved file, read eagerly, with checked accessors naming file and key."""
+
+    def __init__(self, arrays, label):
+        self._arrays = arrays
+        self.files = list(arrays)
+        self.label = label
+
+    def __getitem__(self, key):
+        return self._arrays[key]
+
+    def _bad(self, key, expected):
+        value = self._arrays[key]
+        return ValueError(f"{self.label}: key {key!r} holds {value.dtype} array of shape "
+                          f"{value.shape}, expected {expected}")
+
+    def real(self, key):
+        value = self._arrays[key]
+        if not (np.issubdtype(value.dtype, np.integer) or np.issubdtype(value.dtype, np.floating)):
+            raise self._bad(key, "real numbers")
+        return value
+
+    def integers(self, key):
+        value = self._arrays[key]
+        if not np.issubdtype(value.dtype, np.integer) or value.ndim != 1:
+            raise self._bad(key, "a 1-d integer array")
+        return value
+
+    def scalar(self, key, integer):
+        value = self._arrays[key]
+        kinds = (np.integer,) if integer else (np.integer, np.floating)
+        if value.shape != () or not any(np.issubdtype(value.dtype, k) for k in kinds):
+            raise self._bad(key, "an integer scalar" if integer else "a real scalar")
+        return int(value) if integer else float(value)
+
+
+def _read_npz(path, label):
+    """Every array of the ``.npz`` at ``path``, or a ValueError saying why it cannot be read."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array, not a saved TabularMDP")
+        with loaded as f:
+            arrays = {key: f[key] for key in f.files}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"{label} is not a readable .npz file written by "
+                         f"TabularMDP.save: {error}") from None
+    missing = [key for key in _REQUIRED_KEYS if key not in arrays]
+    if missing:
+        raise ValueError(f"{label} is not a saved TabularMDP (missing keys {missing})")
+    return _SavedArrays(arrays, label)
+
+
+def _saved_csr(saved, label):
+    """P from the saved CSR arrays, every index checked before scipy sees them."""
+    shape = saved.integers("shape")
+    if shape.shape != (2,) or np.any(shape < 1):
+        raise ValueError(f"{label}: key 'shape' is {shape.tolist()}, expected (S*A, S) >= 1")
+    indptr, indices, data = saved.integers("indptr"), saved.integers("indices"), saved.real("data")
+    if data.ndim != 1:
+        raise ValueError(f"{label}: key 'data' has shape {data.shape}, expected a 1-d array")
+    n_rows, n_cols = (int(n) for n in shape)
+    try:
+        _checks.csr_structure(indptr, indices, data.shape[0], n_rows, n_cols, name="P")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{label}: {error}") from None
+    n = int(indptr[-1])
+    return sp.csr_matrix((data[:n], indices[:n], indptr), shape=(n_rows, n_cols))
+
+
+def _saved_class(saved, label):
+    """The TabularMDP subclass named by the file's ``kind`` key (TabularMDP if absent)."""
+    if "kind" not in saved.files:
+        return TabularMDP
+    kind = saved["kind"]
+    if kind.shape != () or kind.dtype.kind != "U":
+        raise ValueError(f"{label}: key 'kind' must be a string")
+    kind = str(kind)
+    if kind == _kind_of(TabularMDP):
+        return TabularMDP
+    module = kind.partition(":")[0]
+    if kind not in _SAVED_KINDS and module.startswith("ctrlinf."):
+        # Only ctrlinf's own modules are imported on a file's word.
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    if kind not in _SAVED_KINDS:
+        raise ValueError(f"{label} was saved from {kind!r}, which ctrlinf does not know")
+    return _SAVED_KINDS[kind]

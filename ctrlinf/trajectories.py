@@ -1,21 +1,9 @@
 """Trajectories: sampled or demonstrated state-action sequences, and their feature counts."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ctrlinf import kernels
-from ctrlinf.mdp import TabularMDP
-
-
-def _as_index_array(value, name):
-    array = np.asarray(value)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
-        if array.size == 0:
-            return array.astype(np.int64)
-        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
-    return array.astype(np.int64)
+from ctrlinf import _checks, kernels
 
 
 class Trajectories:
@@ -37,8 +25,8 @@ class Trajectories:
     """
 
     def __init__(self, states, actions):
-        states = _as_index_array(states, "states")
-        actions = _as_index_array(actions, "actions")
+        states = _checks.index_array(states, "states")
+        actions = _checks.index_array(actions, "actions")
         if states.ndim != 2:
             raise ValueError(f"states has shape {states.shape}, expected (N, T)")
         if actions.shape != states.shape:
@@ -81,28 +69,12 @@ class Trajectories:
 
 
 def validate_policy(policy, mdp, length):
-    """Return ``policy`` as float64 (T, S, A) (a stationary (S, A) becomes (1, S, A)) or raise."""
-    policy = np.asarray(policy)
-    if policy.dtype == object or not (np.issubdtype(policy.dtype, np.floating)
-                                      or np.issubdtype(policy.dtype, np.integer)):
-        raise TypeError(f"policy must hold probabilities, got dtype {policy.dtype}")
-    policy = np.ascontiguousarray(policy, dtype=np.float64)
-    S, A = mdp.n_states, mdp.n_actions
-    if policy.shape == (S, A):
-        policy = policy[None]
-    elif policy.ndim != 3 or policy.shape[1:] != (S, A) or policy.shape[0] < length:
-        raise ValueError(
-            f"policy has shape {policy.shape}, expected (T, S, A) = ({length}, {S}, {A}) "
-            f"or a stationary (S, A) = ({S}, {A})"
-        )
-    if not np.all(np.isfinite(policy)) or np.any(policy < 0):
-        t, s, a = np.argwhere(~(np.isfinite(policy) & (policy >= 0)))[0]
-        raise ValueError(f"policy[{t}, {s}, {a}] is {policy[t, s, a]}, expected a probability")
-    sums = policy.sum(axis=2)
-    bad = np.argwhere(np.abs(sums - 1.0) > 1e-6)
-    if bad.size:
-        t, s = bad[0]
-        raise ValueError(f"policy[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1")
+    """Return ``policy`` as float64 (T, S, A) (a stationary (S, A) becomes (1, S, A)) or raise.
+
+    Also refuses probability on an action that ``r = -inf`` forbids.
+    """
+    policy = _checks.policy(policy, mdp.n_states, mdp.n_actions, length)
+    _checks.policy_respects_mask(policy, mdp.r)
     return policy
 
 
@@ -136,19 +108,15 @@ def sample(mdp, policy, n, seed=None, length=None):
     >>> demos.states.tolist(), demos.actions.tolist()
     ([[0, 1, 1], [0, 1, 1]], [[1, 1, 1], [1, 1, 1]])
     """
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    _checks.mdp(mdp)
+    n = _checks.integer(n, "n", low=0)
     if length is None:
         length = mdp.horizon
         if length is None:
             raise ValueError("length is needed when mdp.horizon is None (infinite horizon)")
-    if isinstance(length, (bool, np.bool_)) or not isinstance(length, numbers.Integral) \
-            or length < 1:
-        raise ValueError(f"length must be a positive int, got {length!r}")
+    length = _checks.positive_int(length, "length")
     policy = validate_policy(policy, mdp, length)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     uniforms = rng.random((int(n), 2 * int(length) + 1))
     states = np.empty((int(n), int(length)), dtype=np.int64)
     actions = np.empty_like(states)

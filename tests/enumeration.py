@@ -112,3 +112,52 @@ def random_mdp_arrays(rng, n_states, n_actions, deterministic=False, sparsity=0.
     r = rng.normal(size=(n_states, n_actions))
     p0 = rng.dirichlet(np.ones(n_states))
     return P, r, p0
+
+
+def log_posterior(P, r, p0, horizon, temperature=1.0, prior=None):
+    """:func:`posterior` computed in log space, for temperatures where exp(r/α) overflows.
+
+    Each trajectory's log-weight is ``log p(τ) + Σ_t r(s_t, a_t)/α (+ log prior)``;
+    marginals are ratios of log-sum-exps, so nothing under- or overflows.
+    Returns log p(O), p(s_t | O), p(s_t, a_t | O), p(s_t | O_{0:t-1}).
+    """
+    S, A = r.shape
+    with np.errstate(divide="ignore"):
+        log_prior = np.zeros((S, A)) if prior is None else np.log(prior)
+    logs, trajs = [], []
+    for states, actions in all_trajectories(S, A, horizon):
+        dyn = dynamics_probability(P, p0, states, actions)
+        if dyn == 0:
+            continue
+        step = np.array([r[states[t], actions[t]] / temperature + log_prior[states[t], actions[t]]
+                         for t in range(horizon)])
+        if np.any(step == -np.inf):
+            continue
+        logs.append(np.log(dyn) + step.sum())
+        trajs.append((states, actions))
+    logs = np.array(logs)
+    log_z = np.logaddexp.reduce(logs)
+    weights = np.exp(logs - log_z)
+    state = np.zeros((horizon, S))
+    state_action = np.zeros((horizon, S, A))
+    for w, (states, actions) in zip(weights, trajs):
+        state[np.arange(horizon), states] += w
+        state_action[np.arange(horizon), states, actions] += w
+    # Forward messages: p(s_t | O_{0:t-1}) ∝ Σ over distinct prefixes (s_0..s_t, a_0..a_{t-1}).
+    forward = np.zeros((horizon, S))
+    for t in range(horizon):
+        seen = {}
+        for k, (states, actions) in enumerate(trajs):
+            key = (tuple(states[:t + 1]), tuple(actions[:t]))
+            if key not in seen:
+                # The prefix's dynamics only: drop the later transitions' probabilities.
+                dyn = p0[states[0]] * np.prod([P[states[i], actions[i], states[i + 1]]
+                                               for i in range(t)])
+                step = sum(r[states[i], actions[i]] / temperature + log_prior[states[i], actions[i]]
+                           for i in range(t))
+                seen[key] = (states[t], np.log(dyn) + step)
+        by_state = np.full(S, -np.inf)
+        for s, lw in seen.values():
+            by_state[s] = np.logaddexp(by_state[s], lw)
+        forward[t] = np.exp(by_state - np.logaddexp.reduce(by_state))
+    return log_z, state, state_action, forward

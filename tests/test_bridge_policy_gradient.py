@@ -75,7 +75,7 @@ def test_same_seed_same_run_and_history():
     (dict(advantage="gae"), "advantage must be one of"),
     (dict(advantage="td", baseline=False), "needs the learned value function"),
     (dict(episodes_per_iteration=0), "episodes_per_iteration must be a positive int"),
-    (dict(n_iterations=1.5), "n_iterations must be a positive int"),
+    (dict(n_iterations=0), "n_iterations must be a positive int"),
     (dict(episode_length=0), "episode_length must be a positive int"),
     (dict(temperature=0), "temperature must be a positive finite number"),
     (dict(learning_rate=0), "learning_rate must be a positive"),

@@ -145,7 +145,7 @@ def test_gymnasium_frozenlake_against_the_terminal_aware_oracle():
     (dict(batch_size=0), ValueError, "batch_size must be a positive int"),
     (dict(target_update=1.5), ValueError, r"target_update must be in \(0, 1\)"),
     (dict(target_update=0), ValueError, "target_update must be a positive int"),
-    (dict(epsilon=2.0), ValueError, r"epsilon must be a number in \[0, 1\]"),
+    (dict(epsilon=2.0), ValueError, r"epsilon must be in \[0, 1\]"),
     (dict(approximator="table"), ValueError, "approximator must be one of"),
     (dict(approximator="linear"), ValueError, "needs features"),
     (dict(optimizer="lbfgs"), ValueError, "optimizer must be one of"),

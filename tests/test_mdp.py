@@ -143,9 +143,9 @@ def test_horizon_errors(horizon, error, message):
 
 
 @pytest.mark.parametrize("gamma, error, message", [
-    (0.0, ValueError, r"gamma must satisfy 0 < gamma <= 1, got 0.0"),
-    (1.5, ValueError, r"gamma must satisfy 0 < gamma <= 1, got 1.5"),
-    ("0.9", TypeError, "gamma must be a real number"),
+    (0.0, ValueError, r"gamma must be in \(0, 1\], got 0"),
+    (1.5, ValueError, r"gamma must be in \(0, 1\], got 1.5"),
+    ("0.9", TypeError, "gamma must be in \\(0, 1\\], got '0.9'"),
 ])
 def test_gamma_errors(gamma, error, message):
     with pytest.raises(error, match=message):
@@ -155,3 +155,107 @@ def test_gamma_errors(gamma, error, message):
 def test_infinite_horizon_needs_a_discount():
     with pytest.raises(ValueError, match="horizon=None needs gamma < 1"):
         ci.TabularMDP(chain(), np.zeros(3), None, None)
+
+
+# -- sparse P: every index is checked before scipy or a kernel reads through it --------
+def _csr(data, indices, indptr, shape=(6, 3)):
+    """A CSR matrix built without scipy's checks, as a crafted input would be."""
+    m = sp.csr_matrix(shape)
+    m.data, m.indices, m.indptr = (np.asarray(data, float), np.asarray(indices, np.int32),
+                                   np.asarray(indptr, np.int32))
+    return m
+
+
+@pytest.mark.parametrize("indices, indptr, message", [
+    ([0, 1, 2, 0, 1, -1], [0, 1, 2, 3, 4, 5, 6], r"P.indices\[5\] is -1, expected an index in \[0, 2\]"),
+    ([0, 1, 2, 0, 1, 3], [0, 1, 2, 3, 4, 5, 6], r"P.indices\[5\] is 3, expected an index in \[0, 2\]"),
+    ([0, 1, 2, 0, 1, 2], [0, 1, 3, 2, 4, 5, 6], r"P.indptr decreases at 3"),
+    ([0, 1, 2, 0, 1, 2], [0, 1, 2, 3, 4, 5, 9], r"P.indptr\[-1\] is 9"),
+    ([0, 1, 2, 0, 1, 2], [1, 1, 2, 3, 4, 5, 6], r"P.indptr\[0\] is 1, expected 0"),
+])
+def test_crafted_sparse_indices_are_refused(indices, indptr, message):
+    with pytest.raises(ValueError, match=message):
+        ci.TabularMDP(_csr(np.ones(6), indices, indptr), np.zeros(3), None, 2)
+
+
+def test_coo_coordinates_are_checked_and_duplicates_summed():
+    bad = sp.coo_matrix((np.ones(6), (np.arange(6), np.zeros(6, int))), shape=(6, 3))
+    bad.col[2] = 7
+    with pytest.raises(ValueError, match=r"P.col\[2\] is 7, expected an index in \[0, 2\]"):
+        ci.TabularMDP(bad, np.zeros(3), None, 2)
+    # Two halves of the same entry add up to one.
+    dup = sp.coo_matrix((np.full(12, 0.5), (np.repeat(np.arange(6), 2), np.zeros(12, int))),
+                        shape=(6, 3))
+    mdp = ci.TabularMDP(dup, np.zeros(3), None, 2)
+    assert mdp.P.nnz == 6 and np.all(mdp.P.data == 1.0)
+
+
+def test_narrow_float_rows_far_from_one_are_refused():
+    P = np.full((2, 1, 2), 0.475, dtype=np.float16)  # rows sum to 0.95
+    with pytest.raises(ValueError, match=r"P\[0, 0, :\] sums to 0.95"):
+        ci.TabularMDP(P, np.zeros(2), None, 2)
+
+
+# -- files ---------------------------------------------------------------------------
+def test_save_and_load_take_the_same_path_with_or_without_npz(tmp_path):
+    mdp = ci.TabularMDP(chain(), np.arange(3.0), None, 2)
+    written = mdp.save(tmp_path / "world")
+    assert written == str(tmp_path / "world.npz")
+    for path in (tmp_path / "world", str(tmp_path / "world"), tmp_path / "world.npz"):
+        assert np.array_equal(ci.TabularMDP.load(path).r, mdp.r)
+
+
+def _saved_arrays(tmp_path):
+    path = ci.TabularMDP(chain(), np.arange(3.0), None, 2).save(tmp_path / "good")
+    with np.load(path) as f:
+        return {key: f[key] for key in f.files}
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("horizon", np.array(3.7), r"key 'horizon' holds float64 array of shape \(\), expected an integer"),
+    ("gamma", np.array("x"), r"key 'gamma' holds <U1 array"),
+    ("indices", np.array([0, 1, 9, 0, 1, 2]), r"P.indices\[2\] is 9"),
+    ("indptr", np.array([0, 2, 1, 3, 4, 5, 6]), r"P.indptr decreases"),
+    ("shape", np.array([6, 0]), r"key 'shape' is \[6, 0\]"),
+    ("r", np.array(["a", "b", "c"]), r"key 'r' holds <U1 array"),
+    ("kind", np.array("os:system"), r"saved from 'os:system', which ctrlinf does not know"),
+])
+def test_a_crafted_file_names_the_file_and_the_key(tmp_path, key, value, message):
+    arrays = _saved_arrays(tmp_path)
+    arrays[key] = value
+    path = tmp_path / "crafted.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=r"'.*crafted.npz'.*" + message):
+        ci.TabularMDP.load(path)
+
+
+def test_unreadable_files_are_value_errors_naming_the_file(tmp_path):
+    good = ci.TabularMDP(chain(), np.arange(3.0), None, 2).save(tmp_path / "good")
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(open(good, "rb").read()[:100])
+    noise = tmp_path / "noise.npz"
+    noise.write_bytes(np.random.default_rng(0).bytes(500))
+    array = tmp_path / "array.npz"
+    with open(array, "wb") as f:
+        np.save(f, np.zeros(3))
+    folder = tmp_path / "folder.npz"
+    folder.mkdir()
+    cases = [(truncated, "is not a readable .npz"), (noise, "is not a readable .npz"),
+             (array, "single .npy array"), (folder, "is not a file"),
+             (tmp_path / "missing", "does not exist")]
+    for path, message in cases:
+        with pytest.raises(ValueError, match=message) as info:
+            ci.TabularMDP.load(path)
+        assert path.name.split(".")[0] in str(info.value)
+
+
+def test_a_grid_file_with_wrong_typed_walls_is_a_value_error(tmp_path):
+    grid = ci.envs.gridworld((2, 3), horizon=2)
+    path = grid.save(tmp_path / "grid")
+    with np.load(path) as f:
+        arrays = {key: f[key] for key in f.files}
+    arrays["grid_walls"] = np.array(["no", "walls"])
+    np.savez(tmp_path / "bad_grid.npz", **arrays)
+    with pytest.raises(ValueError, match=r"'.*bad_grid.npz' holds an invalid MDP"):
+        ci.TabularMDP.load(tmp_path / "bad_grid.npz")
+    assert type(ci.TabularMDP.load(path)).__name__ == "GridMDP"

@@ -58,7 +58,7 @@ def test_sample_errors(mdp):
     policy = ci.solve(mdp).policy
     with pytest.raises(ValueError, match="n must be a non-negative int, got -1"):
         ci.sample(mdp, policy, n=-1)
-    with pytest.raises(ValueError, match="n must be a non-negative int, got 2.5"):
+    with pytest.raises(TypeError, match="n must be a non-negative int, got 2.5"):
         ci.sample(mdp, policy, n=2.5)
     with pytest.raises(ValueError, match=r"policy has shape \(5, 4, 2\), expected \(T, S, A\)"):
         ci.sample(mdp, policy[:, :, :2], n=1)

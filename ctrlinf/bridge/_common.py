@@ -2,42 +2,21 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from ctrlinf import _checks
 
 #: Runs with at least this many environment steps show a progress bar when progress=None.
 PROGRESS_STEPS = 50_000
 
 
-def check_positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def check_open_unit(value, name):
-    """A real number strictly between 0 and 1 (a discount, a Polyak weight) or raise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
-    return float(value)
-
-
-def check_fraction(value, name):
-    """A real number in [0, 1] or raise ValueError naming it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
-
-
-def check_temperature(value, name="temperature"):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+# Argument checks live in ctrlinf._checks; these names keep the agents' imports short.
+check_positive_int = _checks.positive_int
+check_open_unit = _checks.open_unit
+check_fraction = _checks.fraction
+check_temperature = _checks.temperature
 
 
 def env_sizes(env):

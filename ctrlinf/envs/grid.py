@@ -37,7 +37,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf.mdp import TabularMDP, _as_real_array, _check_finite
+from ctrlinf._checks import finite as _check_finite
+from ctrlinf._checks import real_array as _as_real_array
+from ctrlinf.mdp import TabularMDP
 
 #: Moves ``(drow, dcol)`` in the standard action order: up, right, down, left, stay.
 ACTION_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]])

@@ -24,7 +24,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
-from ctrlinf.mdp import PROBABILITY_TOLERANCE, TabularMDP, validate_distribution
+from ctrlinf._checks import PROBABILITY_TOLERANCE
+from ctrlinf._checks import distribution as validate_distribution
+from ctrlinf.mdp import TabularMDP
 
 # Moves (drow, dcol) and names of the toy-text grid environments, in their action order.
 _GRID_ACTIONS = {

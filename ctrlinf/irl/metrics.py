@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ctrlinf.inference import marginals
+from ctrlinf.inference import occupancy
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.objective import value_iteration_tol
@@ -16,12 +16,16 @@ def policy_return(mdp, sol):
     r"""Expected return ``E[Σ_t γ^t r(s_t, a_t)]`` of ``sol.policy`` in ``mdp``, from ``p0``.
 
     Uses ``mdp.r``, whatever reward ``sol`` was solved for; ``sol`` only has to share
-    the horizon, discount and number of states.
+    the horizon, discount and number of states and actions.
     """
-    _, state_action = marginals(mdp, sol)
+    policy = sol.policy
+    state = occupancy(mdp, policy)
+    state_action = state[..., None] * policy
+    # Forbidden actions (r = -inf) have probability 0 and contribute nothing.
+    reward = np.where(state_action > 0, mdp.r, 0.0)
     if mdp.horizon is None:
-        return float(np.sum(state_action * mdp.r)) / (1.0 - mdp.gamma)
-    per_step = np.einsum("tsa,sa->t", state_action, mdp.r)
+        return float(np.sum(state_action * reward)) / (1.0 - mdp.gamma)
+    per_step = np.einsum("tsa,tsa->t", state_action, np.broadcast_to(reward, state_action.shape))
     return float(per_step @ mdp.gamma ** np.arange(mdp.horizon))
 
 

@@ -1,0 +1,493 @@
+"""The one home of argument validation.
+
+Every public function checks its arguments through these helpers, so that the same
+mistake gives the same message everywhere: ``TypeError`` when the argument has the wrong
+type (a string where a number belongs, complex or object arrays), ``ValueError`` when
+the type is right but the value is not (a negative temperature, a row of ``P`` that
+does not sum to one). Every message starts with the argument's name and, for arrays,
+gives the first offending index. Nothing here imports a module above the core.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+
+#: Rows of P and p0 must sum to one within this absolute tolerance (float64 input).
+PROBABILITY_TOLERANCE = 1e-8
+
+#: Values whose magnitude reaches this are treated as overflowing: a few additions or
+#: one exp of them leaves the float64 range (largest finite number about 1.8e308).
+FLOAT_LIMIT = 1e300
+
+
+# -- scalars ---------------------------------------------------------------
+def is_real_number(value):
+    """True for int and float scalars (numpy ones included), False for bool and the rest."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_int(value):
+    """True for int scalars (numpy ones included), False for bool and the rest."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(value, name, low=None, high=None):
+    """Return ``value`` as an int in ``[low, high]`` (either bound optional) or raise."""
+    if low == 1 and high is None:
+        kind = "a positive int"
+    elif low == 0 and high is None:
+        kind = "a non-negative int"
+    else:
+        kind = "an int" + _describe_bounds(low, high)
+    if not is_int(value):
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def positive_int(value, name):
+    """Return ``value`` as an int >= 1 or raise."""
+    return integer(value, name, low=1)
+
+
+def real(value, name, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` as a finite float in the given interval or raise.
+
+    ``low_open``/``high_open`` exclude the bound itself, e.g. a temperature is
+    ``real(x, "temperature", low=0, low_open=True)``.
+    """
+    if low is not None and high is not None:
+        kind = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif low == 0 and low_open and high is None:
+        kind = "a positive finite number"
+    elif low is not None:
+        kind = f"a finite number {'>' if low_open else '>='} {low:g}"
+    elif high is not None:
+        kind = f"a finite number {'<' if high_open else '<='} {high:g}"
+    else:
+        kind = "a finite real number"
+    if not is_real_number(value):
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    value = float(value)
+    outside = (not math.isfinite(value)
+               or (low is not None and (value < low or (low_open and value == low)))
+               or (high is not None and (value > high or (high_open and value == high))))
+    if outside:
+        raise ValueError(f"{name} must be {kind}, got {value:g}")
+    return value
+
+
+def temperature(value, name="temperature"):
+    """Return a temperature ``α > 0`` as a float or raise.
+
+    ``α`` must be a normal float: below about 2.2e-308 its inverse ``1/α`` is inf.
+    """
+    value = real(value, name, low=0.0, low_open=True)
+    if value < sys.float_info.min:
+        raise ValueError(
+            f"{name}={value:g} is below the smallest normal float ({sys.float_info.min:g}); "
+            f"1/{name} overflows"
+        )
+    return value
+
+
+def gamma(value, name="gamma"):
+    """Return a discount ``γ`` in (0, 1] or raise."""
+    return real(value, name, low=0.0, high=1.0, low_open=True)
+
+
+def open_unit(value, name):
+    """Return a number strictly between 0 and 1 (a discount, a Polyak weight) or raise."""
+    return real(value, name, low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+def fraction(value, name):
+    """Return a number in [0, 1] or raise."""
+    return real(value, name, low=0.0, high=1.0)
+
+
+def horizon(value, name="horizon"):
+    """Return a horizon (a positive int, or None for an infinite one) or raise."""
+    if value is None:
+        return None
+    if not is_int(value):
+        raise TypeError(f"{name} must be a positive int or None, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {value}")
+    return int(value)
+
+
+def seed(value, name="seed"):
+    """Return a seed numpy accepts (None, an int >= 0 or a Generator) or raise."""
+    if value is None or isinstance(value, np.random.Generator):
+        return value
+    if not is_int(value):
+        raise TypeError(f"{name} must be None, an int >= 0 or a numpy Generator, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be None, an int >= 0 or a numpy Generator, got {value}")
+    return int(value)
+
+
+def choice(value, name, options):
+    """Return ``value`` if it is one of the strings ``options`` or raise."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(options)}, got {value!r}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def _describe_bounds(low, high):
+    if low is not None and high is not None:
+        return f" in [{low}, {high}]"
+    if low is not None:
+        return f" >= {low}"
+    if high is not None:
+        return f" <= {high}"
+    return ""
+
+
+# -- arrays ----------------------------------------------------------------
+def _is_real_dtype(dtype):
+    return (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+            or np.issubdtype(dtype, np.bool_))
+
+
+def real_array(value, name, shape=None, dtype=np.float64):
+    """Return ``value`` as a float64 array, refusing strings, objects and complex numbers.
+
+    Parameters
+    ----------
+    value : array_like
+    name : str
+        The argument's name, for messages.
+    shape : tuple, optional
+        The expected shape; ``None`` entries match any length.
+    """
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of real numbers: {error}") from None
+    if array.dtype == object or not _is_real_dtype(array.dtype):
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if shape is not None:
+        matches = array.ndim == len(shape) and all(
+            want is None or have == want for have, want in zip(array.shape, shape))
+        if not matches:
+            expected = "(" + ", ".join("n" if n is None else str(n) for n in shape) + \
+                ("," if len(shape) == 1 else "") + ")"
+            raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
+    return array.astype(dtype, copy=False)
+
+
+def index_array(value, name):
+    """Return ``value`` as an int64 array, refusing floats, strings and objects."""
+    array = np.asarray(value)
+    if array.size == 0 and not np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int64)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+def first_index(mask):
+    """The first index where ``mask`` is True, as a string ``"i, j"``."""
+    return ", ".join(str(int(i)) for i in np.argwhere(mask)[0])
+
+
+def finite(array, name):
+    """Raise ``ValueError`` at the first NaN or infinite entry of ``array``."""
+    bad = ~np.isfinite(array)
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name}[{', '.join(map(str, index))}] is {array[index]}, expected a finite number")
+
+
+def probability_tolerance(dtype):
+    """Tolerance on sums of probabilities given in ``dtype``.
+
+    float32 cannot hold 1e-8 (its spacing near 1 is 1.2e-7), so narrower inputs get
+    100 machine epsilons of their own type, but never more than 1e-2: a float16
+    row summing to 0.95 is a mistake, not rounding.
+    """
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.floating):
+        return max(PROBABILITY_TOLERANCE, min(100 * float(np.finfo(dtype).eps), 1e-2))
+    return PROBABILITY_TOLERANCE
+
+
+def distribution(p, name, size=None):
+    """Return ``p`` as a float64 probability vector or raise.
+
+    Parameters
+    ----------
+    p : array_like, shape (size,)
+    name : str
+    size : int, optional
+        Expected length.
+    """
+    tolerance = probability_tolerance(np.asarray(p).dtype)
+    p = real_array(p, name)
+    if p.ndim != 1 or (size is not None and p.shape[0] != size):
+        expected = f"({size},)" if size is not None else "a 1-d array"
+        raise ValueError(f"{name} has shape {p.shape}, expected {expected}")
+    finite(p, name)
+    if np.any(p < 0):
+        i = int(np.flatnonzero(p < 0)[0])
+        raise ValueError(f"{name}[{i}] is {p[i]:g}, expected a probability >= 0")
+    total = p.sum()
+    if abs(total - 1.0) > tolerance:
+        raise ValueError(f"{name} sums to {total:.10g}, expected 1 (tolerance {tolerance:g})")
+    # Narrow inputs carry rounding of their own type; float64 is kept bit for bit
+    # so that save/load round-trips exactly.
+    return p if tolerance == PROBABILITY_TOLERANCE else p / total
+
+
+def rewards(r, n_states, n_actions, name="r"):
+    """Return rewards as a float64 C-contiguous ``(S, A)`` array; ``(S,)`` broadcasts.
+
+    ``-inf`` forbids an action (an action mask); ``+inf`` and NaN are refused, and so
+    is a state whose every action is forbidden.
+    """
+    r = real_array(r, name)
+    if r.shape == (n_states,):
+        r = np.repeat(r[:, None], n_actions, axis=1)
+    elif r.shape != (n_states, n_actions):
+        raise ValueError(
+            f"{name} has shape {r.shape}, expected (S,) = ({n_states},) "
+            f"or (S, A) = ({n_states}, {n_actions})"
+        )
+    bad = np.isnan(r) | (r == np.inf)
+    if np.any(bad):
+        s, a = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name}[{s}, {a}] is {r[s, a]}, expected a finite number "
+            "(or -inf to forbid the action)")
+    blocked = np.flatnonzero(np.all(r == -np.inf, axis=1))
+    if blocked.size:
+        raise ValueError(
+            f"{name}[{blocked[0]}, :] is -inf for every action; state {blocked[0]} needs "
+            "at least one allowed action")
+    return np.ascontiguousarray(r)
+
+
+def action_prior(prior, n_states, n_actions, name="action_prior"):
+    """Return an ``(S, A)`` action prior (``(A,)`` broadcasts), or None for None."""
+    if prior is None:
+        return None
+    prior = np.ascontiguousarray(real_array(prior, name))
+    if prior.shape == (n_actions,):
+        prior = np.repeat(prior[None, :], n_states, axis=0)
+    if prior.shape != (n_states, n_actions):
+        raise ValueError(
+            f"{name} has shape {prior.shape}, expected (S, A) = ({n_states}, {n_actions}) "
+            f"or (A,) = ({n_actions},)"
+        )
+    bad = ~(np.isfinite(prior) & (prior >= 0))
+    if np.any(bad):
+        s, a = np.argwhere(bad)[0]
+        raise ValueError(f"{name}[{s}, {a}] is {prior[s, a]}, expected a finite value >= 0")
+    empty = np.flatnonzero(prior.sum(axis=1) == 0)
+    if empty.size:
+        raise ValueError(
+            f"{name}[{empty[0]}, :] is all zero; every state needs an allowed action")
+    return prior
+
+
+def policy(value, n_states, n_actions, length, name="policy"):
+    """Return a policy as float64 ``(T, S, A)``; a stationary ``(S, A)`` becomes ``(1, S, A)``.
+
+    Every ``π_t(· | s)`` must be a distribution (tolerance 1e-6).
+    """
+    array = real_array(value, name)
+    S, A = n_states, n_actions
+    if array.shape == (S, A):
+        array = array[None]
+    elif array.ndim != 3 or array.shape[1:] != (S, A) or array.shape[0] < length:
+        raise ValueError(
+            f"{name} has shape {array.shape}, expected (T, S, A) = ({length}, {S}, {A}) "
+            f"or a stationary (S, A) = ({S}, {A})"
+        )
+    array = np.ascontiguousarray(array)
+    bad = ~(np.isfinite(array) & (array >= 0))
+    if np.any(bad):
+        t, s, a = np.argwhere(bad)[0]
+        raise ValueError(f"{name}[{t}, {s}, {a}] is {array[t, s, a]}, expected a probability")
+    sums = array.sum(axis=2)
+    off = np.abs(sums - 1.0) > 1e-6
+    if np.any(off):
+        t, s = np.argwhere(off)[0]
+        raise ValueError(f"{name}[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1")
+    return array
+
+
+def policy_respects_mask(pi, r, name="policy"):
+    """Raise if ``pi`` (T, S, A) puts probability on an action forbidden by ``r = -inf``."""
+    forbidden = r == -np.inf
+    if not np.any(forbidden):
+        return
+    bad = (pi > 0) & forbidden[None]
+    if np.any(bad):
+        t, s, a = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name}[{t}, {s}, {a}] is {pi[t, s, a]:g} but r[{s}, {a}] = -inf forbids "
+            f"action {a} in state {s}")
+
+
+# -- transition matrices ---------------------------------------------------
+def csr_structure(indptr, indices, n_data, n_major, n_minor, name="P"):
+    """Check the index arrays of a compressed sparse matrix before anything reads through them.
+
+    scipy trusts CSR/CSC index arrays: an index out of range or a decreasing ``indptr``
+    makes later operations read out of bounds (garbage, or a crash). ``n_major`` is the
+    number of rows (CSR) or columns (CSC), ``n_minor`` the other dimension.
+    """
+    indptr, indices = np.asarray(indptr), np.asarray(indices)
+    if not (np.issubdtype(indptr.dtype, np.integer) and np.issubdtype(indices.dtype, np.integer)):
+        raise TypeError(f"{name}.indptr and {name}.indices must be integer arrays, got dtypes "
+                        f"{indptr.dtype} and {indices.dtype}")
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        raise ValueError(f"{name}.indptr has shape {indptr.shape}, expected ({n_major + 1},)")
+    if indices.ndim != 1:
+        raise ValueError(f"{name}.indices has shape {indices.shape}, expected a 1-d array")
+    if indptr[0] != 0:
+        raise ValueError(f"{name}.indptr[0] is {indptr[0]}, expected 0")
+    steps = np.diff(indptr)
+    if np.any(steps < 0):
+        k = int(np.flatnonzero(steps < 0)[0])
+        raise ValueError(f"{name}.indptr decreases at {k + 1} ({indptr[k]} then "
+                         f"{indptr[k + 1]}); it must be non-decreasing")
+    n_stored = int(indptr[-1])
+    if n_stored > indices.shape[0] or n_stored > n_data:
+        raise ValueError(f"{name}.indptr[-1] is {n_stored}, but {name}.indices has "
+                         f"{indices.shape[0]} and {name}.data {n_data} entries")
+    used = indices[:n_stored]
+    bad = (used < 0) | (used >= n_minor)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name}.indices[{k}] is {used[k]}, expected an index in [0, {n_minor - 1}]")
+
+
+def sparse_structure(P, name="P"):
+    """Check the index arrays of any scipy.sparse matrix (see :func:`csr_structure`)."""
+    n_rows, n_cols = P.shape
+    if P.format in ("csr", "csc"):
+        n_major, n_minor = (n_rows, n_cols) if P.format == "csr" else (n_cols, n_rows)
+        csr_structure(P.indptr, P.indices, np.asarray(P.data).shape[0], n_major, n_minor, name)
+    elif P.format == "bsr":
+        rows, cols = P.blocksize
+        csr_structure(P.indptr, P.indices, np.asarray(P.data).shape[0], n_rows // rows,
+                      n_cols // cols, name)
+    elif P.format == "coo":
+        for axis, coords, bound in (("row", P.row, n_rows), ("col", P.col, n_cols)):
+            coords = np.asarray(coords)
+            bad = (coords < 0) | (coords >= bound)
+            if np.any(bad):
+                k = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"{name}.{axis}[{k}] is {coords[k]}, expected an index in [0, {bound - 1}]")
+    # dok, lil and dia keep their indices consistent by construction.
+
+
+def transitions_to_csr(P, name="P"):
+    """Return ``(csr (S*A, S) float64, S, A, tolerance)`` from a dense (S, A, S) or sparse P.
+
+    The CSR copy is canonical: duplicates summed, explicit zeros dropped, indices sorted.
+    """
+    if sp.issparse(P):
+        if P.ndim != 2:
+            raise ValueError(f"sparse {name} must be 2-d of shape (S*A, S), got {P.shape}")
+        if not _is_real_dtype(P.dtype):
+            raise TypeError(f"{name} must hold real numbers, got dtype {P.dtype}")
+        rows, n_states = P.shape
+        if n_states == 0 or rows == 0 or rows % n_states != 0:
+            raise ValueError(
+                f"sparse {name} has shape {P.shape}, expected (S*A, S) with S*A a multiple of S")
+        sparse_structure(P, name)
+        tolerance = probability_tolerance(P.dtype)
+        csr = sp.csr_matrix(P, dtype=np.float64, copy=True)
+        n_actions = rows // n_states
+    else:
+        tolerance = probability_tolerance(np.asarray(P).dtype)
+        dense = real_array(P, name)
+        if dense.ndim != 3 or dense.shape[0] != dense.shape[2]:
+            raise ValueError(
+                f"{name} has shape {dense.shape}, expected (S, A, S) "
+                "(or a scipy.sparse (S*A, S) matrix)")
+        n_states, n_actions, _ = dense.shape
+        if n_states == 0 or n_actions == 0:
+            raise ValueError(
+                f"{name} has shape {dense.shape}; an MDP needs at least one state and action")
+        finite(dense, name)
+        csr = sp.csr_matrix(dense.reshape(n_states * n_actions, n_states))
+    csr.sum_duplicates()
+    csr.eliminate_zeros()
+    csr.sort_indices()
+    return csr, n_states, n_actions, tolerance
+
+
+def transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE, name="P"):
+    """Check every row of a canonical CSR ``P`` is a distribution; renormalise narrow input.
+
+    Messages name ``P[s, a, s']`` (or ``P[s, a, :]`` for a row sum).
+    """
+    data = csr.data
+    for bad, expected in ((~np.isfinite(data), "a finite probability"),
+                          (data < 0, "a probability >= 0")):
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            row = int(np.searchsorted(csr.indptr, k, side="right") - 1)
+            s, a = divmod(row, n_actions)
+            raise ValueError(
+                f"{name}[{s}, {a}, {int(csr.indices[k])}] is {data[k]:g}, expected {expected}")
+    row_sums = np.asarray(csr.sum(axis=1)).ravel()
+    bad = np.flatnonzero(np.abs(row_sums - 1.0) > tolerance)
+    if bad.size:
+        s, a = divmod(int(bad[0]), n_actions)
+        raise ValueError(
+            f"{name}[{s}, {a}, :] sums to {row_sums[bad[0]]:.10g}, expected 1 "
+            f"(tolerance {tolerance:g})")
+    if tolerance != PROBABILITY_TOLERANCE:
+        # float32 rows are off by ~1e-7; float64 input is kept bit for bit.
+        csr.data /= np.repeat(row_sums, np.diff(csr.indptr))
+
+
+# -- core objects ------------------------------------------------------------
+def mdp(value, name="mdp"):
+    """Return ``value`` if it is a ``ctrlinf.TabularMDP`` or raise ``TypeError``."""
+    from ctrlinf.mdp import TabularMDP  # mdp.py imports this module
+
+    if not isinstance(value, TabularMDP):
+        raise TypeError(f"{name} must be a ctrlinf.TabularMDP, got {type(value).__name__}")
+    return value
+
+
+def value_range(mdp_, temperature_, mode):
+    r"""Raise ``ValueError`` if solving ``mdp_`` would leave the float64 range.
+
+    Values are bounded by ``H (max|r| + α log A)`` with ``H`` the horizon (or
+    ``1/(1−γ)``), and exact-mode messages use ``V/α`` and ``r/α``; each must stay
+    below :data:`FLOAT_LIMIT` so that sums and exps of them are finite. Forbidden
+    actions (``r = -inf``) do not count.
+    """
+    largest = mdp_.reward_scale
+    steps = mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
+    entropy = 0.0 if mode == "hard" else temperature_ * math.log(mdp_.n_actions)
+    bound = steps * (largest + entropy)
+    if not bound < FLOAT_LIMIT:
+        raise ValueError(
+            f"values overflow: r up to {largest:g} (and temperature={temperature_:g}) over "
+            f"{steps:g} steps can reach {bound:g}, beyond the float64 range; rescale r"
+            + ("" if mode == "hard" else " or lower temperature"))
+    if mode != "hard" and not bound / temperature_ < FLOAT_LIMIT:
+        raise ValueError(
+            f"r / temperature overflows: r up to {largest:g} at temperature={temperature_:g} "
+            f"over {steps:g} steps gives V/temperature up to {bound / temperature_:g}, beyond "
+            "the float64 range; raise temperature or rescale r")
