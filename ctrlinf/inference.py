@@ -233,7 +233,8 @@ def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
         ``α > 0``; ``p(O | s, a) = exp(r(s, a)/α)``. Ignored in hard mode.
     action_prior : array_like, shape (S, A) or (A,), optional
         ``prior(a | s) >= 0`` multiplying inside the sum over actions; None is
-        the counting measure (which equals a uniform prior folded into r).
+        the counting measure (prior = 1), which equals the proper uniform prior
+        ``1/A`` with ``α log A`` added to every reward: ``r + α log A``.
     keep : {"all", "V"}
         ``"V"`` stores only ``V_t`` and recomputes ``Q_t`` and ``π_t`` on
         demand, for problems where ``(T, S, A)`` arrays do not fit.

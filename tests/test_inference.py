@@ -407,3 +407,19 @@ def test_occupancy_errors():
         ci.occupancy(infinite, np.full((4, 3, 2), 0.5))
     with pytest.raises(ValueError, match=r"policy has shape \(3, 3\)"):
         ci.occupancy(mdp, np.full((3, 3), 1 / 3))
+
+
+@pytest.mark.parametrize("mode", ["exact", "soft"])
+def test_counting_measure_equals_uniform_prior_with_alpha_log_A_added_to_r(mode):
+    # The solve() docstring: action_prior=None is the proper uniform prior 1/A with
+    # α log A added to r (r + α log A, not r − α log A).
+    mdp, *_ = tiny_mdp(41, 3, 4, 4)
+    alpha = 0.6
+    counting = ci.solve(mdp, mode=mode, temperature=alpha)
+    shifted = mdp.replace(r=mdp.r + alpha * np.log(4))
+    uniform = ci.solve(shifted, mode=mode, temperature=alpha, action_prior=np.full(4, 0.25))
+    assert_allclose(uniform.V, counting.V, rtol=1e-12)
+    assert_allclose(uniform.policy, counting.policy, atol=1e-12)
+    wrong = ci.solve(mdp.replace(r=mdp.r - alpha * np.log(4)), mode=mode, temperature=alpha,
+                     action_prior=np.full(4, 0.25))
+    assert not np.allclose(wrong.V, counting.V)
