@@ -3,7 +3,7 @@
 The public names are listed in ``__all__``; everything else is an implementation detail.
 Conventions (indices, time steps, temperature): see the docstring of :mod:`ctrlinf.mdp`.
 """
-import importlib
+import importlib as _importlib
 
 from ctrlinf.inference import Solution
 from ctrlinf.inference import forward
@@ -24,7 +24,7 @@ _LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge")
 
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
-        module = importlib.import_module(f"ctrlinf.{name}")
+        module = _importlib.import_module(f"ctrlinf.{name}")
         globals()[name] = module
         return module
     raise AttributeError(f"module 'ctrlinf' has no attribute {name!r}")

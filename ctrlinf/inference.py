@@ -19,7 +19,6 @@ unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 
@@ -44,25 +43,26 @@ _PROGRESS_WORK = 5e8
 _DUMMY = np.ones((1, 1))
 _DUMMY3 = np.ones((1, 1, 1))
 
-#: Kernels run on one thread when P has fewer stored entries than this. A
-#: parallel step ends at a barrier that waits for every thread; on a busy
-#: machine one descheduled thread costs milliseconds, far more than a small
-#: step takes (benchmarks/README.md).
+#: Small MDPs run the serial kernels. A parallel step ends at a barrier that waits
+#: for every thread; on a busy machine one descheduled thread costs milliseconds,
+#: far more than a small step takes (benchmarks/README.md). The parallel twins
+#: compile only when first needed.
 _PARALLEL_MIN_NNZ = 2**19
 
 
-@contextlib.contextmanager
-def _kernel_threads(mdp):
-    """Let the numba kernels use one thread inside this block when ``mdp`` is small."""
-    if mdp.P.nnz >= _PARALLEL_MIN_NNZ or numba.get_num_threads() == 1:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
+def _parallel(mdp):
+    """Whether ``mdp`` is large enough for the parallel kernels (and threads exist)."""
+    return mdp.P.nnz >= _PARALLEL_MIN_NNZ and numba.get_num_threads() > 1
+
+
+def _push_forward(mdp, weights, out):
+    """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), with the kernel that suits ``mdp``."""
+    indptr, indices, data = mdp.kernel_arrays()
+    if _parallel(mdp):
+        kernels._push_forward_parallel(indptr, indices, data, weights,
+                                       kernels.push_forward_parts(data.shape[0]), out)
+    else:
+        kernels._push_forward(indptr, indices, data, weights, 1, out)
 
 
 def _validate_mode(mode, mdp):
@@ -203,14 +203,14 @@ def _run_steps(mdp, how, V_after, from_last, V, Q=None, policy=None):
     indptr, indices, data = mdp.kernel_arrays()
     prior = how.action_prior
     write_policy = Q is not None
-    with _kernel_threads(mdp):
-        kernels._backward_step(
-            indptr, indices, data, mdp.r,
-            _DUMMY if prior is None else prior, prior is not None,
-            mdp.gamma, how.temperature, MODES[how.mode], HARD_TIE_TOLERANCE,
-            V_after, from_last, V,
-            Q if write_policy else _DUMMY3, policy if write_policy else _DUMMY3, write_policy,
-        )
+    kernel = kernels._backward_steps_parallel if _parallel(mdp) else kernels._backward_steps
+    kernel(
+        indptr, indices, data, mdp.r,
+        _DUMMY if prior is None else prior, prior is not None,
+        mdp.gamma, how.temperature, MODES[how.mode], HARD_TIE_TOLERANCE,
+        V_after, from_last, V,
+        Q if write_policy else _DUMMY3, policy if write_policy else _DUMMY3, write_policy,
+    )
 
 
 def _progress(total, enabled, work, desc):
@@ -407,14 +407,13 @@ def _exact_log_forward(mdp, sol):
     pushed = np.empty(S)
     prior = sol.action_prior
     prior_args = (_DUMMY if prior is None else prior, prior is not None)
-    with _kernel_threads(mdp):
-        for t in range(T - 1):
-            shift = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
-                                                   sol.temperature, weights)
-            kernels._push_forward(indptr, indices, data, weights, pushed)
-            kernels._exact_forward_finish(indptr, indices, data, log_alpha[t], mdp.r,
-                                          *prior_args, sol.temperature, shift, pushed,
-                                          log_alpha[t + 1])
+    for t in range(T - 1):
+        shift = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
+                                               sol.temperature, weights)
+        _push_forward(mdp, weights, pushed)
+        kernels._exact_forward_finish(indptr, indices, data, log_alpha[t], mdp.r,
+                                      *prior_args, sol.temperature, shift, pushed,
+                                      log_alpha[t + 1])
     return log_alpha
 
 
@@ -423,14 +422,12 @@ def _rollout(mdp, policy_at):
     if mdp.horizon is None:
         return _discounted_occupancy(mdp, policy_at)
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
-    indptr, indices, data = mdp.kernel_arrays()
     out = np.empty((T, S))
     out[0] = mdp.p0
     weights = np.empty((S, A))
-    with _kernel_threads(mdp):
-        for t in range(T - 1):
-            np.multiply(out[t][:, None], policy_at(t), out=weights)
-            kernels._push_forward(indptr, indices, data, weights, out[t + 1])
+    for t in range(T - 1):
+        np.multiply(out[t][:, None], policy_at(t), out=weights)
+        _push_forward(mdp, weights, out[t + 1])
     return out
 
 

@@ -14,7 +14,7 @@ Why the kernels look the way they do (timings in ``benchmarks/README.md``):
 - The soft and exact steps are bound by ``exp``/``log``: libm's scalar calls
   cost ~4-9 ns each, while :func:`_exp_nonpositive` and :func:`_log_positive`
   are plain arithmetic that LLVM vectorises (~1 ns each, within 1 ulp of libm).
-  To let it, :func:`_backward_step` works on blocks of states and keeps each
+  To let it, :func:`_backward_steps` works on blocks of states and keeps each
   block's ``Q`` action-major, so the transcendental loops run over contiguous
   memory with no branches.
 - ``error_model="numpy"``: with numba's default Python error model every
@@ -27,9 +27,13 @@ Why the kernels look the way they do (timings in ``benchmarks/README.md``):
   ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
 - Parallel loops end at a barrier that waits for every thread, which costs
   milliseconds when another process holds a core; so cheap loops stay serial,
-  :func:`_backward_step` runs many time steps per call, and
-  :mod:`ctrlinf.inference` runs small MDPs on one thread.
+  :func:`_backward_steps` runs many time steps per call, and
+  :mod:`ctrlinf.inference` runs small MDPs with the serial kernels. The
+  ``parallel=True`` twins (``*_parallel``) compile only when a large MDP needs
+  them, which keeps the first call's compilation short.
 """
+import types as types_module
+
 import numpy as np
 from llvmlite import ir
 from numba import config, njit, prange, types
@@ -44,7 +48,7 @@ MODE_HARD = 2
 # with their own maximum as the shift.
 _UNDERFLOW_GUARD = 1e-250
 
-# States per block in _backward_step: the block's (A, _BLOCK) scratch stays in
+# States per block in _backward_steps: the block's (A, _BLOCK) scratch stays in
 # L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5. Small
 # MDPs are cut into at least _MIN_BLOCKS blocks (of 16 states or more) so that
 # the threads still share the work.
@@ -57,9 +61,9 @@ _CONTIGUOUS_MIN = 16
 
 _FAST_SUMS = {"reassoc", "contract"}
 
-# _push_forward keeps one private copy of its output per thread. The count is
-# read here, once, because calling numba.get_num_threads() inside a kernel
-# stops numba from caching it; any count gives the same result.
+# The parallel _push_forward keeps one private copy of its output per thread. The
+# count is read here, once, because calling numba.get_num_threads() inside a
+# kernel stops numba from caching it; any count gives the same result.
 _PUSH_PARTS = config.NUMBA_NUM_THREADS
 # ... and uses one part per this many stored entries of P at most, so that a
 # part's scatter outweighs the cost of zeroing and adding its copy.
@@ -216,8 +220,8 @@ def _exact_q_guarded(indptr, indices, data, V_next, r, temperature, v_shift, s, 
     return r[s, a] + row_max + temperature * _log_positive(acc)
 
 
-@njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _backward_step(indptr, indices, data, r, prior, use_prior, gamma, temperature, mode,
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _backward_steps(indptr, indices, data, r, prior, use_prior, gamma, temperature, mode,
                    tie_tol, V_after, from_last, V, Q, policy, write_policy):
     """Backward steps over a run of K times: V[k] (and Q[k], π[k]) for k = K-1, ..., 0.
 
@@ -349,15 +353,15 @@ def _backward_step(indptr, indices, data, r, prior, use_prior, gamma, temperatur
                             pi_t[s0 + j, a] = q[a, j] / total[j]
 
 
-@njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _push_forward(indptr, indices, data, weight_sa, out):
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _push_forward(indptr, indices, data, weight_sa, n_parts, out):
     """out[s'] = Σ_{s,a} weight_sa[s, a] P[s, a, s'] (a transposed CSR matvec).
 
-    Rows scatter into ``out``, so the states are split into parts that add
-    into private copies (part 0 into ``out`` itself), summed at the end.
+    Rows scatter into ``out``, so the parallel twin splits the states into
+    ``n_parts`` parts that add into private copies (part 0 into ``out``
+    itself), summed at the end; the serial kernel takes ``n_parts = 1``.
     """
     n_states, n_actions = weight_sa.shape
-    n_parts = max(1, min(_PUSH_PARTS, data.shape[0] // _PUSH_MIN_NNZ))
     partial = np.zeros((n_parts - 1, n_states))
     out[:] = 0.0
     for part in prange(n_parts):
@@ -381,10 +385,36 @@ def _push_forward(indptr, indices, data, weight_sa, out):
                 else:
                     for k in range(start, stop):
                         acc[indices[k]] += w * data[k]
-    # Serial for the same reason as E in _backward_step: one barrier less.
+    # Serial for the same reason as E in _backward_steps: one barrier less.
     for part in range(n_parts - 1):
         for s in range(n_states):
             out[s] += partial[part, s]
+
+
+def push_forward_parts(nnz):
+    """How many private copies the parallel ``_push_forward`` uses for ``nnz`` stored entries."""
+    return max(1, min(_PUSH_PARTS, nnz // _PUSH_MIN_NNZ))
+
+
+def _parallel_twin(kernel):
+    """A ``parallel=True`` compilation of ``kernel``'s Python function, cached apart.
+
+    The serial kernel compiles about three times faster, and small MDPs (all a
+    first session or a demo meets) never need threads, so the parallel version is
+    compiled only when a large MDP first asks for it. numba keys its on-disk cache
+    by the function's qualified name, not by its options (numba issue #6845), so
+    the twin is a copy of the function under the name ``<name>_parallel``.
+    """
+    fn = kernel.py_func
+    twin = types_module.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel",
+                                     fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_parallel"
+    twin.__doc__ = fn.__doc__
+    return njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)(twin)
+
+
+_backward_steps_parallel = _parallel_twin(_backward_steps)
+_push_forward_parallel = _parallel_twin(_push_forward)
 
 
 @njit(cache=True, error_model="numpy")

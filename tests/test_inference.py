@@ -10,8 +10,8 @@ from ctrlinf import kernels
 from enumeration import (exact_messages, hard_backward_induction, policy_expectation,
                          posterior, random_mdp_arrays)
 
-KERNELS = ("_backward_step", "_push_forward", "_exact_forward_weights",
-           "_exact_forward_finish")
+KERNELS = ("_backward_steps", "_backward_steps_parallel", "_push_forward",
+           "_push_forward_parallel", "_exact_forward_weights", "_exact_forward_finish")
 
 
 @pytest.fixture(params=["compiled", "py_func"])
@@ -423,3 +423,23 @@ def test_counting_measure_equals_uniform_prior_with_alpha_log_A_added_to_r(mode)
     wrong = ci.solve(mdp.replace(r=mdp.r - alpha * np.log(4)), mode=mode, temperature=alpha,
                      action_prior=np.full(4, 0.25))
     assert not np.allclose(wrong.V, counting.V)
+
+
+@pytest.mark.parametrize("mode", ["exact", "soft", "hard"])
+def test_parallel_kernels_agree_with_the_serial_ones(mode, monkeypatch):
+    # Large MDPs run the parallel=True twins; force them on a small one.
+    import numba
+    from ctrlinf import inference
+
+    if numba.get_num_threads() < 2:
+        pytest.skip("one numba thread: the parallel kernels are never chosen")
+    mdp, *_ = tiny_mdp(43, 40, 3, 6, representation="csr")
+    serial = ci.solve(mdp, mode=mode, temperature=0.5)
+    serial_marginals = ci.marginals(mdp, serial)
+    monkeypatch.setattr(inference, "_PARALLEL_MIN_NNZ", 0)
+    assert inference._parallel(mdp)
+    parallel = ci.solve(mdp, mode=mode, temperature=0.5)
+    assert_allclose(parallel.V, serial.V, rtol=1e-12)
+    assert_allclose(parallel.policy, serial.policy, atol=1e-12)
+    for got, want in zip(ci.marginals(mdp, parallel), serial_marginals):
+        assert_allclose(got, want, atol=1e-12)
