@@ -70,12 +70,17 @@ class TabularMDP:
     """
 
     def __init__(self, P, r, p0, horizon, gamma=1.0):
-        csr, n_states, n_actions, tolerance = _checks.transitions_to_csr(P)
-        _checks.transitions(csr, n_actions, tolerance)
-        # int32 indices let kernels view them as uint32 at no cost (see kernel_arrays).
-        if csr.nnz < np.iinfo(np.int32).max:
-            csr.indices = csr.indices.astype(np.int32, copy=False)
-            csr.indptr = csr.indptr.astype(np.int32, copy=False)
+        if isinstance(P, _CheckedTransitions):
+            # From replace(): the same, already validated P, shared rather than
+            # checked again (an IRL loop swaps the reward at every evaluation).
+            csr, n_states, n_actions = P.csr, P.n_states, P.n_actions
+        else:
+            csr, n_states, n_actions, tolerance = _checks.transitions_to_csr(P)
+            _checks.transitions(csr, n_actions, tolerance)
+            # int32 indices let kernels view them as uint32 at no cost (see kernel_arrays).
+            if csr.nnz < np.iinfo(np.int32).max:
+                csr.indices = csr.indices.astype(np.int32, copy=False)
+                csr.indptr = csr.indptr.astype(np.int32, copy=False)
         self._P = csr
         self._n_states = n_states
         self._n_actions = n_actions
@@ -154,9 +159,14 @@ class TabularMDP:
 
     # -- derived MDPs ----------------------------------------------------
     def replace(self, **changes):
-        """Return a copy with some of ``P, r, p0, horizon, gamma`` replaced (validated again)."""
-        fields = dict(P=self._P, r=self._r, p0=self._p0, horizon=self._horizon,
-                      gamma=self._gamma)
+        """Return a copy with some of ``P, r, p0, horizon, gamma`` replaced.
+
+        What changes is validated as in the constructor; an unchanged ``P`` is shared
+        with this MDP, not copied or checked again, so swapping the reward costs
+        ``O(S A)``, not ``O(nnz)``.
+        """
+        fields = dict(P=_CheckedTransitions(self._P, self._n_states, self._n_actions),
+                      r=self._r, p0=self._p0, horizon=self._horizon, gamma=self._gamma)
         unknown = set(changes) - set(fields)
         if unknown:
             raise TypeError(f"replace() got unknown field(s) {sorted(unknown)}")
@@ -262,6 +272,15 @@ class TabularMDP:
         T = "inf" if self._horizon is None else self._horizon
         return (f"{type(self).__name__}(n_states={self._n_states}, n_actions={self._n_actions}, "
                 f"horizon={T}, gamma={self._gamma:g}, nnz={self._P.nnz})")
+
+
+class _CheckedTransitions:
+    """A validated canonical CSR ``P`` handed from one TabularMDP to its copy."""
+
+    __slots__ = ("csr", "n_states", "n_actions")
+
+    def __init__(self, csr, n_states, n_actions):
+        self.csr, self.n_states, self.n_actions = csr, n_states, n_actions
 
 
 # -- persistence helpers ----------------------------------------------------

@@ -259,3 +259,15 @@ def test_a_grid_file_with_wrong_typed_walls_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match=r"'.*bad_grid.npz' holds an invalid MDP"):
         ci.TabularMDP.load(tmp_path / "bad_grid.npz")
     assert type(ci.TabularMDP.load(path)).__name__ == "GridMDP"
+
+
+def test_replace_shares_the_validated_transitions_and_checks_what_changes():
+    mdp = ci.TabularMDP(chain(), np.arange(3.0), None, 2)
+    copy = mdp.replace(r=np.ones(3))
+    assert copy.P is mdp.P                       # shared, not copied or re-checked
+    assert_array_equal(copy.r, np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"r has shape \(4,\)"):
+        mdp.replace(r=np.ones(4))
+    grid = ci.envs.gridworld((2, 2), horizon=3)
+    assert type(grid.replace(horizon=4)).__name__ == "GridMDP"
+    assert grid.replace(horizon=4).P is grid.P
