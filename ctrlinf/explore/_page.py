@@ -154,10 +154,11 @@ def page(mdp, path, temperatures=None, title=None):
     >>> import pathlib, tempfile
     >>> import ctrlinf as ci
     >>> grid = ci.envs.gridworld_from_map(["S..", ".#G"], slip=0.1, horizon=5)
-    >>> out = ci.explore.page(grid, pathlib.Path(tempfile.mkdtemp()) / "page.html",
-    ...                       temperatures=[0.1, 1.0])
-    >>> text = out.read_text(encoding="utf-8")
-    >>> "http://" in text or "https://" in text, out.stat().st_size < 100_000
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = ci.explore.page(grid, pathlib.Path(folder) / "page.html",
+    ...                           temperatures=[0.1, 1.0])
+    ...     text, size = out.read_text(encoding="utf-8"), out.stat().st_size
+    >>> "http://" in text or "https://" in text, size < 100_000
     (False, True)
     """
     _check_grid(mdp)

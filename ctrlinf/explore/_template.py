@@ -301,8 +301,13 @@ TEMPLATE = r"""<!DOCTYPE html>
       tip.textContent = lines.join("\n");
     }
     tip.hidden = false;
-    tip.style.left = (hovered.x + 14) + "px";
-    tip.style.top = (hovered.y + 14) + "px";
+    // Beside the pointer, flipped to the other side near the window's right or bottom edge.
+    const x = hovered.x + 14 + tip.offsetWidth > window.innerWidth
+      ? hovered.x - 14 - tip.offsetWidth : hovered.x + 14;
+    const y = hovered.y + 14 + tip.offsetHeight > window.innerHeight
+      ? hovered.y - 14 - tip.offsetHeight : hovered.y + 14;
+    tip.style.left = Math.max(0, x) + "px";
+    tip.style.top = Math.max(0, y) + "px";
   }
 
   document.querySelectorAll("canvas").forEach(setup);
