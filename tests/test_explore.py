@@ -228,13 +228,14 @@ def test_page_rejects_worlds_it_cannot_draw(make, error, message, world, tmp_pat
 
 
 @pytest.mark.parametrize("temperatures, error, message", [
-    ([], ValueError, "non-empty"),
-    ([[1.0, 2.0]], ValueError, "1-d"),
-    ([1.0, -1.0], ValueError, r"temperatures\[1\] is -1.0, expected a finite number > 0"),
-    ([np.nan], ValueError, "finite number > 0"),
+    ([], ValueError, "temperatures is empty"),
+    ([[1.0, 2.0]], ValueError, r"temperatures has shape \(1, 2\), expected \(n,\)"),
+    ([1.0, -1.0], ValueError, r"temperatures\[1\] must be a positive finite number, got -1"),
+    ([np.nan], ValueError, r"temperatures\[0\] must be a positive finite number, got nan"),
+    ([1e-320], ValueError, r"temperatures\[0\]=.* is below the smallest normal float"),
     ([0.5, 2.0, 0.5], ValueError, "repeated value"),
-    ("1,2", TypeError, "sequence of numbers"),
-    ([1.0, "hot"], TypeError, "sequence of numbers"),
+    ("1,2", TypeError, "temperatures must be an array of real numbers"),
+    ([1.0, "hot"], TypeError, "temperatures must be an array of real numbers"),
 ])
 def test_page_rejects_bad_temperatures(temperatures, error, message, world, tmp_path):
     with pytest.raises(error, match=message):
@@ -246,8 +247,10 @@ def test_page_rejects_bad_path_title_and_n(world):
         ci.explore.page(world, 3)
     with pytest.raises(TypeError, match="title must be a str"):
         ci.explore.page(world, "p.html", title=7)
-    with pytest.raises(ValueError, match="n must be an int >= 2"):
+    with pytest.raises(ValueError, match="n must be an int >= 2, got 1"):
         ci.explore.default_temperatures(world, n=1)
+    with pytest.raises(TypeError, match="n must be an int >= 2, got 2.0"):
+        ci.explore.default_temperatures(world, n=2.0)
 
 
 def test_too_large_world_says_the_limit(tmp_path):

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import html
 import json
-import numbers
 import os
 import pathlib
 import re
 
 import numpy as np
+
+from ctrlinf import _checks
 
 #: Significant digits of every stored number except the policy.
 DIGITS = 4
@@ -91,8 +92,7 @@ def default_temperatures(mdp, n=N_TEMPERATURES):
     [0.00112, 0.337, 101.0]
     """
     _check_mdp(mdp)
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    n = _checks.integer(n, "n", low=2)
     r = np.asarray(mdp.r)
     finite = r[np.isfinite(r)]
     spread = float(np.ptp(finite)) if finite.size else 0.0
@@ -201,19 +201,11 @@ def _check_grid(mdp):
 
 
 def _check_temperatures(temperatures):
-    if isinstance(temperatures, (str, bytes)):
-        raise TypeError(f"temperatures must be a sequence of numbers, got {temperatures!r}")
-    try:
-        values = np.asarray(temperatures, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"temperatures must be a sequence of numbers, got {temperatures!r}") \
-            from None
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"temperatures must be a non-empty 1-d sequence, got shape {values.shape}")
-    bad = ~(np.isfinite(values) & (values > 0))
-    if bad.any():
-        raise ValueError(f"temperatures[{np.flatnonzero(bad)[0]}] is "
-                         f"{values[bad][0]}, expected a finite number > 0")
+    values = _checks.real_array(temperatures, "temperatures", shape=(None,))
+    if values.size == 0:
+        raise ValueError("temperatures is empty, expected at least one temperature")
+    for i, value in enumerate(values):
+        _checks.temperature(float(value), f"temperatures[{i}]")
     values = np.sort(values)
     if np.any(np.diff(values) == 0):
         raise ValueError(f"temperatures contains a repeated value: {temperatures!r}")
