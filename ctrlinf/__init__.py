@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 # Subpackages load on first use so that `import ctrlinf` stays fast and does not
 # pull in matplotlib or gymnasium until they are needed.
-_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge")
+_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge", "explore")
 
 
 def __getattr__(name):
@@ -44,4 +44,5 @@ __all__ = [
     "irl",
     "plot",
     "bridge",
+    "explore",
 ]

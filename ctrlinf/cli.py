@@ -1,4 +1,4 @@
-"""The ``ctrlinf`` command: demo, solve, irl, tutorial.
+"""The ``ctrlinf`` command: demo, solve, irl, tutorial, explore.
 
 Errors a user can fix (unknown world, bad numbers) print one line and exit
 with status 2, never a traceback.
@@ -109,7 +109,32 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     tutorial.add_argument("number", nargs="?", type=_positive_int)
     tutorial.add_argument("--list", action="store_true", help="list the tutorials")
+    _add_explore_parser(commands)
     return parser
+
+
+def _add_explore_parser(commands):
+    explore = commands.add_parser(
+        "explore", help="write an interactive HTML page of the messages of a grid world",
+        description="Solve WORLD exactly in exact, soft and hard mode at a range of temperatures "
+                    "and write one self-contained HTML page (no network, no server) with "
+                    "sliders for t and the temperature: forward α_t, backward β_t, the "
+                    "posterior p(s_t | O) and the policy.",
+        epilog="WORLD is a saved GridMDP (.npz), a text map file, gridworld:ROWSxCOLS "
+               "or frozenlake.\nExamples:\n  ctrlinf explore gridworld:6x6 --out page.html\n"
+               "  ctrlinf explore maze.txt --out maze.html --temperatures 0.1,0.3,1,3",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    explore.add_argument("world")
+    explore.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
+    explore.add_argument("--horizon", type=_positive_int, default=None,
+                         help="decisions T (default: the world's own)")
+    explore.add_argument("--temperatures", type=_temperature_list, default=None,
+                         metavar="A,B,...", help="temperatures α > 0 of the slider "
+                         "(default: 9 from near-hard to near-uniform)")
+
+
+def _temperature_list(text):
+    return [_positive_float(part) for part in text.split(",")]
 
 
 def _positive_int(text):
@@ -261,6 +286,25 @@ def _run_tutorial(args):
     return subprocess.run([sys.executable, str(matches[0])], check=False).returncode
 
 
+def _run_explore(args):
+    import os
+
+    import ctrlinf as ci
+
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {args.out}: no such directory {folder}")
+    mdp = _load_world(args.world, args.horizon, None)
+    try:
+        path = ci.explore.page(mdp, args.out, temperatures=args.temperatures, title=args.world)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
+    alphas = args.temperatures or ci.explore.default_temperatures(mdp)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): T = {mdp.horizon}, "
+          f"{len(alphas)} temperatures from {min(alphas):g} to {max(alphas):g}")
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -269,7 +313,7 @@ def main(argv=None):
         return 0
     try:
         handler = {"solve": _run_solve, "demo": _run_demo, "irl": _run_irl,
-                   "tutorial": _run_tutorial}[args.command]
+                   "tutorial": _run_tutorial, "explore": _run_explore}[args.command]
         return handler(args)
     except (UsageError, ValueError, TypeError) as error:
         print(f"ctrlinf {args.command}: error: {error}", file=sys.stderr)
