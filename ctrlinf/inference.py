@@ -19,6 +19,7 @@ unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 
@@ -43,16 +44,29 @@ _PROGRESS_WORK = 5e8
 _DUMMY = np.ones((1, 1))
 _DUMMY3 = np.ones((1, 1, 1))
 
-#: Small MDPs run the serial kernels. A parallel step ends at a barrier that waits
-#: for every thread; on a busy machine one descheduled thread costs milliseconds,
-#: far more than a small step takes (benchmarks/README.md). The parallel twins
-#: compile only when first needed.
+#: Small MDPs run the serial kernels, or on one thread. A parallel step ends at a
+#: barrier that waits for every thread; on a busy machine one descheduled thread
+#: costs milliseconds, far more than a small step takes (benchmarks/README.md).
 _PARALLEL_MIN_NNZ = 2**19
 
 
 def _parallel(mdp):
     """Whether ``mdp`` is large enough for the parallel kernels (and threads exist)."""
     return mdp.P.nnz >= _PARALLEL_MIN_NNZ and numba.get_num_threads() > 1
+
+
+@contextlib.contextmanager
+def _one_thread_unless_parallel(mdp):
+    """Run the parallel backward kernel on one thread inside this block for small MDPs."""
+    if _parallel(mdp) or numba.get_num_threads() == 1:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _push_forward(mdp, weights, out):
@@ -203,14 +217,14 @@ def _run_steps(mdp, how, V_after, from_last, V, Q=None, policy=None):
     indptr, indices, data = mdp.kernel_arrays()
     prior = how.action_prior
     write_policy = Q is not None
-    kernel = kernels._backward_steps_parallel if _parallel(mdp) else kernels._backward_steps
-    kernel(
-        indptr, indices, data, mdp.r,
-        _DUMMY if prior is None else prior, prior is not None,
-        mdp.gamma, how.temperature, MODES[how.mode], HARD_TIE_TOLERANCE,
-        V_after, from_last, V,
-        Q if write_policy else _DUMMY3, policy if write_policy else _DUMMY3, write_policy,
-    )
+    with _one_thread_unless_parallel(mdp):
+        kernels._backward_steps(
+            indptr, indices, data, mdp.r,
+            _DUMMY if prior is None else prior, prior is not None,
+            mdp.gamma, how.temperature, MODES[how.mode], HARD_TIE_TOLERANCE,
+            V_after, from_last, V,
+            Q if write_policy else _DUMMY3, policy if write_policy else _DUMMY3, write_policy,
+        )
 
 
 def _progress(total, enabled, work, desc):

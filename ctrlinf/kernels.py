@@ -28,9 +28,9 @@ Why the kernels look the way they do (timings in ``benchmarks/README.md``):
 - Parallel loops end at a barrier that waits for every thread, which costs
   milliseconds when another process holds a core; so cheap loops stay serial,
   :func:`_backward_steps` runs many time steps per call, and
-  :mod:`ctrlinf.inference` runs small MDPs with the serial kernels. The
-  ``parallel=True`` twins (``*_parallel``) compile only when a large MDP needs
-  them, which keeps the first call's compilation short.
+  :mod:`ctrlinf.inference` runs small MDPs on one thread. The forward
+  kernel's ``parallel=True`` twin compiles only when a large MDP needs it, which
+  keeps the first call's compilation short.
 """
 import types as types_module
 
@@ -220,7 +220,7 @@ def _exact_q_guarded(indptr, indices, data, V_next, r, temperature, v_shift, s, 
     return r[s, a] + row_max + temperature * _log_positive(acc)
 
 
-@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+@njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)
 def _backward_steps(indptr, indices, data, r, prior, use_prior, gamma, temperature, mode,
                    tie_tol, V_after, from_last, V, Q, policy, write_policy):
     """Backward steps over a run of K times: V[k] (and Q[k], π[k]) for k = K-1, ..., 0.
@@ -404,6 +404,10 @@ def _parallel_twin(kernel):
     compiled only when a large MDP first asks for it. numba keys its on-disk cache
     by the function's qualified name, not by its options (numba issue #6845), so
     the twin is a copy of the function under the name ``<name>_parallel``.
+
+    Not used for :func:`_backward_steps`: compiled without ``parallel=True`` its
+    block loop ran 6-10 times slower (40x40 grid, one thread), so it is always the
+    parallel build, run on one thread for small MDPs.
     """
     fn = kernel.py_func
     twin = types_module.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel",
@@ -413,7 +417,6 @@ def _parallel_twin(kernel):
     return njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)(twin)
 
 
-_backward_steps_parallel = _parallel_twin(_backward_steps)
 _push_forward_parallel = _parallel_twin(_push_forward)
 
 

@@ -10,7 +10,7 @@ from ctrlinf import kernels
 from enumeration import (exact_messages, hard_backward_induction, policy_expectation,
                          posterior, random_mdp_arrays)
 
-KERNELS = ("_backward_steps", "_backward_steps_parallel", "_push_forward",
+KERNELS = ("_backward_steps", "_push_forward",
            "_push_forward_parallel", "_exact_forward_weights", "_exact_forward_finish")
 
 
