@@ -83,9 +83,11 @@ optimum has ``l2 θ = μ_E − μ_θ``, orthogonal to it), and with ``l2 = 0`` L
 and plain gradient ascent leave it where it started (each step combines
 gradients).
 
-In practice (the advice on ``p0`` and ``l2`` below is for a finite horizon; with
-``horizon=None`` the soft objective reads the starts from the demos). Set ``p0`` to
-the demos' start distribution
+In practice (the advice on ``p0`` and ``l2`` below is for a finite horizon: with
+``horizon=None`` the soft objective reads the starts from the demos, and with one
+indicator feature per state-action pair it has a finite maximiser under any
+dynamics once the demos show every action of every state they visit). Set ``p0``
+to the demos' start distribution
 (:func:`~ctrlinf.irl.start_distribution`): the soft objective compares the demos with
 rollouts from ``p0``, and starts no demo covers can make it unbounded. For the same
 reason a reward flexible enough to fit every visited state (tabular features, a deep
