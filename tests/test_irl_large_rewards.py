@@ -2,51 +2,24 @@
 
 IRL runs at temperature 1, so rewards of size 1e3 are what temperature 1e-3 is to
 rewards of size 1: p(τ | O) is nearly a point mass and exp(Σ r) overflows. The
-references here are a log-space enumeration of every trajectory (weights kept as
-logarithms, normalised by logsumexp) and central finite differences of the value.
+references here are a log-space enumeration of every trajectory (tests/enumeration.py
+``log_posterior``: weights kept as logarithms) and central finite differences of the value.
 """
-import itertools
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy.special import logsumexp
 
 import ctrlinf as ci
+from enumeration import log_posterior
 from enumeration import random_mdp_arrays
 from test_irl_objective import finite_difference
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
 
 
-def log_space_posterior(P, r, p0, horizon):
-    """log Z and p(s_t, a_t | O) by enumeration, every weight a logarithm.
-
-    log w(τ) = log p0(s_0) + Σ_t log P(s_{t+1} | s_t, a_t) + Σ_t r(s_t, a_t)
-    (temperature 1); trajectories of probability zero are left out.
-    """
-    S, A = r.shape
-    log_w, visits = [], []
-    for states in itertools.product(range(S), repeat=horizon):
-        for actions in itertools.product(range(A), repeat=horizon):
-            prob = p0[states[0]] * np.prod([P[states[t], actions[t], states[t + 1]]
-                                            for t in range(horizon - 1)])
-            if prob == 0:
-                continue
-            log_w.append(np.log(prob) + sum(r[s, a] for s, a in zip(states, actions)))
-            visits.append((states, actions))
-    log_w = np.array(log_w)
-    log_Z = logsumexp(log_w)
-    state_action = np.zeros((horizon, S, A))
-    for weight, (states, actions) in zip(np.exp(log_w - log_Z), visits):
-        state_action[np.arange(horizon), states, actions] += weight
-    return log_Z, state_action
-
-
 def enumerated_objective(mdp, phi, demos, theta):
     """θ·μ_E − log Z and μ_E − Σ_t Σ_{s,a} p(s_t, a_t | O) φ(s, a), by enumeration."""
     r = phi @ theta
-    log_Z, state_action = log_space_posterior(mdp.transition_tensor(), r, mdp.p0,
-                                              mdp.horizon)
+    log_Z, _, state_action, _ = log_posterior(mdp.transition_tensor(), r, mdp.p0, mdp.horizon)
     t = np.arange(demos.length)
     mu_E = phi[demos.states[:, t], demos.actions[:, t]].sum(axis=1).mean(axis=0)
     return theta @ mu_E - log_Z, mu_E - np.einsum("tsa,sak->k", state_action, phi)
@@ -63,8 +36,9 @@ def chain():
 
 
 def test_exact_gradient_on_the_chain_with_rewards_of_a_thousand():
-    # r = 1000 [[1, 0], [0, 0], [2, 2]]: the posterior goes 0 -> 2 (3000 + ... beats
-    # 1000), then either action in state 2. The demo does the same.
+    # r = 1000 [[1, 0], [0, 0], [2, 2]]: 0 -> 2 earns 2000, 0 -> 1 earns 1000, so the
+    # posterior is in state 2 at t = 1 and takes either action there; the demo goes
+    # 0 -> 2 and takes action 0. Linear-space messages gave [0, 0, -.5, -.5, 1, 0].
     mdp, phi = chain()
     theta = 1000.0 * np.array([1.0, 0.0, 0.0, 0.0, 2.0, 2.0])
     demos = ci.Trajectories([[0, 2]], [[1, 0]])
