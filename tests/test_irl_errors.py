@@ -67,11 +67,19 @@ def test_demos_the_mdp_cannot_produce(setup):
                          np.zeros(S))
 
 
-def test_short_demos_in_an_infinite_horizon_warn(setup):
-    mdp, phi, demos = setup
-    with pytest.warns(UserWarning, match=re.escape("demos of length 2 cover only 1 - gamma^L "
-                                                   "= 0.19 of the discounted occupancy")):
-        ci.irl.objective(mdp.replace(horizon=None, gamma=0.9), phi, demos, np.zeros(S))
+def test_scored_reward_must_be_finite(setup):
+    mdp, _, demos = setup
+    reward = np.zeros((S, A))
+    reward[1, 0] = -np.inf
+    with raises(ValueError, "reward[1, 0] is -inf, expected a finite number"):
+        ci.irl.reward_objective(mdp, reward, demos)
+    with raises(ValueError, "reward[1, 0] is -inf, expected a finite number"):
+        ci.irl.expected_value_difference(mdp, reward)
+    reward[1, 0] = np.nan
+    with raises(ValueError, "reward[1, 0] is nan, expected a finite number"):
+        ci.irl.log_likelihood(mdp, reward, demos)
+    with raises(TypeError, "reward must be an array of real numbers, got dtype <U1"):
+        ci.irl.log_likelihood(mdp, ["a"] * S, demos)
 
 
 def test_pad_episodes_errors():

@@ -95,16 +95,24 @@ def test_soft_objective_matches_numpy_backup_and_primal_by_enumeration():
     assert_allclose(mdp.p0 @ V[0], primal, rtol=1e-12)
 
 
-def test_infinite_horizon_soft_objective_matches_fixed_point():
+def test_infinite_horizon_soft_objective_is_discounted_log_likelihood_at_the_fixed_point():
+    # Demos of length 40 at γ = 0.5 are prefixes of endless episodes: the objective is
+    # their mean Σ_t γ^t log π(a_t | s_t) (ctrlinf.irl.objective), here from a numpy
+    # fixed point, = θ·μ_E − ρ̂·V with ρ̂ the flow residual of the demos' visitation.
     mdp, phi, demos, theta = make_problem(2, horizon=None, gamma=0.5, demo_length=40)
     r = np.repeat((phi @ theta)[:, None], A, axis=1)
     P = mdp.transition_tensor()
     V = np.zeros(S)
     for _ in range(200):                       # contraction at rate 0.5: 2^-200
         V = np.log(np.exp(r + mdp.gamma * P @ V).sum(axis=1))
+    log_pi = r + mdp.gamma * P @ V - V[:, None]
+    discounts = mdp.gamma ** np.arange(demos.length)
+    likelihood = (log_pi[demos.states, demos.actions] @ discounts).mean()
     value, _ = ci.irl.objective(mdp, phi, demos, theta)
-    assert_allclose(value, theta @ feature_counts(demos, phi, mdp.gamma) - mdp.p0 @ V,
-                    rtol=1e-10)
+    assert_allclose(value, likelihood, rtol=1e-10)
+    D_E = ci.irl.expert_visitation(mdp, demos)
+    rho = D_E.sum(axis=1) - mdp.gamma * np.einsum("sa,sax->x", D_E, P)
+    assert_allclose(value, theta @ feature_counts(demos, phi, mdp.gamma) - rho @ V, rtol=1e-10)
 
 
 GRADIENT_CASES = [

@@ -265,5 +265,6 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     net = RewardNet(features.shape[-1], hidden, activation)
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"
-    return fit_model(mdp, model, demos, net.init_params(seed), mode, l2, optimizer,
+    D_E = expert_visitation(mdp, check_demos(mdp, demos))
+    return fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
                      learning_rate, max_iter, gtol, progress, name)

@@ -12,15 +12,10 @@ expectation of :func:`ctrlinf.trajectories.feature_counts`.
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 
 from ctrlinf.trajectories import Trajectories
-
-#: An infinite-horizon MDP with demos of length L warns when the discounted mass the
-#: demos leave out, γ^L, exceeds this: μ_E then misses that share of the occupancy.
-TRUNCATION_WARNING = 0.01
 
 
 def _check_index(value, name):
@@ -115,7 +110,8 @@ def check_demos(mdp, demos, support=True):
         If ``demos`` is not a ``Trajectories``.
     ValueError
         If it is empty, has another length than ``mdp.horizon``, holds an index out
-        of range, or (with ``support``) a start or step of probability zero.
+        of range, takes an action ``mdp.r`` forbids (``-inf``), or (with ``support``)
+        a start or step of probability zero.
     """
     if not isinstance(demos, Trajectories):
         raise TypeError(
@@ -132,9 +128,21 @@ def check_demos(mdp, demos, support=True):
             f"ci.irl.pad_episodes, or use mdp.replace(horizon={demos.length}))"
         )
     demos.check_against(mdp)
+    _check_allowed(mdp, demos)
     if support:
         _check_support(mdp, demos)
     return demos
+
+
+def _check_allowed(mdp, demos):
+    taken = mdp.r[demos.states, demos.actions]
+    bad = np.argwhere(np.isneginf(taken))
+    if bad.size:
+        i, t = (int(x) for x in bad[0])
+        raise ValueError(
+            f"demos[{i}] takes action {demos.actions[i, t]} in state {demos.states[i, t]} at "
+            f"t={t}, which mdp.r forbids (r = -inf there); no reward can explain it"
+        )
 
 
 def _check_support(mdp, demos):
@@ -161,19 +169,13 @@ def expert_visitation(mdp, demos):
     r"""Discounted state-action visitation of the demos, ``D_E(s, a)``, shape (S, A).
 
     ``D_E(s, a) = (1/N) Σ_i Σ_t γ^t [s_it = s, a_it = a]`` with ``γ = mdp.gamma``;
-    it sums to ``Σ_t γ^t`` over the demo length. Demos must have passed
-    :func:`check_demos`. Warns when an infinite-horizon MDP meets demos too short to
-    cover its discounted occupancy (``γ^L > TRUNCATION_WARNING``).
+    it sums to ``Σ_t γ^t`` over the demo length ``L``. Demos must have passed
+    :func:`check_demos`. With ``horizon=None`` demos of any length ``L`` will do:
+    the soft objective compares ``D_E`` with the model's occupancy of the same
+    first ``L`` steps (:mod:`ctrlinf.irl.objective`), so short demos carry less
+    information, but expected counts of any length still lead back to the expert's
+    policy.
     """
-    if mdp.horizon is None and mdp.gamma ** demos.length > TRUNCATION_WARNING:
-        warnings.warn(
-            f"demos of length {demos.length} cover only 1 - gamma^L = "
-            f"{1 - mdp.gamma ** demos.length:.3g} of the discounted occupancy of an "
-            f"infinite-horizon MDP (gamma={mdp.gamma:g}); the expert's feature counts are "
-            "truncated while the model's are not. Use longer demos or a finite horizon "
-            f"(mdp.replace(horizon={demos.length}))",
-            UserWarning, stacklevel=3,
-        )
     S, A = mdp.n_states, mdp.n_actions
     discounts = np.broadcast_to(mdp.gamma ** np.arange(demos.length), demos.states.shape)
     counts = np.bincount((demos.states * A + demos.actions).ravel(),

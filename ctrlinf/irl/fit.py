@@ -20,6 +20,7 @@ from ctrlinf.irl.objective import check_mdp_and_mode
 from ctrlinf.irl.objective import contract
 from ctrlinf.irl.objective import evaluate
 from ctrlinf.irl.objective import linear_reward
+from ctrlinf.irl.objective import masked_reward
 from ctrlinf.irl.optimize import check_optimizer
 from ctrlinf.irl.optimize import maximise
 
@@ -126,14 +127,18 @@ def check_l2(l2):
     return float(l2)
 
 
-def fit_model(mdp, model, demos, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
+def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
               progress, desc):
-    """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`."""
+    """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
+
+    ``D_E`` (S, A) is the demos' discounted visitation (:func:`expert_visitation` of
+    checked demos). The stored reward carries ``mdp``'s mask (``-inf`` where ``mdp.r``
+    is ``-inf``).
+    """
     check_mdp_and_mode(mdp, mode)
     l2 = check_l2(l2)
     optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
                                                                max_iter, gtol)
-    D_E = expert_visitation(mdp, check_demos(mdp, demos))
 
     def penalised(x):
         reward, pull_back = model(x)
@@ -141,6 +146,7 @@ def fit_model(mdp, model, demos, x0, mode, l2, optimizer, learning_rate, max_ite
             raise FloatingPointError(
                 "the reward became non-finite during the fit; lower learning_rate or raise l2"
             )
+        reward = masked_reward(mdp, reward)
         value, grad_r, sol = evaluate(mdp, reward, D_E, mode)
         size, grad_size = model.penalty(x)
         return value - l2 * size, pull_back(grad_r) - l2 * grad_size, (reward, sol)
@@ -158,10 +164,14 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
         max_iter=1000, gtol=1e-6, progress=True, seed=None):
     r"""Fit a linear reward ``r = φ θ`` to demonstrations by maximum (causal) entropy IRL.
 
-    Maximises ``L(θ) − (l2/2) ‖θ‖²`` with :func:`~ctrlinf.irl.objective` (concave, so
-    the optimum is global; it may lie at infinity when ``l2 = 0`` and ``μ_E`` is on the
-    boundary of the reachable feature expectations, e.g. with few demos). At the
-    optimum the model matches the expert's features: ``μ_θ = μ_E − l2 θ``.
+    Maximises ``L(θ) − (l2/2) ‖θ‖²`` with :func:`~ctrlinf.irl.objective` (concave for a
+    finite horizon, so the optimum is global; it may lie at infinity when ``l2 = 0``
+    and ``μ_E`` is on the boundary of the reachable feature expectations, e.g. with
+    few demos). At the optimum the model matches the expert's features:
+    ``μ_θ = μ_E − l2 θ``. With ``horizon=None`` (soft) ``L`` is the demos' discounted
+    log-likelihood and ``μ_θ`` the model's occupancy of the demos' first ``L`` steps;
+    that ``L`` is not concave, but with one indicator feature per state-action pair
+    every stationary point is global (see :mod:`ctrlinf.irl.objective`).
 
     ``mode="exact"`` is MaxEnt IRL (Ziebart, Maas, Bagnell & Dey 2008): backward
     messages, forward messages, ``μ(s_t, a_t) ∝ α_t(s) β_t(s, a)``, gradient
@@ -171,10 +181,12 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     Parameters
     ----------
     mdp : TabularMDP
-        Known dynamics, ``p0``, horizon and discount (its reward is ignored).
+        Known dynamics, ``p0``, horizon and discount. Its reward is ignored except
+        where it is ``-inf``: those actions stay forbidden (the fitted reward is
+        ``-inf`` there too).
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
     demos : Trajectories
-        Of length ``mdp.horizon``.
+        Of length ``mdp.horizon`` (any length if infinite).
     mode : {"soft", "exact"}
     l2 : float, default 0.0
         Weight of ``‖θ‖² / 2``.
@@ -201,7 +213,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     The data pin down the policy, not the reward: constants (and, for an infinite
     horizon, potential shaping) are invisible, so compare fits by their policies or
     by :func:`~ctrlinf.irl.expected_value_difference` (see :mod:`ctrlinf.irl.objective`).
-    In soft mode give ``mdp`` the demos' start distribution,
+    In soft mode with a finite horizon give ``mdp`` the demos' start distribution,
     ``mdp.replace(p0=ci.irl.start_distribution(demos, mdp.n_states))``.
 
     Examples
@@ -222,7 +234,8 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     else:
         theta0 = RANDOM_INIT_SCALE * np.random.default_rng(seed).normal(size=model.n_params)
     name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
-    result = fit_model(mdp, model, demos, theta0, mode, l2, optimizer, learning_rate, max_iter,
+    D_E = expert_visitation(mdp, check_demos(mdp, demos))
+    result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,
                        gtol, progress, name)
     # L-BFGS also stops "unconverged" at machine precision, which is harmless; a
     # spent iteration budget or a runaway θ is not, so say so.

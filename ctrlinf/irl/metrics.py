@@ -6,6 +6,7 @@ import numpy as np
 from ctrlinf.inference import occupancy
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
+from ctrlinf.irl.objective import check_reward
 from ctrlinf.irl.objective import value_iteration_tol
 from ctrlinf.mdp import TabularMDP
 
@@ -43,9 +44,10 @@ def expected_value_difference(mdp_true, reward, policy="hard"):
     Parameters
     ----------
     mdp_true : TabularMDP
-        The world with its true reward.
+        The world with its true reward; where it is ``-inf`` the action is
+        forbidden for both policies.
     reward : array_like, shape (S, A) or (S,)
-        The learned reward.
+        The learned reward (finite where ``mdp_true.r`` is).
     policy : {"hard", "soft"}, default "hard"
         Which optimal policy: ``"hard"`` the classic optimal policy of dynamic
         programming (greedy in Q; tied actions share the probability), the paper's
@@ -71,7 +73,7 @@ def expected_value_difference(mdp_true, reward, policy="hard"):
     if policy not in POLICIES:
         raise ValueError(f"policy must be 'hard' (optimal) or 'soft' (soft-optimal), "
                          f"got {policy!r}")
-    learned = mdp_true.replace(r=reward)
+    learned = mdp_true.replace(r=check_reward(mdp_true, reward))
     best = policy_return(mdp_true, solve(mdp_true, mode=policy, progress=False,
                                          tol=value_iteration_tol(mdp_true)))
     return best - policy_return(mdp_true, solve(learned, mode=policy, progress=False,
@@ -91,9 +93,13 @@ def log_likelihood(mdp, reward, demos):
     Parameters
     ----------
     mdp : TabularMDP
+        Dynamics and discount; its reward is ignored except where it is ``-inf``
+        (forbidden actions stay forbidden).
     reward : array_like, shape (S, A) or (S,)
+        Finite where ``mdp.r`` is.
     demos : Trajectories
-        Of length ``mdp.horizon`` (any length for an infinite horizon).
+        Of length ``mdp.horizon`` (any length for an infinite horizon); none may
+        take a forbidden action.
 
     Returns
     -------
@@ -109,7 +115,7 @@ def log_likelihood(mdp, reward, demos):
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
     demos = check_demos(mdp, demos, support=False)
-    mdp_r = mdp.replace(r=reward)
+    mdp_r = mdp.replace(r=check_reward(mdp, reward))
     sol = solve(mdp_r, mode="soft", tol=value_iteration_tol(mdp_r), progress=False)
     s, a = demos.states, demos.actions
     if mdp.horizon is None:

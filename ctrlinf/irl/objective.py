@@ -5,7 +5,7 @@ For a reward ``r(s, a)`` (temperature 1) and the demos' discounted visitation
 
 .. math::
 
-    \text{soft (maximum causal entropy IRL, Ziebart 2010):}\quad
+    \text{soft (maximum causal entropy IRL, Ziebart 2010; finite horizon):}\quad
         L(r) &= \textstyle\sum_{s,a} D_E(s,a)\, r(s,a) - \sum_s p_0(s)\, V_0(s) \\
     \text{exact (MaxEnt IRL, Ziebart 2008):}\quad
         L(r) &= \textstyle\sum_{s,a} D_E(s,a)\, r(s,a) - \log p(\mathcal{O}_{0:T-1})
@@ -20,10 +20,42 @@ log Σ_s p0(s) exp V_0(s)`` the log-partition function of ``p(τ | O) ∝ p(τ) 
 
 where ``m_t`` is :func:`ctrlinf.marginals`: the occupancy of the soft policy rolled out
 from ``p0`` (soft), or the posterior ``p(s_t, a_t | O) ∝ α_t(s) β_t(s, a)`` (exact;
-CS285 "MaxEnt IRL algorithm"). For ``horizon=None`` ``ci.marginals`` returns the
-*normalised* discounted occupancy ``(1 − γ) Σ_t γ^t d_t``, so ``D_r = m / (1 − γ)``.
-The gradient of a parametric reward follows by the chain rule: ``μ_E − μ_θ`` for a
-linear one, backpropagation for a network (Wulfmeier et al. 2015).
+CS285 "MaxEnt IRL algorithm"). The gradient of a parametric reward follows by the
+chain rule: ``μ_E − μ_θ`` for a linear one, backpropagation for a network (Wulfmeier
+et al. 2015).
+
+Infinite horizon (``horizon=None``, soft). Demos of length ``L`` are prefixes of
+endless episodes: ``D_E`` sums to ``(1 − γ^L)/(1 − γ)``, the model's occupancy from
+``p0`` to ``1/(1 − γ)``. Compared as they are, every constant reward ``c`` changes
+``L`` by ``−c γ^L/(1 − γ)``, so a feature set that spans a constant sends ``θ`` to
+infinity. ctrlinf therefore maximises the demos' mean discounted causal
+log-likelihood, which puts both on the same footing:
+
+.. math::
+
+    L(r) = \frac{1}{N}\sum_{i=1}^{N}\sum_{t=0}^{L-1} \gamma^t \log\pi_r(a_{it} \mid s_{it})
+         = \textstyle\sum_{s,a} D_E(s,a)\, r(s,a) - \sum_s \hat\rho(s)\, V(s), \qquad
+    \hat\rho(s) = \sum_a D_E(s,a) - \gamma \sum_{s',a'} P(s \mid s',a')\, D_E(s',a'),
+
+exactly, for any dynamics (``log π_r = Q − V`` with ``Q = r + γ P V``; sum by parts).
+``ρ̂`` is where the demos' visitation enters minus where it leaves: it sums to
+``1 − γ^L``; for a full occupancy from ``p0`` it would be ``p0``; for demos of the
+model itself its expectation is ``p0 − γ^L d_L``. The gradient is
+
+.. math:: \frac{\partial L}{\partial r(s, a)} = D_E(s, a) - D^{\hat\rho}_r(s, a), \qquad
+          D^{\hat\rho}_r = \textstyle\sum_{t \ge 0} \gamma^t d_t \ \text{from}\ d_0 = \hat\rho
+
+(one sparse solve ``(I − γ P_π^T) d = ρ̂``, then ``d(s) π(a|s)``): the model's
+occupancy of the first ``L`` steps, ``Σ_{t<L} γ^t d_t = D^{p0} − γ^L D^{d_L}``, with
+the start and the step-``L`` distribution read from the demos. Both sides sum to
+``(1 − γ^L)/(1 − γ)``. (Reading ``d_L`` from the model instead gives a field
+``D_E − Σ_{t<L} γ^t d_t`` that is the gradient of no function: its Jacobian is not
+symmetric.) ``mdp.p0`` does not enter. The price: ``−ρ̂ · V`` is convex where
+``ρ̂ < 0`` (the value after the last step counts in the demos' favour), so this
+``L`` is not concave; yet it depends on ``r`` only through the policy, and with one
+indicator feature per state-action pair every stationary point is a global maximum,
+``π(a|s) = D_E(s, a) / Σ_b D_E(s, b)`` wherever the demos go (``r ↦ (π_r, V_r)`` is
+one-to-one).
 
 Soft versus exact. The soft objective is the dual of maximising causal entropy subject
 to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
@@ -35,18 +67,27 @@ transitions towards reward) and needs ``γ = 1``.
 
 Identifiability. Demos determine the policy, not the reward. Exactly unchanged are
 
-- a constant added to every ``r(s, a)`` (finite horizon; both objectives: ``θ · μ_E``
-  and the log-partition term move by the same ``c Σ_t γ^t``);
+- a constant added to every ``r(s, a)`` (both objectives: for a finite horizon
+  ``θ · μ_E`` and the log-partition term move by the same ``c Σ_t γ^t``; with
+  ``horizon=None`` ``D_E`` and ``D^ρ̂`` have the same mass);
 - with ``horizon=None`` (soft), potential shaping ``r'(s, a) = r(s, a) + γ Σ_{s'}
   P(s'|s,a) Φ(s') − Φ(s)`` (Ng, Harada & Russell 1999): ``Q' = Q − Φ``, ``V' = V − Φ``,
-  the same policy and the same causal likelihood. (A stationary potential is not an
+  the same policy and so the same objective. (A stationary potential is not an
   equivalence for a finite horizon: it changes the last step's policy.)
 
 So compare recovered rewards through their policies (KL, EVD), or after removing
-these directions; a feature set that spans a constant leaves that direction of ``θ``
-undetermined by the data (only ``l2`` fixes it).
+these directions. Along a direction of ``θ`` that only makes such a change (a
+feature set that spans a constant) the objective is flat and its gradient exactly
+zero, so the data do not decide it: ``l2 > 0`` sets it to zero (the penalised
+optimum has ``l2 θ = μ_E − μ_θ``, orthogonal to it), and with ``l2 = 0`` L-BFGS
+and plain gradient ascent leave it where it started (each step combines
+gradients).
 
-In practice. Set ``p0`` to the demos' start distribution
+In practice (the advice on ``p0`` and ``l2`` below is for a finite horizon: with
+``horizon=None`` the soft objective reads the starts from the demos, and with one
+indicator feature per state-action pair it has a finite maximiser under any
+dynamics once the demos show every action of every state they visit). Set ``p0``
+to the demos' start distribution
 (:func:`~ctrlinf.irl.start_distribution`): the soft objective compares the demos with
 rollouts from ``p0``, and starts no demo covers can make it unbounded. For the same
 reason a reward flexible enough to fit every visited state (tabular features, a deep
@@ -57,7 +98,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
+from ctrlinf import _checks
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
@@ -136,39 +179,120 @@ def linear_reward(features, theta, n_actions):
     return reward
 
 
+def forbidden(mdp):
+    """Bool (S, A): where ``mdp.r`` is ``-inf``, i.e. the actions the MDP forbids."""
+    return np.isneginf(mdp.r)
+
+
+def masked_reward(mdp, reward):
+    r"""``reward`` as (S, A) with ``mdp``'s forbidden actions kept forbidden.
+
+    The learner's reward (``φ θ``, a network) knows nothing of the mask, so IRL uses
+    ``reward(s, a)`` where ``mdp.r(s, a)`` is finite and ``-inf`` where it is ``-inf``.
+    """
+    reward = np.asarray(reward, dtype=np.float64)
+    if reward.ndim == 1:
+        reward = np.repeat(reward[:, None], mdp.n_actions, axis=1)
+    mask = forbidden(mdp)
+    if reward.shape != mask.shape or not mask.any():
+        return reward          # a wrong shape is TabularMDP.replace's to report
+    return np.where(mask, -np.inf, reward)
+
+
+def check_reward(mdp, reward, name="reward"):
+    """Return a given reward as (S, A) with ``mdp``'s mask (:func:`masked_reward`), or raise.
+
+    The reward must be finite wherever ``mdp.r`` is: forbidding an action is the
+    MDP's business (``mdp.r = -inf``), not the scored reward's.
+    """
+    reward = masked_reward(mdp, _checks.rewards(reward, mdp.n_states, mdp.n_actions, name))
+    bad = ~np.isfinite(reward) & ~forbidden(mdp)
+    if bad.any():
+        s, a = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}[{s}, {a}] is {reward[s, a]}, expected a finite number "
+                         "(forbid an action with mdp.r[s, a] = -inf)")
+    return reward
+
+
 def value_iteration_tol(mdp):
     """``ci.solve``'s (absolute) tolerance for ``mdp``: VALUE_ITERATION_TOL times the value scale.
 
-    Values reach ``max|r| / (1 − γ)``; an absolute 1e-12 is below the rounding of
-    values of 1e4 and would run value iteration to ``max_iter``.
+    Values reach ``max|r| / (1 − γ)`` (over the allowed actions); an absolute 1e-12
+    is below the rounding of values of 1e4 and would run value iteration to ``max_iter``.
     """
-    scale = 1.0 if mdp.horizon is not None else max(1.0, np.abs(mdp.r).max() / (1 - mdp.gamma))
-    return VALUE_ITERATION_TOL * scale
+    if mdp.horizon is not None:
+        return VALUE_ITERATION_TOL
+    return VALUE_ITERATION_TOL * max(1.0, mdp.reward_scale / (1 - mdp.gamma))
 
 
 def model_visitation(mdp, sol):
-    r"""The model's discounted visitation ``D(s, a) = Σ_t γ^t m_t(s, a)``, shape (S, A)."""
+    r"""The model's discounted visitation ``D(s, a) = Σ_t γ^t m_t(s, a)``, shape (S, A).
+
+    From ``p0`` over the whole horizon; for ``horizon=None`` that is ``1/(1 − γ)``
+    times the normalised occupancy of :func:`ctrlinf.marginals`.
+    """
     _, state_action = marginals(mdp, sol)
     if mdp.horizon is None:
         return state_action / (1.0 - mdp.gamma)
     return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), state_action, axes=1)
 
 
+def demo_start_measure(mdp, D_E):
+    r"""Where the demos' visitation enters minus where it leaves, ``ρ̂``, shape (S,).
+
+    .. math:: \hat\rho(s) = \sum_a D_E(s, a) - \gamma \sum_{s', a'} P(s \mid s', a')\, D_E(s', a')
+
+    The Bellman flow residual of ``D_E``: ``p0`` for a whole occupancy from ``p0``;
+    for length-``L`` prefixes it sums to ``1 − γ^L`` and, over demos of a policy
+    with step-``L`` distribution ``d_L``, averages ``p0 − γ^L d_L``. A signed
+    measure: the infinite-horizon soft objective is ``Σ D_E r − ρ̂ · V``.
+    """
+    return D_E.sum(axis=1) - mdp.gamma * (mdp.P.T @ D_E.ravel())
+
+
+def occupancy_from(mdp, policy, start):
+    r"""``Σ_{t≥0} γ^t d_t(s) π(a|s)`` of a stationary policy from any (signed) ``d_0``, (S, A).
+
+    One sparse solve ``(I − γ P_π^T) d = start``, ``P_π(s, s') = Σ_a π(a|s) P(s'|s, a)``
+    (needs ``γ < 1``). Linear in ``start``, so a signed start is the difference of
+    two occupancies.
+    """
+    # TODO(lead): a core quantity (occupancy from an arbitrary start); it lives here
+    # until the core offers one.
+    S, A = mdp.n_states, mdp.n_actions
+    pick = sp.csr_matrix((policy.ravel(), (np.repeat(np.arange(S), A), np.arange(S * A))),
+                         shape=(S, S * A))
+    system = sp.identity(S, format="csc") - mdp.gamma * (pick @ mdp.P).T.tocsc()
+    d = spla.spsolve(system.tocsc(), start)
+    return d[:, None] * policy
+
+
 def evaluate(mdp, reward, D_E, mode):
     """Objective value, gradient with respect to ``reward`` (S, A), and the Solution.
 
-    No validation beyond what :meth:`TabularMDP.replace` does to ``reward``.
+    The one path every IRL entry point takes. ``reward`` gets ``mdp``'s mask
+    (:func:`masked_reward`); forbidden pairs have ``D_E = 0`` (checked demos) and model
+    visitation 0, so they add nothing to the value and their gradient is 0. No
+    validation beyond what :meth:`TabularMDP.replace` does to ``reward``.
     """
-    mdp_r = mdp.replace(r=reward)
+    mdp_r = mdp.replace(r=masked_reward(mdp, reward))
     # keep="all": the marginals read π_t at every t, which keep="V" would recompute.
     sol = solve(mdp_r, mode=mode, keep="all", tol=value_iteration_tol(mdp_r), progress=False)
     if mode == "exact":
-        log_partition = log_evidence(mdp_r, sol)
+        normaliser = log_evidence(mdp_r, sol)
+        D_model = model_visitation(mdp_r, sol)
+    elif mdp.horizon is None:
+        # The demos' log-likelihood Σ D_E r − ρ̂·V, with its gradient D_E − D^ρ̂
+        # (module docstring): same mass on both sides, whatever the demo length.
+        start = demo_start_measure(mdp, D_E)
+        normaliser = float(start @ sol.V)
+        D_model = occupancy_from(mdp, sol.policy, start)
     else:
-        V0 = sol.V if mdp.horizon is None else sol.V[0]
-        log_partition = float(mdp.p0 @ V0)
-    value = float(np.sum(D_E * mdp_r.r)) - log_partition
-    return value, D_E - model_visitation(mdp_r, sol), sol
+        normaliser = float(mdp.p0 @ sol.V[0])
+        D_model = model_visitation(mdp_r, sol)
+    allowed = ~forbidden(mdp_r)
+    value = float(np.sum(D_E[allowed] * mdp_r.r[allowed])) - normaliser
+    return value, D_E - D_model, sol
 
 
 def reward_objective(mdp, reward, demos, mode="soft"):
@@ -177,9 +301,10 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     Parameters
     ----------
     mdp : TabularMDP
-        Dynamics, ``p0``, horizon and discount; its own reward is ignored.
+        Dynamics, ``p0``, horizon and discount; its own reward is ignored except
+        where it is ``-inf`` (forbidden actions stay forbidden).
     reward : array_like, shape (S, A) or (S,)
-        The reward ``r(s, a)`` to score (temperature 1).
+        The reward ``r(s, a)`` to score (temperature 1); finite where ``mdp.r`` is.
     demos : Trajectories
         ``N`` demonstrations of length ``mdp.horizon``.
     mode : {"soft", "exact"}
@@ -188,11 +313,14 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     Returns
     -------
     value : float
-        ``Σ D_E r − Σ_s p0 V_0`` (soft) or ``Σ D_E r − log p(O)`` (exact).
+        ``Σ D_E r − Σ_s p0 V_0`` (soft), ``Σ D_E r − ρ̂ · V`` (soft, ``horizon=None``)
+        or ``Σ D_E r − log p(O)`` (exact).
     gradient : ndarray, shape (S, A)
-        ``D_E(s, a) − D_r(s, a)``, expert minus model discounted visitation.
+        ``D_E(s, a) − D_r(s, a)``, expert minus model discounted visitation (zero
+        where ``mdp.r`` forbids the action).
     """
     check_mdp_and_mode(mdp, mode)
+    reward = check_reward(mdp, reward)
     demos = check_demos(mdp, demos)
     value, grad, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode)
     return value, grad
@@ -207,8 +335,11 @@ def objective(mdp, features, demos, theta, mode="soft"):
         \qquad L(\theta) = \theta \cdot \mu_E - \log p(\mathcal{O}_{0:T-1}) \ \text{(exact)}
 
     with ``r = φ θ``, ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)`` and
-    ``μ_θ = Σ_t γ^t Σ_{s,a} m_t(s, a) φ(s, a)`` from :func:`ctrlinf.marginals`
-    (divided by ``1 − γ`` for ``horizon=None``, whose marginals are normalised).
+    ``μ_θ = Σ_t γ^t Σ_{s,a} m_t(s, a) φ(s, a)`` from :func:`ctrlinf.marginals`.
+    For ``horizon=None`` (soft) ``p0 · V_0`` becomes ``ρ̂ · V`` and ``μ_θ`` the
+    model's occupancy of the demos' first ``L`` steps, so that ``L(θ)`` is the
+    demos' mean discounted log-likelihood and both sides have the same mass.
+    Where ``mdp.r`` is ``-inf`` the reward stays ``-inf`` (a forbidden action).
     No sampling: the backward and forward messages are exact. See the module
     docstring for the definitions and the reward equivalences.
 
