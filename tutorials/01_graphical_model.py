@@ -17,7 +17,7 @@
 # claims directly: the most likely trajectory is the optimal one, worse ones are
 # exponentially rarer, and stochastic behaviour is explained without being "wrong".
 #
-# Conventions (ctrlinf, `DESIGN.md`): time runs `t = 0 … T-1` (the lecture's `1 … T`),
+# Conventions (ctrlinf, `ctrlinf/mdp.py`): time runs `t = 0 … T-1` (the lecture's `1 … T`),
 # the temperature α sets `p(O_t | s, a) = exp(r(s, a)/α)`, and actions carry the
 # counting measure (a uniform action prior would only multiply every trajectory by
 # the same constant `A^{-T}`).

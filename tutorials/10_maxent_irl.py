@@ -1,7 +1,8 @@
 # %% [markdown]
 # # 10. MaxEnt IRL on a gridworld
 #
-# Course slides (`002_*.txt`), *Inverse Reinforcement Learning*: given demonstrations
+# CS285 lecture 20, *Inverse Reinforcement Learning* (Levine; slides at
+# https://rail.eecs.berkeley.edu/deeprlcourse/): given demonstrations
 # $\{\tau_i\}$ from an expert and the dynamics, recover a reward $r_\psi(s, a) = \psi^\top f(s, a)$.
 # The graphical model makes the expert a noisy optimiser,
 # $p(\tau \mid \mathcal{O}, \psi) = \frac1Z p(\tau) \exp(r_\psi(\tau))$, so we can fit ψ by

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 12. Sample-based IRL: importance sampling and the GAN view
 #
-# Course slides (`002_*.txt`), *Unknown Dynamics & Large State/action Spaces*,
+# CS285 lecture 20 (inverse RL), *Unknown Dynamics & Large State/action Spaces*,
 # *Importance Sampling*, *Inverse RL as a GAN*. MaxEnt IRL's gradient
 #
 # $$\nabla_\psi L = E_{\tau \sim \pi^*}[\nabla_\psi r_\psi(\tau)]
