@@ -36,9 +36,6 @@ import numba  # noqa: E402
 # busy 2-core machine), so run them on one thread.
 numba.set_num_threads(1)
 
-#: Repository root (this file is tutorials/_common.py).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 #: PNGs larger than this get a warning: figures are committed to the repository.
 MAX_FIGURE_BYTES = 200_000
 
