@@ -142,15 +142,15 @@ assert rms["exact policy of ψ"][-1] < rms["uniform policy"][-1]
 # $\frac1M \sum_\tau \frac{p(\tau)^2}{q(\tau)} (\phi_k(\tau) - \mu_k)^2$. For $q = p$ that
 # is $\mathrm{Var}_p(\phi_k)/M$; the sampling distribution that minimises it is
 # $q_k^* \propto p\,|\phi_k - \mu_k|$ (Hesterberg 1988; Owen 2013, *Monte Carlo theory,
-# methods and examples*, ch. 9), with variance $(E_p|\phi_k - \mu_k|)^2/M$ — smaller, by Jensen, whenever
-# $|\phi_k - \mu_k|$ is not constant.
+# methods and examples*, ch. 9), with variance $(E_p|\phi_k - \mu_k|)^2/M$ — smaller, by
+# Jensen, whenever $|\phi_k - \mu_k|$ is not constant.
 
 # %%
 mu_model = p_model @ phi_tau
 for k in range(phi_tau.shape[1]):
     deviation = np.abs(phi_tau[:, k] - mu_model[k])
     var_posterior = p_model @ deviation ** 2             # M × variance with q = p
-    var_best = (p_model @ deviation) ** 2                # M × variance with q ∝ p |φ_k − μ_k|
+    var_best = (p_model @ deviation) ** 2                # M × variance, q ∝ p |φ_k − μ_k|
     q_best = p_model * deviation / (p_model @ deviation)
     support = q_best > 0
     assert np.isclose(var_best, (p_model[support] ** 2 / q_best[support]

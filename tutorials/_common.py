@@ -45,7 +45,7 @@ DEFAULT_FIGURES = "ctrlinf-figures"
 
 
 def figure_dir():
-    """Directory the tutorials write into: ``$CTRLINF_FIGURES/tutorials`` or ``./ctrlinf-figures/tutorials``."""
+    """Where the tutorials write: ``$CTRLINF_FIGURES/tutorials``, else ``./ctrlinf-figures/tutorials``."""
     root = os.environ.get("CTRLINF_FIGURES") or Path.cwd() / DEFAULT_FIGURES
     path = Path(root) / "tutorials"
     path.mkdir(parents=True, exist_ok=True)

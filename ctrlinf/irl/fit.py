@@ -167,8 +167,9 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     with its exact gradient (CS285's "MaxEnt IRL algorithm"): backward messages,
     forward messages, ``μ(s_t, a_t) ∝ α_t(s) β_t(s, a)``, gradient ``μ_E − μ_θ``. (The
     paper's Algorithm 1 instead rolls ``β_t(s, a)/β_t(s)`` forward through ``P``; the
-    two ``μ`` agree only for deterministic dynamics.) ``mode="soft"`` is maximum causal entropy IRL (Ziebart, Bagnell &
-    Dey 2010): the same with the soft backup and the policy's rollout occupancy.
+    two ``μ`` agree only for deterministic dynamics.) ``mode="soft"`` is maximum
+    causal entropy IRL (Ziebart, Bagnell & Dey 2010): the same with the soft backup
+    and the policy's rollout occupancy.
 
     Parameters
     ----------
