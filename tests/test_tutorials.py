@@ -48,3 +48,23 @@ def test_tutorial_runs_headless_and_writes_its_figures(script, tmp_path):
         assert figure.name in README, f"{figure.name} is not listed in tutorials/README.md"
         assert figure.stat().st_size < MAX_FIGURE_BYTES, (
             f"{figure.name} is {figure.stat().st_size} bytes")
+
+
+def test_without_ctrlinf_figures_a_tutorial_writes_into_an_ignored_folder_of_the_cwd(tmp_path):
+    """The default output is ./ctrlinf-figures/tutorials, which .gitignore covers."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env.pop("CTRLINF_FIGURES", None)
+    script = TUTORIALS / "01_graphical_model.py"
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "ctrlinf-figures" / "tutorials" / "01_trajectory_posterior.png").exists()
+    ignored = (TUTORIALS.parent / ".gitignore").read_text(encoding="utf-8").split()
+    assert "ctrlinf-figures/" in ignored
+
+
+def test_tutorials_cite_public_sources_not_files_outside_the_repository():
+    for path in [*SCRIPTS, TUTORIALS / "README.md", TUTORIALS / "_common.py"]:
+        text = path.read_text(encoding="utf-8")
+        for name in ("../shared", "DESIGN.md", "STYLE.md", "002_", ".txt`"):
+            assert name not in text, f"{path.name} mentions {name}"

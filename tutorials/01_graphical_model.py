@@ -17,7 +17,7 @@
 # claims directly: the most likely trajectory is the optimal one, worse ones are
 # exponentially rarer, and stochastic behaviour is explained without being "wrong".
 #
-# Conventions (ctrlinf, `DESIGN.md`): time runs `t = 0 … T-1` (the lecture's `1 … T`),
+# Conventions (ctrlinf, `ctrlinf/mdp.py`): time runs `t = 0 … T-1` (the lecture's `1 … T`),
 # the temperature α sets `p(O_t | s, a) = exp(r(s, a)/α)`, and actions carry the
 # counting measure (a uniform action prior would only multiply every trajectory by
 # the same constant `A^{-T}`).
@@ -75,7 +75,6 @@ alpha = 1.0
 post, log_Z = trajs.posterior(alpha)
 sol = ci.solve(mdp, mode="exact", temperature=alpha)
 print(f"log p(O) by enumeration {log_Z:.10f}, by ctrlinf {ci.log_evidence(mdp, sol):.10f}")
-assert np.isclose(post.sum(), 1.0)
 assert np.isclose(log_Z, ci.log_evidence(mdp, sol), rtol=0, atol=1e-12)
 
 order = np.argsort(-post)
@@ -90,6 +89,11 @@ for i in order[:6]:
 # $p(\tau)$ is 1 on every feasible trajectory, so $\log p(\tau \mid \mathcal{O}) =
 # R(\tau)/\alpha - \log Z$: the posterior ranks trajectories exactly by return, and its
 # mode is the plan classic dynamic programming finds (`mode="hard"`).
+#
+# ctrlinf never lists trajectories: it returns a policy $\pi_t(a \mid s)$. With
+# deterministic moves from one start, the posterior of a trajectory is the product of
+# that policy's probabilities along it — a check of ctrlinf's backward messages
+# against all 16 enumerated trajectories.
 
 # %%
 best = order[0]
@@ -99,18 +103,21 @@ print(f"most likely: actions {''.join(names[trajs.actions[best]])}, return "
 assert np.isclose(trajs.returns[best], trajs.returns.max())
 assert np.isclose(trajs.returns[best], hard.V[0, 0])
 assert np.sum(np.isclose(trajs.returns, trajs.returns.max())) == 1   # a unique optimum
-assert np.allclose(np.log(post), trajs.returns / alpha - log_Z, rtol=0, atol=1e-12)
+assert np.allclose(trajs.log_policy(sol.policy), np.log(post), rtol=0, atol=1e-12)
 
 # %% [markdown]
 # **Worse trajectories are exponentially rarer**: a trajectory that loses ΔR of return
 # is $e^{-\Delta R/\alpha}$ times less likely than the best one. The temperature sets
-# how harshly mistakes are punished; "some mistakes matter more than others".
+# how harshly mistakes are punished; "some mistakes matter more than others". We read
+# the odds off ctrlinf's policy at each temperature, not off the formula.
 
 # %%
 for a in (1.0, 0.3, 0.1):
+    log_p_a = trajs.log_policy(ci.solve(mdp, mode="exact", temperature=a).policy)
+    ratio = np.exp(log_p_a - log_p_a[best])
+    assert np.allclose(ratio, np.exp((trajs.returns - trajs.returns[best]) / a),
+                       rtol=1e-10, atol=0)
     p_a, _ = trajs.posterior(a)
-    ratio = p_a / p_a[best]
-    assert np.allclose(ratio, np.exp((trajs.returns - trajs.returns[best]) / a))
     print(f"α = {a:<4}: p(τ*|O) = {p_a[best]:.3f}; a trajectory 1 reward unit worse is "
           f"{np.exp(1 / a):.3g}× rarer")
 assert trajs.posterior(0.1)[0][best] > trajs.posterior(0.3)[0][best] > post[best]
@@ -151,6 +158,12 @@ assert np.allclose(marg, state_marginals, rtol=0, atol=1e-12)
 # With a 30 % chance that a move fails, trajectories also differ in how likely the
 # world makes them. The posterior is still $p(\tau)\,e^{R(\tau)/\alpha}/Z$: among
 # trajectories with the same return, the ones the dynamics favour are more likely.
+#
+# Now the policy alone no longer gives $p(\tau \mid \mathcal{O})$: the posterior also
+# bends the dynamics towards reward (tutorial 6),
+# $p(s_{t+1} \mid s_t, a_t, \mathcal{O}) = P(s_{t+1} \mid s_t, a_t)\, e^{V_{t+1}(s_{t+1})}
+# / e^{Q_t(s_t, a_t) - r(s_t, a_t)}$. Policy times bent dynamics, from ctrlinf's `Q` and
+# `V`, reproduces every enumerated posterior probability.
 
 # %%
 slippery = corridor(slip=0.3)
@@ -158,9 +171,28 @@ trajs_s = enumerate_trajectories(slippery)
 post_s, log_Z_s = trajs_s.posterior(alpha)
 sol_s = ci.solve(slippery, mode="exact", temperature=alpha)
 assert np.isclose(log_Z_s, ci.log_evidence(slippery, sol_s), rtol=0, atol=1e-12)
-assert np.allclose(np.log(post_s), trajs_s.log_p + trajs_s.returns / alpha - log_Z_s)
+P_s, steps = slippery.transition_tensor(), np.arange(T - 1)
+now_s, now_a, nxt = trajs_s.states[:, :-1], trajs_s.actions[:, :-1], trajs_s.states[:, 1:]
+log_bent = (np.log(P_s[now_s, now_a, nxt]) + sol_s.V[steps + 1, nxt]
+            - (sol_s.Q[steps, now_s, now_a] - slippery.r[now_s, now_a])).sum(axis=1)
+assert np.allclose(trajs_s.log_policy(sol_s.policy) + log_bent, np.log(post_s),
+                   rtol=0, atol=1e-12)
+# Same return, the likelier dynamics wins: compare every pair with equal R(τ).
+same_R = np.isclose(trajs_s.returns[:, None], trajs_s.returns[None, :])
+more_likely = trajs_s.log_p[:, None] > trajs_s.log_p[None, :] + 1e-12
+assert np.all(post_s[:, None] > post_s[None, :], where=same_R & more_likely)
 print(f"{len(trajs_s)} trajectories with p(τ) > 0 under slip 0.3; "
       f"the most likely has return {trajs_s.returns[np.argmax(post_s)]:.2f}")
+
+# %% [markdown]
+# Enumeration already has to list more trajectories than the messages do work: the
+# backward pass touches each nonzero $P(s' \mid s, a)$ once per step, $T \cdot
+# \mathrm{nnz}(P)$ operations.
+
+# %%
+print(f"enumeration: {len(trajs_s)} trajectories of {T} steps; messages: "
+      f"T · nnz(P) = {T * slippery.P.nnz} multiply-adds")
+assert len(trajs_s) * T > T * slippery.P.nnz
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -191,5 +223,7 @@ save_figure(fig, "01_trajectory_posterior")
 # - With deterministic dynamics the posterior's mode is the optimal plan, and a
 #   trajectory worse by ΔR is $e^{-\Delta R/\alpha}$ times rarer; lower α, harsher.
 # - Shifting rewards changes nothing, so "r ≤ 0" is no restriction.
-# - Enumeration does not scale ($(AS)^T$ trajectories); the backward and forward
-#   messages of tutorials 2–4 compute the same numbers in $O(T S A)$ work.
+# - Enumeration does not scale (up to $(AS)^T$ trajectories); the backward and forward
+#   messages of tutorials 2–4 compute the same numbers in $O(T \cdot \mathrm{nnz}(P))$
+#   work, one multiply-add per nonzero transition $P(s' \mid s, a)$ per step — between
+#   $O(TSA)$ for deterministic moves and $O(TS^2A)$ for dense dynamics.

@@ -112,8 +112,11 @@ assert np.all(sol.V >= soft.V - 1e-12)      # log E exp ≥ E (Jensen): exact �
 #
 # Multiply every reward by $c$ (equivalently, divide the temperature by $c$). The soft
 # value in reward units, $V^{soft}_c / c$, stays within $T \log A / c$ of the hard one,
-# so it converges to value iteration at least at rate $1/c$ (exponentially fast, like
-# $e^{-c\Delta}$, when the best action beats the others by Δ). Exact inference converges
+# so it converges to value iteration at least at rate $1/c$ — and exponentially fast when
+# the best action beats the others by a margin: if every state's best hard `Q_t` beats
+# the runner-up by at least Δ, each step's soft max exceeds the max by at most
+# $\frac{1}{c}\log(1 + (A-1)e^{-c\Delta}) \le (A-1)e^{-c\Delta}/c$, and the errors add up to
+# $|V^{soft}_c/c - V^{hard}| \le T (A-1) e^{-c\Delta} / c$. Exact inference converges
 # too — but to the **optimistic** recursion $Q = r + \max_{s' : P(s'|s,a) > 0} V(s')$ (the
 # review talk's "BAD!" slide; `optimistic_dp` in `_common.py`), which on stochastic
 # dynamics is not value iteration.
@@ -129,6 +132,16 @@ for c in scales:
     err_exact.append(np.abs(ci.solve(scaled, mode="exact").V[0] / c - V_opt[0]).max())
 err_soft, err_exact = np.array(err_soft), np.array(err_exact)
 assert np.all(err_soft <= T * np.log(A) / scales + 1e-9)
+# The action gap Δ: best minus second-best hard Q over every (t, s).
+sorted_Q = np.sort(hard.Q, axis=2)
+delta = (sorted_Q[..., -1] - sorted_Q[..., -2]).min()
+exp_bound = T * (A - 1) * np.exp(-scales * delta) / scales
+assert delta > 0 and np.all(err_soft <= exp_bound * (1 + 1e-9) + 1e-12)
+tail = (scales >= 10) & (err_soft > 1e-13)      # in the exponential regime, above round-off
+slope = np.polyfit(scales[tail], np.log(err_soft[tail] * scales[tail]), 1)[0]
+print(f"action gap Δ = {delta:.3f}: log(c · error) falls with slope {slope:.3f} per unit of c "
+      f"(bound: −Δ)")
+assert slope <= -delta
 assert np.all(err_exact <= T * (np.log(A) - np.log(p_min)) / scales + 1e-9)
 print(f"c = 1000: soft/c is {err_soft[-1]:.1e} from value iteration, exact/c is "
       f"{err_exact[-1]:.1e} from the optimistic recursion")
@@ -173,5 +186,6 @@ save_figure(fig, "02_soft_max_to_max")
 # - On deterministic dynamics $Q_t = r + V_{t+1}(s')$: exact inference *is* soft
 #   value iteration. On stochastic dynamics exact ≥ soft (Jensen).
 # - $\max_a Q \le V^{soft} \le \max_a Q + \alpha\log A$ per step, so scaling rewards by
-#   $c$ brings soft values to value iteration at rate $T\log A/c$ — while exact
-#   inference goes to an optimistic recursion that maximises over outcomes.
+#   $c$ brings soft values to value iteration at rate $T\log A/c$, and like
+#   $T(A-1)e^{-c\Delta}/c$ once the action gap Δ shows — while exact inference goes to
+#   an optimistic recursion that maximises over outcomes.

@@ -166,6 +166,13 @@ p_exact = (1 - np.exp(-2)) / (np.exp(10) - np.exp(-2))
 i_mid = np.searchsorted(ps, p_exact)
 assert curves["exact"][i_mid - 1] < 0.5 < curves["exact"][i_mid + 1]
 assert curves["hard"][np.searchsorted(ps, 1 / 6) - 1] == 0.0
+# Soft and hard switch at p = 1/6: the entropy bonuses of the three outcome states are
+# equal, so soft Q(gamble) − Q(safe) = 12 p − 2 exactly, as for the expected return.
+for mode in ("soft", "hard"):
+    below, at, above = (ci.solve(gamble_mdp(p), mode=mode).policy[0, START, GAMBLE]
+                        for p in (1 / 6 - 1e-3, 1 / 6, 1 / 6 + 1e-3))
+    assert below < 0.5 and np.isclose(at, 0.5, rtol=0, atol=1e-9) and above > 0.5
+print("soft and hard agents: π_0(gamble | start) = 1/2 exactly at p = 1/6")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
 ax = axes[0]

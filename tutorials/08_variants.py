@@ -64,9 +64,15 @@ print(f"V_0(start): discounted soft {sol.V[0, start]:.4f} = death-state soft "
       f"{soft_mortal.V[0, start]:.4f}")
 
 # %% [markdown]
-# Exact inference, though, refuses a discount: inference on the death-state MDP is
-# optimistic about survival too (it conditions on a good future, and the dead collect
-# no reward), which is not what "discounting" means.
+# Exact inference, though, refuses a discount. Inference on the death-state MDP does
+# not keep the death coin fair: conditioning on optimality tilts each step's survival
+# by how much living pays compared with being dead. How much living pays depends on
+# the action measure. Under ctrlinf's counting measure every living step collects a
+# bonus of $\alpha\log A$ ($\log 5 \approx 1.6$ here, far above the −0.1 step cost)
+# over the dead state's single action, so the posterior is *optimistic* about survival.
+# With a proper uniform prior, $p(a \mid s) = 1/A$ in every state including the dead
+# one, living pays only its reward, −0.1 per step until the goal, and the same
+# inference is *pessimistic*: dying looks like a way to stop paying. Neither is γ^t.
 
 # %%
 try:
@@ -75,10 +81,15 @@ except ValueError as error:
     print("ValueError:", error)
 else:
     raise AssertionError("mode='exact' accepted a discount")
-exact_mortal = ci.solve(mortal, mode="exact", action_prior=dead_has_one_action)
-alive = 1.0 - ci.marginals(mortal, exact_mortal)[0][:, S]
-print("p(alive at t | O):", np.round(alive, 3), " vs γ^t:", np.round(gamma ** np.arange(T), 3))
-assert np.all(alive[1:] > gamma ** np.arange(1, T))
+survival = {}
+for name, prior in (("counting measure", dead_has_one_action),
+                    ("uniform prior 1/A", np.full((S + 1, A), 1.0 / A))):
+    exact_mortal = ci.solve(mortal, mode="exact", action_prior=prior)
+    survival[name] = 1.0 - ci.marginals(mortal, exact_mortal)[0][:, S]
+    print(f"p(alive at t | O), {name:>17}:", np.round(survival[name], 3))
+print(f"{'γ^t':>37}:", np.round(gamma ** np.arange(T), 3))
+assert np.all(survival["counting measure"][1:] > gamma ** np.arange(1, T))
+assert np.all(survival["uniform prior 1/A"][1:] < gamma ** np.arange(1, T))
 
 # %% [markdown]
 # ## Explicit temperature is a reward scale
@@ -173,8 +184,9 @@ save_figure(fig, "08_variants")
 #
 # - A discount is a death probability: value iteration on the death-state MDP is
 #   discounted value iteration, and the soft backup agrees once the dead have no
-#   entropy to collect. Exact inference would be optimistic about surviving, so
-#   ctrlinf refuses `mode="exact"` with γ < 1.
+#   entropy to collect. Exact inference tilts the death coin instead — optimistic
+#   under the counting measure (living collects α log A per step), pessimistic under a
+#   proper uniform prior when living costs — so ctrlinf refuses `mode="exact"` with γ < 1.
 # - The temperature is a unit: `solve(r, α) = α · solve(r/α, 1)`.
 # - Infinite-horizon soft value iteration is a γ-contraction; finite horizons approach
 #   it like $\gamma^T$.

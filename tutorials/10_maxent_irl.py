@@ -1,7 +1,8 @@
 # %% [markdown]
 # # 10. MaxEnt IRL on a gridworld
 #
-# Course slides (`002_*.txt`), *Inverse Reinforcement Learning*: given demonstrations
+# CS285 lecture 20, *Inverse Reinforcement Learning* (Levine; slides at
+# https://rail.eecs.berkeley.edu/deeprlcourse/): given demonstrations
 # $\{\tau_i\}$ from an expert and the dynamics, recover a reward $r_\psi(s, a) = \psi^\top f(s, a)$.
 # The graphical model makes the expert a noisy optimiser,
 # $p(\tau \mid \mathcal{O}, \psi) = \frac1Z p(\tau) \exp(r_\psi(\tau))$, so we can fit ψ by
@@ -13,8 +14,12 @@
 # The second expectation is a sum over time of state-action marginals,
 # $\mu_t(s_t, a_t) \propto \beta_t(s_t, a_t)\,\alpha_t(s_t)$ — backward and forward
 # messages — so for a linear reward the gradient is $\mu_E - \mu_\psi$: expert feature
-# counts minus the model's. That is *The MaxEnt IRL algorithm* (Ziebart et al. 2008):
-# repeat { backward messages, forward messages, μ, ψ ← ψ + η∇L }.
+# counts minus the model's. That is the lecture's *MaxEnt IRL algorithm*:
+# repeat { backward messages, forward messages, μ, ψ ← ψ + η∇L }, the exact gradient of
+# the likelihood. (Ziebart et al. 2008's Algorithm 1 gets μ another way: it rolls the
+# local action probabilities $\beta_t(s, a)/\beta_t(s)$ forward through the dynamics.
+# On this deterministic grid the two are equal, checked below; on stochastic dynamics
+# they are not, tutorial 11.)
 # ctrlinf writes θ for ψ and φ for f.
 
 # %%
@@ -76,6 +81,12 @@ mu = np.exp(log_mu - log_mu.max(axis=(1, 2), keepdims=True))
 mu /= mu.sum(axis=(1, 2), keepdims=True)
 _, marginal_sa = ci.marginals(mdp, sol)
 assert np.allclose(mu, marginal_sa, rtol=0, atol=1e-12)
+# Ziebart 2008, Algorithm 1: the β-ratio policy rolled forward. Equal here (deterministic).
+for theta_check in (theta, theta_true):
+    check = world(theta_check)
+    check_sol = ci.solve(check, mode="exact")
+    assert np.allclose(ci.occupancy(check, check_sol.policy), ci.marginals(check, check_sol)[0],
+                       rtol=0, atol=1e-12)
 
 # %% [markdown]
 # ## The objective and its gradient

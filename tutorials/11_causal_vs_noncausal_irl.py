@@ -12,13 +12,16 @@
 # Maximum *causal* entropy IRL (Ziebart, Bagnell & Dey 2010) is the variational
 # version (tutorial 7): the model policy is the soft-optimal policy
 # $\pi = e^{Q - V}$ with $Q = r + E[V(s')]$, rolled out in the real dynamics, and the
-# objective $\theta\cdot\mu_E - E_{p_0}[V_0]$ is the log-likelihood of the expert's
-# *actions* given the states they found themselves in (`mode="soft"`). Both objectives
-# are concave with gradient $\mu_E - \mu_\theta$; they differ only in what $\mu_\theta$ is.
+# objective is $\theta\cdot\mu_E - E_{p_0}[V_0]$ (`mode="soft"`). With deterministic
+# dynamics that is the log-likelihood of the expert's *actions* given the states they
+# found themselves in; with stochastic dynamics it is so only in expectation over the
+# dice (shown below). Both objectives are concave with gradient $\mu_E - \mu_\theta$;
+# they differ only in what $\mu_\theta$ is.
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy.optimize import minimize
 
 import ctrlinf as ci
 from ctrlinf.trajectories import feature_counts
@@ -91,6 +94,84 @@ assert fits["exact"].theta[1] > theta_true[1] + 0.8       # pits look far less b
 assert fits["exact"].theta[0] < theta_true[0] - 0.5       # and the goal less good
 
 # %% [markdown]
+# ## The causal objective is not quite the action log-likelihood
+#
+# Write $\log\pi_t(a_t \mid s_t) = Q_t - V_t = r_t + E_{s'}[V_{t+1}(s')] - V_t(s_t)$ and sum
+# over a demo: the values telescope, except that the expectation $E_{s'}[V_{t+1}]$ meets
+# the state $s_{t+1}$ the dice actually produced,
+#
+# $$\sum_t \log\pi_t(a_t \mid s_t) = \sum_t r_t - V_0(s_0)
+#   + \sum_{t < T-1}\big(E_{s'}[V_{t+1}(s')] - V_{t+1}(s_{t+1})\big).$$
+#
+# Averaged over demos, the first two terms are the soft objective; the last, the
+# demos' luck, has mean zero under the dynamics but not on a finite data set (and is
+# zero for deterministic moves). So the two objectives differ, and so do their
+# maximisers — by sampling error, which vanishes as the demos grow.
+
+# %%
+def action_log_likelihood(theta):
+    return ci.irl.log_likelihood(slippery, phi @ theta, demos).mean()
+
+
+def luck(theta):
+    """Mean over demos of Σ_t (E_{s'}[V_{t+1}(s')] − V_{t+1}(s_{t+1}))."""
+    model = slippery.replace(r=phi @ theta)
+    V = ci.solve(model, mode="soft").V
+    P = slippery.transition_tensor()
+    s, a, nxt = demos.states[:, :-1], demos.actions[:, :-1], demos.states[:, 1:]
+    t = np.arange(slippery.horizon - 1)
+    expected = np.einsum("nts,ts->nt", P[s, a], V[1:])
+    return float((expected - V[t + 1, nxt]).sum(axis=1).mean())
+
+
+theta_soft = fits["soft"].theta
+soft_objective = ci.irl.objective(slippery, phi, demos, theta_soft, mode="soft")[0]
+gap = action_log_likelihood(theta_soft) - soft_objective
+assert np.isclose(gap, luck(theta_soft), rtol=0, atol=1e-10)
+theta_ll = minimize(lambda th: -action_log_likelihood(th), theta_soft, method="Nelder-Mead",
+                    options=dict(xatol=1e-7, fatol=1e-12)).x
+print(f"at the causal fit: action log-likelihood − soft objective = {gap:.4f} (the luck term)")
+print(f"maximiser of the soft objective θ̂ = {np.round(theta_soft, 3)}, of the action "
+      f"log-likelihood {np.round(theta_ll, 3)}")
+# Over demo seeds 0-5: |gap| 0.011-0.063, distance 0.037-0.17.
+assert abs(gap) > 0.005 and np.linalg.norm(theta_ll - theta_soft) > 0.01
+# Without slip there is no luck: the two are the same function of θ.
+assert abs(ci.irl.log_likelihood(det, phi @ theta_soft, det_demos).mean()
+           - ci.irl.objective(det, phi, det_demos, theta_soft, mode="soft")[0]) < 1e-10
+
+# %% [markdown]
+# ## What Ziebart 2008's Algorithm 1 computes
+#
+# The gradient of the non-causal likelihood uses the posterior marginals
+# $\mu_t \propto \alpha_t\beta_t$ (`ci.marginals` in exact mode, the lecture's "MaxEnt IRL
+# algorithm"). Ziebart et al. 2008's Algorithm 1 computes something else: after the
+# same backward pass it forms the local action probabilities $\pi = \beta(s, a)/\beta(s)$
+# and rolls them forward through the **real** dynamics $P$ — the occupancy of the
+# exact-inference policy, which never sees the posterior's bent dynamics. On
+# deterministic moves the two coincide; on this slippery world they are far apart.
+
+# %%
+def algorithm_1_features(mdp, theta):
+    """Expected features of the exact (β-ratio) policy rolled through P (Ziebart 2008, Alg. 1)."""
+    model = mdp.replace(r=phi @ theta)
+    return np.einsum("ts,sk->k", ci.occupancy(model, ci.solve(model, mode="exact").policy), phi)
+
+
+for name, mdp in (("slip 0", det), ("slip 0.2", slippery)):
+    posterior = model_features(mdp, theta_true, "exact")
+    rolled = algorithm_1_features(mdp, theta_true)
+    print(f"{name}, θ*: posterior feature counts {np.round(posterior, 2)}, "
+          f"Algorithm 1 {np.round(rolled, 2)}")
+assert np.allclose(model_features(det, theta_true, "exact"), algorithm_1_features(det, theta_true))
+assert np.abs(model_features(slippery, theta_true, "exact")
+              - algorithm_1_features(slippery, theta_true)).max() > 1.0
+
+# %% [markdown]
+# The posterior believes the agent steers its luck, so it reaches the goal almost
+# every step and never falls in a pit (5.18, 0.01); the β-ratio policy in the real
+# world falls and wanders (1.64, 0.49). Only the first is the gradient of the
+# likelihood $p(\tau)e^{\theta\cdot\phi(\tau)}/Z$; `mode="exact"` uses it.
+#
 # **Why this direction?** The non-causal model thinks the expert steers its luck.
 # The expert sometimes slips into a pit: to the non-causal model that was (partly) a
 # choice, so pits cannot be that bad. The expert reaches the goal slowly because slips
@@ -156,7 +237,10 @@ save_figure(fig, "11_causal_vs_noncausal")
 #
 # - Both IRL objectives have the gradient $\mu_E - \mu_\theta$ and both fits match the
 #   expert's feature counts — each by its own model's $\mu_\theta$ (posterior marginals
-#   vs policy rollout).
+#   vs policy rollout). Ziebart 2008's Algorithm 1 (β-ratio policy rolled through P) is
+#   a third quantity, equal to the posterior one only on deterministic dynamics.
+# - The causal objective equals the expert's action log-likelihood only up to the
+#   demos' luck: same in expectation, different maximisers on finite data.
 # - With deterministic dynamics they are the same objective. With slip, the causal fit
 #   recovers θ* and the non-causal one does not: it reads accidents as choices, so
 #   pits look mild and the goal looks cheap.

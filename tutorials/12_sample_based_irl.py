@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 12. Sample-based IRL: importance sampling and the GAN view
 #
-# Course slides (`002_*.txt`), *Unknown Dynamics & Large State/action Spaces*,
+# CS285 lecture 20 (inverse RL), *Unknown Dynamics & Large State/action Spaces*,
 # *Importance Sampling*, *Inverse RL as a GAN*. MaxEnt IRL's gradient
 #
 # $$\nabla_\psi L = E_{\tau \sim \pi^*}[\nabla_\psi r_\psi(\tau)]
@@ -102,8 +102,10 @@ assert np.abs(np.exp(trajs.log_p + trajs.log_policy(samplers["uniform policy"]))
 #
 # Draw M trajectories with `ci.sample`, weight them, estimate the gradient; repeat 200
 # times and measure the RMS error against the exact gradient. Its error falls like
-# $M^{-1/2}$, and the sampler matters: "the optimal π is $\pi(\tau) \propto \exp(r_\psi(\tau))$,
-# the max-ent optimal policy for $r_\psi$".
+# $M^{-1/2}$, and the sampler matters. The slides: "the optimal π is
+# $\pi(\tau) \propto \exp(r_\psi(\tau))$, the max-ent optimal policy for $r_\psi$" — true for
+# the partition function $Z$ (every weight then equals $Z$: zero variance), and a good
+# sampler for the gradient, but not the optimal one; see below.
 
 # %%
 def is_gradient(demos, policy):
@@ -133,6 +135,29 @@ for name in samplers:
     assert -0.65 < slope < -0.35, (name, slope)
 assert ess["exact policy of ψ"] > ess["uniform policy"]
 assert rms["exact policy of ψ"][-1] < rms["uniform policy"][-1]
+
+# %% [markdown]
+# **Optimal for Z, not for the gradient.** The self-normalised estimate of one
+# component $E_p[\phi_k]$, $p = p(\tau \mid \mathcal{O}, \psi)$, has asymptotic variance
+# $\frac1M \sum_\tau \frac{p(\tau)^2}{q(\tau)} (\phi_k(\tau) - \mu_k)^2$. For $q = p$ that
+# is $\mathrm{Var}_p(\phi_k)/M$; the sampling distribution that minimises it is
+# $q_k^* \propto p\,|\phi_k - \mu_k|$ (Hesterberg 1988; Owen 2013, *Monte Carlo theory,
+# methods and examples*, ch. 9), with variance $(E_p|\phi_k - \mu_k|)^2/M$ — smaller, by
+# Jensen, whenever $|\phi_k - \mu_k|$ is not constant.
+
+# %%
+mu_model = p_model @ phi_tau
+for k in range(phi_tau.shape[1]):
+    deviation = np.abs(phi_tau[:, k] - mu_model[k])
+    var_posterior = p_model @ deviation ** 2             # M × variance with q = p
+    var_best = (p_model @ deviation) ** 2                # M × variance, q ∝ p |φ_k − μ_k|
+    q_best = p_model * deviation / (p_model @ deviation)
+    support = q_best > 0
+    assert np.isclose(var_best, (p_model[support] ** 2 / q_best[support]
+                                 * deviation[support] ** 2).sum())
+    print(f"gradient component {k}: M·variance {var_posterior:.3f} sampling the posterior, "
+          f"{var_best:.3f} sampling ∝ p |φ_k − μ_k|")
+    assert var_best < 0.9 * var_posterior
 
 # %% [markdown]
 # With stochastic dynamics even the exact-inference policy does not give equal
@@ -190,8 +215,11 @@ print("D_ψ*(τ) = p*(τ) / (p*(τ) + q(τ)) exactly, for all three policies")
 # %% [markdown]
 # **The generator.** Its loss $E_q[\log(1 - D_\psi) - \log D_\psi] = E_q[\log\prod_t\pi + \log Z - r_\psi]$
 # is $\log Z$ minus the ELBO of tutorial 7, i.e. $D_{KL}(q \| p(\tau \mid \mathcal{O}, \psi))$:
-# the generator does MaxEnt RL on $r_\psi$. At its optimum with deterministic dynamics
-# $q = p^*$, and the discriminator "knows nothing": $D = 1/2$ everywhere.
+# the generator does MaxEnt RL on $r_\psi$. Its optimum (reachable by a policy with
+# deterministic dynamics) is $q = p(\tau \mid \mathcal{O}, \psi)$, the posterior of the
+# *current* reward; there the IRL discriminator $D_\psi$ is $1/2$ everywhere, whatever ψ.
+# That $q$ equals the expert's $p^*$ only at $\psi = \psi^*$: only then does the free
+# optimal discriminator $p^*/(p^* + q)$ "know nothing" too.
 
 # %%
 for name, policy in samplers.items():
@@ -205,7 +233,17 @@ det_logits = det_trajs.log_policy(det_sol.policy) + ci.log_evidence(det, det_sol
     - det_trajs.returns
 D_at_optimum = 1.0 / (1.0 + np.exp(det_logits))
 assert np.allclose(D_at_optimum, 0.5, rtol=0, atol=1e-12)
-print("generator loss = log Z − ELBO(π); at the optimum (deterministic) D ≡ 1/2")
+det_phi = phi[det_trajs.states, det_trajs.actions].sum(axis=1)
+det_expert = np.exp(det_phi @ psi_star - logsumexp(det_phi @ psi_star))   # p* on det
+for name, reward in (("ψ", psi), ("ψ*", psi_star)):
+    q_opt = np.exp(det_phi @ reward - logsumexp(det_phi @ reward))        # generator optimum
+    D_free = det_expert / (det_expert + q_opt)
+    print(f"generator at its optimum for {name}: p*/(p* + q) ranges over "
+          f"[{D_free.min():.3f}, {D_free.max():.3f}]")
+    assert (np.allclose(D_free, 0.5, rtol=0, atol=1e-12) if name == "ψ*"
+            else np.abs(D_free - 0.5).max() > 0.1)
+print("generator loss = log Z − ELBO(π); at the generator's optimum D_ψ ≡ 1/2 for any ψ, "
+      "p*/(p* + q) ≡ 1/2 only at ψ = ψ*")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
@@ -251,4 +289,7 @@ save_figure(fig, "12_sample_based_irl")
 #   gives identical weights (zero variance), with stochastic dynamics no policy can.
 # - The optimal discriminator is $p^*/(p^* + q)$; the IRL discriminator built from
 #   $r_{\psi^*}$, $Z$ and π equals it exactly, and the generator's loss is
-#   $D_{KL}(q \| p(\tau|\mathcal{O},\psi))$ — at its optimum $D \equiv 1/2$.
+#   $D_{KL}(q \| p(\tau|\mathcal{O},\psi))$ — at its optimum $D_\psi \equiv 1/2$, and the
+#   expert is matched ($q = p^*$) only when ψ = ψ*.
+# - $\pi \propto \exp(r_\psi(\tau))$ is the zero-variance sampler for $Z$; for the
+#   gradient the best sampler weights the posterior by $|\phi_k - \mu_k|$.

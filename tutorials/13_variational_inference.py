@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 13. Variational inference refresher: ELBO, KL, amortised inference
 #
-# The course slides "RL as probabilistic inference" open with variational inference
-# (`002_*.txt`, *Variational Inference* … *Amortized variational inference*), because
+# The CS285 lectures on control as inference open with variational inference
+# (lecture 18, *Variational Inference* … *Amortized variational inference*), because
 # control as inference (tutorial 7) is one instance of it. A latent variable model
 #
 # $$p(x) = \sum_z p(x \mid z)\, p(z), \qquad p(z \mid x) = \frac{p(x, z)}{p(x)},$$

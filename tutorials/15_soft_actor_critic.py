@@ -46,9 +46,11 @@ def record(step, snapshot):
 result = ci.bridge.sac_discrete(ci.envs.to_gymnasium(mdp), 10_000, gamma=0.9, seed=0,
                                 log_every=250, callback=record, progress=False)
 report = oracle.compare_policy(result.policy)
-print(f"value gap {report.value_gap:.4f}: {100 * report.relative_value_gap:.3f} % of V*, "
-      f"{100 * report.normalised_value_gap:.3f} % of the uniform policy's gap")
-assert report.relative_value_gap < 0.02 and report.normalised_value_gap < 0.02
+print(f"value gap {report.value_gap:.4f}: {100 * report.relative_value_gap:.3f} % of V* "
+      f"(under 0.2 %), {100 * report.normalised_value_gap:.3f} % of the uniform policy's gap "
+      f"(under 2 %)")
+# Over sampler seeds 0-6 the worst was 0.1 % of V* and 0.7 % of the uniform gap.
+assert report.relative_value_gap < 0.002 and report.normalised_value_gap < 0.02
 
 # %% [markdown]
 # The value gap is an exact KL: because $Q^* - \alpha\log\pi^* = V^*$ for every action,
@@ -59,15 +61,28 @@ assert report.relative_value_gap < 0.02 and report.normalised_value_gap < 0.02
 # %%
 assert np.isclose(report.value_gap, 1.0 / (1 - 0.9) * report.kl, rtol=1e-8)
 print(f"α/(1 − γ) · KL = {report.kl / (1 - 0.9):.6f} = value gap")
-print(f"critic vs Q^π of the final actor: {track['critic_vs_Qpi'][-1]:.4f} (weighted |ΔQ|)")
-assert track["critic_vs_Qpi"][-1] < 0.05
+print(f"critic vs Q^π: {track['critic_vs_Qpi'][0]:.2f} at the first checkpoint, "
+      f"{track['critic_vs_Qpi'][-1]:.4f} at the end (occupancy-weighted |ΔQ|; "
+      f"|Q^π| ≈ {np.abs(oracle.Q).mean():.0f})")
+# Seeds 0-6 ended between 0.02 and 0.13, from about 10.5.
+assert track["critic_vs_Qpi"][-1] < 0.2
+assert track["critic_vs_Qpi"][-1] < track["critic_vs_Qpi"][0] / 50
+
+# %% [markdown]
+# Which target does the critic track, $Q^\pi$ or $Q^*$? Here the actor is within a
+# fraction of a percent of π* from early on, so the two are closer to each other than
+# the critic's sampling error and this run cannot tell them apart: the critic is
+# about as far from either. The update rule answers the question: it evaluates the
+# current π, and reaches $Q^*$ only because π reaches π*.
 
 # %% [markdown]
 # ## Tuning the temperature
 #
 # Christodoulou's variant also learns α, by descending $\alpha\,(H(\pi(\cdot|s)) - \bar H)$:
 # α falls while the policy is more random than the target entropy $\bar H$. The result is
-# the soft-optimal policy *for the final α*, which the oracle can also compute.
+# *near* the soft-optimal policy for the final α, which the oracle can also compute — but
+# not at it: α moved during training, so the actor chased a moving target. Over seeds
+# 0-6 the gap was 0.0-0.2 % of the uniform policy's, once (this seed) 4 %.
 
 # %%
 target = 0.5 * np.log(3)
@@ -78,7 +93,8 @@ entropy = -(auto.policy * np.log(auto.policy)).sum(axis=1)
 achieved = auto_oracle.occupancy(auto.policy)[0] @ entropy
 auto_gap = auto_oracle.compare_policy(auto.policy).normalised_value_gap
 print(f"tuned α = {auto.temperature:.3f}; entropy at the policy's occupancy {achieved:.3f} "
-      f"(target {target:.3f}); gap to π* at that α: {100 * auto_gap:.1f} %")
+      f"(target {target:.3f}); gap to π* at that α: {100 * auto_gap:.1f} % of the uniform "
+      f"policy's (under 10 %)")
 assert abs(achieved - target) < 0.05 and auto_gap < 0.1
 
 # %%
@@ -108,10 +124,11 @@ save_figure(fig, "15_soft_actor_critic")
 # %% [markdown]
 # ## What you saw
 #
-# - Discrete SAC reaches the exact soft-optimal policy to a small fraction of a percent
-#   of the value in 10 000 steps.
-# - Its critic evaluates the *current* actor (it tracks $Q^\pi$, and reaches $Q^*$ only
-#   because π reaches π*); its actor's value gap is exactly α/(1 − γ) times the
-#   occupancy-weighted KL to π*.
-# - A tuned temperature holds the policy's entropy at the target; the policy is then
-#   soft-optimal for the temperature it ended at.
+# - Discrete SAC gets within 0.2 % of the exact soft-optimal value (under 2 % of the
+#   uniform policy's gap) in 10 000 steps.
+# - Its actor's value gap is exactly α/(1 − γ) times the occupancy-weighted KL to π*;
+#   its critic ends within 0.2 of $Q^\pi$ (occupancy-weighted), 50 times closer than
+#   it started.
+# - A tuned temperature holds the policy's entropy within 0.05 nats of the target; the
+#   policy then is near, not at, the soft-optimal policy for the temperature it ended
+#   at (within 10 % of the uniform policy's gap).

@@ -80,8 +80,12 @@ exact_gaps = []
 for _ in range(iterations):
     exact_gaps.append(oracle.compare_policy(softmax(z)).normalised_value_gap)
     z += 1.0 * exact_gradient(z)
+exact_gaps = np.array(exact_gaps)
 print(f"exact ascent, {iterations} steps: gap {exact_gaps[-1]:.2e}")
 assert exact_gaps[-1] < 1e-6
+# Linear convergence: the gap at least halves every 25 steps until round-off.
+above_roundoff = exact_gaps[:-25] > 1e-9
+assert np.all(exact_gaps[25:][above_roundoff] <= 0.5 * exact_gaps[:-25][above_roundoff])
 
 sampled = {}
 for label, advantage, n in (("REINFORCE + baseline", "reward_to_go", 300),
@@ -92,8 +96,10 @@ for label, advantage, n in (("REINFORCE + baseline", "reward_to_go", 300),
         callback=lambda i, snap: gaps.append(oracle.compare_policy(snap.policy)
                                              .normalised_value_gap), progress=False)
     sampled[label] = (np.arange(10, n + 1, 10), np.array(gaps))
-    print(f"{label}, {n} iterations: gap {100 * gaps[-1]:.2f} % of the uniform policy's")
-    assert gaps[-1] < 0.02
+    print(f"{label}, {n} iterations: gap {100 * gaps[-1]:.2f} % of the uniform policy's "
+          "(a fraction of a percent)")
+    # Seeds 0-5: at most 0.44 % (REINFORCE) and 0.13 % (actor-critic).
+    assert gaps[-1] < 0.01
 
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -115,4 +121,5 @@ save_figure(fig, "16_entropy_policy_gradient")
 # - The soft policy-gradient theorem, $\partial J/\partial z_{s,a} \propto d^\pi(s)\,\pi(a|s)\,
 #   A^\pi_{soft}(s,a)$, computed with exact $Q^\pi$ and $V^\pi$, matches finite differences.
 # - Exact ascent converges linearly to the soft-optimal policy; sampled REINFORCE and
-#   actor-critic get within a fraction of a percent of its value, limited by noise.
+#   actor-critic get within a fraction of a percent of the uniform policy's value gap,
+#   limited by noise.

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 17. Guided cost learning vs exact MaxEnt IRL
 #
-# Course slides (`002_*.txt`), *Guided Cost Learning*: when the dynamics are unknown,
+# CS285 lecture 20 (inverse RL), *Guided Cost Learning*: when the dynamics are unknown,
 # MaxEnt IRL cannot run the messages of tutorial 10. Guided cost learning (Finn, Levine
 # & Abbeel 2016) alternates two steps:
 #
@@ -78,24 +78,29 @@ for name in runs:
         psi = psi + rate * gradient
     runs[name] = np.array(runs[name] + [psi])
 
-likelihood = {name: [log_likelihood(psi) for psi in path] for name, path in runs.items()}
-# How far from stationary the last 20 iterates are: the noise each estimator leaves.
-residual = {name: np.mean([np.linalg.norm(ci.bridge.exact_maxent_gradient(mdp, phi, demos,
-                                                                          psi)[0])
-                           for psi in path[-20:]])
-            for name, path in runs.items()}
-for name, path in runs.items():
-    print(f"{name:24s} ψ = {np.round(path[-1], 3)}  log-lik {likelihood[name][-1]:.4f}  "
-          f"mean |exact gradient| over the last 20 steps {residual[name]:.3f}")
-print(f"mean effective sample size of {n_samples}: adaptive "
-      f"{np.mean(ess['GCL, adaptive sampler']):.0f}, uniform "
-      f"{np.mean(ess['IS, uniform sampler']):.0f}")
-
+likelihood = {name: np.array([log_likelihood(psi) for psi in path])
+              for name, path in runs.items()}
 best = likelihood["exact gradient"][-1]
-assert likelihood["GCL, adaptive sampler"][-1] > best - 0.02
-assert np.mean(ess["GCL, adaptive sampler"]) > 2 * np.mean(ess["IS, uniform sampler"])
-assert residual["GCL, adaptive sampler"] < residual["IS, uniform sampler"]
-assert np.linalg.norm(runs["GCL, adaptive sampler"][-1] - runs["exact gradient"][-1]) < 0.3
+# The sampled loops jitter around the optimum; average the last 20 iterates.
+shortfall = {name: best - values[-20:].mean() for name, values in likelihood.items()}
+for name, path in runs.items():
+    print(f"{name:24s} ψ = {np.round(path[-1], 3)}  log-lik {likelihood[name][-1]:.4f}, "
+          f"mean of the last 20 steps "
+          f"{shortfall[name]:.4f} below the exact ascent's end")
+for name in ess:
+    print(f"{name}: mean effective sample size {np.mean(ess[name]):.0f} of {n_samples}")
+
+# %% [markdown]
+# Both sampled loops end close to the maximum likelihood; which of the two ends closer
+# after 60 steps, or has the smaller gradient residual, depends on the sampler's seed.
+# What does not depend on the seed is how even the weights are: the adaptive sampler
+# keeps about three times the effective sample size of the uniform one.
+
+# %%
+psi_hat = runs["exact gradient"][-1]
+assert all(shortfall[name] < 0.03 for name in ess)
+assert np.mean(ess["GCL, adaptive sampler"]) > 2.5 * np.mean(ess["IS, uniform sampler"])
+assert np.linalg.norm(runs["GCL, adaptive sampler"][-1] - psi_hat) < 0.3
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
@@ -124,9 +129,10 @@ save_figure(fig, "17_guided_cost_learning")
 # %% [markdown]
 # ## What you saw
 #
-# - Guided cost learning follows the exact MaxEnt IRL ascent to the same likelihood:
-#   100 weighted samples per step stand in for the messages.
+# - Guided cost learning follows the exact MaxEnt IRL ascent to within a few
+#   hundredths of a nat of the maximum likelihood: 100 weighted samples per step stand
+#   in for the messages. Which sampled run ends closest is down to luck.
 # - The adaptive sampler (soft-optimal for the current reward) keeps the importance
-#   weights even — a much larger effective sample size than a fixed uniform sampler,
-#   whose steps are noisier. With stochastic dynamics no policy makes the weights
+#   weights even — about three times the effective sample size of a fixed uniform
+#   sampler, for every seed we tried. With stochastic dynamics no policy makes the weights
 #   exactly equal: the posterior also tilts the dynamics (tutorial 6).

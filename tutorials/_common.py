@@ -1,8 +1,11 @@
 """Helpers shared by the tutorials: where figures go, brute-force enumeration, the ELBO.
 
-Figures are written to ``$CTRLINF_FIGURES/tutorials/`` (default: ``figures/tutorials/``
-at the repository root). Without a display and without ``MPLBACKEND``, matplotlib
-uses the non-interactive Agg backend, so every tutorial also runs headless.
+Figures are written to ``$CTRLINF_FIGURES/tutorials/``, by default
+``ctrlinf-figures/tutorials/`` under the current directory (ignored by git), so
+running a tutorial never rewrites the pictures committed in ``figures/tutorials/``;
+``CTRLINF_FIGURES=figures`` from the repository root regenerates those. Without a
+display and without ``MPLBACKEND``, matplotlib uses the non-interactive Agg backend,
+so every tutorial also runs headless.
 
 The enumeration here is deliberately independent of ctrlinf's recursions: it only
 multiplies the factors of the graphical model along each trajectory, so the
@@ -33,16 +36,17 @@ import numba  # noqa: E402
 # busy 2-core machine), so run them on one thread.
 numba.set_num_threads(1)
 
-#: Repository root (this file is tutorials/_common.py).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 #: PNGs larger than this get a warning: figures are committed to the repository.
 MAX_FIGURE_BYTES = 200_000
 
+#: Output folder (under the current directory) when ``CTRLINF_FIGURES`` is unset; it
+#: is in .gitignore, so tutorials never modify tracked files.
+DEFAULT_FIGURES = "ctrlinf-figures"
+
 
 def figure_dir():
-    """Directory the tutorials write into: ``$CTRLINF_FIGURES/tutorials`` or ``figures/tutorials``."""
-    root = os.environ.get("CTRLINF_FIGURES") or REPO_ROOT / "figures"
+    """Where the tutorials write: ``$CTRLINF_FIGURES/tutorials``, else ``./ctrlinf-figures/tutorials``."""
+    root = os.environ.get("CTRLINF_FIGURES") or Path.cwd() / DEFAULT_FIGURES
     path = Path(root) / "tutorials"
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -118,7 +118,12 @@ def effective_horizon(gamma, tail=1e-3):
 
 
 def linear_decay(rate):
-    """``fraction -> rate * (1 − fraction)``: Robbins–Monro-style annealing to 0."""
+    """``fraction -> rate * (1 − fraction)``: linear annealing to 0 at the end of the run.
+
+    A finite budget, not a Robbins–Monro schedule (those need ``Σ η_k = ∞`` and
+    ``Σ η_k² < ∞`` over infinitely many steps): it trades the noise floor of a
+    constant rate for a last stretch of small steps.
+    """
     return lambda fraction: rate * max(1.0 - fraction, 0.0)
 
 

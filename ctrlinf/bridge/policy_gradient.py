@@ -25,8 +25,11 @@ actor-critic variant with ``Ĝ_t − b(s_t)`` replaced by the TD error
 Episodes cut by a time limit are bootstrapped with ``V_w`` at the cut (a truncation is
 not the end of the MDP), so the fixed point is the soft-optimal policy of the
 discounted infinite-horizon MDP: compare with ``Oracle.stationary(mdp, gamma)``.
-The ``γ^t`` factor is kept, so the estimate is unbiased for ``J`` itself (Thomas 2014,
-*Bias in natural actor-critic algorithms*, on what dropping it does).
+The ``γ^t`` factor is kept, as the gradient of ``J`` itself requires (Thomas 2014,
+*Bias in natural actor-critic algorithms*, on what dropping it does). The estimate is
+unbiased only for REINFORCE on episodes that end by termination (the baseline adds no
+bias): once a cut episode is bootstrapped with the learned ``V_w``, or with the TD
+error of the actor-critic, the critic's error biases it (unless ``V_w`` is exact).
 """
 from __future__ import annotations
 
@@ -140,7 +143,9 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
         Without it, truncated episodes are not bootstrapped.
     learning_rate, critic_learning_rate : float or callable, optional
         Defaults: tabular policy Adam at 0.05 and value SGD at 1.0; linear Adam 0.03;
-        mlp Adam 3e-3; each decayed linearly to 0.
+        mlp Adam 3e-3; each decayed linearly to 0 over the run (a finite-budget
+        anneal, not a Robbins–Monro sequence, which needs ``Σ η_k = ∞`` and
+        ``Σ η_k² < ∞`` over infinitely many steps).
     episode_length : int, optional
         At most this many steps per episode (cut and bootstrapped); default
         ``ceil(log(1e-3) / log γ)`` (66 for γ = 0.9), so discounting, not the cut,

@@ -13,8 +13,11 @@ The toy-text transition table is ``P[s][a] = [(prob, next_state, reward, termina
     \qquad P(\bot \mid s, a) = \sum_{k:\, \text{terminated}_k} \text{prob}_k,
 
 where ``⊥`` (state ``S``, the last one) is an extra absorbing state with zero reward:
-after termination nothing more is paid, so values equal the expected return of the
-gymnasium episode (truncated at the horizon).
+after termination nothing more is paid, so hard-mode values (``mode="hard"``) equal the
+optimal expected return of the gymnasium episode (truncated at the horizon). Soft and
+exact values do not: ``⊥`` keeps all ``A`` actions, so under the counting measure it
+earns ``α log A`` per remaining step, ``V_t(⊥) = (T − t) α log A``. Pass an
+``action_prior`` that allows one action in ``⊥`` to remove that bonus.
 """
 from __future__ import annotations
 
@@ -118,7 +121,9 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
     rewards become their expectation ``r(s, a) = Σ prob · reward`` and terminated
     transitions lead to an extra absorbing zero-reward state (the last state), so
     the MDP's return over ``horizon`` decisions is what the gymnasium episode pays
-    when truncated at ``horizon`` steps.
+    when truncated at ``horizon`` steps (hard-mode values are expected returns; soft
+    and exact values add ``α log A`` per step spent in the absorbing state, see the
+    module docstring).
 
     Parameters
     ----------

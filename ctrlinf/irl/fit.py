@@ -173,10 +173,13 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     that ``L`` is not concave, but with one indicator feature per state-action pair
     every stationary point is global (see :mod:`ctrlinf.irl.objective`).
 
-    ``mode="exact"`` is MaxEnt IRL (Ziebart, Maas, Bagnell & Dey 2008): backward
-    messages, forward messages, ``μ(s_t, a_t) ∝ α_t(s) β_t(s, a)``, gradient
-    ``μ_E − μ_θ``. ``mode="soft"`` is maximum causal entropy IRL (Ziebart, Bagnell &
-    Dey 2010): the same with the soft backup and the policy's rollout occupancy.
+    ``mode="exact"`` is the MaxEnt IRL likelihood of Ziebart, Maas, Bagnell & Dey 2008
+    with its exact gradient (CS285's "MaxEnt IRL algorithm"): backward messages,
+    forward messages, ``μ(s_t, a_t) ∝ α_t(s) β_t(s, a)``, gradient ``μ_E − μ_θ``. (The
+    paper's Algorithm 1 instead rolls ``β_t(s, a)/β_t(s)`` forward through ``P``; the
+    two ``μ`` agree only for deterministic dynamics.) ``mode="soft"`` is maximum
+    causal entropy IRL (Ziebart, Bagnell & Dey 2010): the same with the soft backup
+    and the policy's rollout occupancy.
 
     Parameters
     ----------

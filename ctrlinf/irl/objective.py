@@ -20,9 +20,13 @@ log Σ_s p0(s) exp V_0(s)`` the log-partition function of ``p(τ | O) ∝ p(τ) 
 
 where ``m_t`` is :func:`ctrlinf.marginals`: the occupancy of the soft policy rolled out
 from ``p0`` (soft), or the posterior ``p(s_t, a_t | O) ∝ α_t(s) β_t(s, a)`` (exact;
-CS285 "MaxEnt IRL algorithm"). The gradient of a parametric reward follows by the
-chain rule: ``μ_E − μ_θ`` for a linear one, backpropagation for a network (Wulfmeier
-et al. 2015).
+CS285 "MaxEnt IRL algorithm"). The posterior marginal is the exact gradient of the
+trajectory likelihood. Ziebart et al. 2008's Algorithm 1 computes a different ``μ``:
+it rolls the local action probabilities ``β_t(s, a)/β_t(s)`` forward through the real
+``P``, which equals the posterior marginal only for deterministic dynamics (tutorial
+11: feature counts (5.18, 0.01) posterior vs (1.64, 0.49) Algorithm 1 on a slippery
+grid). The gradient of a parametric reward follows by the chain rule: ``μ_E − μ_θ`` for
+a linear one, backpropagation for a network (Wulfmeier et al. 2015).
 
 Infinite horizon (``horizon=None``, soft). Demos of length ``L`` are prefixes of
 endless episodes: ``D_E`` sums to ``(1 − γ^L)/(1 − γ)``, the model's occupancy from
@@ -60,7 +64,10 @@ one-to-one).
 Soft versus exact. The soft objective is the dual of maximising causal entropy subject
 to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
 distribution it equals the mean causal log-likelihood ``(1/N) Σ_i Σ_t γ^t log π_t(a_it |
-s_it)`` (for ``γ = 1``, the mean of :func:`~ctrlinf.irl.log_likelihood`). The exact
+s_it)`` (for ``γ = 1``, the mean of :func:`~ctrlinf.irl.log_likelihood`). With
+stochastic dynamics the two differ by the demos' luck, ``Σ_t (E_{s'}[V_{t+1}(s')] −
+V_{t+1}(s_{t+1}))``, which has mean zero under the dynamics but not on finite data, so
+they agree only in expectation and have different maximisers (tutorial 11). The exact
 objective is the trajectory log-likelihood of Ziebart 2008 up to terms free of the
 reward; it is optimistic about stochastic dynamics (the posterior also bends the
 transitions towards reward) and needs ``γ = 1``.
@@ -91,8 +98,12 @@ to the demos' start distribution
 (:func:`~ctrlinf.irl.start_distribution`): the soft objective compares the demos with
 rollouts from ``p0``, and starts no demo covers can make it unbounded. For the same
 reason a reward flexible enough to fit every visited state (tabular features, a deep
-net) has no finite soft maximiser under stochastic dynamics, since the demos' own
-visitation is then not the occupancy of any policy; use ``l2``.
+net) has a finite soft maximiser only if some policy's occupancy from ``p0`` matches
+the demos' visitation ``D_E`` (the objective is the dual of that matching problem).
+Whether one does depends on the data: under stochastic dynamics the empirical
+visitation of finitely many demos is often matched by no policy (then θ runs away
+along a direction that keeps improving the fit), but for a finite horizon, where the
+policy may change with ``t``, it can be; ``l2`` makes the maximiser finite either way.
 """
 from __future__ import annotations
 

@@ -71,8 +71,10 @@ def values_vs_temperature(mdp, temperatures, modes=("exact", "soft", "hard"), t=
     r"""Value at the start against the temperature α, one line per mode.
 
     Plots ``Σ_s p0(s) V_t(s)`` (or ``V_t(state)``) of ``ci.solve(mdp, mode, α)``
-    for each α. As ``α → 0`` the exact and soft values approach the hard
-    (classic) one; exact stays above soft at every α.
+    for each α. As ``α → 0`` the soft value approaches the hard (classic) one,
+    while the exact value approaches the optimistic recursion ``V_t(s) = max_a [r +
+    max_{s': P(s'|s,a) > 0} V_{t+1}(s')]``, which equals the hard value only for
+    deterministic dynamics; exact stays above soft at every α.
 
     Parameters
     ----------
