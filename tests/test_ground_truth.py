@@ -192,3 +192,16 @@ def test_infinite_horizon_overflow_counts_the_effective_horizon():
     mdp = ci.TabularMDP(P, 1e298 * r, p0, horizon=None, gamma=0.999)
     with pytest.raises(ValueError, match="over 1000 steps"):
         ci.solve(mdp, mode="hard")
+
+
+def test_readme_example_of_an_overflowing_reward_is_refused():
+    # README: "Inputs whose values would leave the float64 range (say r = 1e300) are refused
+    # with a ValueError naming r and temperature".
+    P, r, p0 = chain()
+    mdp = ci.TabularMDP(P, np.full((3, 2), 1e300), p0, horizon=1)
+    for mode in ("exact", "soft", "hard"):
+        with pytest.raises(ValueError, match=r"rescale r") as info:
+            ci.solve(mdp, mode=mode)
+        assert "r up to 1e+300" in str(info.value)
+        if mode != "hard":
+            assert "temperature" in str(info.value)
