@@ -38,7 +38,7 @@ def _pit_probability(world, occupancy):
     return float(occupancy[-1][world.pits.ravel()[: world.n_states]].sum())
 
 
-def _write_figures(world, solutions, out):
+def _write_figures(world, solutions, out, gif):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -69,13 +69,14 @@ def _write_figures(world, solutions, out):
     fig.savefig(written[-1], dpi=110, bbox_inches="tight")
     plt.close(fig)
 
-    posterior, _ = ci.marginals(world, exact)
-    written.append(pathlib.Path(ci.plot.animate_marginals(
-        world, posterior, out / "marginals.gif", title="posterior $p(s_t \\mid O)$")))
+    if gif:
+        posterior, _ = ci.marginals(world, exact)
+        written.append(pathlib.Path(ci.plot.animate_marginals(
+            world, posterior, out / "marginals.gif", title="posterior $p(s_t \\mid O)$")))
     return written
 
 
-def run(out="figures/demo", figures=True, stream=print):
+def run(out="figures/demo", figures=True, gif=False, stream=print):
     """Solve the demo world in exact, soft and hard mode, print a table, write figures.
 
     Parameters
@@ -84,6 +85,9 @@ def run(out="figures/demo", figures=True, stream=print):
         Directory for the figures (created if missing).
     figures : bool
         Write figures (False: only the table).
+    gif : bool
+        Also write ``marginals.gif``, an animation of the posterior marginals
+        (slow: one rendered frame per time step).
     stream : callable
         Where lines go (``print`` by default).
 
@@ -124,7 +128,7 @@ def run(out="figures/demo", figures=True, stream=print):
     if figures:
         out = pathlib.Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        written = _write_figures(world, solutions, out)
+        written = _write_figures(world, solutions, out, gif)
         stream("figures: " + ", ".join(str(p) for p in written))
     seconds = time.perf_counter() - started
     stream(f"done in {seconds:.1f} s")
