@@ -250,6 +250,8 @@ def _load_file(path):
         reason = str(error) or type(error).__name__
         if isinstance(error, zipfile.BadZipFile):
             reason = f"not a valid .npz (zip) file: {reason}"
+        if path in reason:  # TabularMDP.load names the file (and the key) itself
+            raise UsageError(reason) from None
         raise UsageError(f"cannot read {path}: {reason}") from None
 
 
