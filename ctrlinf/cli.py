@@ -428,17 +428,17 @@ SHOW_STARTS = 10
 def _add_solve(commands):
     solve = commands.add_parser(
         "solve", help="solve a world and print its values at the start",
-        description="Solve WORLD in one mode; print the value V_0 at the start states, the "
-                    "expected return of the resulting policy (no entropy term) and, where "
+        description="Solve WORLD in one mode; print the value V_0 at the start states, the\n"
+                    "expected return of the resulting policy (no entropy term) and, where\n"
                     "the world has a goal, the probability of reaching it.",
-        epilog="WORLD is a saved MDP (.npz, written by TabularMDP.save), a text map file "
-               "(S start, G goal, X pit, # wall, . open),\ngridworld:ROWSxCOLS (start top "
-               "left, goal bottom right, slip 0.1, horizon ROWS+COLS+4) or\nfrozenlake "
+        epilog="WORLD is a saved MDP (.npz, written by TabularMDP.save), a text map file\n"
+               "(S start, G goal, X pit, # wall, . open), gridworld:ROWSxCOLS (start top\n"
+               "left, goal bottom right, slip 0.1, horizon ROWS+COLS+4) or frozenlake\n"
                "(gymnasium's FrozenLake-v1, horizon 100).\nExamples:\n"
                "  ctrlinf solve gridworld:8x8 --mode exact\n"
                "  ctrlinf solve maze.txt --horizon 30 --plot maze.png",
         formatter_class=_Formatter)
-    solve.add_argument("world", help="see below")
+    solve.add_argument("world", help="the world to solve, see below")
     solve.add_argument("--mode", choices=["exact", "soft", "hard"], default="soft",
                        help="exact: inference (optimistic); soft: MaxEnt RL; hard: classic "
                             "DP (default: %(default)s)")
@@ -514,9 +514,9 @@ def _plot_values(mdp, V0, args):
 def _add_demo(commands):
     demo = commands.add_parser(
         "demo", help="exact vs soft control on a slippery cliff; writes figures",
-        description="Solve a slippery gridworld with a goal and a row of pits in exact, soft "
-                    "and hard mode; print a table and write the message-intersection figure, "
-                    "the exact-vs-soft comparison and the policies (and, with --gif, an "
+        description="Solve a slippery gridworld with a goal and a row of pits in exact, soft\n"
+                    "and hard mode; print a table and write the message-intersection figure,\n"
+                    "the exact-vs-soft comparison and the policies (and, with --gif, an\n"
                     "animation of the posterior marginals).",
         epilog="Example:\n  ctrlinf demo --out /tmp/demo --gif",
         formatter_class=_Formatter)
@@ -547,7 +547,7 @@ MAX_DEMOS = 1_000_000
 def _add_irl(commands):
     irl = commands.add_parser(
         "irl", help="recover a reward from demonstrations (MaxEnt / MCE IRL)",
-        description="Sample demonstrations from WORLD's soft-optimal policy, fit a reward by "
+        description="Sample demonstrations from WORLD's soft-optimal policy, fit a reward by\n"
                     "exact IRL, print the expected value difference and the feature gap.",
         epilog="WORLD is objectworld, binaryworld or gridworld.\nExamples:\n"
                "  ctrlinf irl objectworld --demos 32\n"

@@ -394,6 +394,9 @@ def test_gridworld_spec_places_start_and_goal():
     grid = cli._gridworld_spec("gridworld:3x4")
     assert grid.shape == (3, 4) and grid.p0[grid.state(0, 0)] == 1.0
     assert grid.goals[2, 3] and np.isclose(grid.P.sum(axis=1), 1).all()
+    # As its help says: slip 0.1, horizon ROWS + COLS + 4.
+    same = ci.envs.gridworld((3, 4), slip=0.1, start=[(0, 0)], goals=[(2, 3)])
+    assert grid.horizon == 3 + 4 + 4 and (grid.P != same.P).nnz == 0
 
 
 # -- install hints, notebooks, progress bars -------------------------------------------
