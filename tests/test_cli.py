@@ -90,10 +90,22 @@ def test_demo_writes_its_figures_only_into_its_ignored_folder(tmp_path):
     assert "/figures/demo/" in ignore
 
 
-def test_demo_gif_is_opt_in(tmp_path, capsys):
+def test_demo_gif_is_opt_in(tmp_path, capsys, monkeypatch):
+    """--gif animates the exact posterior marginals (the rendering itself is tested in
+    test_plot.py; here a stand-in records what it was asked to draw)."""
+    calls = []
+
+    def animate(world, marginals, path, **kwargs):
+        calls.append((world, marginals))
+        pathlib.Path(path).write_bytes(b"GIF89a")
+        return path
+
+    monkeypatch.setattr(ci.plot, "animate_marginals", animate)
     assert cli.main(["demo", "--out", str(tmp_path), "--gif"]) == 0
-    gif = tmp_path / "marginals.gif"
-    assert gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a") and gif.stat().st_size > 5_000
+    assert (tmp_path / "marginals.gif").is_file() and "marginals.gif" in capsys.readouterr().out
+    (world, marginals), = calls
+    exact = ci.solve(world, mode="exact", temperature=demo.DEMO_TEMPERATURE)
+    assert_allclose(marginals, ci.marginals(world, exact)[0])
 
 
 def test_demo_shows_the_optimism_problem():
