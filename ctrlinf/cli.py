@@ -5,8 +5,8 @@ unwritable output path, a problem too big for memory) prints one line on
 stderr and exits with status 2, never a traceback.
 
 Adding a subcommand: write ``_add_NAME(commands)``, which calls
-``commands.add_parser("NAME", ...)``, adds its arguments and sets
-``set_defaults(run=_run_NAME)``; list it in :data:`SUBCOMMANDS`. ``_run_NAME(args)``
+``commands.add_parser("NAME", ...)`` and adds its arguments, list it in
+:data:`SUBCOMMANDS`, and write ``_run_NAME(args)``, which :func:`main` calls. It
 returns the exit status and raises :class:`UsageError` (or ValueError, TypeError,
 OSError) for anything the user can fix; :func:`main` turns those into the one line.
 Check output paths before long work with :func:`check_writable_file` /
@@ -88,7 +88,7 @@ def _version():
 
 # -- checks made before any long computation --------------------------------------
 def check_writable_file(path, option):
-    """Raise UsageError unless ``path`` can be written (creating it if needed, then removing it)."""
+    """Raise UsageError unless ``path`` can be written (a new file is created, then removed)."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise UsageError(f"{option} {path}: is a directory, expected a file name")
@@ -453,7 +453,6 @@ def _add_solve(commands):
                             "built-in worlds)")
     solve.add_argument("--plot", metavar="FILE",
                        help="write a picture of V_0 to FILE, e.g. v.png (default: none)")
-    solve.set_defaults(run=_run_solve)
 
 
 def _run_solve(args):
@@ -527,7 +526,6 @@ def _add_demo(commands):
     demo.add_argument("--gif", action="store_true",
                       help="also write marginals.gif, an animation of p(s_t | O) "
                            "(adds several seconds; default: no)")
-    demo.set_defaults(run=_run_demo)
 
 
 def _run_demo(args):
@@ -565,7 +563,6 @@ def _add_irl(commands):
     irl.add_argument("--plot", metavar="FILE",
                      help="true vs learned reward picture (default: none)")
     irl.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
-    irl.set_defaults(run=_run_irl)
 
 
 def _run_irl(args):
@@ -599,7 +596,6 @@ def _add_tutorial(commands):
     tutorial.add_argument("number", nargs="?", type=_positive_int,
                           help="which tutorial (default: list them)")
     tutorial.add_argument("--list", action="store_true", help="list the tutorials")
-    tutorial.set_defaults(run=_run_tutorial)
 
 
 def _tutorials_dir():
@@ -629,7 +625,7 @@ def _run_tutorial(args):
 
 
 # -- the command -----------------------------------------------------------------
-#: Each adds one subparser and sets ``run`` (see the module docstring).
+#: Each adds one subparser; ``_run_NAME`` runs it (see the module docstring).
 SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial]
 
 
@@ -664,8 +660,9 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    run = globals()[f"_run_{args.command}"]  # see "Adding a subcommand" above
     try:
-        return args.run(args)
+        return run(args)
     except BrokenPipeError:
         # The reader went away (e.g. `ctrlinf solve ... | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
