@@ -108,6 +108,17 @@ def test_demo_gif_is_opt_in(tmp_path, capsys, monkeypatch):
     assert_allclose(marginals, ci.marginals(world, exact)[0])
 
 
+def test_compiled_kernels_are_cached_for_later_runs():
+    """README: the first demo compiles the numba kernels, which are cached for later runs."""
+    import numba
+
+    from ctrlinf import kernels
+
+    compiled = [f for f in vars(kernels).values()
+                if isinstance(f, numba.core.registry.CPUDispatcher)]
+    assert compiled and all(type(f._cache).__name__ == "FunctionCache" for f in compiled)
+
+
 def test_demo_shows_the_optimism_problem():
     """Exact inference walks the cliff edge: it ends in a pit far more often than soft."""
     report = demo.run(figures=False, stream=lambda line: None)
