@@ -1,4 +1,4 @@
-"""The ``ctrlinf`` command: demo, solve, irl, tutorial.
+"""The ``ctrlinf`` command: demo, solve, irl, tutorial, explore.
 
 Every user error (an unknown world, a bad number, an unreadable file, an
 unwritable output path, a problem too big for memory) prints one line on
@@ -91,10 +91,11 @@ def check_writable_file(path, option):
     """Raise UsageError unless ``path`` can be written (a new file is created, then removed)."""
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise UsageError(f"{option} {path}: is a directory, expected a file name")
+        raise UsageError(f"{option} {path}: cannot write there, it is a directory; expected "
+                         "a file name")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+        raise UsageError(f"{option} {path}: cannot write there, folder {folder} does not exist")
     existed = os.path.exists(path)
     try:
         with open(path, "ab"):
@@ -624,9 +625,47 @@ def _run_tutorial(args):
     return subprocess.run([sys.executable, str(matches[0])], check=False).returncode
 
 
+# -- explore -----------------------------------------------------------------------
+def _temperature_list(text):
+    return [_positive_float(part) for part in text.split(",")]
+
+
+def _add_explore(commands):
+    explore = commands.add_parser(
+        "explore", help="write an interactive HTML page of the messages of a grid world",
+        description="Solve WORLD exactly in exact, soft and hard mode at a range of\n"
+                    "temperatures and write one self-contained HTML page (no network, no\n"
+                    "server) with sliders for t and the temperature: forward α_t, backward\n"
+                    "β_t, the posterior p(s_t | O) and the policy.",
+        epilog="WORLD is a saved GridMDP (.npz), a text map file, gridworld:ROWSxCOLS "
+               "or frozenlake.\nExamples:\n  ctrlinf explore gridworld:6x6 --out page.html\n"
+               "  ctrlinf explore maze.txt --out maze.html --temperatures 0.1,0.3,1,3",
+        formatter_class=_Formatter)
+    explore.add_argument("world", help="the world, as for ctrlinf solve")
+    explore.add_argument("--out", required=True, metavar="FILE",
+                         help="the HTML file to write (required)")
+    explore.add_argument("--horizon", type=_positive_int, default=None, metavar="T",
+                         help="decisions T (default: the world's own)")
+    explore.add_argument("--temperatures", type=_temperature_list, default=None,
+                         metavar="A,B,...", help="temperatures α > 0 of the slider "
+                         "(default: 9 from near-hard to near-uniform)")
+
+
+def _run_explore(args):
+    import ctrlinf as ci
+
+    check_writable_file(args.out, "--out")
+    mdp = _load_world(args.world, args.horizon, None)
+    path = ci.explore.page(mdp, args.out, temperatures=args.temperatures, title=args.world)
+    alphas = args.temperatures or ci.explore.default_temperatures(mdp)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): T = {mdp.horizon}, "
+          f"{len(alphas)} temperatures from {min(alphas):g} to {max(alphas):g}")
+    return 0
+
+
 # -- the command -----------------------------------------------------------------
 #: Each adds one subparser; ``_run_NAME`` runs it (see the module docstring).
-SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial]
+SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial, _add_explore]
 
 
 def build_parser():

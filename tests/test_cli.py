@@ -40,7 +40,7 @@ def numbers(out, label):
 def test_help_lists_the_commands_and_version():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("demo", "solve", "irl", "tutorial"):
+    for command in ("demo", "solve", "irl", "tutorial", "explore"):
         assert command in result.stdout
     version = run("--version")
     assert version.returncode == 0
@@ -54,6 +54,7 @@ def test_help_lists_the_commands_and_version():
     ("demo", ["(default: figures/demo)", "(default: write figures)", "default: no)"]),
     ("irl", ["(default: 32)", "(default: soft)", "(default: linear)", "(default: none)",
              "(default: 0)"]),
+    ("explore", ["(required)", "(default: the world's own)", "(default: 9 from"]),
 ])
 def test_help_shows_every_default(capsys, command, defaults):
     status, out, _ = main(capsys, command, "--help")
@@ -64,7 +65,7 @@ def test_help_shows_every_default(capsys, command, defaults):
     # Every option but --help says its default.
     options = [a for a in cli.build_parser()._subparsers._group_actions[0].choices[command]
                ._actions if a.option_strings and a.dest != "help"]
-    assert all("default" in a.help for a in options)
+    assert all("default" in a.help or a.required for a in options)
 
 
 def test_main_returns_zero_without_a_command(capsys):
