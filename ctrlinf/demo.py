@@ -51,14 +51,16 @@ def _write_figures(world, solutions, out, gif):
     T = world.horizon
     times = [0, T // 4, T // 2, 3 * T // 4, T - 1]
 
+    # The figures lay themselves out (constrained layout), so savefig needs no
+    # bbox_inches="tight", which would draw each figure a second time.
     fig = ci.plot.message_intersection(world, exact, times=times)
     written.append(out / "message_intersection.png")
-    fig.savefig(written[-1], dpi=110, bbox_inches="tight")
+    fig.savefig(written[-1], dpi=110)
     plt.close(fig)
 
     fig = ci.plot.compare_modes(world, exact, soft, t=0)
     written.append(out / "exact_vs_soft.png")
-    fig.savefig(written[-1], dpi=110, bbox_inches="tight")
+    fig.savefig(written[-1], dpi=110)
     plt.close(fig)
 
     fig, axes = plt.subplots(2, 1, figsize=(7, 6.5), constrained_layout=True)
@@ -66,7 +68,7 @@ def _write_figures(world, solutions, out, gif):
         ci.plot.policy_arrows(world, sol.policy[0], ax=ax, background=sol.V[0],
                               title=f"{name}: policy at t = 0 over $V_0$")
     written.append(out / "policy.png")
-    fig.savefig(written[-1], dpi=110, bbox_inches="tight")
+    fig.savefig(written[-1], dpi=110)
     plt.close(fig)
 
     if gif:
