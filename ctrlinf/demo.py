@@ -38,7 +38,7 @@ def _pit_probability(world, occupancy):
     return float(occupancy[-1][world.pits.ravel()[: world.n_states]].sum())
 
 
-def _write_figures(world, solutions, out):
+def _write_figures(world, solutions, out, gif):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -51,14 +51,16 @@ def _write_figures(world, solutions, out):
     T = world.horizon
     times = [0, T // 4, T // 2, 3 * T // 4, T - 1]
 
+    # The figures lay themselves out (constrained layout), so savefig needs no
+    # bbox_inches="tight", which would draw each figure a second time.
     fig = ci.plot.message_intersection(world, exact, times=times)
     written.append(out / "message_intersection.png")
-    fig.savefig(written[-1], dpi=110, bbox_inches="tight")
+    fig.savefig(written[-1], dpi=110)
     plt.close(fig)
 
     fig = ci.plot.compare_modes(world, exact, soft, t=0)
     written.append(out / "exact_vs_soft.png")
-    fig.savefig(written[-1], dpi=110, bbox_inches="tight")
+    fig.savefig(written[-1], dpi=110)
     plt.close(fig)
 
     fig, axes = plt.subplots(2, 1, figsize=(7, 6.5), constrained_layout=True)
@@ -66,16 +68,17 @@ def _write_figures(world, solutions, out):
         ci.plot.policy_arrows(world, sol.policy[0], ax=ax, background=sol.V[0],
                               title=f"{name}: policy at t = 0 over $V_0$")
     written.append(out / "policy.png")
-    fig.savefig(written[-1], dpi=110, bbox_inches="tight")
+    fig.savefig(written[-1], dpi=110)
     plt.close(fig)
 
-    posterior, _ = ci.marginals(world, exact)
-    written.append(pathlib.Path(ci.plot.animate_marginals(
-        world, posterior, out / "marginals.gif", title="posterior $p(s_t \\mid O)$")))
+    if gif:
+        posterior, _ = ci.marginals(world, exact)
+        written.append(pathlib.Path(ci.plot.animate_marginals(
+            world, posterior, out / "marginals.gif", title="posterior $p(s_t \\mid O)$")))
     return written
 
 
-def run(out="figures/demo", figures=True, stream=print):
+def run(out="figures/demo", figures=True, gif=False, stream=print):
     """Solve the demo world in exact, soft and hard mode, print a table, write figures.
 
     Parameters
@@ -84,6 +87,9 @@ def run(out="figures/demo", figures=True, stream=print):
         Directory for the figures (created if missing).
     figures : bool
         Write figures (False: only the table).
+    gif : bool
+        Also write ``marginals.gif``, an animation of the posterior marginals
+        (slow: one rendered frame per time step).
     stream : callable
         Where lines go (``print`` by default).
 
@@ -124,7 +130,7 @@ def run(out="figures/demo", figures=True, stream=print):
     if figures:
         out = pathlib.Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        written = _write_figures(world, solutions, out)
+        written = _write_figures(world, solutions, out, gif)
         stream("figures: " + ", ".join(str(p) for p in written))
     seconds = time.perf_counter() - started
     stream(f"done in {seconds:.1f} s")

@@ -27,9 +27,9 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from tqdm.auto import tqdm
 
 from ctrlinf import _checks, kernels
+from ctrlinf._progress import progress_bar as _progress_bar
 
 MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
 KEEP_OPTIONS = ("all", "V")
@@ -230,7 +230,7 @@ def _run_steps(mdp, how, V_after, from_last, V, Q=None, policy=None):
 def _progress(total, enabled, work, desc):
     if enabled is None:
         enabled = work > _PROGRESS_WORK
-    return tqdm(total=total, disable=not enabled, desc=desc, leave=False)
+    return _progress_bar(total, enabled, desc)
 
 
 def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",

@@ -169,7 +169,7 @@ def test_adapters_say_how_to_install_gymnasium(monkeypatch):
     monkeypatch.setitem(sys.modules, "gymnasium", None)    # makes `import gymnasium` fail
     for call in (lambda: from_gymnasium(object(), horizon=3),
                  lambda: to_gymnasium(random_mdp(2, 2, seed=0))):
-        with pytest.raises(ImportError, match=r"pip install ctrlinf\[gym\]"):
+        with pytest.raises(ImportError, match=r'pip install -e "\.\[gym\]"'):
             call()
 
 
@@ -349,3 +349,62 @@ def test_step_rejects_an_action_outside_the_space():
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"action must be an int in \[0, 2\), got 2"):
         env.step(2)
+
+
+def test_step_after_the_episode_ended_asks_for_reset():
+    # Truncated at the horizon: one more step is an error until reset().
+    env = to_gymnasium(gridworld((1, 3), goals=[(0, 2)], horizon=2, start=(0, 0)))
+    env.reset(seed=0)
+    assert env.step(1)[3] is False and env.step(1)[3] is True
+    with pytest.raises(gym.error.ResetNeeded, match=r"episode ended .* call reset\(\)"):
+        env.step(1)
+    env.reset()
+    assert env.step(1)[4]["t"] == 1
+    # Terminated in the dead goal of a cliff walk.
+    env = to_gymnasium(cliff_walking(shape=(2, 3), horizon=10))
+    env.reset(seed=0)
+    for action in (0, 1, 1):
+        env.step(action)
+    assert env.step(2)[2] is True
+    with pytest.raises(gym.error.ResetNeeded, match=r"call reset\(\) before step\(\)"):
+        env.step(0)
+
+
+def _masked_chain():
+    """Two states, three actions; r = -inf forbids action 2 in state 0 and action 0 in 1."""
+    P = np.zeros((2, 3, 2))
+    P[:, 0, 0] = P[:, 1, 1] = 1.0
+    P[:, 2, :] = 0.5
+    r = np.array([[0.0, 1.0, -np.inf], [-np.inf, 0.5, 2.0]])
+    return ci.TabularMDP(P, r, p0=[1.0, 0.0], horizon=6)
+
+
+def test_forbidden_actions_are_masked_and_refused():
+    mdp = _masked_chain()
+    env = to_gymnasium(mdp, seed=0)
+    s, info = env.reset()
+    assert info["action_mask"].dtype == np.uint8 and info["action_mask"].shape == (3,)
+    assert info["action_mask"].tolist() == [1, 1, 0] and env.action_masks().tolist() == [
+        True, True, False]
+    with pytest.raises(ValueError, match=r"action 2 is forbidden in state 0 \(r\[0, 2\] = -inf\)"):
+        env.step(2)
+    assert (env.s, env.t) == (0, 0)  # the refused step changed nothing
+    s, reward, _, _, info = env.step(1)
+    assert (s, reward, info["action_mask"].tolist()) == (1, 1.0, [0, 1, 1])
+    with pytest.raises(ValueError, match=r"action 0 is forbidden in state 1"):
+        env.step(0)
+    # Every reward the env hands out is finite, and the masks follow the state.
+    for _ in range(50):
+        s, info = env.reset()
+        done = False
+        while not done:
+            a = int(env.np_random.choice(np.flatnonzero(info["action_mask"])))
+            s, reward, terminated, truncated, info = env.step(a)
+            assert np.isfinite(reward)
+            assert info["action_mask"].tolist() == np.isfinite(mdp.r[s]).astype(int).tolist()
+            done = terminated or truncated
+
+
+def test_action_masks_need_a_reset_first():
+    with pytest.raises(gym.error.ResetNeeded, match=r"call reset\(\) before action_masks\(\)"):
+        to_gymnasium(random_mdp(2, 2, seed=0)).action_masks()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from tqdm.auto import tqdm
+from ctrlinf._progress import progress_bar as _progress_bar
 
 from ctrlinf import _checks
 
@@ -109,7 +109,7 @@ def schedule(learning_rate, name="learning_rate"):
 
 def progress_bar(total, progress, desc):
     enabled = total >= PROGRESS_STEPS if progress is None else bool(progress)
-    return tqdm(total=total, disable=not enabled, desc=desc, leave=False)
+    return _progress_bar(total, enabled, desc)
 
 
 def effective_horizon(gamma, tail=1e-3):

@@ -1,7 +1,7 @@
 r"""Gymnasium interop: toy-text environments in, any TabularMDP out as a ``gymnasium.Env``.
 
-gymnasium is an optional dependency (``pip install ctrlinf[gym]``); it is imported
-only when one of these functions is called.
+gymnasium is an optional dependency (``pip install -e ".[gym]"`` from the repository
+root); it is imported only when one of these functions is called.
 
 The toy-text transition table is ``P[s][a] = [(prob, next_state, reward, terminated), ...]``
 (FrozenLake, Taxi, CliffWalking). :func:`from_gymnasium` turns it into
@@ -44,7 +44,7 @@ def _import_gymnasium():
     except ImportError as error:
         raise ImportError(
             "ctrlinf's gymnasium adapters need the optional dependency gymnasium; "
-            "install it with `pip install ctrlinf[gym]`"
+            'install it with `pip install -e ".[gym]"` from the repository root'
         ) from error
     return gymnasium
 
@@ -235,7 +235,12 @@ def _env_class(gym):
             self.initial_state_distrib = mdp.p0
             self._dead = _dead_states(mdp)
             self._indptr, self._indices, self._data = mdp.P.indptr, mdp.P.indices, mdp.P.data
+            # r[s, a] = -inf forbids a in s; the agent learns it from the mask, never
+            # from a -inf reward.
+            self._allowed = np.isfinite(mdp.r)
+            self._mask = self._allowed.astype(np.uint8)
             self.s, self.t = None, 0
+            self._over = False  # the episode ended (terminated or truncated)
             if seed is not None:
                 self.np_random, _ = gym.utils.seeding.np_random(seed)
                 self.action_space.seed(seed)
@@ -255,17 +260,36 @@ def _env_class(gym):
             k = np.searchsorted(np.cumsum(probabilities), self.np_random.random(), side="right")
             return min(int(k), len(probabilities) - 1)
 
+        def action_masks(self):
+            """Allowed actions in the current state, bool (A,) (sb3-contrib's MaskablePPO
+            calls this); ``r[s, a] = -inf`` marks a forbidden action."""
+            if self.s is None:
+                raise gym.error.ResetNeeded("call reset() before action_masks()")
+            return self._allowed[self.s].copy()
+
+        def _info(self, prob):
+            return {"prob": prob, "t": self.t, "action_mask": self._mask[self.s].copy()}
+
         def reset(self, *, seed=None, options=None):
             super().reset(seed=seed)
-            self.s, self.t = self._draw(self.mdp.p0), 0
-            return self.s, {"prob": float(self.mdp.p0[self.s]), "t": 0}
+            self.s, self.t, self._over = self._draw(self.mdp.p0), 0, False
+            return self.s, self._info(float(self.mdp.p0[self.s]))
 
         def step(self, action):
             if self.s is None:
                 raise gym.error.ResetNeeded("call reset() before step()")
+            if self._over:
+                raise gym.error.ResetNeeded(
+                    f"the episode ended (terminated or truncated) at t={self.t}; "
+                    "call reset() before step()")
             if not self.action_space.contains(action):
                 raise ValueError(f"action must be an int in [0, {self.mdp.n_actions}), "
                                  f"got {action!r}")
+            if not self._allowed[self.s, int(action)]:
+                raise ValueError(
+                    f"action {int(action)} is forbidden in state {self.s} "
+                    f"(r[{self.s}, {int(action)}] = -inf); info['action_mask'] and "
+                    "action_masks() give the allowed actions")
             row = self.s * self.mdp.n_actions + int(action)
             lo, hi = self._indptr[row], self._indptr[row + 1]
             k = lo + self._draw(self._data[lo:hi])
@@ -274,8 +298,8 @@ def _env_class(gym):
             terminated = bool(self._dead[self.s])
             horizon = self.mdp.horizon
             truncated = horizon is not None and self.t >= horizon and not terminated
-            return self.s, reward, terminated, truncated, {"prob": float(self._data[k]),
-                                                            "t": self.t}
+            self._over = terminated or truncated
+            return self.s, reward, terminated, truncated, self._info(float(self._data[k]))
 
         def render(self):
             if self.render_mode is None:
@@ -302,7 +326,14 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     episode changes no return. Absorbing cells that still pay (the goals and pits of
     :func:`~ctrlinf.envs.gridworld`) keep the episode running until the horizon.
     Observations are the state index alone; the optimal finite-horizon policy
-    depends on ``t`` too, which ``info["t"]`` reports.
+    depends on ``t`` too, which ``info["t"]`` reports. After the episode ends,
+    ``step`` raises ``gymnasium.error.ResetNeeded`` until ``reset()``.
+
+    Rewards ``r[s, a] = -inf`` forbid action ``a`` in ``s``: ``info["action_mask"]``
+    (uint8, shape ``(A,)``, 1 = allowed; on ``reset`` and ``step``) and
+    ``env.action_masks()`` (bool, the method sb3-contrib's MaskablePPO calls) give the
+    allowed actions of the current state, and taking a forbidden action raises a
+    ValueError naming the state and the action instead of paying ``-inf``.
 
     Parameters
     ----------
@@ -330,7 +361,7 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     >>> grid = ci.envs.gridworld((2, 3), goals=[(0, 2)], start=(1, 0), horizon=5)
     >>> env = ci.envs.to_gymnasium(grid, seed=0, render_mode="ansi")
     >>> env.reset()
-    (3, {'prob': 1.0, 't': 0})
+    (3, {'prob': 1.0, 't': 0, 'action_mask': array([1, 1, 1, 1, 1], dtype=uint8)})
     >>> env.step(1)[:4]   # right: a sure move, paying the reward of the start cell
     (4, -0.01, False, False)
     >>> print(env.render(), end="")

@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 import scipy.optimize
-from tqdm.auto import tqdm
+
+from ctrlinf._progress import progress_bar
 
 OPTIMIZERS = ("lbfgs", "adam", "gradient")
 
@@ -57,7 +58,7 @@ class _Recorder:
     def __init__(self, fun, max_iter, progress, desc):
         self._fun = fun
         self.history = {"objective": [], "grad_norm": [], "time": []}
-        self._bar = tqdm(total=max_iter, desc=desc, disable=not progress, leave=False)
+        self._bar = progress_bar(max_iter, progress, desc)
         self._clock = time.perf_counter()
         self.last = None  # (x, value, gradient, extra)
 

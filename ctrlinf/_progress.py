@@ -1,0 +1,48 @@
+"""The one place ctrlinf makes progress bars.
+
+``tqdm.auto`` picks the notebook widget inside Jupyter, but when ipywidgets is
+missing it warns ``IProgress not found`` at *import* time, so a plain
+``import ctrlinf`` in a notebook printed a warning the user can do nothing about.
+Here the choice is made when a bar is first needed: the widget when Jupyter and
+ipywidgets are both there, the plain text bar (``tqdm.std``) otherwise, quietly.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+
+
+@functools.cache
+def _bar_class():
+    """``tqdm.notebook.tqdm`` in a Jupyter kernel with ipywidgets, else ``tqdm.std.tqdm``."""
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
+        try:
+            from tqdm.notebook import IProgress, tqdm
+
+            if IProgress is not None:  # None when the installed ipywidgets is too old
+                return tqdm
+        except ImportError:
+            pass
+    from tqdm.std import tqdm
+
+    return tqdm
+
+
+def progress_bar(total, enabled, desc):
+    """A tqdm bar over ``total`` steps, shown only if ``enabled``; it vanishes when done.
+
+    Parameters
+    ----------
+    total : int or None
+        Number of steps (None: unknown).
+    enabled : bool
+        Show the bar; a disabled bar accepts ``update`` and ``close`` and prints nothing.
+    desc : str
+        Label in front of the bar.
+
+    Returns
+    -------
+    tqdm.std.tqdm or tqdm.notebook.tqdm
+    """
+    return _bar_class()(total=total, disable=not enabled, desc=desc, leave=False)
