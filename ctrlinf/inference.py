@@ -266,6 +266,15 @@ def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
         ``Q`` (T, S, A), ``V`` (T, S), ``policy`` (T, S, A); (S, A), (S,), (S, A)
         when ``mdp.horizon`` is None.
 
+    Raises
+    ------
+    TypeError
+        For an argument of the wrong type, naming it.
+    ValueError
+        For a bad value, naming it: the values would overflow float64 (naming ``r``
+        and ``temperature``), or the ``(T, S, A)`` arrays cannot fit in memory
+        (naming ``horizon``; ``keep="V"`` needs only ``(T, S)``).
+
     Examples
     --------
     One state, two actions paying 0 and 1, one step: ``V = log(1 + e)``.

@@ -189,7 +189,8 @@ class TabularMDP:
         absorbing extra state ``S`` with zero reward, so the expected
         undiscounted return equals the discounted one (Levine 2018, sec. 2.3).
         The new MDP has ``S + 1`` states and ``gamma = 1``; it is what
-        ``mode="exact"`` can reason about.
+        ``mode="exact"`` can reason about. It needs a finite horizon (a ValueError
+        for ``horizon=None``, whose undiscounted form has no finite value here).
         """
         if self._horizon is None:
             raise ValueError(
@@ -221,16 +222,25 @@ class TabularMDP:
         -------
         str
             The file written.
+
+        Raises
+        ------
+        ValueError
+            Naming ``path`` when it cannot be written (no such folder, no permission).
         """
         path = _npz_path(path)
         P = self._P
-        np.savez_compressed(
-            path, indptr=P.indptr, indices=P.indices, data=P.data,
-            shape=np.array(P.shape), r=self._r, p0=self._p0,
-            horizon=np.array(-1 if self._horizon is None else self._horizon),
-            gamma=np.array(self._gamma), kind=np.array(_kind_of(type(self))),
-            **self._extra_arrays(),
-        )
+        try:
+            np.savez_compressed(
+                path, indptr=P.indptr, indices=P.indices, data=P.data,
+                shape=np.array(P.shape), r=self._r, p0=self._p0,
+                horizon=np.array(-1 if self._horizon is None else self._horizon),
+                gamma=np.array(self._gamma), kind=np.array(_kind_of(type(self))),
+                **self._extra_arrays(),
+            )
+        except OSError as error:  # a missing folder, no permission, a directory of that name
+            raise ValueError(f"path {path!r} cannot be written: "
+                             f"{error.strerror or error}") from None
         return path
 
     def _extra_arrays(self):

@@ -105,6 +105,12 @@ def sample(mdp, policy, n, seed=None, length=None):
     Trajectories
         ``states`` and ``actions``, int arrays of shape (n, length).
 
+    Raises
+    ------
+    ValueError
+        Naming ``n`` or ``length`` when the ``(n, length)`` arrays cannot fit in
+        memory, and naming ``policy`` when it is not a distribution per state.
+
     Examples
     --------
     >>> import numpy as np, ctrlinf as ci

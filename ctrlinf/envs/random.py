@@ -44,7 +44,8 @@ def random_mdp(n_states, n_actions, branching=None, seed=None, horizon=10, gamma
     gamma : float, default 1.0
         Discount ``γ``.
     reward_scale : float, default 1.0
-        Standard deviation of the rewards (reward units), >= 0.
+        Standard deviation of the rewards (reward units), in [0, 1e298] (so that the
+        rewards stay far inside the float64 range).
     sparse : bool, optional
         How ``P`` is handed to :class:`~ctrlinf.TabularMDP`: True as a scipy CSR
         matrix ``(S*A, S)``, False as a dense ``(S, A, S)`` array. Default: sparse

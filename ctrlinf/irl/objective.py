@@ -151,6 +151,7 @@ def check_features(features, mdp):
         if features.ndim != 2 or features.shape[0] != S:
             raise ValueError(f"sparse features have shape {features.shape}, expected "
                              f"(S, K) = ({S}, K)")
+        _checks.sparse_structure(features, "features")  # before scipy reads through them
         features = sp.csr_matrix(features, dtype=np.float64)
         values = features.data
     else:
