@@ -1165,7 +1165,8 @@ def check_trajectories(demos, mdp, n, length):
 
 @FUZZ_SETTINGS
 @given(builder=st.sampled_from(["random_mdp", "objectworld", "binaryworld", "sample",
-                                "plot.trajectories", "to_gymnasium", "irl.fit"]),
+                                "plot.trajectories", "to_gymnasium", "irl.fit", "bridge.MLP",
+                                "bridge.sampled_visitation"]),
        seed=st.one_of(JUNK, st.integers(-5, 2**70)))
 def test_every_seed_is_checked_by_ctrlinf(builder, seed):
     calls = {
@@ -1179,6 +1180,9 @@ def test_every_seed_is_checked_by_ctrlinf(builder, seed):
         "to_gymnasium": lambda: ci.envs.to_gymnasium(MDP, seed=seed).reset(),
         "irl.fit": lambda: ci.irl.fit(MDP, FEATURES, DEMOS, seed=seed, max_iter=2,
                                       progress=False),
+        "bridge.MLP": lambda: ci.bridge.MLP([2, 3, 1], seed=seed).params,
+        "bridge.sampled_visitation": lambda: ci.bridge.sampled_visitation(
+            MDP, SOL_SOFT.policy, 4, seed=seed),
     }
     valid = seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0)
     try:

@@ -10,7 +10,7 @@ from ctrlinf import _checks
 def demo_states(mdp, demos):
     """The ``(N, T)`` int state array of ``demos`` (Trajectories or array), checked."""
     states = np.asarray(getattr(demos, "states", demos))
-    if not np.issubdtype(states.dtype, np.integer):
+    if states.size and not np.issubdtype(states.dtype, np.integer):
         raise TypeError(f"demos must be Trajectories or an (N, T) int array of states, got "
                         f"dtype {states.dtype}")
     if states.ndim == 1:
