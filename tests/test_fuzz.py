@@ -1,7 +1,7 @@
 """Fuzz every public function with bad and extreme input (issue 9, "Done means").
 
-The property, for every call below: it returns finite output of the documented shape,
-or raises ``TypeError`` (wrong type) / ``ValueError`` (bad value) whose message names the
+The property, for every call below: it returns finite output (of the documented shape,
+where the case checks shapes), or raises ``TypeError`` (wrong type) / ``ValueError`` (bad value) whose message names the
 offending argument. Never another exception type, a NaN or inf in the output, a hang
 or a crash. Forbidden actions are the one documented exception to "finite": ``Q`` (and
 ``r``) hold ``-inf`` exactly where ``r = -inf`` forbids an action.
@@ -9,7 +9,7 @@ or a crash. Forbidden actions are the one documented exception to "finite": ``Q`
 Three sources of input:
 
 - a corpus of hand-made bad values (``BAD_TYPES``, ``BAD_REALS``, ...) substituted for
-  each argument of each function in turn (``CASES``);
+  each argument of each function in turn (``CASE_GROUPS``);
 - hypothesis strategies for small MDPs with extreme numbers in them;
 - crafted sparse matrices and ``.npz`` files, which could make compiled code read out
   of bounds: those run in a child interpreter (``python -c`` with a timeout), so a
@@ -19,6 +19,7 @@ Three sources of input:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -93,7 +94,16 @@ def assert_finite(value, where="output"):
         assert array.dtype.kind in "biuf", f"{where} has dtype {array.dtype}"
         assert np.all(np.isfinite(array)), f"{where} holds a NaN or inf: {array}"
         return
-    # Figures, axes, environments, reports: checked by the case itself if at all.
+    if dataclasses.is_dataclass(value):  # the bridge's reports
+        for field in dataclasses.fields(value):
+            if field.name not in NAN_BY_DESIGN:
+                assert_finite(getattr(value, field.name), f"{where}.{field.name}")
+        return
+    # Figures, axes, environments: checked by the case itself if at all.
+
+
+#: Report fields documented as NaN when undefined (a gap relative to a zero optimum).
+NAN_BY_DESIGN = ("relative_value_gap", "normalised_value_gap")
 
 
 def names_argument(message, names):
@@ -561,6 +571,12 @@ def cases_irl():
         add(f"evd-reward-value-{i}",
             lambda bad=bad: ci.irl.expected_value_difference(MDP, bad), ("reward", "r"),
             ValueError)
+    masked = replaced(MDP.r, (0, 1), -np.inf)
+    add("log_likelihood-forbidden-action",
+        lambda: ci.irl.log_likelihood(MDP, masked, DEMOS), ("demos", "reward", "r"))
+    add("reward_objective-forbidden-action",
+        lambda: ci.irl.reward_objective(MDP, masked, DEMOS), ("demos", "reward", "r"))
+    add("evd-masked-reward", lambda: ci.irl.expected_value_difference(MDP, masked), (), None)
     add("log_likelihood-demos", lambda: ci.irl.log_likelihood(MDP, MDP.r, "x"), "demos",
         TypeError)
     add("log_likelihood-mdp", lambda: ci.irl.log_likelihood(None, MDP.r, DEMOS), "mdp",
@@ -602,6 +618,15 @@ def cases_bridge():
             "gamma")
     orc = ci.bridge.Oracle(MDP)
     pol = orc.policy
+    uniform = np.full((3, 2), 0.5)
+    for temperature in (1e-200, 1e-3, 1.0, 1e100):
+        for mdp in (MDP, MDP_INF):
+            label = f"{temperature:g}-{'finite' if mdp.horizon else 'infinite'}"
+            add(f"oracle-reports-{label}",
+                lambda t=temperature, m=mdp: [ci.bridge.Oracle(m, temperature=t).compare_policy(
+                    uniform), ci.bridge.Oracle(m, temperature=t).compare_q(
+                    np.zeros((3, 2))), ci.bridge.Oracle(m, temperature=t).evaluate(uniform)],
+                "temperature", None)
     for method in ("evaluate", "evaluate_q", "occupancy", "compare_policy", "policy_array"):
         for i, bad in enumerate(BAD_TYPES + [None]):
             add(f"oracle-{method}-type-{i}", lambda bad=bad, m=method: getattr(orc, m)(bad),
@@ -652,6 +677,14 @@ def cases_gym():
         return env.step(0)
 
     add("to_gymnasium-step-after-end", after_the_end, "reset")
+
+    def forbidden_step():
+        masked = MDP.replace(r=replaced(MDP.r, (0, 1), -np.inf))
+        env = ci.envs.to_gymnasium(masked, seed=0)
+        env.reset()
+        return env.step(1)  # r[0, 1] = -inf forbids action 1 in the start state 0
+
+    add("to_gymnasium-step-forbidden", forbidden_step, "action")
     for i, bad in enumerate([-1, "x", 1.5]):
         add(f"to_gymnasium-reset-seed-{i}",
             lambda bad=bad: ci.envs.to_gymnasium(MDP).reset(seed=bad), "seed")
@@ -745,6 +778,15 @@ KNOWN_GAPS = {
     "to_gymnasium-step-after-end": (
         "ctrlinf/envs/gym_adapters.py (helper 'cli', issue 9 item 9): step() after the "
         "episode ended keeps returning transitions instead of asking for reset()"),
+    "to_gymnasium-step-forbidden": (
+        "ctrlinf/envs/gym_adapters.py (helper 'cli', issue 9 item 7): step(a) with r[s, a] = "
+        "-inf pays a reward of -inf instead of refusing the forbidden action"),
+    "log_likelihood-forbidden-action": (
+        "ctrlinf/irl/metrics.py (helper 'irl', -inf masks): a demo taking an action that "
+        "r = -inf forbids gets log-likelihood -inf instead of a ValueError naming demos"),
+    "reward_objective-forbidden-action": (
+        "ctrlinf/irl/objective.py (helper 'irl', -inf masks): demos taking a forbidden "
+        "action give the objective -inf instead of a ValueError naming demos"),
 }
 
 
