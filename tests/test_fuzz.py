@@ -1315,3 +1315,32 @@ def test_exact_forward_messages_keep_full_precision_when_r_over_temperature_is_h
         alpha = ci.forward(mdp, ci.solve(mdp, mode="exact", temperature=temperature))
         np.testing.assert_allclose(alpha[1], P[1, 0], rtol=1e-14)
         np.testing.assert_allclose(alpha.sum(axis=1), 1.0, rtol=1e-14)
+
+
+@settings(FUZZ_SETTINGS, max_examples=150)
+@given(data=st.data())
+def test_gridworld_takes_any_layout(data):
+    size = st.one_of(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(-1, 0))
+    rows, cols = data.draw(size), data.draw(size)
+    shape = (max(rows, 1), max(cols, 1))
+    cell = st.tuples(st.integers(0, shape[0]), st.integers(0, shape[1] - 1))
+    masks = {name: data.draw(st.one_of(
+        st.none(), st.none(), st.none(), st.lists(cell, max_size=2),
+        st.builds(lambda seed: np.random.default_rng(seed).random(shape) < 0.2,
+                  st.integers(0, 1000))))
+        for name in ("walls", "goals", "pits", "start")}
+    kwargs = {k: v for k, v in masks.items() if v is not None}
+    slip = data.draw(st.one_of(st.floats(0, 1), st.floats(0, 1), EXTREME))
+    stay = data.draw(st.booleans())
+    # Goals and pits everywhere leave no default start: that error names start=None.
+    names = ("shape", "slip", "start") + tuple(kwargs)
+
+    def build():
+        return ci.envs.gridworld((rows, cols), slip=slip, stay_action=stay, horizon=3, **kwargs)
+
+    grid = check_call(build, names)
+    event("built" if grid is not None else "refused")
+    if grid is not None:
+        assert grid.n_states == rows * cols and grid.n_actions == (5 if stay else 4)
+        assert not np.any(grid.p0.reshape(rows, cols)[grid.walls]), "p0 on a wall"
+        use_everything(grid)
