@@ -571,12 +571,23 @@ def cases_irl():
         add(f"evd-reward-value-{i}",
             lambda bad=bad: ci.irl.expected_value_difference(MDP, bad), ("reward", "r"),
             ValueError)
+    # Masks live in mdp.r; a learned reward is finite. DEMOS[0] takes action 1 in state 0.
     masked = replaced(MDP.r, (0, 1), -np.inf)
+    masked_mdp = MDP.replace(r=masked)
+    zero = np.zeros((3, 2))
     add("log_likelihood-forbidden-action",
-        lambda: ci.irl.log_likelihood(MDP, masked, DEMOS), ("demos", "reward", "r"))
+        lambda: ci.irl.log_likelihood(masked_mdp, zero, DEMOS), "demos", ValueError)
     add("reward_objective-forbidden-action",
-        lambda: ci.irl.reward_objective(MDP, masked, DEMOS), ("demos", "reward", "r"))
-    add("evd-masked-reward", lambda: ci.irl.expected_value_difference(MDP, masked), (), None)
+        lambda: ci.irl.reward_objective(masked_mdp, zero, DEMOS), "demos", ValueError)
+    add("objective-forbidden-action",
+        lambda: ci.irl.objective(masked_mdp, FEATURES, DEMOS, np.zeros(3)), "demos", ValueError)
+    add("fit-forbidden-action",
+        lambda: ci.irl.fit(masked_mdp, FEATURES, DEMOS, progress=False), "demos", ValueError)
+    add("evd-masked-mdp", lambda: ci.irl.expected_value_difference(masked_mdp, zero), (), None)
+    add("log_likelihood-reward-minus-inf", lambda: ci.irl.log_likelihood(MDP, masked, DEMOS),
+        "reward", ValueError)
+    add("evd-reward-minus-inf", lambda: ci.irl.expected_value_difference(MDP, masked), "reward",
+        ValueError)
     add("log_likelihood-demos", lambda: ci.irl.log_likelihood(MDP, MDP.r, "x"), "demos",
         TypeError)
     add("log_likelihood-mdp", lambda: ci.irl.log_likelihood(None, MDP.r, DEMOS), "mdp",
@@ -781,12 +792,6 @@ KNOWN_GAPS = {
     "to_gymnasium-step-forbidden": (
         "ctrlinf/envs/gym_adapters.py (helper 'cli', issue 9 item 7): step(a) with r[s, a] = "
         "-inf pays a reward of -inf instead of refusing the forbidden action"),
-    "log_likelihood-forbidden-action": (
-        "ctrlinf/irl/metrics.py (helper 'irl', -inf masks): a demo taking an action that "
-        "r = -inf forbids gets log-likelihood -inf instead of a ValueError naming demos"),
-    "reward_objective-forbidden-action": (
-        "ctrlinf/irl/objective.py (helper 'irl', -inf masks): demos taking a forbidden "
-        "action give the objective -inf instead of a ValueError naming demos"),
 }
 
 
