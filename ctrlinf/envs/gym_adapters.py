@@ -26,8 +26,8 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
 from ctrlinf import _checks
+from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
 from ctrlinf._checks import PROBABILITY_TOLERANCE
 from ctrlinf._checks import distribution as validate_distribution
 from ctrlinf.mdp import TabularMDP
