@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 
 import numpy as np
@@ -133,6 +134,16 @@ def seed(value, name="seed"):
     return int(value)
 
 
+def flag(value, name, allow_none=False):
+    """Return ``value`` as a bool (or None if ``allow_none``); other types are a TypeError."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        kind = "a bool or None" if allow_none else "a bool"
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    return bool(value)
+
+
 def choice(value, name, options):
     """Return ``value`` if it is one of the strings ``options`` or raise."""
     if not isinstance(value, str):
@@ -187,7 +198,10 @@ def real_array(value, name, shape=None, dtype=np.float64):
 
 def index_array(value, name):
     """Return ``value`` as an int64 array, refusing floats, strings and objects."""
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular integer array: {error}") from None
     if array.size == 0 and not np.issubdtype(array.dtype, np.integer):
         return array.astype(np.int64)
     if array.dtype == object or not np.issubdtype(array.dtype, np.integer):
@@ -459,6 +473,29 @@ def transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE, name="P"):
         csr.data /= np.repeat(row_sums, np.diff(csr.indptr))
 
 
+# -- memory ----------------------------------------------------------------
+def _physical_memory():
+    """Bytes of RAM, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def allocation(n_bytes, name, what="the arrays"):
+    """Raise ``ValueError`` naming ``name`` if ``n_bytes`` cannot fit in memory.
+
+    Called before allocating, so that a size such as ``horizon=10**12`` is a
+    readable error rather than a ``MemoryError`` (or, worse, swapping) halfway
+    through. The limit is the machine's physical memory (2**63 bytes where unknown).
+    """
+    limit = _physical_memory() or 2**63
+    if n_bytes > limit:
+        raise ValueError(
+            f"{name} is too large: {what} would need {n_bytes / 2**30:.3g} GiB, more than "
+            f"this machine's {limit / 2**30:.3g} GiB of memory")
+
+
 # -- core objects ------------------------------------------------------------
 def mdp(value, name="mdp"):
     """Return ``value`` if it is a ``ctrlinf.TabularMDP`` or raise ``TypeError``."""
@@ -466,6 +503,16 @@ def mdp(value, name="mdp"):
 
     if not isinstance(value, TabularMDP):
         raise TypeError(f"{name} must be a ctrlinf.TabularMDP, got {type(value).__name__}")
+    return value
+
+
+def solution(value, name="sol"):
+    """Return ``value`` if it is a ``ctrlinf.Solution`` or raise ``TypeError``."""
+    from ctrlinf.inference import Solution  # inference.py imports this module
+
+    if not isinstance(value, Solution):
+        raise TypeError(f"{name} must be a Solution from ctrlinf.solve, got "
+                        f"{type(value).__name__}")
     return value
 
 

@@ -266,6 +266,15 @@ def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
         ``Q`` (T, S, A), ``V`` (T, S), ``policy`` (T, S, A); (S, A), (S,), (S, A)
         when ``mdp.horizon`` is None.
 
+    Raises
+    ------
+    TypeError
+        For an argument of the wrong type, naming it.
+    ValueError
+        For a bad value, naming it: the values would overflow float64 (naming ``r``
+        and ``temperature``), or the ``(T, S, A)`` arrays cannot fit in memory
+        (naming ``horizon``; ``keep="V"`` needs only ``(T, S)``).
+
     Examples
     --------
     One state, two actions paying 0 and 1, one step: ``V = log(1 + e)``.
@@ -282,6 +291,12 @@ def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
     prior = _checks.action_prior(action_prior, mdp.n_states, mdp.n_actions)
     _checks.choice(keep, "keep", KEEP_OPTIONS)
     _checks.value_range(mdp, temperature, mode)
+    progress = _checks.flag(progress, "progress", allow_none=True)
+    if mdp.horizon is not None:
+        S, A = mdp.n_states, mdp.n_actions
+        per_step = S * (2 * A + 1) if keep == "all" else S
+        _checks.allocation(8 * mdp.horizon * per_step, "horizon",
+                           "V" if keep == "V" else "Q, V and the policy over T steps")
     sol = Solution(mdp, mode, temperature, prior, V=None)
     if mdp.horizon is None:
         _value_iteration(mdp, sol, tol, max_iter, progress)
@@ -355,8 +370,7 @@ def _validate_solution(mdp, sol):
     comparison of its arrays.
     """
     _checks.mdp(mdp)
-    if not isinstance(sol, Solution):
-        raise TypeError(f"sol must be a Solution from ctrlinf.solve, got {type(sol).__name__}")
+    _checks.solution(sol)
     solved = sol._mdp
     if solved is mdp:
         return

@@ -432,16 +432,30 @@ def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, weight
     n_states, n_actions = r.shape
     inv_temp = 1.0 / temperature
     shift = -np.inf
+    best_s, best_a = 0, 0
     for s in range(n_states):
         for a in range(n_actions):
             lw = log_alpha_t[s] + r[s, a] * inv_temp
             if use_prior:
                 lw = lw + _log_positive(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
             weight_out[s, a] = lw
-            shift = max(shift, lw)
+            if lw > shift:
+                shift, best_s, best_a = lw, s, a
+    if shift > -np.inf:
+        # Differences to the largest term, taken before scaling by 1/α: r/α may be
+        # 1e9, whose rounding (1e-7) would swamp log α_t(s) − log α_t(s*) otherwise.
+        log_alpha_best, r_best = log_alpha_t[best_s], r[best_s, best_a]
+        log_prior_best = _log_positive(prior[best_s, best_a]) if use_prior else 0.0
+        for s in range(n_states):
+            for a in range(n_actions):
+                if weight_out[s, a] > -np.inf:
+                    lw = (log_alpha_t[s] - log_alpha_best) + (r[s, a] - r_best) * inv_temp
+                    if use_prior:
+                        lw += _log_positive(prior[s, a]) - log_prior_best
+                    weight_out[s, a] = min(lw, 0.0)
     flat = weight_out.reshape(n_states * n_actions)
     for k in range(flat.shape[0]):
-        flat[k] = _exp_nonpositive(flat[k] - shift)
+        flat[k] = _exp_nonpositive(flat[k])
     return shift
 
 
@@ -460,9 +474,11 @@ def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prio
     n_states, n_actions = r.shape
     inv_temp = 1.0 / temperature
     redo = 0
+    # log α_{t+1} is kept relative to ``shift`` (normalising removes it anyway):
+    # adding a shift of 1e9 back would round the result to 1e-7.
     for s in range(n_states):
         if pushed[s] >= _UNDERFLOW_GUARD:
-            log_alpha_next[s] = shift + _log_positive(pushed[s])
+            log_alpha_next[s] = _log_positive(pushed[s])
         else:
             log_alpha_next[s] = -np.inf
             redo += 1
@@ -493,7 +509,7 @@ def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prio
                             total[target] += np.exp(term - peak[target])
         for s in range(n_states):
             if pushed[s] < _UNDERFLOW_GUARD and peak[s] > -np.inf:
-                log_alpha_next[s] = peak[s] + np.log(total[s])
+                log_alpha_next[s] = (peak[s] - shift) + np.log(total[s])
     # Normalise: log α_{t+1} -= log Σ_s α_{t+1}(s).
     top = -np.inf
     for s in range(n_states):

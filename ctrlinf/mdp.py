@@ -52,8 +52,9 @@ class TabularMDP:
     Attributes
     ----------
     P : scipy.sparse.csr_matrix, shape (S*A, S)
-    r : ndarray, shape (S, A)
-    p0 : ndarray, shape (S,)
+        Its arrays are read-only (they were checked once); ``replace`` makes a new MDP.
+    r : ndarray, shape (S, A), read-only
+    p0 : ndarray, shape (S,), read-only
     horizon : int or None
     gamma : float
     n_states, n_actions : int
@@ -81,15 +82,19 @@ class TabularMDP:
             if csr.nnz < np.iinfo(np.int32).max:
                 csr.indices = csr.indices.astype(np.int32, copy=False)
                 csr.indptr = csr.indptr.astype(np.int32, copy=False)
+            # Validated once, so frozen: an index written into P after the checks would
+            # make the kernels read out of bounds (and P is shared by replace()'s copies).
+            for array in (csr.data, csr.indices, csr.indptr):
+                array.flags.writeable = False
         self._P = csr
         self._n_states = n_states
         self._n_actions = n_actions
-        self._r = _checks.rewards(r, n_states, n_actions)
+        self._r = _read_only(_checks.rewards(r, n_states, n_actions))
         allowed = self._r[self._r > -np.inf]
         self._reward_scale = float(np.abs(allowed).max()) if allowed.size else 0.0
         if p0 is None:
             p0 = np.full(n_states, 1.0 / n_states)
-        self._p0 = _checks.distribution(p0, "p0", n_states)
+        self._p0 = _read_only(_checks.distribution(p0, "p0", n_states))
         self._horizon = _checks.horizon(horizon)
         self._gamma = _checks.gamma(gamma)
         if self._horizon is None and self._gamma >= 1.0:
@@ -184,8 +189,13 @@ class TabularMDP:
         absorbing extra state ``S`` with zero reward, so the expected
         undiscounted return equals the discounted one (Levine 2018, sec. 2.3).
         The new MDP has ``S + 1`` states and ``gamma = 1``; it is what
-        ``mode="exact"`` can reason about.
+        ``mode="exact"`` can reason about. It needs a finite horizon (a ValueError
+        for ``horizon=None``, whose undiscounted form has no finite value here).
         """
+        if self._horizon is None:
+            raise ValueError(
+                "with_death_state needs a finite horizon, got horizon=None: the undiscounted "
+                "MDP it makes has no infinite-horizon form here (mdp.replace(horizon=T) first)")
         S, A, g = self._n_states, self._n_actions, self._gamma
         P = sp.vstack([
             sp.hstack([self._P * g, sp.csr_matrix(np.full((S * A, 1), 1.0 - g))]),
@@ -212,16 +222,25 @@ class TabularMDP:
         -------
         str
             The file written.
+
+        Raises
+        ------
+        ValueError
+            Naming ``path`` when it cannot be written (no such folder, no permission).
         """
         path = _npz_path(path)
         P = self._P
-        np.savez_compressed(
-            path, indptr=P.indptr, indices=P.indices, data=P.data,
-            shape=np.array(P.shape), r=self._r, p0=self._p0,
-            horizon=np.array(-1 if self._horizon is None else self._horizon),
-            gamma=np.array(self._gamma), kind=np.array(_kind_of(type(self))),
-            **self._extra_arrays(),
-        )
+        try:
+            np.savez_compressed(
+                path, indptr=P.indptr, indices=P.indices, data=P.data,
+                shape=np.array(P.shape), r=self._r, p0=self._p0,
+                horizon=np.array(-1 if self._horizon is None else self._horizon),
+                gamma=np.array(self._gamma), kind=np.array(_kind_of(type(self))),
+                **self._extra_arrays(),
+            )
+        except OSError as error:  # a missing folder, no permission, a directory of that name
+            raise ValueError(f"path {path!r} cannot be written: "
+                             f"{error.strerror or error}") from None
         return path
 
     def _extra_arrays(self):
@@ -283,6 +302,13 @@ class _CheckedTransitions:
         self.csr, self.n_states, self.n_actions = csr, n_states, n_actions
 
 
+def _read_only(array):
+    """A read-only copy of ``array``."""
+    array = np.array(array, copy=True)
+    array.flags.writeable = False
+    return array
+
+
 # -- persistence helpers ----------------------------------------------------
 #: "module:qualname" -> class, filled by TabularMDP.__init_subclass__.
 _SAVED_KINDS = {}
@@ -327,6 +353,15 @@ class _SavedArrays:
         value = self._arrays[key]
         if not np.issubdtype(value.dtype, np.integer) or value.ndim != 1:
             raise self._bad(key, "a 1-d integer array")
+        return value
+
+    def typed(self, key, kinds, ndim, expected):
+        """The array under ``key`` if its dtype kind is in ``kinds`` (numpy's letters:
+        ``"b"`` bool, ``"iu"`` integers, ``"f"`` floats, ``"U"`` strings) and it has
+        ``ndim`` dimensions; otherwise a ValueError naming file and key."""
+        value = self._arrays[key]
+        if value.dtype.kind not in kinds or value.ndim != ndim:
+            raise self._bad(key, expected)
         return value
 
     def scalar(self, key, integer):

@@ -51,6 +51,12 @@ class Trajectories:
 
     def __getitem__(self, index):
         """Select trajectories (rows) with an int, slice or index array."""
+        if not (_checks.is_int(index) or isinstance(index, slice)):
+            array = np.asarray(index)
+            if array.dtype == object or not (np.issubdtype(array.dtype, np.integer)
+                                             or array.dtype == np.bool_):
+                raise TypeError(f"index must be an int, a slice or an int or bool array, "
+                                f"got {index!r}")
         return Trajectories(np.atleast_2d(self.states[index]), np.atleast_2d(self.actions[index]))
 
     def check_against(self, mdp):
@@ -99,6 +105,12 @@ def sample(mdp, policy, n, seed=None, length=None):
     Trajectories
         ``states`` and ``actions``, int arrays of shape (n, length).
 
+    Raises
+    ------
+    ValueError
+        Naming ``n`` or ``length`` when the ``(n, length)`` arrays cannot fit in
+        memory, and naming ``policy`` when it is not a distribution per state.
+
     Examples
     --------
     >>> import numpy as np, ctrlinf as ci
@@ -115,6 +127,9 @@ def sample(mdp, policy, n, seed=None, length=None):
         if length is None:
             raise ValueError("length is needed when mdp.horizon is None (infinite horizon)")
     length = _checks.positive_int(length, "length")
+    # uniforms (2 L + 1 floats), states and actions (2 L ints) per trajectory.
+    _checks.allocation(8 * n * (4 * length + 1), "n" if n >= length else "length",
+                       f"{n} trajectories of length {length}")
     policy = validate_policy(policy, mdp, length)
     rng = np.random.default_rng(_checks.seed(seed))
     uniforms = rng.random((int(n), 2 * int(length) + 1))

@@ -277,14 +277,14 @@ def test_grid_helpers_reject_bad_arguments(call, error, match):
     (dict(walls=[(0, 1)], start=(0, 1)), ValueError, r"start cell \(0, 1\) is a wall"),
     (dict(start=[]), ValueError, "start names no cell"),
     (dict(goals=np.ones((2, 3), bool)), ValueError, "start=None needs a cell"),
-    (dict(rewards={(0, 0): "high"}), TypeError, r"rewards\[\(0, 0\)\] must be a real number"),
+    (dict(rewards={(0, 0): "high"}), TypeError, r"rewards\[\(0, 0\)\] must be a finite real number"),
     (dict(rewards={(4, 0): 1.0}), ValueError, r"rewards cell \(4, 0\) is outside the grid"),
     (dict(rewards=np.zeros((3, 2))), ValueError, r"rewards has shape \(3, 2\), expected"),
     (dict(rewards=np.array([["a"] * 3] * 2)), TypeError, "rewards must be an array of real"),
     (dict(rewards=np.array([[0, np.inf, 0], [0, 0, 0]])), ValueError,
      r"rewards\[0, 1\] is inf, expected a finite number"),
-    (dict(step_reward="-1"), TypeError, "step_reward must be a real number"),
-    (dict(goal_reward=np.nan), ValueError, "goal_reward must be finite, got nan"),
+    (dict(step_reward="-1"), TypeError, "step_reward must be a finite real number"),
+    (dict(goal_reward=np.nan), ValueError, "goal_reward must be a finite real number, got nan"),
     (dict(horizon=0), ValueError, "horizon must be a positive int"),
 ])
 def test_gridworld_rejects_bad_arguments(kwargs, error, match):

@@ -302,8 +302,10 @@ def test_trajectories_from_an_array_into_given_ax(chain):
 def test_trajectories_reject_bad_states(grid):
     with pytest.raises(ValueError, match=r"contains 20, expected states in 0..S-1 = 0..14"):
         ci.plot.trajectories(grid, np.array([[0, 1, 20]]))
-    with pytest.raises(ValueError, match=r"expected a non-empty \(N, T\) int array"):
+    with pytest.raises(TypeError, match=r"demos must be Trajectories or an \(N, T\) int array"):
         ci.plot.trajectories(grid, np.array([[0.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"expected a non-empty \(N, T\) int array"):
+        ci.plot.trajectories(grid, np.zeros((1, 0), dtype=int))
 
 
 # -- animation ---------------------------------------------------------------------------
@@ -366,8 +368,10 @@ def test_values_vs_temperature(chain):
     assert [line.get_label() for line in ax.lines] == ["exact", "soft", "hard"]
     hard = ci.solve(chain, mode="hard").V[0] @ chain.p0
     assert_allclose(ax.lines[2].get_ydata(), hard)
-    with pytest.raises(ValueError, match="temperatures must be a non-empty"):
+    with pytest.raises(ValueError, match=r"temperatures\[0\] must be a positive finite number"):
         ci.plot.values_vs_temperature(chain, [0.0, 1.0])
+    with pytest.raises(ValueError, match="temperatures must be a non-empty"):
+        ci.plot.values_vs_temperature(chain, [])
 
 
 # -- learning curves -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import ctrlinf as ci
+from ctrlinf import _checks
 from ctrlinf.bridge._common import check_positive_int
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_optimizer
 from ctrlinf.bridge.visitation import exact_visitation
@@ -488,7 +489,7 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     """
     S, A = mdp.n_states, mdp.n_actions
     n_iterations = check_positive_int(n_iterations, "n_iterations")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     f = make_approximator(approximator, S, A, features, hidden, "tanh", seed=rng)
     optimizer = make_optimizer("adam", f)
     # Count each distinct pair once, weighted by its frequency: the loss is unchanged.

@@ -23,6 +23,8 @@ import numbers
 
 import numpy as np
 
+from ctrlinf import _checks
+
 ACTIVATIONS = ("tanh", "relu")
 
 
@@ -71,7 +73,7 @@ class MLP:
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         self.activation = activation
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         self.params = []
         n_layers = len(self.sizes) - 1
         for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import ctrlinf as ci
+from ctrlinf import _checks
 from ctrlinf.bridge._common import check_temperature
 from ctrlinf.bridge.visitation import exact_visitation, policy_transition
 
@@ -202,7 +203,7 @@ class Oracle:
         if callable(pi):
             rows = []
             for s in range(S):
-                row = np.asarray(pi(s), dtype=np.float64).ravel()
+                row = _checks.real_array(pi(s), f"pi({s})").ravel()
                 if row.shape != (A,):
                     raise ValueError(
                         f"pi({s}) returned shape {row.shape}, expected ({A},) action "
@@ -210,7 +211,7 @@ class Oracle:
                     )
                 rows.append(row)
             pi = np.stack(rows)
-        pi = np.asarray(pi, dtype=np.float64)
+        pi = _checks.real_array(pi, "pi")
         T = self.mdp.horizon
         if pi.shape == (S, A):
             if self.finite:
@@ -316,7 +317,8 @@ class Oracle:
         -------
         QReport
         """
-        Q_hat = np.asarray(Q_hat, dtype=np.float64)
+        Q_hat = _checks.real_array(Q_hat, "Q_hat")
+        _checks.finite(Q_hat, "Q_hat")
         try:
             Q_hat_full = np.broadcast_to(Q_hat, self.Q.shape)
         except ValueError:
@@ -327,7 +329,7 @@ class Oracle:
                              f"or {self.Q.shape[-2:]}")
         if weights is None:
             weights = self.occupancy(self.policy)[1]
-        weights = np.broadcast_to(np.asarray(weights, dtype=np.float64), self.Q.shape)
+        weights = np.broadcast_to(_checks.real_array(weights, "weights"), self.Q.shape)
         if np.any(weights < 0) or not weights.sum() > 0:
             raise ValueError("weights must be non-negative with a positive sum")
         error = np.abs(Q_hat_full - self.Q)

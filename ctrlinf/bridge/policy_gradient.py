@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.bridge._common import (check_open_unit, check_positive_int,
                                     check_temperature, effective_horizon, env_sizes,
                                     log_softmax_rows, progress_bar)
@@ -180,7 +181,7 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
     log_every = max(1, n_iterations // 100) if log_every is None else check_positive_int(
         log_every, "log_every")
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     actor = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
     critic = make_approximator(approximator, S, 1, features, hidden, activation, seed=rng)
     actor_optimizer, actor_rate = make_training("policy", approximator, actor, None,

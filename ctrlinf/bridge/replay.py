@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ctrlinf import _checks
+
 
 class Batch(NamedTuple):
     """A mini-batch of transitions; every field has shape (B,)."""
@@ -81,7 +83,7 @@ class ReplayBuffer:
         """
         if self._size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         i = rng.integers(0, self._size, size=batch_size)
         return Batch(self.states[i], self.actions[i], self.rewards[i], self.next_states[i],
                      self.terminated[i])

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.bridge._common import (History, Stepper, check_open_unit,
                                     check_positive_int, check_temperature, draw, env_sizes,
                                     log_softmax_rows, progress_bar)
@@ -149,7 +150,7 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     log_every = max(1, n_steps // 100) if log_every is None else check_positive_int(
         log_every, "log_every")
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     actor = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
     critics = tuple(make_approximator(approximator, S, A, features, hidden, activation,
                                       seed=rng) for _ in range(2))

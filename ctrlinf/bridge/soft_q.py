@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.bridge._common import (History, Stepper, check_fraction, check_open_unit,
                                     check_positive_int, check_temperature, draw, env_sizes,
                                     logsumexp_rows, progress_bar, softmax_rows)
@@ -169,7 +170,7 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     log_every = max(1, n_steps // 100) if log_every is None else check_positive_int(
         log_every, "log_every")
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     q_function = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
     target = q_function.copy()
     optimizer, rate = make_training("value", approximator, q_function, optimizer,

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import ctrlinf as ci
+from ctrlinf import _checks
 from ctrlinf.bridge._common import check_positive_int, effective_horizon
 
 
@@ -168,7 +169,7 @@ def visitation_error(mdp, policy, n_trajectories, n_repeats=20, seed=None, lengt
     """
     n_repeats = check_positive_int(n_repeats, "n_repeats")
     exact = exact_visitation(mdp, policy)[1]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     estimates = np.stack([sampled_visitation(mdp, policy, n_trajectories, seed=rng,
                                              length=length)[1]
                           for _ in range(n_repeats)])

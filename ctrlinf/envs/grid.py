@@ -37,6 +37,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ctrlinf import _checks
 from ctrlinf._checks import finite as _check_finite
 from ctrlinf._checks import real_array as _as_real_array
 from ctrlinf.mdp import TabularMDP
@@ -218,14 +219,23 @@ class GridMDP(TabularMDP):
                 "the file holds a plain TabularMDP, not a GridMDP (no grid arrays); "
                 "load it with ctrlinf.TabularMDP.load"
             )
-        features = saved["grid_features"] if "grid_features" in saved.files else None
+        # Each key is type-checked here so that the error names it; values (shapes
+        # that fit, cells inside the grid) are checked by the constructor.
+        shape = saved.typed("grid_shape", "iu", 1, "a 1-d integer array (rows, cols)")
+        masks = {name: saved.typed(f"grid_{name}", "b", 2, "a 2-d bool array")
+                 for name in ("walls", "goals", "pits")}
+        features = None
+        if "grid_features" in saved.files:
+            features = saved.typed("grid_features", "iuf", saved["grid_features"].ndim,
+                                   "real numbers")
         info = {key[len("info_"):]: saved[key] for key in saved.files
                 if key.startswith("info_")}
-        return cls(**kwargs, shape=tuple(int(n) for n in saved["grid_shape"]),
-                   action_deltas=saved["grid_action_deltas"],
-                   action_names=tuple(str(n) for n in saved["grid_action_names"]),
-                   walls=saved["grid_walls"], goals=saved["grid_goals"],
-                   pits=saved["grid_pits"], features=features, info=info)
+        return cls(**kwargs, shape=tuple(int(n) for n in shape),
+                   action_deltas=saved.typed("grid_action_deltas", "iu", 2,
+                                             "a 2-d integer array (A, 2)"),
+                   action_names=tuple(str(n) for n in saved.typed(
+                       "grid_action_names", "U", 1, "a 1-d array of strings")),
+                   features=features, info=info, **masks)
 
 
 # -- validation helpers ----------------------------------------------------
@@ -341,6 +351,8 @@ def _cell_mask(cells, shape, name):
     mask = np.zeros(shape, dtype=bool)
     if array.size == 0:
         return mask
+    if array.ndim == 0:
+        raise TypeError(f"{name} must be a bool mask, a (row, col) pair or pairs, got {cells!r}")
     pairs = [cells] if array.ndim == 1 else list(cells)
     for cell in pairs:
         mask[_cell_index(tuple(np.asarray(cell).tolist()), shape, name)] = True
@@ -366,9 +378,8 @@ def _start_distribution(start, walls, terminal):
 def _apply_cell_rewards(base, cell_rewards, name="rewards"):
     """Overwrite ``base`` (rows, cols) at the ``{(row, col): value}`` entries."""
     for cell, value in cell_rewards.items():
-        if not _is_real(value):
-            raise TypeError(f"{name}[{cell!r}] must be a real number, got {value!r}")
-        base[_cell_index(cell, base.shape, name)] = float(value)
+        value = _checks.real(value, f"{name}[{cell!r}]")
+        base[_cell_index(cell, base.shape, name)] = value
     return base
 
 
@@ -377,10 +388,7 @@ def _cell_rewards(rewards, shape, goals, pits, goal_reward, pit_reward, step_rew
     if rewards is None or isinstance(rewards, dict):
         for name, value in (("goal_reward", goal_reward), ("pit_reward", pit_reward),
                             ("step_reward", step_reward)):
-            if not _is_real(value):
-                raise TypeError(f"{name} must be a real number, got {value!r}")
-            if not np.isfinite(value):
-                raise ValueError(f"{name} must be finite, got {value}")
+            _checks.real(value, name)
         base = np.full(shape, float(step_reward))
         base[goals] = goal_reward
         base[pits] = pit_reward
@@ -502,6 +510,7 @@ def gridworld(shape, slip=0.0, walls=(), rewards=None, start=None, stay_action=T
     shape = _check_shape(shape)
     slip = _check_probability(slip, "slip")
     deltas = _grid_deltas(stay_action)
+    _check_grid_size(shape, len(deltas), slip)
     walls = _cell_mask(walls, shape, "walls")
     goals = _cell_mask(goals, shape, "goals")
     pits = _cell_mask(pits, shape, "pits")
@@ -517,6 +526,14 @@ def gridworld(shape, slip=0.0, walls=(), rewards=None, start=None, stay_action=T
     return GridMDP(P, cell_reward.ravel(), _start_distribution(start, walls, goals | pits),
                    horizon, gamma, shape=shape, action_deltas=deltas, walls=walls,
                    goals=goals, pits=pits, features=features, info=info)
+
+
+def _check_grid_size(shape, n_actions, slip, name="shape"):
+    """Refuse a grid whose transition matrix cannot fit in memory, before building it."""
+    entries_per_row = n_actions if slip > 0 else 1
+    # CSR data and indices (16 bytes an entry) and the COO triplets it is built from (24).
+    _checks.allocation(40 * shape[0] * shape[1] * n_actions * entries_per_row, name,
+                       f"P of a {shape[0]} x {shape[1]} grid")
 
 
 def _check_disjoint(**masks):
@@ -606,7 +623,8 @@ def gridworld_from_map(layout, slip=0.0, rewards=None, stay_action=True,
             "'S', 'G', 'P', 'X', '.' (walls pay nothing)"
         )
     per_char = {"G": GOAL_REWARD, "P": PIT_REWARD, "X": PIT_REWARD, ".": STEP_REWARD}
-    per_char.update(char_rewards)
+    per_char.update({char: _checks.real(value, f"rewards[{char!r}]")
+                     for char, value in char_rewards.items()})
     per_char.setdefault("S", per_char["."])
     cell_reward = np.zeros(chars.shape)
     for char, value in per_char.items():
@@ -662,7 +680,10 @@ def cliff_walking(shape=(4, 12), slip=0.0, horizon=DEFAULT_HORIZON, gamma=1.0,
     if rows < 2 or cols < 3:
         raise ValueError(f"shape must have rows >= 2 and cols >= 3, got {(rows, cols)}")
     slip = _check_probability(slip, "slip")
+    step_reward = _checks.real(step_reward, "step_reward")
+    cliff_reward = _checks.real(cliff_reward, "cliff_reward")
     deltas = _grid_deltas(stay_action)
+    _check_grid_size((rows, cols), len(deltas), slip)
     start, goal = (rows - 1) * cols, rows * cols - 1
     cliff = np.zeros((rows, cols), dtype=bool)
     cliff[-1, 1:-1] = True

@@ -26,6 +26,7 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
+from ctrlinf import _checks
 from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
 from ctrlinf._checks import PROBABILITY_TOLERANCE
 from ctrlinf._checks import distribution as validate_distribution
@@ -271,6 +272,7 @@ def _env_class(gym):
             return {"prob": prob, "t": self.t, "action_mask": self._mask[self.s].copy()}
 
         def reset(self, *, seed=None, options=None):
+            seed = None if seed is None else _checks.integer(seed, "seed", low=0)
             super().reset(seed=seed)
             self.s, self.t, self._over = self._draw(self.mdp.p0), 0, False
             return self.s, self._info(float(self.mdp.p0[self.s]))
@@ -374,6 +376,7 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
         raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
     if seed is not None and not _is_int(seed):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
+    seed = None if seed is None else _checks.integer(seed, "seed", low=0)
     if render_mode not in (None, "ansi"):
         raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
     return env_class(mdp, seed=seed, render_mode=render_mode)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ctrlinf import _checks
 from ctrlinf.envs.grid import (ACTION_DELTAS, DEFAULT_HORIZON, _check_count,
-                               _check_probability, _int_pair, gridworld)
+                               _check_grid_size, _check_probability, _int_pair, gridworld)
 
 #: Objects per cell when ``n_objects`` is not given (Levine's toolkit, ``placement_prob``).
 OBJECT_DENSITY = 0.05
@@ -46,7 +47,7 @@ def _random_objects(size, n_objects, n_inner, n_outer, seed):
     if n_objects is None:
         n_objects = max(1, round(OBJECT_DENSITY * size * size))
     n_objects = _check_count(n_objects, "n_objects", upper=size * size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     cells = rng.choice(size * size, size=n_objects, replace=False)
     inner = rng.integers(n_inner, size=n_objects)
     outer = rng.integers(n_outer, size=n_objects)
@@ -168,6 +169,10 @@ def objectworld(size=32, n_objects=None, colours=(2, 2), wind=0.3, discrete=True
     """
     size = _check_count(size, "size")
     n_inner, n_outer = _check_colours(colours)
+    # The discrete features are (size**2, size * colours) floats.
+    _checks.allocation(8 * size**3 * (n_inner + n_outer), "size",
+                       f"the features of a {size} x {size} objectworld")
+    _check_grid_size((size, size), len(ACTION_DELTAS), 1.0, "size")
     if not isinstance(discrete, (bool, np.bool_)):
         raise TypeError(f"discrete must be a bool, got {discrete!r}")
     if objects is None:
@@ -255,9 +260,10 @@ def binaryworld(size=32, seed=None, wind=0.3, p_blue=0.5, horizon=DEFAULT_HORIZO
            [0., 0., 0.]])
     """
     size = _check_count(size, "size")
+    _check_grid_size((size, size), len(ACTION_DELTAS), 1.0, "size")
     if blue is None:
         p_blue = _check_probability(p_blue, "p_blue")
-        blue = np.random.default_rng(seed).random((size, size)) < p_blue
+        blue = np.random.default_rng(_checks.seed(seed)).random((size, size)) < p_blue
     else:
         blue = np.asarray(blue)
         if blue.dtype != np.bool_ or blue.shape != (size, size):

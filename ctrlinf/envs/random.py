@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf.envs.grid import _check_count, _is_real
+from ctrlinf import _checks
+from ctrlinf.envs.grid import _check_count
 from ctrlinf.mdp import TabularMDP
 
 
@@ -43,7 +44,8 @@ def random_mdp(n_states, n_actions, branching=None, seed=None, horizon=10, gamma
     gamma : float, default 1.0
         Discount ``γ``.
     reward_scale : float, default 1.0
-        Standard deviation of the rewards (reward units), >= 0.
+        Standard deviation of the rewards (reward units), in [0, 1e298] (so that the
+        rewards stay far inside the float64 range).
     sparse : bool, optional
         How ``P`` is handed to :class:`~ctrlinf.TabularMDP`: True as a scipy CSR
         matrix ``(S*A, S)``, False as a dense ``(S, A, S)`` array. Default: sparse
@@ -69,18 +71,20 @@ def random_mdp(n_states, n_actions, branching=None, seed=None, horizon=10, gamma
     n_actions = _check_count(n_actions, "n_actions")
     if branching is not None:
         branching = _check_count(branching, "branching", upper=n_states)
-    if not _is_real(reward_scale):
-        raise TypeError(f"reward_scale must be a real number >= 0, got {reward_scale!r}")
-    if not 0.0 <= reward_scale < np.inf:
-        raise ValueError(f"reward_scale must be finite and >= 0, got {reward_scale}")
+    # Gaussian draws reach about 6 standard deviations: stay well inside float64.
+    reward_scale = _checks.real(reward_scale, "reward_scale", low=0.0,
+                                high=_checks.FLOAT_LIMIT / 100)
     if sparse is None:
         sparse = branching is not None
     elif not isinstance(sparse, (bool, np.bool_)):
         raise TypeError(f"sparse must be a bool or None, got {sparse!r}")
 
-    rng = np.random.default_rng(seed)
     n_rows = n_states * n_actions
     k = n_states if branching is None else branching
+    # Probabilities, successor indices and the CSR copy: about 32 bytes an entry.
+    _checks.allocation(32 * n_rows * k, "branching" if branching is not None else "n_states",
+                       f"P with {n_rows} rows of {k} successors")
+    rng = np.random.default_rng(_checks.seed(seed))
     successors = (np.broadcast_to(np.arange(n_states), (n_rows, n_states)) if branching is None
                   else _distinct_successors(rng, n_rows, n_states, k))
     probabilities = rng.dirichlet(np.ones(k), size=n_rows)

@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ctrlinf import _checks
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.fit import fit_model
@@ -88,7 +89,7 @@ class RewardNet:
 
     def init_params(self, seed=None):
         """Random weights (He for ReLU, Glorot for tanh: keeps activations O(1)), zero biases."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         params = np.zeros(self.n_params)
         for (W, _), ((n_in, n_out), _) in zip(self.layers(params), self._shapes):
             scale = np.sqrt(2.0 / n_in) if self.activation == "relu" else np.sqrt(

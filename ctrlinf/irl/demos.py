@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.trajectories import Trajectories
 
 
@@ -199,6 +200,7 @@ def start_distribution(demos, n_states):
     >>> ci.irl.start_distribution(ci.Trajectories([[2, 0], [1, 0], [2, 1]], [[0, 0]] * 3), 3)
     array([0.        , 0.33333333, 0.66666667])
     """
+    n_states = _checks.positive_int(n_states, "n_states")
     if not isinstance(demos, Trajectories):
         raise TypeError(f"demos must be a ctrlinf.Trajectories, got {type(demos).__name__}")
     if demos.n_trajectories == 0 or demos.length == 0:

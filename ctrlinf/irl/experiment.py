@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.inference import solve
 from ctrlinf.irl.deep import fit_deep
 from ctrlinf.irl.demos import expert_visitation
@@ -64,7 +65,7 @@ def make_world(name, size=None, seed=0, horizon=DEMO_LENGTH):
                                 horizon=horizon)
     if name == "binaryworld":
         return envs.binaryworld(size=size, seed=seed, wind=0.3, horizon=horizon)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     cells = rng.choice(size * size, size=4, replace=False)
     goals, pits = [divmod(int(c), size) for c in cells[:2]], [divmod(int(c), size)
                                                                for c in cells[2:]]

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ctrlinf import _checks
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.objective import check_features
@@ -122,7 +123,7 @@ class LinearModel:
 
 
 def check_l2(l2):
-    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not l2 >= 0:
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < np.inf:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
     return float(l2)
 
@@ -235,7 +236,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     if seed is None:
         theta0 = np.zeros(model.n_params)
     else:
-        theta0 = RANDOM_INIT_SCALE * np.random.default_rng(seed).normal(size=model.n_params)
+        theta0 = RANDOM_INIT_SCALE * np.random.default_rng(_checks.seed(seed)).normal(size=model.n_params)
     name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
     D_E = expert_visitation(mdp, check_demos(mdp, demos))
     result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,

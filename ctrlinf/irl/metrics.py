@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.inference import occupancy
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
@@ -70,6 +71,8 @@ def expected_value_difference(mdp_true, reward, policy="hard"):
     """
     if not isinstance(mdp_true, TabularMDP):
         raise TypeError(f"mdp_true must be a ctrlinf.TabularMDP, got {type(mdp_true).__name__}")
+    if not isinstance(policy, str):
+        _checks.choice(policy, "policy", POLICIES)  # a TypeError naming policy
     if policy not in POLICIES:
         raise ValueError(f"policy must be 'hard' (optimal) or 'soft' (soft-optimal), "
                          f"got {policy!r}")

@@ -131,6 +131,8 @@ def check_mdp_and_mode(mdp, mode):
     """Raise unless ``mdp`` is a TabularMDP that ``mode`` can do IRL on."""
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
+    if not isinstance(mode, str):
+        _checks.choice(mode, "mode", MODES)  # a TypeError naming mode
     if mode not in MODES:
         raise ValueError(f"mode must be 'soft' (maximum causal entropy IRL) or 'exact' "
                          f"(MaxEnt IRL), got {mode!r}")
@@ -149,11 +151,12 @@ def check_features(features, mdp):
         if features.ndim != 2 or features.shape[0] != S:
             raise ValueError(f"sparse features have shape {features.shape}, expected "
                              f"(S, K) = ({S}, K)")
+        _checks.sparse_structure(features, "features")  # before scipy reads through them
         features = sp.csr_matrix(features, dtype=np.float64)
         values = features.data
     else:
         array = np.asarray(features)
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+        if array.dtype == object or not (array.dtype.kind in "iuf"
                                          or array.dtype == np.bool_):
             raise TypeError(f"features must be an array of real numbers, got dtype {array.dtype}")
         if array.ndim not in (2, 3) or array.shape[0] != S or (array.ndim == 3
@@ -383,7 +386,7 @@ def objective(mdp, features, demos, theta, mode="soft"):
     """
     check_mdp_and_mode(mdp, mode)
     features = check_features(features, mdp)
-    theta = np.asarray(theta, dtype=np.float64)
+    theta = _checks.real_array(theta, "theta")
     if theta.shape != (features.shape[-1],):
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = "
                          f"({features.shape[-1]},) to match the features")

@@ -47,7 +47,7 @@ def check_optimizer(optimizer, learning_rate, max_iter, gtol):
     if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) \
             or max_iter < 1:
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
-    if isinstance(gtol, (bool, np.bool_)) or not isinstance(gtol, numbers.Real) or gtol < 0:
+    if isinstance(gtol, (bool, np.bool_)) or not isinstance(gtol, numbers.Real) or not gtol >= 0:
         raise ValueError(f"gtol must be a number >= 0, got {gtol!r}")
     return optimizer, learning_rate, int(max_iter), float(gtol)
 

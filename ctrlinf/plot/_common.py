@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors, patheffects
 
+from ctrlinf import _checks
+
 #: Colour of wall cells; dark so it never looks like a low value of the light colour maps.
 WALL_COLOUR = "#3a3a3a"
 #: Colour of non-wall cells with nothing to draw (NaN, or a value <= 0 on a log scale).
@@ -53,8 +55,8 @@ def visible_states(mdp):
 
 
 def state_values(mdp, values, name="values"):
-    """Return ``values`` as a float ``(S,)`` array or raise ``ValueError``."""
-    values = np.asarray(values, dtype=float)
+    """Return ``values`` as a float ``(S,)`` array or raise (NaN is drawn as missing)."""
+    values = _checks.real_array(values, name)
     S = mdp.n_states
     if values.shape != (S,):
         raise ValueError(f"{name} has shape {values.shape}, expected (S,) = ({S},)")
@@ -62,8 +64,8 @@ def state_values(mdp, values, name="values"):
 
 
 def time_values(mdp, values, name="values", T=None):
-    """Return ``values`` as a float ``(T, S)`` array or raise ``ValueError``."""
-    values = np.asarray(values, dtype=float)
+    """Return ``values`` as a float ``(T, S)`` array or raise (NaN is drawn as missing)."""
+    values = _checks.real_array(values, name)
     S = mdp.n_states
     if values.ndim != 2 or values.shape[1] != S or T is not None and values.shape[0] != T:
         raise ValueError(
@@ -100,6 +102,8 @@ def color_limits(arrays, visible, log=False, vmin=None, vmax=None, symmetric=Fal
     ``symmetric`` centres the scale on zero (for differences); ``log`` keeps the
     lower limit positive and at most ``LOG_RANGE`` below the upper one.
     """
+    vmin = None if vmin is None else _checks.real(vmin, "vmin")
+    vmax = None if vmax is None else _checks.real(vmax, "vmax")
     shown = np.concatenate([np.asarray(a)[visible] for a in arrays])
     shown = shown[np.isfinite(shown)]
     if log:

@@ -4,6 +4,7 @@ import pathlib
 import matplotlib.pyplot as plt
 from matplotlib.animation import PillowWriter
 
+from ctrlinf import _checks
 from ctrlinf.plot._common import (add_colorbar, color_limits, draw_states, grid_shape,
                                   make_norm, panel_size, time_values, visible_states)
 
@@ -36,6 +37,7 @@ def animate_marginals(mdp, marginal_states, path, fps=4, log=False, cmap="viridi
     pathlib.Path
         ``path``.
     """
+    _checks.mdp(mdp)
     marginal_states = time_values(mdp, marginal_states, "marginal_states")
     path = pathlib.Path(path)
     if path.suffix.lower() != ".gif":

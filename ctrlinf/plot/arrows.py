@@ -3,6 +3,7 @@ import numpy as np
 from matplotlib import colors
 from matplotlib.collections import EllipseCollection
 
+from ctrlinf import _checks
 from ctrlinf.plot._common import (add_colorbar, check_times, color_limits, draw_grid,
                                   grid_shape, make_norm, new_axes, new_figure, panel_size,
                                   state_values, time_values, visible_states)
@@ -69,7 +70,8 @@ def policy_arrows(mdp, policy_t, ax=None, scale=0.45, background=None, cmap="vir
     -------
     matplotlib.axes.Axes
     """
-    policy_t = np.asarray(policy_t, dtype=float)
+    _checks.mdp(mdp)
+    policy_t = _checks.real_array(policy_t, "policy_t")
     S, A = mdp.n_states, mdp.n_actions
     if policy_t.shape != (S, A):
         raise ValueError(f"policy_t has shape {policy_t.shape}, expected (S, A) = ({S}, {A})")
@@ -153,6 +155,8 @@ def policy(mdp, sol, times=None, fig=None, background="V", scale=0.45, cmap="vir
     -------
     matplotlib.figure.Figure
     """
+    _checks.mdp(mdp)
+    _checks.solution(sol)
     stationary = np.ndim(sol.V) == 1
     T = 1 if stationary else np.shape(sol.V)[0]
     times = [0] if stationary else check_times(times, T)

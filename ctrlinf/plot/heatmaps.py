@@ -1,4 +1,5 @@
 """One per-state quantity: a heatmap on a grid, bars over states otherwise."""
+from ctrlinf import _checks
 from ctrlinf.plot._common import (add_colorbar, color_limits, draw_bars, draw_grid, grid_shape,
                                   make_norm, new_axes, panel_size, state_values,
                                   visible_states)
@@ -49,6 +50,7 @@ def heatmap(mdp, values, ax=None, title=None, log=False, cmap="viridis", colorba
     >>> mdp = ci.TabularMDP(P, r=np.zeros(4), p0=[1, 0, 0, 0], horizon=2)
     >>> ax = ci.plot.heatmap(mdp, [0.1, 0.2, 0.3, 0.4])   # no grid: bars over states
     """
+    _checks.mdp(mdp)
     values = state_values(mdp, values)
     if grid_shape(mdp) is None:
         return state_bars(mdp, values, ax=ax, title=title, log=log, cmap=cmap,
@@ -90,6 +92,7 @@ def state_bars(mdp, values, ax=None, title=None, log=False, cmap="viridis", mark
     -------
     matplotlib.axes.Axes
     """
+    _checks.mdp(mdp)
     values = state_values(mdp, values)
     fig, ax = new_axes(ax, figsize=(min(10.0, 3.0 + 0.15 * mdp.n_states), 3.0))
     norm = make_norm(color_limits([values], visible_states(mdp), log, vmin, vmax), log)

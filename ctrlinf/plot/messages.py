@@ -6,6 +6,7 @@ reward (backward messages β_t) give the posterior
 """
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.inference import forward
 from ctrlinf.plot._common import (add_colorbar, check_scale, check_times, color_limits,
                                   draw_states, make_norm, new_figure, panel_size, visible_states)
@@ -94,6 +95,8 @@ def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt"):
     >>> [ax.get_title() for ax in fig.axes[:3]]
     ['t = 0', 't = 3', 't = 5']
     """
+    _checks.mdp(mdp)
+    _checks.solution(sol)
     check_scale(scale)
     rows = message_rows(mdp, sol)
     times = check_times(times, rows[0].shape[0])

@@ -6,6 +6,7 @@ it may also choose how the dynamics turn out (CS285, "The optimism problem").
 """
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.inference import solve
 from ctrlinf.plot._common import (add_colorbar, at_time, color_limits, draw_states,
                                   make_norm, new_axes, new_figure, panel_size, state_values,
@@ -37,6 +38,9 @@ def compare_modes(mdp, sol_exact, sol_soft, t=0, fig=None, cmap="viridis", diff_
     -------
     matplotlib.figure.Figure
     """
+    _checks.mdp(mdp)
+    _checks.solution(sol_exact, "sol_exact")
+    _checks.solution(sol_soft, "sol_soft")
     V_exact, V_soft = (state_values(mdp, _values_at(sol, t), f"sol_{name}.V[t]")
                        for sol, name in ((sol_exact, "exact"), (sol_soft, "soft")))
     visible = visible_states(mdp)
@@ -92,10 +96,17 @@ def values_vs_temperature(mdp, temperatures, modes=("exact", "soft", "hard"), t=
     -------
     matplotlib.axes.Axes
     """
-    temperatures = np.asarray(temperatures, dtype=float)
-    if temperatures.ndim != 1 or temperatures.size == 0 or np.any(temperatures <= 0):
+    _checks.mdp(mdp)
+    temperatures = _checks.real_array(temperatures, "temperatures")
+    if temperatures.ndim != 1 or temperatures.size == 0:
         raise ValueError(f"temperatures must be a non-empty 1-d sequence of positive numbers, "
                          f"got {temperatures!r}")
+    for i, temperature in enumerate(temperatures):
+        _checks.temperature(float(temperature), f"temperatures[{i}]")
+    modes = [_checks.choice(mode, f"modes[{i}]", ("exact", "soft", "hard"))
+             for i, mode in enumerate(modes)]
+    if state is not None:
+        state = _checks.integer(state, "state", low=0, high=mdp.n_states - 1)
     weights = np.asarray(mdp.p0, dtype=float)
     if state is not None:
         weights = np.eye(mdp.n_states)[state]

@@ -4,11 +4,15 @@ from matplotlib import colors
 
 from ctrlinf.plot._common import (add_colorbar, color_limits, draw_grid, grid_shape, make_norm,
                                   new_axes, panel_size, state_values, visible_states)
+from ctrlinf import _checks
 
 
 def demo_states(mdp, demos):
     """The ``(N, T)`` int state array of ``demos`` (Trajectories or array), checked."""
     states = np.asarray(getattr(demos, "states", demos))
+    if states.size and not np.issubdtype(states.dtype, np.integer):
+        raise TypeError(f"demos must be Trajectories or an (N, T) int array of states, got "
+                        f"dtype {states.dtype}")
     if states.ndim == 1:
         states = states[None]
     if states.ndim != 2 or states.size == 0 or not np.issubdtype(states.dtype, np.integer):
@@ -60,6 +64,8 @@ def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=
     -------
     matplotlib.axes.Axes
     """
+    _checks.mdp(mdp)
+    seed = _checks.seed(seed)
     states = demo_states(mdp, demos)
     shown = states[:n_max]
     n, T = shown.shape

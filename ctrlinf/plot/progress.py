@@ -14,6 +14,9 @@ def history_columns(history):
     Entries that are not real scalars (e.g. parameter vectors) are left out.
     """
     history = getattr(history, "history", history)
+    if not isinstance(history, (dict, list, tuple)):
+        raise TypeError("history must be a dict of lists or a list of dicts, got "
+                        f"{type(history).__name__}")
     if isinstance(history, dict):
         columns = {key: list(column) for key, column in history.items()}
     else:
