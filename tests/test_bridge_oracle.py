@@ -337,3 +337,18 @@ def test_for_model_reads_the_discount():
     assert_allclose(orc.V, ci.solve(mdp.replace(horizon=None, gamma=0.8), mode="hard").V)
     with pytest.raises(ValueError, match="model.action_space has n=3, but mdp has 2 actions"):
         Oracle.for_model(mdp, FakeModel(0.8, 4, 3))
+
+
+def test_frozenlake_soft_oracle_at_small_temperature_is_not_nearly_greedy():
+    # The claims of examples/sb3_frozenlake.py: at α = 0.01 the soft reference is far
+    # from the ordinary-RL one on FrozenLake's small rewards.
+    gym = pytest.importorskip("gymnasium")
+    mdp = ci.envs.from_gymnasium(gym.make("FrozenLake-v1"), horizon=100)
+    soft = Oracle.stationary(mdp, 0.9, temperature=0.01, terminate_dead_states=True)
+    hard = Oracle.stationary(mdp, 0.9, temperature=0.0, terminate_dead_states=True)
+    best = soft.compare_policy(soft.policy)
+    assert round(best.mean_entropy, 2) == 0.64 and np.log(4) > 1.38
+    assert round(best.return_value, 3) == 0.052 and round(best.optimal_return, 3) == 0.069
+    assert 0.2 < best.return_gap / best.optimal_return < 0.3           # "a quarter"
+    uniform = soft.compare_policy(np.full((17, 4), 0.25))
+    assert soft.compare_policy(hard.policy).value < uniform.value

@@ -56,8 +56,10 @@ dead states when ``terminate_dead_states=True`` (the agent's episode ends there)
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,6 +137,11 @@ class PolicyReport:
         (at α > 0 more than the soft-optimal policy's return).
     return_gap : float
         ``optimal_return − return_value ≥ 0``; equals ``(Σ_t γ^t) · advantage_loss``.
+    uniform_return : float
+        The expected discounted return of the uniform policy (over allowed actions).
+    normalised_return_gap : float
+        ``return_gap / (optimal_return − uniform_return)``: 0 for an optimal policy,
+        1 for the uniform one (NaN if they are equal).
     advantage_loss : float
         ``Σ_t w_t Σ_s d_t(s) (V*_t(s) − Σ_a π_t(a|s) Q*_t(s, a))`` with the hard ``Q*``,
         ``V*``: the return given up per step, on the states π visits.
@@ -165,6 +172,8 @@ class PolicyReport:
     return_value: float
     optimal_return: float
     return_gap: float
+    uniform_return: float
+    normalised_return_gap: float
     advantage_loss: float
     optimal_action_fraction: float
     mean_entropy: float
@@ -204,6 +213,24 @@ def reachable_states(mdp):
         if (grown == current).all():
             return current
         current = grown
+
+
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """Restore torch's thread count after numba kernels ran.
+
+    numba's OpenMP layer and torch share one OpenMP runtime; switching numba's thread
+    count (as :func:`ctrlinf.solve` does for small MDPs) resets the count torch uses on
+    this thread, and a torch that was set to one thread then runs small networks on
+    all cores, many times slower (measured: PPO on FrozenLake 4x slower in CPU time).
+    """
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if threads is not None and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def _check_temperature(value):
@@ -302,6 +329,16 @@ class Oracle:
             # One allowed action in a dead state: V = α log exp(Q/α) = Q = 0 + γ V = 0.
             self._prior = np.ones((mdp.n_states, mdp.n_actions))
             self._prior[self.dead_states, 1:] = 0.0
+        with _torch_threads_kept():
+            self._solve(mdp, tol)
+        V = self.hard_V[..., None]
+        self.optimal_actions = self.hard_Q >= V - tie_tol * (1.0 + np.abs(V))
+        self.decision_states = reachable_states(mdp) & ~self.dead_states
+        # log π* = (Q − V)/α exactly, without the underflow of log(policy).
+        self._log_policy = None if self.temperature == 0 else \
+            (self.Q - self.V[..., None]) / self.temperature
+
+    def _solve(self, mdp, tol):
         self.hard = ci.solve(mdp, mode="hard", tol=tol)
         self.hard_Q, self.hard_V = self.hard.Q, self.hard.V
         if mdp.horizon is None:
@@ -316,12 +353,6 @@ class Oracle:
                                      action_prior=self._prior, tol=tol)
             self.Q, self.V = self.solution.Q, self.solution.V
         self.policy = self.solution.policy
-        V = self.hard_V[..., None]
-        self.optimal_actions = self.hard_Q >= V - tie_tol * (1.0 + np.abs(V))
-        self.decision_states = reachable_states(mdp) & ~self.dead_states
-        # log π* = (Q − V)/α exactly, without the underflow of log(policy).
-        self._log_policy = None if self.temperature == 0 else \
-            (self.Q - self.V[..., None]) / self.temperature
 
     @classmethod
     def stationary(cls, mdp, gamma, temperature=1.0, terminate_dead_states=False, **kwargs):
@@ -460,7 +491,8 @@ class Oracle:
         state_action : ndarray, shape (T, S, A) or (S, A)
         """
         pi = self.policy_array(pi)
-        d = ci.occupancy(self.mdp, pi)
+        with _torch_threads_kept():
+            d = ci.occupancy(self.mdp, pi)
         return d, d[..., None] * pi
 
     def _time_weights(self):
@@ -607,9 +639,10 @@ class Oracle:
         entropy = -(pi * np.log(safe)).sum(axis=-1)
         return_value = start(self._evaluate(pi, 0.0)[1])
         optimal_return = start(self.hard_V)
+        uniform_return = start(self._evaluate(uniform, 0.0)[1])
+        return_spread = optimal_return - uniform_return
         if self.temperature == 0:
-            value, optimal, uniform_value, kl = return_value, optimal_return, \
-                start(self._evaluate(uniform, 0.0)[1]), None
+            value, optimal, uniform_value, kl = return_value, optimal_return, uniform_return, None
         else:
             value = start(self._evaluate(pi, self.temperature)[1])
             optimal = start(self.V)
@@ -645,7 +678,9 @@ class Oracle:
             normalised_value_gap=gap / spread if spread > 0 else float("nan"),
             value=value, optimal_value=optimal, uniform_value=uniform_value,
             return_value=return_value, optimal_return=optimal_return,
-            return_gap=optimal_return - return_value,
+            return_gap=optimal_return - return_value, uniform_return=uniform_return,
+            normalised_return_gap=(optimal_return - return_value) / return_spread
+            if return_spread > 0 else float("nan"),
             advantage_loss=self._average(occupancy, regret),
             optimal_action_fraction=self._average(
                 occupancy, (pi * self.optimal_actions).sum(axis=-1)),
