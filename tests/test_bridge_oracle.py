@@ -352,3 +352,38 @@ def test_frozenlake_soft_oracle_at_small_temperature_is_not_nearly_greedy():
     assert 0.2 < best.return_gap / best.optimal_return < 0.3           # "a quarter"
     uniform = soft.compare_policy(np.full((17, 4), 0.25))
     assert soft.compare_policy(hard.policy).value < uniform.value
+
+
+# -- pictures ---------------------------------------------------------------------------
+def test_error_map_marks_the_worst_reachable_cell():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.patches import Circle
+
+    grid = ci.envs.gridworld((2, 3), walls=[(1, 1)], goals=[(0, 2)], start=(1, 0),
+                             horizon=None, gamma=0.9)
+    orc = Oracle(grid, temperature=0.0)
+    Q_hat = orc.Q.copy()
+    Q_hat[3] += 0.7                              # state 3 = cell (1, 0)
+    report = orc.compare_q(Q_hat)
+    assert report.worst_state == 3 and np.isnan(report.state_error[4])   # the wall
+    ax = ci.plot.error_map(grid, report.state_error)
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    assert len(circles) == 1 and circles[0].center == (0, 1)
+    with pytest.raises(ValueError, match=r"errors\[0\] is negative"):
+        ci.plot.error_map(grid, -np.ones(6))
+
+
+def test_error_curves_plot_against_steps():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    history = {"step": [0, 100, 200], "return_gap": [2.0, 0.0, 0.5], "q": [np.nan] * 3}
+    ax = ci.plot.error_curves(history, logy=True)
+    (line,) = ax.get_lines()                      # the all-NaN column is left out
+    assert line.get_label() == "return_gap" and list(line.get_xdata()) == [0, 100, 200]
+    assert np.isnan(line.get_ydata()[1])          # 0 cannot sit on a log axis
+    with pytest.raises(ValueError, match="no numeric column x='t'"):
+        ci.plot.error_curves(history, x="t")
+    with pytest.raises(ValueError, match="no numeric key 'kl'"):
+        ci.plot.error_curves(history, keys=["kl"])

@@ -111,11 +111,11 @@ def error_curves(history, keys=None, x="step", ax=None, logy=False, title=None,
     if not keys:
         raise ValueError("history has nothing to draw besides the x column")
     _, ax = new_axes(ax, figsize=(5.0, 3.2))
-    for i, key in enumerate(keys):
+    for key in keys:   # colours follow the Axes' cycle, so repeated calls differ
         y = columns[key]
         if logy:
             y = np.where(y > 0, y, np.nan)
-        ax.plot(columns[x], y, marker="o", markersize=3, color=f"C{i % 10}", label=key)
+        ax.plot(columns[x], y, marker="o", markersize=3, label=key)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
