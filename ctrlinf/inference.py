@@ -632,17 +632,11 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     >>> round(float(ci.evaluate_policy(mdp, np.full((2, 2), 0.5), temperature=1)[1][0]), 6)
     2.386294
     """
-    from ctrlinf.trajectories import validate_policy
-
-    _validate_mdp(mdp)
-    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a number >= 0, got {temperature!r}")
-    alpha = float(temperature)
-    if not (alpha >= 0.0 and math.isfinite(alpha)):
-        raise ValueError(f"temperature must be >= 0 and finite, got {temperature}")
+    _checks.mdp(mdp)
+    alpha = _checks.real(temperature, "temperature", low=0.0)
     S, A, T, gamma = mdp.n_states, mdp.n_actions, mdp.horizon, mdp.gamma
-    prior = _validate_action_prior(action_prior, S, A)
-    policy = validate_policy(policy, mdp, 1 if T is None else T)
+    prior = _checks.action_prior(action_prior, S, A)
+    policy = _checks.policy(policy, S, A, 1 if T is None else T)
     if T is None and policy.shape[0] != 1:
         raise ValueError(
             f"policy has shape {policy.shape}; an infinite-horizon MDP needs a stationary "

@@ -138,8 +138,8 @@ def test_stationary_oracle_is_the_infinite_horizon_one():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda o: Oracle("mdp"), TypeError, "mdp must be a ctrlinf.TabularMDP"),
-    (lambda o: Oracle(o.mdp, temperature=-1), ValueError, "temperature must be >= 0"),
-    (lambda o: Oracle(o.mdp, temperature="1"), TypeError, "temperature must be a number"),
+    (lambda o: Oracle(o.mdp, temperature=-1), ValueError, "temperature must be a finite number >= 0"),
+    (lambda o: Oracle(o.mdp, temperature="1"), TypeError, "temperature must be a finite number"),
     (lambda o: o.evaluate(np.full((3, 3), 1 / 3)), ValueError,
      r"pi has shape \(3, 3\), expected \(T, S, A\) = \(4, 3, 2\) or \(S, A\) = \(3, 2\)"),
     (lambda o: o.evaluate(np.array([[1.5, -0.5]] * 3)), ValueError,
@@ -154,7 +154,7 @@ def test_stationary_oracle_is_the_infinite_horizon_one():
     (lambda o: o.compare_q(np.full((3, 2), np.nan)), ValueError, "Q_hat is not finite"),
     (lambda o: o.compare_v(np.zeros(4)), ValueError, r"V_hat has shape \(4,\)"),
     (lambda o: Oracle.for_model(o.mdp, object()), TypeError, "model.gamma"),
-    (lambda o: Oracle(o.mdp, tie_tol=-1), ValueError, "tie_tol must be"),
+    (lambda o: Oracle(o.mdp, tie_tol=-1), ValueError, "tie_tol must be a finite number >= 0"),
     (lambda o: o.compare_q(np.zeros((3, 3))), ValueError, r"Q_hat has shape \(3, 3\)"),
     (lambda o: o.compare_q(np.zeros(2)), ValueError, r"Q_hat has shape \(2,\)"),
     (lambda o: o.compare_q(o.Q, weights=-np.ones((3, 2))), ValueError,
@@ -387,3 +387,24 @@ def test_error_curves_plot_against_steps():
         ci.plot.error_curves(history, x="t")
     with pytest.raises(ValueError, match="no numeric key 'kl'"):
         ci.plot.error_curves(history, keys=["kl"])
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.5])
+def test_forbidden_actions(temperature):
+    # r = −inf forbids an action: Q* is −inf there, comparisons skip it, and a policy
+    # that takes it is an error naming the state and the action.
+    mdp = ci.envs.random_mdp(4, 3, seed=1, horizon=None, gamma=0.9)
+    r = mdp.r.copy()
+    r[2, 1] = -np.inf
+    orc = Oracle(mdp.replace(r=r), temperature=temperature)
+    assert np.isneginf(orc.Q[2, 1]) and np.all(np.isfinite(orc.V))
+    assert orc.policy[2, 1] == 0 and not orc.optimal_actions[2, 1]
+    Q_hat = np.where(np.isfinite(orc.Q), orc.Q, 0.0)
+    assert orc.compare_q(Q_hat, states="all").max_abs_error < 1e-12
+    pi = np.full((4, 3), 1 / 3)
+    pi[2] = [0.5, 0.0, 0.5]
+    report = orc.compare_policy(pi)
+    assert np.isfinite(report.return_gap) and report.return_gap > 0
+    assert report.uniform_return == pytest.approx(report.return_value)
+    with pytest.raises(ValueError, match="forbid.* action 1 in state 2"):
+        orc.compare_policy(np.full((4, 3), 1 / 3))

@@ -57,8 +57,6 @@ dead states when ``terminate_dead_states=True`` (the agent's episode ends there)
 from __future__ import annotations
 
 import contextlib
-import math
-import numbers
 import sys
 from dataclasses import dataclass, field
 
@@ -66,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 
 import ctrlinf as ci
+from ctrlinf import _checks
 
 #: Default tolerance for "an optimal action": ``Q*(s, a) >= V*(s) − tie_tol · (1 + |V*(s)|)``.
 TIE_TOLERANCE = 1e-9
@@ -233,14 +232,6 @@ def _torch_threads_kept():
             torch.set_num_threads(threads)
 
 
-def _check_temperature(value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"temperature must be a number >= 0, got {value!r}")
-    if not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"temperature must be >= 0 and finite, got {value!r}")
-    return float(value)
-
-
 def _batched(function, n_states, width, name):
     """``function(np.arange(S))`` as a float (S, width) array, or raise naming ``name``."""
     out = np.asarray(function(np.arange(n_states)), dtype=np.float64)
@@ -315,13 +306,10 @@ class Oracle:
 
     def __init__(self, mdp, temperature=1.0, terminate_dead_states=False, tol=1e-12,
                  tie_tol=TIE_TOLERANCE):
-        if not isinstance(mdp, ci.TabularMDP):
-            raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
-        if not (isinstance(tie_tol, numbers.Real) and tie_tol >= 0):
-            raise ValueError(f"tie_tol must be a number >= 0, got {tie_tol!r}")
+        _checks.mdp(mdp)
         self.mdp = mdp
-        self.tie_tol = float(tie_tol)
-        self.temperature = _check_temperature(temperature)
+        self.tie_tol = _checks.real(tie_tol, "tie_tol", low=0.0)
+        self.temperature = _checks.real(temperature, "temperature", low=0.0)
         self.dead_states = dead_states(mdp) if terminate_dead_states else \
             np.zeros(mdp.n_states, dtype=bool)
         self._prior = None
@@ -386,7 +374,7 @@ class Oracle:
         Oracle
         """
         gamma = getattr(model, "gamma", None)
-        if not isinstance(gamma, numbers.Real) or isinstance(gamma, bool):
+        if not _checks.is_real_number(gamma):
             raise TypeError(f"model must have a numeric discount model.gamma, got {gamma!r} "
                             f"on {type(model).__name__}")
         for name, n in (("observation_space", mdp.n_states), ("action_space", mdp.n_actions)):
