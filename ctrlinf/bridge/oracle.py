@@ -234,7 +234,7 @@ def _torch_threads_kept():
 
 def _batched(function, n_states, width, name):
     """``function(np.arange(S))`` as a float (S, width) array, or raise naming ``name``."""
-    out = np.asarray(function(np.arange(n_states)), dtype=np.float64)
+    out = _checks.real_array(function(np.arange(n_states)), f"{name}(states)")
     if out.shape != (n_states, width):
         raise ValueError(
             f"{name}(states) returned shape {out.shape}, expected (S, A) = ({n_states}, "
@@ -409,7 +409,7 @@ class Oracle:
         S, A = self.mdp.n_states, self.mdp.n_actions
         if callable(pi):
             pi = _batched(pi, S, A, "pi")
-        pi = np.asarray(pi, dtype=np.float64)
+        pi = _checks.real_array(pi, "pi")
         T = self.mdp.horizon
         if pi.shape == (S, A):
             if self.finite:
@@ -513,7 +513,7 @@ class Oracle:
         or its stationary trailing part.
         """
         S = self.mdp.n_states
-        estimate = np.asarray(estimate, dtype=np.float64)
+        estimate = _checks.real_array(estimate, name)
         stationary = target.shape[1:] if self.finite else target.shape
         if estimate.shape not in (target.shape, stationary):
             raise ValueError(f"{name} has shape {estimate.shape}, expected {target.shape}"
@@ -525,7 +525,7 @@ class Oracle:
         bad = np.argwhere(mask & ~np.isfinite(full))
         if bad.size:
             raise ValueError(f"{name} is not finite at index {tuple(int(i) for i in bad[0])}")
-        weights = np.broadcast_to(np.asarray(weights, dtype=np.float64), target.shape)
+        weights = np.broadcast_to(_checks.real_array(weights, "weights"), target.shape)
         if np.any(weights < 0) or not (weights * mask).sum() > 0:
             raise ValueError("weights must be non-negative with a positive sum on the "
                              "compared states")
@@ -596,7 +596,7 @@ class Oracle:
             weights = self.occupancy(self.policy if pi is None else pi)[0]
         if callable(V_hat):
             function = V_hat
-            V_hat = np.asarray(function(np.arange(self.mdp.n_states)), dtype=np.float64)
+            V_hat = _checks.real_array(function(np.arange(self.mdp.n_states)), "V_hat(states)")
             V_hat = V_hat[:, 0] if V_hat.ndim == 2 and V_hat.shape[1] == 1 else V_hat
         return self._compare(V_hat, target, weights, states, "V_hat")
 
