@@ -6,6 +6,7 @@ Conventions (indices, time steps, temperature): see the docstring of :mod:`ctrli
 import importlib as _importlib
 
 from ctrlinf.inference import Solution
+from ctrlinf.inference import evaluate_policy
 from ctrlinf.inference import forward
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
@@ -38,6 +39,7 @@ __all__ = [
     "marginals",
     "log_evidence",
     "occupancy",
+    "evaluate_policy",
     "Trajectories",
     "sample",
     "envs",

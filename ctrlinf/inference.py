@@ -573,3 +573,105 @@ def log_evidence(mdp, sol):
     logs = np.log(mdp.p0[support]) + v[support]
     shift = logs.max()
     return float(shift + np.log(np.exp(logs - shift).sum()))
+
+
+# -- exact policy evaluation ------------------------------------------------------
+def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
+    r"""Exact ``Q^π`` and ``V^π`` of any policy, with or without the entropy term.
+
+    Finite horizon, backward from ``V^π_T = 0``:
+
+    .. math::
+
+        Q^\pi_t(s, a) &= r(s, a) + \gamma \textstyle\sum_{s'} P(s'|s,a)\, V^\pi_{t+1}(s'),\\
+        V^\pi_t(s) &= \textstyle\sum_a \pi_t(a|s)\,\big(Q^\pi_t(s, a)
+                      - \alpha \log \tfrac{\pi_t(a|s)}{\mathrm{prior}(a|s)}\big).
+
+    Infinite horizon: the same equations at their fixed point, one sparse linear solve
+    ``(I − γ P_π) V^π = Σ_a π (r − α log(π/prior))``. At ``temperature = 0`` this is
+    ordinary policy evaluation, the expected discounted return (Sutton & Barto 2018,
+    eq. 4.4); at ``α > 0`` it is the soft value whose maximum over ``π`` is the
+    ``mode="soft"`` solution of :func:`solve` (Levine 2018, section 4). Terms with
+    ``π(a|s) = 0`` contribute nothing (``0 log 0 = 0``), so a forbidden action
+    (``r = −inf`` or ``prior = 0``) is fine as long as the policy never takes it.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : array_like, shape (T, S, A) or (S, A)
+        ``π_t(a | s)``; an (S, A) array is used at every step. An infinite horizon
+        needs a stationary (S, A) policy.
+    temperature : float, default 0.0
+        ``α >= 0``, the weight of the entropy term.
+    action_prior : array_like, shape (S, A) or (A,), optional
+        ``prior(a | s)`` of the entropy term (``KL(π ‖ prior)`` instead of ``−H(π)``);
+        None is the counting measure, as in :func:`solve`.
+
+    Returns
+    -------
+    Q : ndarray, shape (T, S, A), or (S, A) for an infinite horizon
+        ``−inf`` exactly where ``r`` is.
+    V : ndarray, shape (T, S), or (S,)
+
+    Raises
+    ------
+    ValueError
+        If the policy puts probability on a forbidden action (its value would be
+        ``−inf``), or on malformed arguments.
+
+    Examples
+    --------
+    Staying put pays 1 per step, so with γ = 0.5 it is worth 1/(1 − 0.5) = 2.
+
+    >>> import numpy as np, ctrlinf as ci
+    >>> P = np.zeros((2, 2, 2)); P[:, 0, 0] = 1; P[:, 1, 1] = 1
+    >>> mdp = ci.TabularMDP(P, r=[[1, 0], [1, 0]], p0=[1, 0], horizon=None, gamma=0.5)
+    >>> Q, V = ci.evaluate_policy(mdp, [[1, 0], [1, 0]])
+    >>> V.tolist(), Q[0].tolist()
+    ([2.0, 2.0], [2.0, 1.0])
+    >>> round(float(ci.evaluate_policy(mdp, np.full((2, 2), 0.5), temperature=1)[1][0]), 6)
+    2.386294
+    """
+    _checks.mdp(mdp)
+    alpha = _checks.real(temperature, "temperature", low=0.0)
+    S, A, T, gamma = mdp.n_states, mdp.n_actions, mdp.horizon, mdp.gamma
+    prior = _checks.action_prior(action_prior, S, A)
+    policy = _checks.policy(policy, S, A, 1 if T is None else T)
+    if T is None and policy.shape[0] != 1:
+        raise ValueError(
+            f"policy has shape {policy.shape}; an infinite-horizon MDP needs a stationary "
+            f"(S, A) = ({S}, {A}) policy"
+        )
+    r = mdp.r
+    forbidden = np.isneginf(r) if prior is None else np.isneginf(r) | (prior == 0)
+    bad = np.argwhere((policy > 0) & forbidden[None])
+    if bad.size:
+        t, s, a = (int(i) for i in bad[0])
+        when = "" if policy.shape[0] == 1 else f" at t={t}"
+        raise ValueError(
+            f"policy[{t}, {s}, {a}] = {policy[t, s, a]:g} takes forbidden action {a} in "
+            f"state {s}{when} (r = -inf or action_prior = 0 there); its value would be -inf"
+        )
+    # Per-state expected reward minus α KL(π ‖ prior); np.where keeps 0·(−inf) and 0 log 0 at 0.
+    taken = policy > 0
+    safe_pi = np.where(taken, policy, 1.0)
+    log_ratio = np.log(safe_pi) if prior is None else np.log(safe_pi) - np.log(
+        np.where(taken, prior, 1.0))
+    per_action = np.where(taken, r[None] - alpha * log_ratio, 0.0)
+    reward_pi = (policy * per_action).sum(axis=2)                       # (T or 1, S)
+    if T is None:
+        P_pi = _policy_transition_matrix(mdp, policy[0])
+        system = (sp.identity(S, format="csc") - gamma * P_pi.tocsc()).tocsc()
+        V = np.atleast_1d(spla.spsolve(system, reward_pi[0]))
+        Q = r + gamma * (mdp.P @ V).reshape(S, A)
+        return Q, V
+    Q, V = np.empty((T, S, A)), np.empty((T, S))
+    V_next = np.zeros(S)
+    stationary = policy.shape[0] == 1
+    for t in range(T - 1, -1, -1):
+        k = 0 if stationary else t
+        continuation = (mdp.P @ V_next).reshape(S, A)    # finite: V_next is
+        Q[t] = r + gamma * continuation
+        V[t] = reward_pi[k] + gamma * (policy[k] * continuation).sum(axis=1)
+        V_next = V[t]
+    return Q, V

@@ -138,7 +138,8 @@ def test_stationary_oracle_is_the_infinite_horizon_one():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda o: Oracle("mdp"), TypeError, "mdp must be a ctrlinf.TabularMDP"),
-    (lambda o: Oracle(o.mdp, temperature=0), ValueError, "temperature must be a positive"),
+    (lambda o: Oracle(o.mdp, temperature=-1), ValueError, "temperature must be a finite number >= 0"),
+    (lambda o: Oracle(o.mdp, temperature="1"), TypeError, "temperature must be a finite number"),
     (lambda o: o.evaluate(np.full((3, 3), 1 / 3)), ValueError,
      r"pi has shape \(3, 3\), expected \(T, S, A\) = \(4, 3, 2\) or \(S, A\) = \(3, 2\)"),
     (lambda o: o.evaluate(np.array([[1.5, -0.5]] * 3)), ValueError,
@@ -146,7 +147,14 @@ def test_stationary_oracle_is_the_infinite_horizon_one():
     (lambda o: o.evaluate(np.full((3, 2), 0.4)), ValueError,
      r"pi\[0, 0\] sums to 0.8, expected 1"),
     (lambda o: o.evaluate(lambda s: [1.0]), ValueError,
-     r"pi\(0\) returned shape \(1,\), expected \(2,\)"),
+     r"pi\(states\) returned shape \(1,\), expected \(S, A\) = \(3, 2\)"),
+    (lambda o: o.compare_q(lambda s: np.zeros(3)), ValueError,
+     r"Q_hat\(states\) returned shape \(3,\)"),
+    (lambda o: o.compare_q(o.Q, states="some"), ValueError, "states must be one of"),
+    (lambda o: o.compare_q(np.full((3, 2), np.nan)), ValueError, "Q_hat is not finite"),
+    (lambda o: o.compare_v(np.zeros(4)), ValueError, r"V_hat has shape \(4,\)"),
+    (lambda o: Oracle.for_model(o.mdp, object()), TypeError, "model.gamma"),
+    (lambda o: Oracle(o.mdp, tie_tol=-1), ValueError, "tie_tol must be a finite number >= 0"),
     (lambda o: o.compare_q(np.zeros((3, 3))), ValueError, r"Q_hat has shape \(3, 3\)"),
     (lambda o: o.compare_q(np.zeros(2)), ValueError, r"Q_hat has shape \(2,\)"),
     (lambda o: o.compare_q(o.Q, weights=-np.ones((3, 2))), ValueError,
@@ -162,3 +170,241 @@ def test_infinite_horizon_rejects_time_indexed_policies():
     orc = Oracle(ci.envs.random_mdp(3, 2, seed=0, horizon=None, gamma=0.5))
     with pytest.raises(ValueError, match=r"expected \(S, A\) = \(3, 2\)$"):
         orc.evaluate(np.full((4, 3, 2), 0.5))
+
+
+# -- temperature 0: ordinary RL ------------------------------------------------------
+def enumerated_return(mdp, policy):
+    return enumerated_soft_return(mdp, policy, 0.0)
+
+
+@pytest.mark.parametrize("horizon", [4, None])
+def test_temperature_zero_is_the_hard_solution(horizon):
+    mdp = ci.envs.random_mdp(5, 3, seed=2, horizon=horizon, gamma=0.9)
+    orc = Oracle(mdp, temperature=0.0)
+    hard = ci.solve(mdp, mode="hard", tol=1e-13)
+    assert_allclose(orc.Q, hard.Q, atol=1e-9)
+    assert_allclose(orc.V, hard.V, atol=1e-9)
+    assert np.all(orc.optimal_actions == (orc.policy > 0))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        pi = random_policy(rng, (5, 3))
+        rep = orc.compare_policy(pi)
+        # No entropy term: value is the return, and the gap is the return gap.
+        assert rep.kl is None
+        assert rep.value == rep.return_value and rep.value_gap == rep.return_gap > 0
+        assert_allclose(orc.evaluate(pi), orc.evaluate_return(pi))
+        # Performance-difference lemma: gap = (Σ_t γ^t) · occupancy-weighted advantage loss.
+        total = 1 / (1 - 0.9) if horizon is None else np.sum(0.9 ** np.arange(4))
+        assert_allclose(rep.return_gap, total * rep.advantage_loss, rtol=1e-9)
+        assert 0 < rep.optimal_action_fraction < 1
+    best = orc.compare_policy(orc.policy)
+    assert abs(best.return_gap) < 1e-9 and best.optimal_action_fraction == pytest.approx(1)
+    assert best.worst_state is None and best.worst_state_regret == 0
+
+
+def test_temperature_zero_evaluate_is_the_enumerated_return():
+    mdp = ci.envs.random_mdp(3, 2, seed=4, horizon=3, gamma=0.8)
+    policy = random_policy(np.random.default_rng(0), (3, 3, 2))
+    V = Oracle(mdp, temperature=0).evaluate(policy)
+    assert_allclose(mdp.p0 @ V[0], enumerated_return(mdp, policy), rtol=1e-12)
+
+
+def tie_mdp():
+    """Two identical actions everywhere plus one worse: every optimal action ties."""
+    P = np.zeros((2, 3, 2))
+    P[0, :2, 1] = P[1, :2, 0] = 1.0     # actions 0 and 1 switch state
+    P[:, 2, :] = [1.0, 0.0]             # action 2 goes to state 0
+    r = np.array([[1.0, 1.0, 0.0], [0.5, 0.5, 0.0]])
+    return ci.TabularMDP(P, r, p0=[1.0, 0.0], horizon=None, gamma=0.9)
+
+
+def test_near_deterministic_reports_do_not_explode_at_small_temperature():
+    # An exactly optimal policy that breaks the tie its own way: at α = 0.01 the
+    # soft-optimal π* shares ties, so KL(π ‖ π*) = log 2 per step, while the return
+    # gap, the advantage loss and the fraction of optimal actions say "optimal".
+    mdp = tie_mdp()
+    first = np.array([[1.0, 0.0, 0.0]] * 2)
+    soft = Oracle(mdp, temperature=0.01).compare_policy(first)
+    assert_allclose(soft.kl, np.log(2), rtol=1e-6)
+    assert abs(soft.return_gap) < 1e-12 and abs(soft.advantage_loss) < 1e-12
+    assert soft.optimal_action_fraction == pytest.approx(1.0)
+    assert soft.return_value == pytest.approx(soft.optimal_return)
+    hard = Oracle(mdp, temperature=0.0).compare_policy(first)
+    assert abs(hard.value_gap) < 1e-12 and hard.optimal_action_fraction == pytest.approx(1)
+
+
+@pytest.mark.parametrize("horizon", [5, None])
+def test_soft_reports_carry_the_return_only_numbers(horizon):
+    mdp = ci.envs.random_mdp(4, 3, seed=6, horizon=horizon, gamma=0.9)
+    orc = Oracle(mdp, temperature=0.5)
+    hard = Oracle(mdp, temperature=0.0)
+    pi = random_policy(np.random.default_rng(1), (4, 3))
+    rep = orc.compare_policy(pi)
+    assert_allclose(rep.return_value, mdp.p0 @ np.atleast_2d(hard.evaluate(pi))[0])
+    assert_allclose(rep.optimal_return, mdp.p0 @ np.atleast_2d(hard.V)[0])
+    assert rep.return_gap == pytest.approx(hard.compare_policy(pi).return_gap)
+    assert rep.value > rep.return_value     # the entropy bonus is positive
+    uniform = orc.compare_policy(np.full((4, 3), 1 / 3))
+    assert uniform.mean_entropy == pytest.approx(np.log(3))
+    assert orc.compare_policy(hard.policy).mean_entropy < 1e-12 or \
+        not np.all(hard.policy.max(-1) == 1)
+    # The soft-optimal policy gives up return for entropy; the greedy one gives up value.
+    assert orc.compare_policy(orc.policy).return_gap > 0
+    assert orc.compare_policy(hard.policy).value_gap > 0
+
+
+def test_worst_state_is_the_largest_contribution():
+    mdp = tie_mdp()
+    orc = Oracle(mdp, temperature=0.0)
+    pi = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])      # wrong action in state 1
+    rep = orc.compare_policy(pi)
+    assert rep.worst_state == 1
+    assert rep.worst_state_regret == pytest.approx(orc.V[1] - orc.Q[1, 2])
+    assert rep.optimal_action_fraction == pytest.approx(orc.occupancy(pi)[0][0])
+    assert rep.state_regret[0] == pytest.approx(0) and rep.state_regret[1] > 0
+
+
+# -- reachable states -----------------------------------------------------------------
+def island_mdp(horizon=None):
+    """States 0 and 1 swap; state 2 is never reached from p0 = δ_0."""
+    P = np.zeros((3, 2, 3))
+    P[0, :, 1] = P[1, :, 0] = P[2, :, 2] = 1.0
+    r = np.array([[0.0, 1.0], [1.0, 0.0], [5.0, 5.0]])
+    return ci.TabularMDP(P, r, p0=[1.0, 0.0, 0.0], horizon=horizon, gamma=0.9)
+
+
+def test_reachable_states():
+    assert Oracle(island_mdp()).decision_states.tolist() == [True, True, False]
+    finite = Oracle(island_mdp(horizon=3)).decision_states
+    assert finite.tolist() == [[True, False, False], [False, True, False],
+                               [True, False, False]]
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_compare_q_looks_at_reachable_states_by_default(temperature):
+    orc = Oracle(island_mdp(), temperature=temperature)
+    Q_hat = orc.Q.copy()
+    Q_hat[2] += 100.0          # never reached: an agent learns nothing there
+    Q_hat[1, 0] += 0.25
+    rep = orc.compare_q(Q_hat)
+    assert rep.max_abs_error == pytest.approx(0.25) and rep.worst == (1, 0)
+    assert rep.worst_state == 1 and rep.n_states == 2 and rep.states == "reachable"
+    assert np.isnan(rep.state_error[2]) and rep.state_error[0] == 0
+    everything = orc.compare_q(Q_hat, states="all")
+    assert everything.max_abs_error == pytest.approx(100.0) and everything.worst_state == 2
+    # Callables are batched: called once with every state.
+    assert orc.compare_q(lambda s: Q_hat[s]) == rep
+
+
+def test_dead_states_are_not_decision_states():
+    P = np.zeros((2, 2, 2))
+    P[0, :, 1] = P[1, :, 1] = 1.0
+    mdp = ci.TabularMDP(P, [[1.0, 0.0], [0.0, 0.0]], p0=[1.0, 0.0], horizon=None, gamma=0.9)
+    assert Oracle(mdp).decision_states.tolist() == [True, True]
+    assert Oracle(mdp, terminate_dead_states=True).decision_states.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("horizon", [4, None])
+def test_critic_errors_against_the_actors_own_values(horizon):
+    mdp = ci.envs.random_mdp(4, 2, seed=8, horizon=horizon, gamma=0.9)
+    orc = Oracle(mdp, temperature=0.0)
+    pi = random_policy(np.random.default_rng(2), (4, 2))
+    V_pi, Q_pi = orc.evaluate(pi), orc.evaluate_q(pi)
+    assert orc.compare_v(V_pi, pi=pi).max_abs_error < 1e-12
+    assert orc.compare_q(Q_pi, pi=pi).max_abs_error < 1e-12
+    shifted = orc.compare_v(V_pi + 0.5, pi=pi)
+    assert shifted.max_abs_error == pytest.approx(0.5)
+    assert shifted.weighted_abs_error == pytest.approx(0.5)
+    assert orc.compare_v(V_pi, pi=pi) == orc.compare_v(lambda s: V_pi[..., s].T, pi=pi) \
+        if horizon is None else True
+    assert orc.compare_v(orc.V).max_abs_error < 1e-12
+
+
+class FakeModel:
+    """What Oracle.for_model reads from a Stable-Baselines3 model: gamma and the spaces."""
+
+    def __init__(self, gamma, n_states, n_actions):
+        import gymnasium as gym
+        self.gamma = gamma
+        self.observation_space = gym.spaces.Discrete(n_states)
+        self.action_space = gym.spaces.Discrete(n_actions)
+
+
+def test_for_model_reads_the_discount():
+    mdp = ci.envs.random_mdp(4, 2, seed=0, horizon=10)
+    orc = Oracle.for_model(mdp, FakeModel(0.8, 4, 2))
+    assert orc.mdp.horizon is None and orc.mdp.gamma == 0.8 and orc.temperature == 0
+    assert_allclose(orc.V, ci.solve(mdp.replace(horizon=None, gamma=0.8), mode="hard").V)
+    with pytest.raises(ValueError, match="model.action_space has n=3, but mdp has 2 actions"):
+        Oracle.for_model(mdp, FakeModel(0.8, 4, 3))
+
+
+def test_frozenlake_soft_oracle_at_small_temperature_is_not_nearly_greedy():
+    # The claims of examples/sb3_frozenlake.py: at α = 0.01 the soft reference is far
+    # from the ordinary-RL one on FrozenLake's small rewards.
+    gym = pytest.importorskip("gymnasium")
+    mdp = ci.envs.from_gymnasium(gym.make("FrozenLake-v1"), horizon=100)
+    soft = Oracle.stationary(mdp, 0.9, temperature=0.01, terminate_dead_states=True)
+    hard = Oracle.stationary(mdp, 0.9, temperature=0.0, terminate_dead_states=True)
+    best = soft.compare_policy(soft.policy)
+    assert round(best.mean_entropy, 2) == 0.64 and np.log(4) > 1.38
+    assert round(best.return_value, 3) == 0.052 and round(best.optimal_return, 3) == 0.069
+    assert 0.2 < best.return_gap / best.optimal_return < 0.3           # "a quarter"
+    uniform = soft.compare_policy(np.full((17, 4), 0.25))
+    assert soft.compare_policy(hard.policy).value < uniform.value
+
+
+# -- pictures ---------------------------------------------------------------------------
+def test_error_map_marks_the_worst_reachable_cell():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.patches import Circle
+
+    grid = ci.envs.gridworld((2, 3), walls=[(1, 1)], goals=[(0, 2)], start=(1, 0),
+                             horizon=None, gamma=0.9)
+    orc = Oracle(grid, temperature=0.0)
+    Q_hat = orc.Q.copy()
+    Q_hat[3] += 0.7                              # state 3 = cell (1, 0)
+    report = orc.compare_q(Q_hat)
+    assert report.worst_state == 3 and np.isnan(report.state_error[4])   # the wall
+    ax = ci.plot.error_map(grid, report.state_error)
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    assert len(circles) == 1 and circles[0].center == (0, 1)
+    with pytest.raises(ValueError, match=r"errors\[0\] is negative"):
+        ci.plot.error_map(grid, -np.ones(6))
+
+
+def test_error_curves_plot_against_steps():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    history = {"step": [0, 100, 200], "return_gap": [2.0, 0.0, 0.5], "q": [np.nan] * 3}
+    ax = ci.plot.error_curves(history, logy=True)
+    (line,) = ax.get_lines()                      # the all-NaN column is left out
+    assert line.get_label() == "return_gap" and list(line.get_xdata()) == [0, 100, 200]
+    assert np.isnan(line.get_ydata()[1])          # 0 cannot sit on a log axis
+    with pytest.raises(ValueError, match="no numeric column x='t'"):
+        ci.plot.error_curves(history, x="t")
+    with pytest.raises(ValueError, match="no numeric key 'kl'"):
+        ci.plot.error_curves(history, keys=["kl"])
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.5])
+def test_forbidden_actions(temperature):
+    # r = −inf forbids an action: Q* is −inf there, comparisons skip it, and a policy
+    # that takes it is an error naming the state and the action.
+    mdp = ci.envs.random_mdp(4, 3, seed=1, horizon=None, gamma=0.9)
+    r = mdp.r.copy()
+    r[2, 1] = -np.inf
+    orc = Oracle(mdp.replace(r=r), temperature=temperature)
+    assert np.isneginf(orc.Q[2, 1]) and np.all(np.isfinite(orc.V))
+    assert orc.policy[2, 1] == 0 and not orc.optimal_actions[2, 1]
+    Q_hat = np.where(np.isfinite(orc.Q), orc.Q, 0.0)
+    assert orc.compare_q(Q_hat, states="all").max_abs_error < 1e-12
+    pi = np.full((4, 3), 1 / 3)
+    pi[2] = [0.5, 0.0, 0.5]
+    report = orc.compare_policy(pi)
+    assert np.isfinite(report.return_gap) and report.return_gap > 0
+    assert report.uniform_return == pytest.approx(report.return_value)
+    with pytest.raises(ValueError, match="forbid.* action 1 in state 2"):
+        orc.compare_policy(np.full((4, 3), 1 / 3))

@@ -4,8 +4,11 @@ The agents (:func:`soft_q_learning`, :func:`sac_discrete`,
 :func:`entropy_policy_gradient`) learn only by calling ``reset`` and ``step`` on a
 gymnasium environment with Discrete spaces (e.g. ``ci.envs.to_gymnasium(mdp)``); they
 never read ``P`` or ``r``. The :class:`Oracle` does, and scores what they learned
-exactly. They are stationary discounted agents: compare them with
+exactly, at temperature 0 (ordinary RL: hard ``Q*``, returns) or at the agents' α
+(soft). They are stationary discounted agents: compare them with
 ``Oracle.stationary(mdp, gamma)`` (see :mod:`ctrlinf.bridge.oracle`).
+:mod:`ctrlinf.bridge.sb3` reads Q tables, policies and critics out of
+Stable-Baselines3 models so that the oracle scores other people's agents too.
 
 Sample-based inverse RL (:func:`irl_gradient_importance_sampled`, the GCL and GAIL
 discriminators) and Monte-Carlo visitation (:func:`sampled_visitation`) are compared
@@ -25,6 +28,7 @@ from ctrlinf.bridge.irl_sampling import optimal_discriminator
 from ctrlinf.bridge.mlp import MLP
 from ctrlinf.bridge.mlp import SGD
 from ctrlinf.bridge.mlp import Adam
+from ctrlinf.bridge import sb3
 from ctrlinf.bridge.oracle import Oracle
 from ctrlinf.bridge.oracle import PolicyReport
 from ctrlinf.bridge.oracle import QReport
@@ -42,6 +46,7 @@ from ctrlinf.bridge.visitation import visitation_error
 
 __all__ = [
     "Oracle",
+    "sb3",
     "QReport",
     "PolicyReport",
     "soft_q_learning",

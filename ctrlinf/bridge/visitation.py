@@ -13,20 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 import ctrlinf as ci
 from ctrlinf import _checks
 from ctrlinf.bridge._common import check_positive_int, effective_horizon
-
-
-def policy_transition(mdp, policy):
-    r"""``P_π[s, s'] = Σ_a π(a|s) P(s'|s,a)`` as CSR (S, S), for a stationary (S, A) π."""
-    S, A = mdp.n_states, mdp.n_actions
-    # Sum the A rows of each state block: a (S, S*A) block selector times diag(π) times P.
-    blocks = sp.kron(sp.identity(S, format="csr"), np.ones((1, A)), format="csr")
-    return (blocks @ sp.diags(np.ravel(policy)) @ mdp.P).tocsr()
 
 
 def _stationary_or_timed(mdp, policy):
@@ -45,7 +35,7 @@ def exact_visitation(mdp, policy):
 
     Finite horizon: ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``.
     Infinite horizon: the normalised discounted occupancy ``(1 − γ) Σ_t γ^t d_t``, the
-    solution of ``(I − γ P_π^T) d = (1 − γ) p0``.
+    solution of ``(I − γ P_π^T) d = (1 − γ) p0``. Both from :func:`ctrlinf.occupancy`.
 
     Parameters
     ----------
@@ -58,20 +48,8 @@ def exact_visitation(mdp, policy):
     state_action : ndarray, shape (T, S, A), or (S, A)
     """
     policy = _stationary_or_timed(mdp, policy)
-    if mdp.horizon is None:
-        P_pi = policy_transition(mdp, policy)
-        system = sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()
-        d = np.maximum(spla.spsolve(system.tocsc(), (1.0 - mdp.gamma) * mdp.p0), 0.0)
-        d /= d.sum()
-        return d, d[:, None] * policy
-    T = mdp.horizon
-    timed = np.broadcast_to(policy, (T, mdp.n_states, mdp.n_actions))
-    d = np.empty((T, mdp.n_states))
-    d[0] = mdp.p0
-    P_T = mdp.P.T.tocsr()
-    for t in range(T - 1):
-        d[t + 1] = P_T @ (d[t][:, None] * timed[t]).ravel()
-    return d, d[..., None] * timed
+    d = ci.occupancy(mdp, policy)
+    return d, d[..., None] * policy
 
 
 def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):

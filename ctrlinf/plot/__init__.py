@@ -13,6 +13,8 @@ returns the path of the GIF it wrote.
 from ctrlinf.plot.animation import animate_marginals
 from ctrlinf.plot.arrows import policy
 from ctrlinf.plot.arrows import policy_arrows
+from ctrlinf.plot.errors import error_curves
+from ctrlinf.plot.errors import error_map
 from ctrlinf.plot.heatmaps import heatmap
 from ctrlinf.plot.heatmaps import state_bars
 from ctrlinf.plot.messages import message_intersection
@@ -25,6 +27,8 @@ __all__ = [
     "animate_marginals",
     "compare_modes",
     "curves",
+    "error_curves",
+    "error_map",
     "heatmap",
     "message_intersection",
     "policy",
