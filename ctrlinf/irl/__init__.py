@@ -32,6 +32,7 @@ from ctrlinf.irl.metrics import expected_value_difference
 from ctrlinf.irl.metrics import log_likelihood
 from ctrlinf.irl.objective import objective
 from ctrlinf.irl.objective import reward_objective
+from ctrlinf.irl.cloning import behaviour_cloning
 from ctrlinf.irl.shaping import IdentifiedReward
 from ctrlinf.irl.shaping import reward_from_soft_policies
 from ctrlinf.irl.shaping import shape_reward
@@ -55,4 +56,5 @@ __all__ = [
     "IdentifiedReward",
     "reward_from_soft_policies",
     "shape_reward",
+    "behaviour_cloning",
 ]
