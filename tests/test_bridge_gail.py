@@ -24,6 +24,13 @@ def test_gail_matches_the_expert_occupancy_and_discriminator_ends_at_one_half():
     np.testing.assert_allclose(result.reward, -np.log1p(-result.D), rtol=1e-10)
 
 
+def test_discounted_pair_weights_errors():
+    with pytest.raises(TypeError, match="trajectories"):
+        ci.bridge.discounted_pair_weights([[0]], 2, 2, 0.5)
+    with pytest.raises(ValueError, match="gamma"):
+        ci.bridge.discounted_pair_weights(ci.Trajectories([[0]], [[0]]), 2, 2, 1.5)
+
+
 def test_gail_errors():
     world = ci.envs.random_mdp(3, 2, seed=0, horizon=5)
     demos = ci.Trajectories([[0, 1]], [[0, 1]])

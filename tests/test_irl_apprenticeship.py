@@ -60,6 +60,8 @@ def test_errors():
     mdp = _world()
     with pytest.raises(ValueError, match="features has shape"):
         ci.irl.feature_expectations(mdp, np.full((3, 2), 0.5), np.ones((4, 1)))
+    with pytest.raises(ValueError, match="finite horizon"):
+        ci.irl.mixture_policy(mdp.replace(horizon=None), [np.full((3, 2), 0.5)], [1.0])
     with pytest.raises(ValueError, match="weights must be >= 0"):
         ci.irl.mixture_policy(mdp, [np.full((3, 2), 0.5)], [2.0])
     with pytest.raises(ValueError, match="epsilon"):

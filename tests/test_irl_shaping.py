@@ -1,4 +1,4 @@
-"""Potential shaping and reward identification from soft policies (Ng et al. 1999; Cao et al. 2021)."""
+"""Potential shaping; rewards from soft policies (Ng et al. 1999; Cao et al. 2021)."""
 import numpy as np
 import pytest
 
@@ -57,7 +57,10 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="one per mdp"):
         ci.irl.reward_from_soft_policies([a], [])
     with pytest.raises(ValueError, match="horizon"):
-        ci.irl.reward_from_soft_policies([a.replace(horizon=3, gamma=1.0)], [np.full((4, 3), 1 / 3)])
+        ci.irl.reward_from_soft_policies([a.replace(horizon=3, gamma=1.0)],
+                                         [np.full((4, 3), 1 / 3)])
+    with pytest.raises(ValueError, match="mdps\\[1\\] has \\(S, A\\)"):
+        ci.irl.reward_from_soft_policies([a, _world(1, S=5)], [np.full((4, 3), 1 / 3)] * 2)
     with pytest.raises(ValueError, match="policies\\[0\\] has entries <= 0"):
         ci.irl.reward_from_soft_policies([a], [np.eye(4, 3)])
     with pytest.raises(ValueError, match="potential"):

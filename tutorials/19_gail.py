@@ -126,12 +126,14 @@ def true_return(policy):
     return float((occupancy(new_world, policy) * new_world.r).sum() / (1 - new_world.gamma))
 
 
+def resolved(reward, temperature):
+    return ci.solve(new_world.replace(r=reward), mode="soft", temperature=temperature).policy
+
+
 policies = {
-    "expert (true reward, re-solved)": ci.solve(new_world, mode="soft", temperature=0.1).policy,
-    "GAIL reward −log(1−D), re-solved": ci.solve(new_world.replace(r=result.reward), mode="soft",
-                                                 temperature=0.01).policy,
-    "GAIL reward log D, re-solved": ci.solve(new_world.replace(r=np.log(result.D)), mode="soft",
-                                             temperature=0.01).policy,
+    "expert (true reward, re-solved)": resolved(new_world.r, 0.1),
+    "GAIL reward −log(1−D), re-solved": resolved(result.reward, 0.01),
+    "GAIL reward log D, re-solved": resolved(np.log(result.D), 0.01),
     "GAIL policy, carried over": result.policy,
     "uniform": np.full((new_world.n_states, new_world.n_actions), 0.2),
 }
@@ -160,7 +162,7 @@ ax.set_xlabel("GAIL iteration")
 ax.set_ylabel("E_ρ̂E[D]")
 ax.set_title("the discriminator ends knowing nothing")
 ci.plot.heatmap(world, result.reward.max(axis=1), ax=axes[2],
-                title="−log(1−D), best action per cell (old walls)")
+                title="−log(1−D), best action (old walls)")
 names = list(scores)
 axes[3].barh(range(len(names)), [scores[n][0] for n in names])
 axes[3].set_yticks(range(len(names)), [n.split(",")[0] for n in names], fontsize=8)

@@ -56,8 +56,8 @@ print("μ_E (goal, water, grass steps per episode):", np.round(mu_E, 3))
 # %%
 result = ci.irl.apprenticeship_projection(world, phi, mu_E, epsilon=0.05)
 n_used = int((result.weights > 1e-9).sum())
-print(f"{len(result.distances) - 1} RL calls: ‖μ_E − μ̄‖ from {result.distances[0]:.2f} to "
-      f"{result.distances[-1]:.3f}; mixture of {n_used} policies")
+print(f"{len(result.distances) - 1} RL calls: ‖μ_E − μ̄‖ from {result.distances[0]:.2f} "
+      f"to {result.distances[-1]:.3f}; mixture of {n_used} policies")
 assert result.distances[-1] <= 0.05 and result.distances[0] > 3.0
 assert np.all(np.diff(result.distances) <= 1e-12)
 mixed = ci.irl.mixture_policy(world, result.policies, result.weights)
@@ -73,7 +73,8 @@ assert np.allclose(mu_mixed, result.mu_bar, atol=1e-9)
 fit = ci.irl.fit(world, phi, demos, mode="exact", progress=False)
 maxent = ci.solve(world.replace(r=phi @ fit.theta), mode="exact").policy
 mu_maxent = ci.irl.feature_expectations(world, maxent, phi)
-print(f"MaxEnt θ̂ = {np.round(fit.theta, 2)}; ‖μ_E − μ_θ‖ = {np.linalg.norm(mu_E - mu_maxent):.1e}")
+print(f"MaxEnt θ̂ = {np.round(fit.theta, 2)}; "
+      f"‖μ_E − μ_θ‖ = {np.linalg.norm(mu_E - mu_maxent):.1e}")
 assert np.linalg.norm(mu_E - mu_maxent) < 1e-3
 
 # %% [markdown]
@@ -109,11 +110,13 @@ axes[0].semilogy(result.distances, marker="o")
 axes[0].set_xlabel("RL calls")
 axes[0].set_ylabel("‖μ_E − μ̄‖")
 axes[0].set_title("projection algorithm")
-vmax = max(visits_mixed.max(), visits_maxent.max())
-ci.plot.heatmap(world, visits_mixed, ax=axes[1], vmin=0, vmax=vmax,
-                title=f"projection mixture: visits (H = {H_mixed:.1f})")
-ci.plot.heatmap(world, visits_maxent, ax=axes[2], vmin=0, vmax=vmax,
-                title=f"MaxEnt IRL: visits (H = {H_maxent:.1f})")
+axes[0].set_xticks(range(len(result.distances)))
+ci.plot.heatmap(world, visits_maxent, ax=axes[1],
+                title=f"MaxEnt IRL: expected visits (H = {H_maxent:.1f})")
+limit = np.abs(visits_maxent - visits_mixed).max()
+ci.plot.heatmap(world, visits_maxent - visits_mixed, ax=axes[2], cmap="RdBu_r",
+                vmin=-limit, vmax=limit,
+                title=f"visits: MaxEnt − mixture (mixture H = {H_mixed:.1f})")
 fig.tight_layout()
 save_figure(fig, "20_feature_matching")
 

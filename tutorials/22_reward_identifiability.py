@@ -111,7 +111,9 @@ image = axes[2].imshow((two.reward - two.reward.mean()).T, **limits)
 axes[2].set_title("recovered from worlds 1 + 2 (centred)")
 for ax in axes:
     ax.set_xlabel("state s")
-    ax.set_ylabel("action a")
+    ax.set_xticks(range(S))
+    ax.set_yticks(range(A))
+axes[0].set_ylabel("action a")
 fig.colorbar(image, ax=axes, shrink=0.8)
 save_figure(fig, "22_reward_identifiability")
 

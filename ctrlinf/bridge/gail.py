@@ -11,9 +11,9 @@ that tells the expert's state-action pairs from the policy's:
 with ``ρ`` the normalised discounted occupancies ``(1 − γ) Σ_t γ^t P(s_t = s, a_t = a)``
 and ``H̄`` the discounted causal entropy. ``D`` here is the probability of *expert*
 (Ho & Ermon label the other class; only the sign convention differs). For a fixed
-``π`` the best ``D`` is ``ρ_E / (ρ_E + ρ_π)`` (:func:`~ctrlinf.bridge.optimal_discriminator`);
-then the outer problem is ``2 JS(ρ_E ‖ ρ_π) − log 4 − λ H̄(π)``, whose gradient in
-``ρ_π`` is that of the reward ``r_D(s, a) = −log(1 − D(s, a))`` (Ho & Ermon's cost
+``π`` the best ``D`` is ``ρ_E / (ρ_E + ρ_π)``
+(:func:`~ctrlinf.bridge.optimal_discriminator`); then the outer problem is
+``2 JS(ρ_E ‖ ρ_π) − log 4 − λ H̄(π)``, whose gradient in ``ρ_π`` is that of the reward ``r_D(s, a) = −log(1 − D(s, a))`` (Ho & Ermon's cost
 ``log D``), so the generator is an entropy-regularised RL step on ``r_D``.
 
 Here every ingredient is small and tabular, so the inner RL step is exact: the
@@ -23,7 +23,8 @@ generator takes a KL-regularised soft step (mirror descent on the policy; CS285,
 .. math::
 
     \pi_{k+1} = \arg\max_\pi \mathbb{E}_\pi\Big[\sum_t \gamma^t \big(r_{D_k}(s_t, a_t)
-        + \lambda H(\pi(\cdot|s_t)) - \tau\, \mathrm{KL}(\pi(\cdot|s_t) \,\|\, \pi_k(\cdot|s_t))\big)\Big],
+        + \lambda H(\pi(\cdot|s_t))
+        - \tau\, \mathrm{KL}(\pi(\cdot|s_t) \,\|\, \pi_k(\cdot|s_t))\big)\Big],
 
 which is one call of ``ci.solve(mode="soft")`` with reward ``r_{D_k} + τ log π_k`` at
 temperature ``λ + τ``. The discriminator is a table of logits trained by gradient
@@ -41,6 +42,7 @@ import ctrlinf as ci
 from ctrlinf import _checks
 from ctrlinf.bridge.irl_sampling import _log_sigmoid
 from ctrlinf.bridge.irl_sampling import _sigmoid
+from ctrlinf.bridge.visitation import exact_visitation
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollo
             D = _sigmoid(logits)
             logits += discriminator_rate * (rho_E * (1.0 - D) - rho_pi * D)
         D = _sigmoid(logits)
-        exact = _occupancy(mdp, policy)
+        exact = exact_visitation(mdp, policy)[1]
         with np.errstate(divide="ignore", invalid="ignore"):
             D_star = np.where(rho_E + exact > 0, rho_E / (rho_E + exact), 0.5)
         history["iteration"].append(k)
@@ -209,7 +211,3 @@ def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollo
     return GAILResult(policy=policy, D=D, reward=-_log_sigmoid(-logits), history=history,
                       expert_occupancy=rho_E)
 
-
-def _occupancy(mdp, policy):
-    """The normalised discounted state-action occupancy ``d(s) π(a|s)`` of a stationary π."""
-    return ci.occupancy(mdp, policy)[:, None] * policy

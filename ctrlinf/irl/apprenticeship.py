@@ -2,15 +2,16 @@ r"""Apprenticeship learning by feature matching (Abbeel & Ng 2004), with an exac
 
 Abbeel & Ng 2004, *Apprenticeship learning via inverse reinforcement learning*: for a
 linear reward ``r = φ · w``, a policy whose discounted feature expectations
-``μ(π) = E_π[Σ_t γ^t φ(s_t, a_t)]`` are within ``ε`` of the expert's has a return within
-``ε ‖w‖`` of the expert's for every such reward. The *projection* algorithm finds a
+``μ(π) = E_π[Σ_t γ^t φ(s_t, a_t)]`` are within ``ε`` of the expert's has a return
+within ``ε ‖w‖`` of the expert's for every such reward. The *projection* algorithm finds a
 mixture of policies that does it, calling an RL solver as its inner step:
 
 .. math::
 
     w_{i} = \mu_E - \bar\mu_{i-1}, \quad \pi_i = \arg\max_\pi\, w_i \cdot \mu(\pi), \quad
-    \bar\mu_i = \bar\mu_{i-1} + \frac{(\mu_i - \bar\mu_{i-1})\cdot(\mu_E - \bar\mu_{i-1})}
-                                     {\|\mu_i - \bar\mu_{i-1}\|^2}\,(\mu_i - \bar\mu_{i-1}),
+    \bar\mu_i = \bar\mu_{i-1}
+        + \frac{(\mu_i - \bar\mu_{i-1})\cdot(\mu_E - \bar\mu_{i-1})}
+               {\|\mu_i - \bar\mu_{i-1}\|^2}\,(\mu_i - \bar\mu_{i-1}),
 
 stopping when ``‖μ_E − μ̄_i‖ ≤ ε``. ``μ̄_i`` is the orthogonal projection of ``μ_E`` on
 the segment ``[μ̄_{i−1}, μ_i]``, so it is a convex combination of the ``μ_j``; the

@@ -165,9 +165,8 @@ def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
         rhs.append(temperature * np.log(pi).ravel())
     M, b = np.vstack(rows), np.concatenate(rhs)
     x, *_ = np.linalg.lstsq(M, b, rcond=None)
-    singular = np.linalg.svd(M, compute_uv=False)
+    _, singular, vt = np.linalg.svd(M)
     rank = int((singular > rtol * singular[0]).sum())
-    _, s_vals, vt = np.linalg.svd(M)
     null_basis = vt[rank:]                                     # rows span the null space
     reward_part = null_basis[:, :S * A]
     if reward_part.size:
