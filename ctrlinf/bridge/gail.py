@@ -13,8 +13,9 @@ and ``H̄`` the discounted causal entropy. ``D`` here is the probability of *exp
 (Ho & Ermon label the other class; only the sign convention differs). For a fixed
 ``π`` the best ``D`` is ``ρ_E / (ρ_E + ρ_π)``
 (:func:`~ctrlinf.bridge.optimal_discriminator`); then the outer problem is
-``2 JS(ρ_E ‖ ρ_π) − log 4 − λ H̄(π)``, whose gradient in ``ρ_π`` is that of the reward ``r_D(s, a) = −log(1 − D(s, a))`` (Ho & Ermon's cost
-``log D``), so the generator is an entropy-regularised RL step on ``r_D``.
+``2 JS(ρ_E ‖ ρ_π) − log 4 − λ H̄(π)``, whose gradient in ``ρ_π`` is that of the
+reward ``r_D(s, a) = −log(1 − D(s, a))`` (Ho & Ermon's cost ``log D``), so the
+generator is an entropy-regularised RL step on ``r_D``.
 
 Here every ingredient is small and tabular, so the inner RL step is exact: the
 generator takes a KL-regularised soft step (mirror descent on the policy; CS285,
