@@ -53,6 +53,7 @@ world = grid(LAYOUT)
 expert = ci.solve(world, mode="soft", temperature=0.1)
 demos = ci.sample(world, expert.policy, 300, seed=SEED, length=40)
 rho_E = occupancy(world, expert.policy)
+assert abs(world.gamma ** 40 - 0.015) < 0.001
 
 # %% [markdown]
 # ## The adversarial loop
@@ -104,10 +105,10 @@ assert history["discriminator_mean"][0] > 0.7          # at the start it could t
 #
 # Move the walls (same cells, same goal). The expert, re-planning with its true reward,
 # still reaches the goal. Re-solving the GAIL "reward" $-\log(1 - D)$ (or $\log D$) in the
-# new world gives a policy that never gets there: $D ≈ ½$ wherever the expert went, and
-# ½ (the initial logit) wherever nobody went, so the reward is almost flat — it
-# encodes "look like the demos in the old world", not "reach G". The learned policy
-# itself, carried over, does no better.
+# new world gives a policy that almost never gets there: $D ≈ ½$ wherever the expert
+# went, so the reward is ≈ log 2 on the expert's pairs, at the goal as on the way
+# there — it encodes "look like the demos in the old world", not "reach G". The learned
+# policy itself, carried over, does no better.
 
 # %%
 NEW_LAYOUT = ["S..#.",
@@ -138,6 +139,13 @@ policies = {
     "uniform": np.full((new_world.n_states, new_world.n_actions), 0.2),
 }
 scores = {name: (time_at_goal(p), true_return(p)) for name, p in policies.items()}
+old_goal_state = world.state(3, 4)
+off_log2 = (rho_hat * np.abs(result.reward - np.log(2))).sum()
+at_goal = rho_hat[old_goal_state]
+at_goal_reward = at_goal @ result.reward[old_goal_state] / at_goal.sum()
+print(f"−log(1−D) on the expert's pairs: mean |r_D − log 2| = {off_log2:.3f}; at the goal "
+      f"{at_goal_reward:.3f} (log 2 = {np.log(2):.3f}; true reward there 1, on other open cells −0.05)")
+assert off_log2 < 0.08 and abs(at_goal_reward - np.log(2)) < 0.08
 for name, (at_goal, ret) in scores.items():
     print(f"{name:34s} discounted time at G {at_goal:.3f}   true return {ret:7.3f}")
 expert_goal, expert_return = scores["expert (true reward, re-solved)"]
@@ -181,5 +189,5 @@ save_figure(fig, "19_gail")
 #   $\hat\rho_E / (\hat\rho_E + \rho_\pi)$, and at convergence it says ½ on the expert's
 #   pairs: it knows nothing.
 # - Its output is therefore no reward: re-solved in dynamics with moved walls it never
-#   reaches the goal (nor does the imitating policy), while the true reward does.
+#   almost reaches the goal (nor does the imitating policy), while the true reward does.
 #   Learning a reward that transfers is what IRL is for (tutorials 10, 21, 22).
