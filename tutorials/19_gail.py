@@ -144,7 +144,8 @@ off_log2 = (rho_hat * np.abs(result.reward - np.log(2))).sum()
 at_goal = rho_hat[old_goal_state]
 at_goal_reward = at_goal @ result.reward[old_goal_state] / at_goal.sum()
 print(f"−log(1−D) on the expert's pairs: mean |r_D − log 2| = {off_log2:.3f}; at the goal "
-      f"{at_goal_reward:.3f} (log 2 = {np.log(2):.3f}; true reward there 1, on other open cells −0.05)")
+      f"{at_goal_reward:.3f} (log 2 = {np.log(2):.3f}; the true reward is 1 there, "
+      f"−0.05 on other open cells)")
 assert off_log2 < 0.08 and abs(at_goal_reward - np.log(2)) < 0.08
 for name, (at_goal, ret) in scores.items():
     print(f"{name:34s} discounted time at G {at_goal:.3f}   true return {ret:7.3f}")

@@ -81,7 +81,8 @@ assert np.linalg.norm(mu_E - mu_maxent) < 1e-3
 # ## Same features, different behaviour
 #
 # Both policies reproduce μ_E (the mixture to within 0.05), so both have (nearly) the
-# demonstrations' mean return under any reward in the span of the features. But they are different policies: the causal entropy
+# demonstrations' mean return under any reward in the span of the features. But they
+# are different policies: the causal entropy
 # $\sum_t E_{d_t}[H(\pi_t(\cdot|s))]$ of the MaxEnt policy is larger by more than a nat
 # (it spreads over every path with the right counts; the mixture only randomises
 # between a few optimal policies of linear rewards, and among their tied actions),
