@@ -63,6 +63,8 @@ def test_errors_name_the_argument():
         ci.irl.reward_from_soft_policies([a, _world(1, S=5)], [np.full((4, 3), 1 / 3)] * 2)
     with pytest.raises(ValueError, match="policies\\[0\\] has entries <= 0"):
         ci.irl.reward_from_soft_policies([a], [np.eye(4, 3)])
+    with pytest.raises(ValueError, match="policies\\[0\\]"):
+        ci.irl.reward_from_soft_policies([a], [np.full((4, 3), np.nan)])
     with pytest.raises(ValueError, match="potential"):
         ci.irl.shape_reward(a, np.zeros(3))
     with pytest.raises(TypeError, match="mdp"):

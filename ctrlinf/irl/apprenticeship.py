@@ -176,6 +176,8 @@ def apprenticeship_projection(mdp, features, mu_expert, epsilon=1e-2, max_iter=2
     True
     """
     _checks.mdp(mdp)
+    if mdp.horizon is None:
+        raise ValueError("apprenticeship_projection needs a finite horizon (horizon=None given)")
     phi = _features3(mdp, features)
     K = phi.shape[2]
     mu_E = _checks.real_array(mu_expert, "mu_expert", shape=(K,))

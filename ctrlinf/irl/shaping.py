@@ -155,6 +155,7 @@ def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
             raise ValueError(f"mdps[{i}] has (S, A) = ({mdp.n_states}, {mdp.n_actions}), "
                              f"expected ({S}, {A}) as mdps[0]")
         pi = _checks.real_array(pi, f"policies[{i}]", shape=(S, A))
+        _checks.finite(pi, f"policies[{i}]")
         if np.any(pi <= 0):
             raise ValueError(f"policies[{i}] has entries <= 0; a soft-optimal policy is "
                              "positive everywhere")
