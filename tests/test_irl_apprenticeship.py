@@ -64,6 +64,10 @@ def test_errors():
         ci.irl.mixture_policy(mdp.replace(horizon=None), [np.full((3, 2), 0.5)], [1.0])
     with pytest.raises(ValueError, match="weights must be >= 0"):
         ci.irl.mixture_policy(mdp, [np.full((3, 2), 0.5)], [2.0])
+    with pytest.raises(ValueError, match="features"):
+        ci.irl.feature_expectations(mdp, np.full((3, 2), 0.5), np.full((3, 1), np.nan))
+    with pytest.raises(ValueError, match="mu_expert"):
+        ci.irl.apprenticeship_projection(mdp, np.eye(3), np.full(3, np.nan))
     with pytest.raises(ValueError, match="finite horizon"):
         ci.irl.apprenticeship_projection(mdp.replace(horizon=None), np.eye(3), np.zeros(3))
     with pytest.raises(ValueError, match="epsilon"):

@@ -33,6 +33,7 @@ from ctrlinf import _checks
 
 def _features3(mdp, features):
     phi = _checks.real_array(features, "features")
+    _checks.finite(phi, "features")
     S, A = mdp.n_states, mdp.n_actions
     if phi.ndim == 2 and phi.shape[0] == S:
         return np.repeat(phi[:, None, :], A, axis=1)
@@ -181,6 +182,7 @@ def apprenticeship_projection(mdp, features, mu_expert, epsilon=1e-2, max_iter=2
     phi = _features3(mdp, features)
     K = phi.shape[2]
     mu_E = _checks.real_array(mu_expert, "mu_expert", shape=(K,))
+    _checks.finite(mu_E, "mu_expert")
     epsilon = _checks.real(epsilon, "epsilon", low=0.0, low_open=True)
     max_iter = _checks.positive_int(max_iter, "max_iter")
     uniform = np.full((mdp.horizon, mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)
