@@ -14,6 +14,9 @@ Sample-based inverse RL (:func:`irl_gradient_importance_sampled`, the GCL and GA
 discriminators) and Monte-Carlo visitation (:func:`sampled_visitation`) are compared
 with the exact messages the same way.
 """
+from ctrlinf.bridge.gail import GAILResult
+from ctrlinf.bridge.gail import discounted_pair_weights
+from ctrlinf.bridge.gail import gail
 from ctrlinf.bridge.irl_sampling import GAILDiscriminator
 from ctrlinf.bridge.irl_sampling import GCLDiscriminator
 from ctrlinf.bridge.irl_sampling import SampledGradient
@@ -74,4 +77,7 @@ __all__ = [
     "Adam",
     "SGD",
     "ReplayBuffer",
+    "gail",
+    "GAILResult",
+    "discounted_pair_weights",
 ]

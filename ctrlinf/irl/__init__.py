@@ -32,6 +32,14 @@ from ctrlinf.irl.metrics import expected_value_difference
 from ctrlinf.irl.metrics import log_likelihood
 from ctrlinf.irl.objective import objective
 from ctrlinf.irl.objective import reward_objective
+from ctrlinf.irl.apprenticeship import ApprenticeshipResult
+from ctrlinf.irl.apprenticeship import apprenticeship_projection
+from ctrlinf.irl.apprenticeship import feature_expectations
+from ctrlinf.irl.apprenticeship import mixture_policy
+from ctrlinf.irl.cloning import behaviour_cloning
+from ctrlinf.irl.shaping import IdentifiedReward
+from ctrlinf.irl.shaping import reward_from_soft_policies
+from ctrlinf.irl.shaping import shape_reward
 
 __all__ = [
     "IRLResult",
@@ -49,4 +57,12 @@ __all__ = [
     "reward_objective",
     "run_demo",
     "start_distribution",
+    "IdentifiedReward",
+    "reward_from_soft_policies",
+    "shape_reward",
+    "behaviour_cloning",
+    "ApprenticeshipResult",
+    "apprenticeship_projection",
+    "feature_expectations",
+    "mixture_policy",
 ]

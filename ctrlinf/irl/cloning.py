@@ -1,0 +1,66 @@
+r"""Behaviour cloning: the policy read off the demonstrations, no reward involved.
+
+The tabular maximum-likelihood policy of demonstrations (CS285 lecture 2, "Supervised
+learning of behaviors"; the "alternative: directly mimic the expert" of lecture 20):
+
+.. math:: \hat\pi(a \mid s) = \frac{\sum_i \sum_t w_t\,[s_{it} = s,\ a_{it} = a]}
+                                  {\sum_i \sum_t w_t\,[s_{it} = s]},
+
+uniform in states the demonstrations never visit. With weights ``w_t = 1`` it maximises
+the demos' log-likelihood ``Σ_i Σ_t log π(a_it | s_it)`` over stationary policies.
+Its errors compound: a mistake leads to states the expert rarely visited, where the
+clone is worse still (Ross & Bagnell 2010, *Efficient reductions for imitation
+learning*: the return gap can grow as ``T² ε``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ctrlinf import _checks
+from ctrlinf.trajectories import Trajectories
+
+
+def behaviour_cloning(demos, n_states, n_actions, pseudocount=0.0):
+    r"""The empirical action frequencies per state, a stationary policy.
+
+    Parameters
+    ----------
+    demos : Trajectories
+        ``N`` demonstrations of length ``L``.
+    n_states, n_actions : int
+        ``S`` and ``A``.
+    pseudocount : float, default 0.0
+        Added to every ``(s, a)`` count (``> 0`` gives every action positive
+        probability, a Dirichlet prior). States with no count at all get the uniform
+        policy.
+
+    Returns
+    -------
+    policy : ndarray, shape (S, A)
+        Rows sum to 1.
+    visited : ndarray of bool, shape (S,)
+        The states some demonstration visits.
+
+    Examples
+    --------
+    >>> import ctrlinf as ci
+    >>> demos = ci.Trajectories([[0, 1, 0], [0, 0, 1]], [[1, 0, 1], [0, 1, 1]])
+    >>> policy, visited = behaviour_cloning(demos, 3, 2)
+    >>> policy.round(3).tolist(), visited.tolist()
+    ([[0.25, 0.75], [0.5, 0.5], [0.5, 0.5]], [True, True, False])
+    """
+    if not isinstance(demos, Trajectories):
+        raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
+    S = _checks.positive_int(n_states, "n_states")
+    A = _checks.positive_int(n_actions, "n_actions")
+    pseudocount = _checks.real(pseudocount, "pseudocount", low=0.0)
+    if demos.states.size and (demos.states.max() >= S or demos.actions.max() >= A):
+        raise ValueError(f"demos visit state {demos.states.max()} or action "
+                         f"{demos.actions.max()}, outside n_states={S}, n_actions={A}")
+    flat = (demos.states * A + demos.actions).ravel()
+    counts = np.bincount(flat, minlength=S * A).reshape(S, A).astype(np.float64)
+    visited = counts.sum(axis=1) > 0
+    counts += pseudocount
+    totals = counts.sum(axis=1, keepdims=True)
+    policy = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 1.0 / A)
+    return policy, visited
