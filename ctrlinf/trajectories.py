@@ -97,7 +97,7 @@ class Trajectories:
                             np.atleast_1d(self.lengths[index]))
 
     def check_against(self, mdp):
-        """Raise ``ValueError`` if a state or action index (of a step, not padding) is out of range."""
+        """Raise ``ValueError`` if a state or action index is out of range (padding not checked)."""
         mask = self.mask
         for name, values, bound in (("states", self.states, mdp.n_states),
                                     ("actions", self.actions, mdp.n_actions)):
@@ -183,7 +183,7 @@ def sample(mdp, policy, n, seed=None, length=None):
 
 
 def feature_counts(demos, features, gamma=1.0):
-    r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_{t<L_i} γ^t φ(s_it, a_it)``.
+    r"""Discounted feature expectations ``μ_E = (1/N) Σ_i Σ_{t<L_i} γ^t φ(s_it, a_it)``.
 
     Padding steps (``t >= demos.lengths[i]``) are not counted.
 

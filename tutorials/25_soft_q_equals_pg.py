@@ -89,8 +89,8 @@ assert np.allclose(alpha * grad_J, d[:, None] * pi * advantage, atol=1e-7)
 star = ci.bridge.Oracle(mdp, temperature=alpha)
 pi_star, V_star = policy_and_value(star.Q)
 assert np.allclose(star.Q, oracle.evaluate_q(pi_star), atol=1e-8)
-assert np.abs(ci.occupancy(mdp, pi_star)[:, None] * pi_star
-              * (oracle.evaluate_q(pi_star) - alpha * np.log(pi_star) - V_star[:, None])).max() < 1e-8
+advantage_star = oracle.evaluate_q(pi_star) - alpha * np.log(pi_star) - V_star[:, None]
+assert np.abs(ci.occupancy(mdp, pi_star)[:, None] * pi_star * advantage_star).max() < 1e-8
 
 # %% [markdown]
 # ## Fine-tuning when the task changes

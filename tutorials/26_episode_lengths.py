@@ -64,7 +64,8 @@ posterior, _ = enum.posterior()
 def enumerated(states, actions):
     """p(τ_{0:L-1} | O): the posterior mass of every trajectory that starts this way."""
     L = len(states)
-    match = (enum.states[:, :L] == states).all(axis=1) & (enum.actions[:, :L] == actions).all(axis=1)
+    match = ((enum.states[:, :L] == states).all(axis=1)
+             & (enum.actions[:, :L] == actions).all(axis=1))
     return posterior[match].sum()
 
 

@@ -134,8 +134,8 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
 
     ``D_E`` (S, A) is the demos' discounted visitation (:func:`expert_visitation` of
-    checked demos), ``ends`` their truncated ends (:func:`truncated_ends`). The stored reward carries ``mdp``'s mask (``-inf`` where ``mdp.r``
-    is ``-inf``).
+    checked demos), ``ends`` their truncated ends (:func:`truncated_ends`). The stored
+    reward carries ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
     l2 = check_l2(l2)

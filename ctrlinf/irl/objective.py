@@ -61,6 +61,17 @@ indicator feature per state-action pair every stationary point is a global maxim
 ``π(a|s) = D_E(s, a) / Σ_b D_E(s, b)`` wherever the demos go (``r ↦ (π_r, V_r)`` is
 one-to-one).
 
+Demos of different lengths (``Trajectories(..., lengths=L)``, finite horizon). A demo
+truncated after ``L_i < T`` steps contributes the log-probability of what was seen,
+summed over every continuation: ``Σ_{t<L−1} γ^t r + γ^{L−1} Q_{L−1}(s_{L−1}, a_{L−1})``
+in place of ``Σ_{t<T} γ^t r`` (exact mode: ``log p(τ_{0:L−1} | O)`` up to terms free of
+the reward, Levine 2018 sec. 2; soft mode: the same with the soft ``Q``). Its gradient
+adds the model's visitation of the unseen steps, continued from each demo's last pair
+(:func:`continuation`), so both sides keep the same mass. An episode that *terminated*
+in an absorbing state is data to the end: pad it with that state
+(:func:`~ctrlinf.irl.pad_episodes`). With ``horizon=None`` the log-likelihood above
+already covers prefixes of any length.
+
 Soft versus exact. The soft objective is the dual of maximising causal entropy subject
 to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
 distribution it equals the mean causal log-likelihood ``(1/N) Σ_i Σ_t γ^t log π_t(a_it |
