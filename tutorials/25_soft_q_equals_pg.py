@@ -23,8 +23,8 @@
 # practical corollary we test second: a maximum-entropy policy is a good initialisation
 # for fine-tuning on a new task. CS285 lecture 19 (*Soft Q-learning*, "Benefits of soft
 # optimality": https://rail.eecs.berkeley.edu/deeprlcourse/) makes the same two points.
-# Here every expectation is exact: the discounted occupancy and $Q^\pi$, $V^\pi$ come
-# from linear solves, so the identity is checked to round-off, not to sampling error.
+# Here every expectation is exact: the discounted occupancy (`ci.occupancy`) and $Q^\pi$,
+# $V^\pi$ (`ci.evaluate_policy`) come from linear solves, so the identity is checked to round-off, not to sampling error.
 
 # %%
 import matplotlib.pyplot as plt
@@ -45,7 +45,6 @@ mdp = ci.envs.random_mdp(6, 3, branching=3, seed=3, horizon=None, gamma=gamma)
 S, A = mdp.n_states, mdp.n_actions
 rng = np.random.default_rng(0)
 theta = rng.normal(size=(S, A))                         # Q_θ, one entry per (s, a)
-oracle = ci.bridge.Oracle(mdp, temperature=alpha)
 
 
 def policy_and_value(theta):
@@ -57,11 +56,11 @@ def policy_and_value(theta):
 
 def J(theta):
     """The entropy-regularised discounted return p0 · V^π of π_θ, exactly."""
-    return float(mdp.p0 @ oracle.evaluate(policy_and_value(theta)[0]))
+    return float(mdp.p0 @ ci.evaluate_policy(mdp, policy_and_value(theta)[0], temperature=alpha)[1])
 
 
 pi, V_theta = policy_and_value(theta)
-Q_pi, V_pi = oracle.evaluate_q(pi), oracle.evaluate(pi)
+Q_pi, V_pi = ci.evaluate_policy(mdp, pi, temperature=alpha)     # exact soft Q^π, V^π
 d = ci.occupancy(mdp, pi) / (1 - gamma)                 # Σ_t γ^t d_t(s), unnormalised
 soft_q_update = d[:, None] * pi * (Q_pi - theta)        # E[(Q^π − Q_θ) ∇Q_θ], per θ(s, a)
 value_fitting = d[:, None] * pi * (V_pi - V_theta)[:, None]   # ∇V_θ(s)/∂θ(s, a) = π(a|s)
@@ -86,10 +85,11 @@ assert np.allclose(alpha * grad_J, d[:, None] * pi * advantage, atol=1e-7)
 # the soft Q* is a stationary point of the policy gradient and of value fitting.
 
 # %%
-star = ci.bridge.Oracle(mdp, temperature=alpha)
+star = ci.solve(mdp, mode="soft", temperature=alpha, tol=1e-12)
 pi_star, V_star = policy_and_value(star.Q)
-assert np.allclose(star.Q, oracle.evaluate_q(pi_star), atol=1e-8)
-advantage_star = oracle.evaluate_q(pi_star) - alpha * np.log(pi_star) - V_star[:, None]
+Q_star_pi = ci.evaluate_policy(mdp, pi_star, temperature=alpha)[0]
+assert np.allclose(star.Q, Q_star_pi, atol=1e-8)
+advantage_star = Q_star_pi - alpha * np.log(pi_star) - V_star[:, None]
 assert np.abs(ci.occupancy(mdp, pi_star)[:, None] * pi_star * advantage_star).max() < 1e-8
 
 # %% [markdown]
@@ -118,8 +118,7 @@ def task(corner):
 
 
 task_a, task_b = task((0, SIZE - 1)), task((SIZE - 1, 0))
-oracle_b = ci.bridge.Oracle(task_b, temperature=alpha)
-J_star = float(task_b.p0 @ oracle_b.V)
+J_star = float(task_b.p0 @ ci.solve(task_b, mode="soft", temperature=alpha, tol=1e-12).V)
 maxent_start = ci.solve(task_a, mode="soft", temperature=alpha).Q    # logits: soft Q*_A
 hard_start = ci.solve(task_a, mode="hard").Q / 0.02 * alpha          # π ∝ exp(Q*_A/0.02)
 
@@ -129,9 +128,9 @@ def fine_tune(logits, steps=150, lr=2.0):
     gaps = []
     for _ in range(steps):
         pi, _ = policy_and_value(logits)
-        V = oracle_b.evaluate(pi)
+        Q, V = ci.evaluate_policy(task_b, pi, temperature=alpha)
         gaps.append(J_star - float(task_b.p0 @ V))
-        A_soft = oracle_b.evaluate_q(pi) - alpha * np.log(pi) - V[:, None]
+        A_soft = Q - alpha * np.log(pi) - V[:, None]
         d = ci.occupancy(task_b, pi) / (1 - gamma)
         logits = logits + lr * d[:, None] * pi * A_soft / alpha       # ∇J w.r.t. θ = Q_θ
     return np.array(gaps)
