@@ -24,7 +24,8 @@
 # for fine-tuning on a new task. CS285 lecture 19 (*Soft Q-learning*, "Benefits of soft
 # optimality": https://rail.eecs.berkeley.edu/deeprlcourse/) makes the same two points.
 # Here every expectation is exact: the discounted occupancy (`ci.occupancy`) and $Q^\pi$,
-# $V^\pi$ (`ci.evaluate_policy`) come from linear solves, so the identity is checked to round-off, not to sampling error.
+# $V^\pi$ (`ci.evaluate_policy`) come from linear solves, so the identity is checked to
+# round-off, not to sampling error.
 
 # %%
 import matplotlib.pyplot as plt
