@@ -7,7 +7,7 @@ from ctrlinf import _checks, kernels
 
 
 class Trajectories:
-    """A batch of ``N`` equal-length trajectories.
+    """A batch of ``N`` trajectories stored as ``(N, T)`` arrays, optionally of different lengths.
 
     Parameters
     ----------
@@ -15,6 +15,13 @@ class Trajectories:
         ``states[i, t]`` is ``s_t`` of trajectory ``i``.
     actions : array_like of int, shape (N, T)
         ``actions[i, t]`` is the action taken in ``states[i, t]``.
+    lengths : array_like of int, shape (N,), optional
+        ``lengths[i]`` in ``[1, T]`` is how many steps trajectory ``i`` has; steps
+        ``t >= lengths[i]`` are padding, which nothing reads (their values may be
+        anything). Default: every trajectory has all ``T`` steps. In IRL a shorter
+        trajectory is a *truncated* episode whose unobserved steps are marginalised
+        (:mod:`ctrlinf.irl.objective`); an episode that *terminated* into an absorbing
+        state is instead padded with that state as data (:func:`ctrlinf.irl.pad_episodes`).
 
     Examples
     --------
@@ -22,9 +29,12 @@ class Trajectories:
     >>> demos = ci.Trajectories([[0, 1, 1]], [[1, 0, 0]])
     >>> demos.n_trajectories, demos.length
     (1, 3)
+    >>> short = ci.Trajectories([[0, 1, 1], [0, 0, 0]], [[1, 0, 0], [0, 0, 0]], lengths=[3, 1])
+    >>> short.lengths.tolist(), short.mask.sum(axis=1).tolist()
+    ([3, 1], [3, 1])
     """
 
-    def __init__(self, states, actions):
+    def __init__(self, states, actions, lengths=None):
         states = _checks.index_array(states, "states")
         actions = _checks.index_array(actions, "actions")
         if states.ndim != 2:
@@ -35,6 +45,22 @@ class Trajectories:
             )
         self.states = states
         self.actions = actions
+        self.lengths = self._check_lengths(lengths, states.shape)
+
+    @staticmethod
+    def _check_lengths(lengths, shape):
+        N, T = shape
+        if lengths is None:
+            return np.full(N, T, dtype=np.int64)
+        lengths = _checks.index_array(lengths, "lengths")
+        if lengths.shape != (N,):
+            raise ValueError(f"lengths has shape {lengths.shape}, expected (N,) = ({N},)")
+        bad = np.flatnonzero((lengths < 1) | (lengths > T))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"lengths[{i}] is {lengths[i]}, expected a length in [1, {T}] "
+                             "(every trajectory has at least one step and at most T)")
+        return lengths
 
     @property
     def n_trajectories(self):
@@ -43,8 +69,18 @@ class Trajectories:
 
     @property
     def length(self):
-        """int: ``T``, the number of steps in each trajectory."""
+        """int: ``T``, the number of steps stored per trajectory (the longest)."""
         return self.states.shape[1]
+
+    @property
+    def mask(self):
+        """bool ndarray, shape (N, T): ``t < lengths[i]``, the steps that are data."""
+        return np.arange(self.length)[None, :] < self.lengths[:, None]
+
+    @property
+    def is_full(self):
+        """bool: every trajectory has all ``T`` steps (no padding)."""
+        return bool(np.all(self.lengths == self.length))
 
     def __len__(self):
         return self.n_trajectories
@@ -57,13 +93,15 @@ class Trajectories:
                                              or array.dtype == np.bool_):
                 raise TypeError(f"index must be an int, a slice or an int or bool array, "
                                 f"got {index!r}")
-        return Trajectories(np.atleast_2d(self.states[index]), np.atleast_2d(self.actions[index]))
+        return Trajectories(np.atleast_2d(self.states[index]), np.atleast_2d(self.actions[index]),
+                            np.atleast_1d(self.lengths[index]))
 
     def check_against(self, mdp):
-        """Raise ``ValueError`` if a state or action index is out of range for ``mdp``."""
+        """Raise ``ValueError`` if a state or action index is out of range (padding not checked)."""
+        mask = self.mask
         for name, values, bound in (("states", self.states, mdp.n_states),
                                     ("actions", self.actions, mdp.n_actions)):
-            bad = np.argwhere((values < 0) | (values >= bound))
+            bad = np.argwhere(mask & ((values < 0) | (values >= bound)))
             if bad.size:
                 i, t = bad[0]
                 raise ValueError(
@@ -71,7 +109,10 @@ class Trajectories:
                 )
 
     def __repr__(self):
-        return f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length})"
+        if self.is_full:
+            return f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length})"
+        return (f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length}, "
+                f"lengths {self.lengths.min()}..{self.lengths.max()})")
 
 
 def validate_policy(policy, mdp, length):
@@ -142,7 +183,9 @@ def sample(mdp, policy, n, seed=None, length=None):
 
 
 def feature_counts(demos, features, gamma=1.0):
-    r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)``.
+    r"""Discounted feature expectations ``μ_E = (1/N) Σ_i Σ_{t<L_i} γ^t φ(s_it, a_it)``.
+
+    Padding steps (``t >= demos.lengths[i]``) are not counted.
 
     Parameters
     ----------
@@ -157,9 +200,11 @@ def feature_counts(demos, features, gamma=1.0):
     ndarray, shape (K,)
     """
     features = np.asarray(features, dtype=np.float64)
-    discounts = gamma ** np.arange(demos.length)
+    mask = demos.mask
+    discounts = np.where(mask, gamma ** np.arange(demos.length), 0.0)
+    states, actions = np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)
     if features.ndim == 2:
-        phi = features[demos.states]
+        phi = features[states]
     else:
-        phi = features[demos.states, demos.actions]
-    return np.einsum("t,ntk->k", discounts, phi) / max(demos.n_trajectories, 1)
+        phi = features[states, actions]
+    return np.einsum("nt,ntk->k", discounts, phi) / max(demos.n_trajectories, 1)

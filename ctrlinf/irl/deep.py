@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from ctrlinf import _checks
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
+from ctrlinf.irl.demos import truncated_ends
 from ctrlinf.irl.fit import fit_model
 from ctrlinf.irl.objective import check_features
 from ctrlinf.irl.objective import check_mdp_and_mode
@@ -199,8 +200,9 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     check_mdp_and_mode(mdp, mode)
     model = NetModel(net, _check_net_features(net, features, mdp), mdp.n_actions)
     reward, pull_back = model(np.asarray(params, dtype=np.float64))
-    D_E = expert_visitation(mdp, check_demos(mdp, demos))
-    value, grad_r, _ = evaluate(mdp, reward, D_E, mode)
+    demos = check_demos(mdp, demos)
+    value, grad_r, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode,
+                                truncated_ends(mdp, demos))
     return value, pull_back(grad_r)
 
 
@@ -267,6 +269,7 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     net = RewardNet(features.shape[-1], hidden, activation)
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"
-    D_E = expert_visitation(mdp, check_demos(mdp, demos))
-    return fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
-                     learning_rate, max_iter, gtol, progress, name)
+    demos = check_demos(mdp, demos)
+    return fit_model(mdp, model, expert_visitation(mdp, demos), net.init_params(seed), mode, l2,
+                     optimizer, learning_rate, max_iter, gtol, progress, name,
+                     truncated_ends(mdp, demos))

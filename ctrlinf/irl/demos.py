@@ -123,10 +123,13 @@ def check_demos(mdp, demos, support=True):
         raise ValueError(f"demos is empty ({demos.n_trajectories} trajectories of length "
                          f"{demos.length}); IRL needs at least one demonstration")
     if mdp.horizon is not None and demos.length != mdp.horizon:
+        # With lengths, the arrays still span the horizon: padding marks the steps
+        # a truncated episode did not show.
         raise ValueError(
             f"demos have length {demos.length} but mdp.horizon is {mdp.horizon}; every "
             f"demonstration must have one step per decision (pad shorter episodes with "
-            f"ci.irl.pad_episodes, or use mdp.replace(horizon={demos.length}))"
+            f"ci.irl.pad_episodes, or use mdp.replace(horizon={demos.length})); store "
+            f"truncated episodes padded to the horizon with Trajectories(..., lengths=)"
         )
     demos.check_against(mdp)
     _check_allowed(mdp, demos)
@@ -136,8 +139,9 @@ def check_demos(mdp, demos, support=True):
 
 
 def _check_allowed(mdp, demos):
-    taken = mdp.r[demos.states, demos.actions]
-    bad = np.argwhere(np.isneginf(taken))
+    mask = demos.mask
+    taken = mdp.r[np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)]
+    bad = np.argwhere(mask & np.isneginf(taken))
     if bad.size:
         i, t = (int(x) for x in bad[0])
         raise ValueError(
@@ -154,10 +158,12 @@ def _check_support(mdp, demos):
         raise ValueError(f"demos[{i}] starts in state {starts[i]}, which has p0 = 0 in this mdp")
     if demos.length < 2:
         return
-    s, a = demos.states[:, :-1], demos.actions[:, :-1]
-    s_next = demos.states[:, 1:]
+    both = demos.mask[:, 1:]                  # a step and its successor are both data
+    s = np.where(both, demos.states[:, :-1], 0)
+    a = np.where(both, demos.actions[:, :-1], 0)
+    s_next = np.where(both, demos.states[:, 1:], 0)
     prob = np.asarray(mdp.P[(s * mdp.n_actions + a).ravel(), s_next.ravel()]).reshape(s.shape)
-    bad = np.argwhere(prob == 0)
+    bad = np.argwhere(both & (prob == 0))
     if bad.size:
         i, t = (int(x) for x in bad[0])
         raise ValueError(
@@ -169,8 +175,9 @@ def _check_support(mdp, demos):
 def expert_visitation(mdp, demos):
     r"""Discounted state-action visitation of the demos, ``D_E(s, a)``, shape (S, A).
 
-    ``D_E(s, a) = (1/N) Σ_i Σ_t γ^t [s_it = s, a_it = a]`` with ``γ = mdp.gamma``;
-    it sums to ``Σ_t γ^t`` over the demo length ``L``. Demos must have passed
+    ``D_E(s, a) = (1/N) Σ_i Σ_{t<L_i} γ^t [s_it = s, a_it = a]`` with ``γ = mdp.gamma``
+    and ``L_i = demos.lengths[i]`` (padding is not counted); it sums to the mean of
+    ``Σ_{t<L_i} γ^t``. Demos must have passed
     :func:`check_demos`. With ``horizon=None`` demos of any length ``L`` will do:
     the soft objective compares ``D_E`` with the model's occupancy of the same
     first ``L`` steps (:mod:`ctrlinf.irl.objective`), so short demos carry less
@@ -178,10 +185,33 @@ def expert_visitation(mdp, demos):
     policy.
     """
     S, A = mdp.n_states, mdp.n_actions
-    discounts = np.broadcast_to(mdp.gamma ** np.arange(demos.length), demos.states.shape)
-    counts = np.bincount((demos.states * A + demos.actions).ravel(),
-                         weights=discounts.ravel(), minlength=S * A)
+    mask = demos.mask
+    discounts = np.broadcast_to(mdp.gamma ** np.arange(demos.length), mask.shape)[mask]
+    counts = np.bincount(demos.states[mask] * A + demos.actions[mask], weights=discounts,
+                         minlength=S * A)
     return counts.reshape(S, A) / demos.n_trajectories
+
+
+def truncated_ends(mdp, demos):
+    r"""Where truncated demos stop: ``E_t(s, a)``, shape (T, S, A), or None if none is.
+
+    .. math:: E_t(s, a) = \frac{1}{N} \sum_{i:\, L_i < T} \gamma^{t}\,
+              [L_i - 1 = t,\ s_{it} = s,\ a_{it} = a]
+
+    the discounted last observed step of every demo shorter than ``T = mdp.horizon``.
+    The objective continues the model's visitation from these pairs to account for
+    the marginalised unobserved steps (:mod:`ctrlinf.irl.objective`). With
+    ``horizon=None`` (or no truncated demo) the answer is None: there the demos'
+    log-likelihood already covers prefixes of any length.
+    """
+    if mdp.horizon is None or demos.is_full:
+        return None
+    S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
+    rows = np.flatnonzero(demos.lengths < T)
+    t = demos.lengths[rows] - 1
+    s, a = demos.states[rows, t], demos.actions[rows, t]
+    ends = np.bincount((t * S + s) * A + a, weights=mdp.gamma ** t, minlength=T * S * A)
+    return ends.reshape(T, S, A) / demos.n_trajectories
 
 
 def start_distribution(demos, n_states):

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from ctrlinf import _checks
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
+from ctrlinf.irl.demos import truncated_ends
 from ctrlinf.irl.objective import check_features
 from ctrlinf.irl.objective import check_mdp_and_mode
 from ctrlinf.irl.objective import contract
@@ -129,12 +130,12 @@ def check_l2(l2):
 
 
 def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
-              progress, desc):
+              progress, desc, ends=None):
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
 
     ``D_E`` (S, A) is the demos' discounted visitation (:func:`expert_visitation` of
-    checked demos). The stored reward carries ``mdp``'s mask (``-inf`` where ``mdp.r``
-    is ``-inf``).
+    checked demos), ``ends`` their truncated ends (:func:`truncated_ends`). The stored
+    reward carries ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
     l2 = check_l2(l2)
@@ -148,7 +149,7 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
                 "the reward became non-finite during the fit; lower learning_rate or raise l2"
             )
         reward = masked_reward(mdp, reward)
-        value, grad_r, sol = evaluate(mdp, reward, D_E, mode)
+        value, grad_r, sol = evaluate(mdp, reward, D_E, mode, ends)
         size, grad_size = model.penalty(x)
         return value - l2 * size, pull_back(grad_r) - l2 * grad_size, (reward, sol)
 
@@ -238,9 +239,9 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     else:
         theta0 = RANDOM_INIT_SCALE * np.random.default_rng(_checks.seed(seed)).normal(size=model.n_params)
     name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
-    D_E = expert_visitation(mdp, check_demos(mdp, demos))
-    result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,
-                       gtol, progress, name)
+    demos = check_demos(mdp, demos)
+    result = fit_model(mdp, model, expert_visitation(mdp, demos), theta0, mode, l2, optimizer,
+                       learning_rate, max_iter, gtol, progress, name, truncated_ends(mdp, demos))
     # L-BFGS also stops "unconverged" at machine precision, which is harmless; a
     # spent iteration budget or a runaway θ is not, so say so.
     runaway = np.abs(result.theta).max() > DIVERGENCE_THETA

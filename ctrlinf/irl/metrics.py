@@ -120,10 +120,11 @@ def log_likelihood(mdp, reward, demos):
     demos = check_demos(mdp, demos, support=False)
     mdp_r = mdp.replace(r=check_reward(mdp, reward))
     sol = solve(mdp_r, mode="soft", tol=value_iteration_tol(mdp_r), progress=False)
-    s, a = demos.states, demos.actions
+    mask = demos.mask                 # padding of shorter demos is not data
+    s, a = np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)
     if mdp.horizon is None:
         log_pi = sol.Q[s, a] - sol.V[s]
     else:
         t = np.arange(demos.length)
         log_pi = sol.Q[t, s, a] - sol.V[t, s]
-    return log_pi.sum(axis=1)
+    return np.where(mask, log_pi, 0.0).sum(axis=1)

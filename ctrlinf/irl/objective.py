@@ -61,6 +61,17 @@ indicator feature per state-action pair every stationary point is a global maxim
 ``π(a|s) = D_E(s, a) / Σ_b D_E(s, b)`` wherever the demos go (``r ↦ (π_r, V_r)`` is
 one-to-one).
 
+Demos of different lengths (``Trajectories(..., lengths=L)``, finite horizon). A demo
+truncated after ``L_i < T`` steps contributes the log-probability of what was seen,
+summed over every continuation: ``Σ_{t<L−1} γ^t r + γ^{L−1} Q_{L−1}(s_{L−1}, a_{L−1})``
+in place of ``Σ_{t<T} γ^t r`` (exact mode: ``log p(τ_{0:L−1} | O)`` up to terms free of
+the reward, Levine 2018 sec. 2; soft mode: the same with the soft ``Q``). Its gradient
+adds the model's visitation of the unseen steps, continued from each demo's last pair
+(:func:`continuation`), so both sides keep the same mass. An episode that *terminated*
+in an absorbing state is data to the end: pad it with that state
+(:func:`~ctrlinf.irl.pad_episodes`). With ``horizon=None`` the log-likelihood above
+already covers prefixes of any length.
+
 Soft versus exact. The soft objective is the dual of maximising causal entropy subject
 to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
 distribution it equals the mean causal log-likelihood ``(1/N) Σ_i Σ_t γ^t log π_t(a_it |
@@ -117,6 +128,7 @@ from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
+from ctrlinf.irl.demos import truncated_ends
 from ctrlinf.mdp import TabularMDP
 
 MODES = ("soft", "exact")
@@ -281,13 +293,53 @@ def occupancy_from(mdp, policy, start):
     return d[:, None] * policy
 
 
-def evaluate(mdp, reward, D_E, mode):
+def continuation(mdp, sol, ends, mode):
+    r"""What the unobserved steps of truncated demos add: value and visitation (S, A).
+
+    A demo truncated after ``L < T`` steps is scored by marginalising the steps it
+    did not show: its term is ``Σ_{t<L−1} γ^t r(s_t, a_t) + γ^{L−1} Q_{L−1}(s_{L−1},
+    a_{L−1})`` instead of ``Σ_{t<T} γ^t r``, i.e. ``D_E · r`` plus
+    ``Σ_t Σ_{s,a} E_t(s, a) (Q_t(s, a) − r(s, a))`` with ``E`` from
+    :func:`~ctrlinf.irl.demos.truncated_ends`. In exact mode that is the log of the
+    prefix's probability under ``p(τ | O)`` (``Q_t − r = log Σ_{s'} P e^{V_{t+1}}``
+    sums over every continuation); in soft mode the expected soft value of the rest.
+    Its gradient is the model's visitation after the ends: ``Y_{t+1}(s') = γ Σ_{s,a}
+    (E_t + X_t)(s, a) P̃_t(s' | s, a)``, ``X_t = Y_t π_t``, returned as ``Σ_t X_t``,
+    with ``P̃ = P`` (soft) or the posterior dynamics ``P e^{V_{t+1}} / e^{Q_t − r}``
+    (exact).
+    """
+    S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
+    allowed = ~forbidden(mdp)
+    gap = np.where(allowed[None], sol.Q - np.where(allowed, mdp.r, 0.0)[None], 0.0)  # Q_t − r
+    value = float(np.sum(ends * gap))
+    P = mdp.P.tocsr()
+    rows = np.repeat(np.arange(S * A), np.diff(P.indptr))
+    X = np.zeros((S, A))
+    visitation = np.zeros((S, A))
+    for t in range(T - 1):
+        source = (ends[t] + X).ravel()
+        if mode == "exact":
+            # Posterior dynamics: P(s'|s,a) e^{V_{t+1}(s')} / Σ P e^{V_{t+1}}; the
+            # exponent is at most −log P, so no overflow.
+            data = P.data * np.exp(sol.V[t + 1][P.indices] - gap[t].ravel()[rows])
+            step = sp.csr_matrix((data, P.indices, P.indptr), shape=P.shape)
+        else:
+            step = P
+        Y = mdp.gamma * (step.T @ source)
+        X = Y[:, None] * sol.policy[t + 1]
+        visitation += X
+    return value, visitation
+
+
+def evaluate(mdp, reward, D_E, mode, ends=None):
     """Objective value, gradient with respect to ``reward`` (S, A), and the Solution.
 
     The one path every IRL entry point takes. ``reward`` gets ``mdp``'s mask
     (:func:`masked_reward`); forbidden pairs have ``D_E = 0`` (checked demos) and model
     visitation 0, so they add nothing to the value and their gradient is 0. No
-    validation beyond what :meth:`TabularMDP.replace` does to ``reward``.
+    validation beyond what :meth:`TabularMDP.replace` does to ``reward``. ``ends``
+    (T, S, A), from :func:`~ctrlinf.irl.demos.truncated_ends`, adds the marginalised
+    steps of truncated demos (:func:`continuation`).
     """
     mdp_r = mdp.replace(r=masked_reward(mdp, reward))
     # keep="all": the marginals read π_t at every t, which keep="V" would recompute.
@@ -306,6 +358,9 @@ def evaluate(mdp, reward, D_E, mode):
         D_model = model_visitation(mdp_r, sol)
     allowed = ~forbidden(mdp_r)
     value = float(np.sum(D_E[allowed] * mdp_r.r[allowed])) - normaliser
+    if ends is not None:
+        extra_value, extra_visitation = continuation(mdp_r, sol, ends, mode)
+        return value + extra_value, D_E + extra_visitation - D_model, sol
     return value, D_E - D_model, sol
 
 
@@ -336,7 +391,8 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     check_mdp_and_mode(mdp, mode)
     reward = check_reward(mdp, reward)
     demos = check_demos(mdp, demos)
-    value, grad, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode)
+    value, grad, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode,
+                              truncated_ends(mdp, demos))
     return value, grad
 
 
@@ -394,5 +450,6 @@ def objective(mdp, features, demos, theta, mode="soft"):
         _raise_not_finite(theta, "theta")
     demos = check_demos(mdp, demos)
     D_E = expert_visitation(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, linear_reward(features, theta, mdp.n_actions), D_E, mode)
+    value, grad_r, _ = evaluate(mdp, linear_reward(features, theta, mdp.n_actions), D_E, mode,
+                                truncated_ends(mdp, demos))
     return value, contract(features, grad_r)
