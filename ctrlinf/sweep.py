@@ -43,6 +43,8 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_TH
               "MKL_NUM_THREADS": "1"}
 
 ERROR = "error"
+#: How long to try to reach a scheduler given by address before giving up.
+CONNECT_TIMEOUT = "20s"
 
 
 def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
@@ -327,9 +329,12 @@ def _table(pd, cells, records):
         columns.update(dict.fromkeys(params))
     for record in records:
         columns.update(dict.fromkeys(record["result"] or {}))
-    rows = [{**params, **(record["result"] or {}), ERROR: record[ERROR]}
-            for params, record in zip(cells, records)]
-    return pd.DataFrame(rows, columns=[*columns, ERROR])
+    rows = [{**params, **(record["result"] or {})} for params, record in zip(cells, records)]
+    table = pd.DataFrame(rows, columns=list(columns))
+    # object dtype keeps None (not NaN) for the cells that did not fail
+    table[ERROR] = pd.Series([record[ERROR] for record in records], dtype=object,
+                             index=table.index)
+    return table
 
 
 # ---------------------------------------------------------------------------- compute
@@ -373,7 +378,7 @@ def _compute(task, task_name, cells, keys, scheduler, n_workers):
             client = Client(cluster)
         elif isinstance(scheduler, str):
             try:
-                client = Client(scheduler, timeout="20s")
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as error:
                 raise ValueError(f"scheduler: cannot reach a Dask scheduler at "
                                  f"{scheduler!r} ({error})") from None
@@ -409,6 +414,8 @@ def _local_cluster(n_workers, n_cells):
     if n_workers is None:
         n_workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
             else os.cpu_count() or 1
+    # dashboard_address ":0": any free port, so that several sweeps (or other Dask
+    # users) on one machine never fight over the default 8787.
     return LocalCluster(n_workers=max(1, min(n_workers, n_cells)), threads_per_worker=1,
-                        processes=True, dashboard_address=None, silence_logs=logging.ERROR,
+                        processes=True, dashboard_address=":0", silence_logs=logging.ERROR,
                         env=WORKER_ENV)

@@ -194,6 +194,10 @@ def summarise(table):
                          evd_zero=group["evd_zero"].mean(),
                          evd_zero_transfer=group["evd_zero_transfer"].mean(),
                          fit_seconds=group["fit_seconds"].mean()))
+    order = {method: i for i, method in enumerate(METHODS)}
+    rows.sort(key=lambda row: (row["world"], order.get(row["method"], len(order)),
+                               row["expert_temperature"] != 1.0, row["n_demos"],
+                               row["expert_temperature"]))
     return pd.DataFrame(rows, columns=[*keys, "seeds", "evd", "evd_half", "evd_transfer",
                                        "evd_transfer_half", "evd_zero", "evd_zero_transfer",
                                        "fit_seconds"])

@@ -1,0 +1,330 @@
+"""ci.sweep.run on local processes and on a Dask cluster; `ctrlinf sweep irl-evd`.
+
+The cell functions below are module-level so that the worker processes import them by
+name (pytest puts tests/ on sys.path, and spawned workers inherit it).
+"""
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+import ctrlinf as ci  # noqa: E402
+from ctrlinf import sweep  # noqa: E402
+from ctrlinf import sweep_tasks  # noqa: E402
+
+
+# ----------------------------------------------------------------------- cell functions
+
+def noisy_square(x, seed):
+    """x² plus seeded noise, and where it ran."""
+    noise = np.random.default_rng(seed).normal()
+    return {"y": float(x) ** 2 + noise, "pid": os.getpid(),
+            "numba_threads": numba.get_num_threads()}
+
+
+def counted(x, log):
+    """2x; appends a line to ``log`` for every call, so a test can count the calls."""
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(f"{x}\n")
+    return {"y": 2 * x}
+
+
+def fragile(x, log, flag):
+    """Like counted, but x = 2 raises while the file ``flag`` exists."""
+    if x == 2 and os.path.exists(flag):
+        raise ValueError(f"cannot do x={x}")
+    return counted(x, log)
+
+
+def not_a_dict(x):
+    return [x]
+
+
+def calls(log):
+    return sorted(int(line) for line in open(log, encoding="utf-8")) if os.path.exists(log) \
+        else []
+
+
+@pytest.fixture(scope="module")
+def client():
+    """One local Dask cluster of 2 worker processes for the module (a start costs seconds)."""
+    from distributed import Client
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as c:
+        yield c
+
+
+# ------------------------------------------------------------------------------ run()
+
+def test_local_run_equals_direct_computation(tmp_path):
+    """scheduler=None: the default local processes give what calling the task gives."""
+    grid = {"slip": [0.0, 0.3], "temperature": [0.5, 2.0], "mode": ["soft", "exact"]}
+    df = ci.sweep.run(sweep_tasks.gridworld_value, grid, tmp_path / "store", n_workers=1,
+                      progress=False)
+    assert list(df.columns) == ["slip", "temperature", "mode", "value", "error"]
+    assert len(df) == 8 and df["error"].isna().all()
+    for row in df.itertuples():
+        direct = sweep_tasks.gridworld_value(slip=row.slip, temperature=row.temperature,
+                                             mode=row.mode)
+        np.testing.assert_allclose(row.value, direct["value"], rtol=1e-12)
+    # Cartesian product, last name fastest.
+    assert df[["slip", "temperature", "mode"]].iloc[1].tolist() == [0.0, 0.5, "exact"]
+    assert len(list((tmp_path / "store").glob("*.json"))) == 8
+
+
+def test_each_cell_is_one_json_file_with_params_and_result(tmp_path, client):
+    ci.sweep.run(counted, [{"x": 3, "log": str(tmp_path / "log")}], tmp_path, scheduler=client,
+                 progress=False)
+    (path,) = tmp_path.glob("*.json")
+    record = json.loads(path.read_text())
+    assert record["params"] == {"x": 3, "log": str(tmp_path / "log")}
+    assert record["result"] == {"y": 6} and record["error"] is None
+    assert record["task"] == "test_sweep:counted"
+
+
+def test_rerun_computes_nothing_and_a_partial_store_only_the_missing(tmp_path, client):
+    log = str(tmp_path / "calls.txt")
+    grid = {"x": [1, 2, 3, 4], "log": [log]}
+    store = tmp_path / "store"
+    first = ci.sweep.run(counted, grid, store, scheduler=client, progress=False)
+    assert calls(log) == [1, 2, 3, 4]
+    mtimes = {p: p.stat().st_mtime_ns for p in store.glob("*.json")}
+
+    again = ci.sweep.run(counted, grid, store, scheduler=client, progress=False)
+    assert calls(log) == [1, 2, 3, 4]                     # no new call
+    assert {p: p.stat().st_mtime_ns for p in store.glob("*.json")} == mtimes
+    pd.testing.assert_frame_equal(first, again)
+
+    # What a Ctrl-C leaves: some cells stored, the others not.
+    removed = sorted(store.glob("*.json"))[:2]
+    lost = [json.loads(path.read_text())["params"]["x"] for path in removed]
+    for path in removed:
+        path.unlink()
+    resumed = ci.sweep.run(counted, grid, store, scheduler=client, progress=False)
+    assert calls(log) == sorted([1, 2, 3, 4] + lost)    # only the lost cells ran again
+    pd.testing.assert_frame_equal(first, resumed)
+
+
+def test_a_grown_grid_computes_only_the_new_cells(tmp_path, client):
+    log = str(tmp_path / "calls.txt")
+    ci.sweep.run(counted, {"x": [1, 2], "log": [log]}, tmp_path / "s", scheduler=client,
+                 progress=False)
+    df = ci.sweep.run(counted, {"x": [1, 2, 5], "log": [log]}, tmp_path / "s", scheduler=client,
+                      progress=False)
+    assert calls(log) == [1, 2, 5] and df["y"].tolist() == [2, 4, 10]
+
+
+def test_a_failing_cell_keeps_the_others_is_reported_and_retried(tmp_path, client):
+    log, flag = str(tmp_path / "calls.txt"), tmp_path / "flag"
+    flag.touch()
+    grid = {"x": [1, 2, 3], "log": [log], "flag": [str(flag)]}
+    with pytest.warns(RuntimeWarning, match=r"1 of 3 cells failed.*ValueError: cannot do x=2"):
+        df = ci.sweep.run(fragile, grid, tmp_path / "s", scheduler=client, progress=False)
+    assert df["error"].tolist() == [None, "ValueError: cannot do x=2", None]
+    assert df["y"].iloc[[0, 2]].tolist() == [2, 6] and np.isnan(df["y"].iloc[1])
+    stored = [json.loads(p.read_text()) for p in (tmp_path / "s").glob("*.json")]
+    failed = [r for r in stored if r["error"]]
+    assert len(stored) == 3 and len(failed) == 1 and "Traceback" in failed[0]["traceback"]
+
+    flag.unlink()                                    # the cause is fixed: rerun retries it
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = ci.sweep.run(fragile, grid, tmp_path / "s", scheduler=client, progress=False)
+    assert df["y"].tolist() == [2, 4, 6] and df["error"].isna().all()
+    assert calls(log) == [1, 2, 3]                    # only the failed cell ran again
+
+
+def test_a_task_that_returns_no_dict_fails_its_cells(tmp_path, client):
+    with pytest.warns(RuntimeWarning, match="task must return a dict, returned list"):
+        df = ci.sweep.run(not_a_dict, {"x": [1]}, tmp_path, scheduler=client, progress=False)
+    assert df["error"][0] == "TypeError: task must return a dict, returned list"
+
+
+def test_cluster_gives_the_same_numbers_computed_in_its_workers(tmp_path, client):
+    """The same cells on a 2-process cluster (by Client and by address) and locally."""
+    grid = {"x": [0.5, 1.0, 2.0], "seed": [0, 1, 2]}
+    local = ci.sweep.run(noisy_square, grid, tmp_path / "local", n_workers=1, progress=False)
+    remote = ci.sweep.run(noisy_square, grid, tmp_path / "remote", scheduler=client,
+                          progress=False)
+    address = client.scheduler.address
+    by_address = ci.sweep.run(noisy_square, grid, tmp_path / "addr", scheduler=address,
+                              progress=False)
+    for df in (local, remote, by_address):
+        np.testing.assert_array_equal(df["y"], local["y"])
+        assert (df["pid"] != os.getpid()).all()      # computed in worker processes
+        assert (df["numba_threads"] == 1).all()       # pinned to one thread
+    assert set(remote["pid"]) <= set(client.run(os.getpid).values())
+    expected = [x ** 2 + np.random.default_rng(s).normal() for x in grid["x"]
+                for s in grid["seed"]]
+    np.testing.assert_array_equal(local["y"], expected)
+
+
+def test_list_grid_and_duplicate_cells(tmp_path, client):
+    log = str(tmp_path / "calls.txt")
+    cells = [{"x": 2, "log": log}, {"x": np.int64(7), "log": log}, {"x": 2, "log": log}]
+    df = ci.sweep.run(counted, cells, tmp_path / "s", scheduler=client, progress=False)
+    assert df["y"].tolist() == [4, 14, 4] and calls(log) == [2, 7]
+
+
+def test_progress_bar_counts_cells(tmp_path, client, capsys):
+    ci.sweep.run(counted, {"x": [1, 2], "log": [str(tmp_path / "l")]}, tmp_path, scheduler=client,
+                 progress=True)
+    assert "2/2" in capsys.readouterr().err
+
+
+def local_function_holder():
+    def inner(x):
+        return {"x": x}
+    return inner
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(task=lambda x: {"x": x}), ValueError, "task must be an importable"),
+    (dict(task=local_function_holder()), ValueError, "task must be an importable"),
+    (dict(task=5), TypeError, "task must be a function"),
+    (dict(grid=5), TypeError, "grid must be a dict"),
+    (dict(grid={"x": 3}), TypeError, r"grid\['x'\] must be a list of values, got int"),
+    (dict(grid={"x": "abc"}), TypeError, r"grid\['x'\] must be a list"),
+    (dict(grid={"x": []}), ValueError, r"grid\['x'\] is empty"),
+    (dict(grid={}), ValueError, "grid is empty"),
+    (dict(grid=[]), ValueError, "grid is an empty list"),
+    (dict(grid=[3]), TypeError, r"grid\[0\] must be a dict"),
+    (dict(grid={"x": [object()]}), TypeError, r"grid\['x'\] must hold numbers"),
+    (dict(grid={"not a name": [1]}), ValueError, "must be identifiers"),
+    (dict(grid={"error": [1]}), ValueError, "reserved"),
+    (dict(store=5), TypeError, "store must be a directory path"),
+    (dict(scheduler=42), TypeError, "scheduler must be None, an address"),
+    (dict(scheduler=""), ValueError, "scheduler must be an address"),
+    (dict(n_workers=0), ValueError, "n_workers must be a positive int"),
+    (dict(n_workers=1.5), TypeError, "n_workers must be a positive int"),
+    (dict(n_workers=2, scheduler="tcp://127.0.0.1:8786"), ValueError,
+     "n_workers applies to the local cluster"),
+    (dict(progress="yes"), TypeError, "progress must be None"),
+])
+def test_bad_input_names_the_argument(tmp_path, kwargs, error, message):
+    args = dict(task=counted, grid={"x": [1], "log": [str(tmp_path / "l")]},
+                store=tmp_path / "s")
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        ci.sweep.run(**args)
+    assert not os.path.exists(tmp_path / "l")           # nothing ran
+
+
+def test_store_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ValueError, match="store must be a directory"):
+        ci.sweep.run(counted, {"x": [1], "log": ["l"]}, tmp_path / "f")
+
+
+def test_unreachable_scheduler_is_a_value_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ValueError, match="scheduler: cannot reach a Dask scheduler"):
+        ci.sweep.run(counted, {"x": [1], "log": [str(tmp_path / "l")]}, tmp_path,
+                     scheduler="tcp://127.0.0.1:9")
+
+
+def test_sweep_is_a_lazy_public_name():
+    code = "import sys, ctrlinf; assert 'distributed' not in sys.modules; ctrlinf.sweep.run"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert "sweep" in ci.__all__
+
+
+# ------------------------------------------------------------------- the IRL EVD sweep
+
+def test_mean_and_halfwidth_is_the_t_interval():
+    mean, half = sweep_tasks.mean_and_halfwidth([1.0, 2.0, 3.0])
+    assert mean == 2.0
+    np.testing.assert_allclose(half, stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3), rtol=1e-12)
+    np.testing.assert_allclose(half, 4.302652729911275 / np.sqrt(3), rtol=1e-9)
+    assert np.isnan(sweep_tasks.mean_and_halfwidth([5.0])[1])
+
+
+def test_fewer_demos_are_a_prefix_of_more():
+    world = ci.irl.make_world("gridworld", size=4, seed=0)
+    policy = ci.solve(world, mode="soft").policy
+    few, many = ci.sample(world, policy, n=3, seed=1), ci.sample(world, policy, n=9, seed=1)
+    np.testing.assert_array_equal(few.states, many.states[:3])
+    np.testing.assert_array_equal(few.actions, many.actions[:3])
+
+
+def test_irl_evd_grid_has_curves_and_a_temperature_scan():
+    cells = sweep_tasks.irl_evd_grid(["gridworld"], ["soft", "exact"], demos=(2, 8), seeds=2,
+                                     size=4, transfer=1, temperatures=(0.5, 1.0))
+    assert len(cells) == 2 * (2 * 2 + 1 * 2)
+    scan = [c for c in cells if c["expert_temperature"] != 1.0]
+    assert {c["n_demos"] for c in scan} == {8} and len(scan) == 4
+
+
+def test_irl_evd_cell_evd_is_nonnegative_and_zero_for_the_true_reward():
+    out = sweep_tasks.irl_evd_cell("gridworld", "soft", n_demos=64, seed=0, size=4,
+                                   n_transfer=1)
+    assert out["evd"] >= -1e-9 and out["evd_transfer"] >= -1e-9
+    assert out["evd_zero"] > out["evd"]
+    with pytest.raises(ValueError, match="method must be one of"):
+        sweep_tasks.irl_evd_cell("gridworld", "magic", 2, 0, size=4)
+
+
+def run_cli(*args, cwd=None):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "ctrlinf", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_cli_sweep_irl_evd_writes_table_and_plot_and_resumes(tmp_path):
+    args = ("sweep", "irl-evd", "--store", str(tmp_path / "store"), "--worlds", "gridworld",
+            "--methods", "soft", "exact", "--demos", "2", "8", "--seeds", "2", "--size", "4",
+            "--transfer", "1", "--temperatures", "0.5", "1", "--workers", "2",
+            "--out", str(tmp_path / "out"))
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert "gridworld 4x4: EVD" in result.stdout and "MCE soft (linear)" in result.stdout
+    cells = pd.read_csv(tmp_path / "out" / "irl_evd_cells.csv")
+    summary = pd.read_csv(tmp_path / "out" / "irl_evd_summary.csv")
+    assert len(cells) == 2 * (2 * 2 + 2) == len(list((tmp_path / "store").glob("*.json")))
+    assert (tmp_path / "out" / "irl_gridworld_evd.png").stat().st_size > 10_000
+    # The summary is the t interval over the two seeds of the stored cells.
+    row = summary[(summary.method == "exact") & (summary.n_demos == 8)
+                  & (summary.expert_temperature == 1.0)].iloc[0]
+    values = cells[(cells.method == "exact") & (cells.n_demos == 8)
+                   & (cells.expert_temperature == 1.0)]["evd"]
+    np.testing.assert_allclose([row.evd, row.evd_half], sweep_tasks.mean_and_halfwidth(values))
+    # A cell computed in a worker equals the direct computation.
+    one = cells.iloc[0]
+    direct = sweep_tasks.irl_evd_cell(one.world, one.method, int(one.n_demos), int(one.seed),
+                                      size=4, expert_temperature=one.expert_temperature,
+                                      n_transfer=1)
+    np.testing.assert_allclose([one.evd, one.evd_transfer], [direct["evd"],
+                                                             direct["evd_transfer"]],
+                               rtol=1e-9)
+    # Rerun: everything comes from the store, the same table.
+    again = run_cli(*args, "--no-plot")
+    assert again.returncode == 0, again.stderr
+    pd.testing.assert_frame_equal(cells.drop(columns="fit_seconds"),
+                                  pd.read_csv(tmp_path / "out" / "irl_evd_cells.csv")
+                                  .drop(columns="fit_seconds"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"),
+     "n_workers applies to the local cluster"),
+    (("--seeds", "0"), "expected a positive int"),
+    (("--methods", "magic"), "invalid choice"),
+])
+def test_cli_sweep_bad_arguments_exit_2(tmp_path, args, message):
+    result = run_cli("sweep", "irl-evd", "--store", str(tmp_path), *args)
+    assert result.returncode == 2
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
