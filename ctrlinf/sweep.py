@@ -23,6 +23,7 @@ Needs the ``sweep`` extra: ``pip install "ctrlinf[sweep]"`` (dask[distributed], 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import itertools
@@ -59,7 +60,8 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
     grid : dict or list of dict
         ``{name: [values, ...]}`` for the Cartesian product of the value lists (the
         last name varies fastest), or an explicit list of ``{name: value}`` cells.
-        Values must be storable as JSON (numbers, strings, booleans, None, lists).
+        Values must be storable as JSON (numbers, strings, booleans, None, lists; a
+        tuple reaches the task as a list, a numpy scalar as a Python number).
     store : str or os.PathLike
         Directory for the finished cells (created if needed), one JSON file per cell
         named by a hash of the task's ``module:name`` and the parameters. Cells already
@@ -127,14 +129,14 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
         bar = tqdm(total=len(unique), initial=len(unique) - len(missing), unit="cell",
                    desc=getattr(task, "__name__", "sweep"),
                    disable=None if progress is None else not progress)
-        try:
-            for key, record in _compute(task, task_name, unique, missing, scheduler,
-                                        n_workers):
+        # closing(): on Ctrl-C the generator's clean-up (cancel the cells, close the
+        # local cluster) runs at once, not whenever the generator is collected.
+        with bar, contextlib.closing(_compute(task, task_name, unique, missing, scheduler,
+                                              n_workers)) as finished:
+            for key, record in finished:
                 _save(store, key, record)
                 records[key] = record
                 bar.update()
-        finally:
-            bar.close()
 
     table = _table(pd, cells, [records[key] for key in keys])
     failed = [(records[key]["params"], records[key][ERROR]) for key in unique

@@ -6,8 +6,11 @@ name (pytest puts tests/ on sys.path, and spawned workers inherit it).
 import json
 import logging
 import os
+import pathlib
+import re
 import subprocess
 import sys
+import time
 
 import numba
 import numpy as np
@@ -43,6 +46,21 @@ def fragile(x, log, flag):
     if x == 2 and os.path.exists(flag):
         raise ValueError(f"cannot do x={x}")
     return counted(x, log)
+
+
+def waits_for_the_store(x, store):
+    """Cell 0 returns at once; cell 1 waits (up to 60 s) until a cell file is in the store."""
+    deadline = time.monotonic() + 60
+    while x and not list(pathlib.Path(store).glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {"files_seen": len(list(pathlib.Path(store).glob("*.json")))}
+
+
+def dies(x):
+    """x = 1 kills the worker process running it."""
+    if x == 1:
+        os._exit(3)
+    return {"y": x}
 
 
 def not_a_dict(x):
@@ -117,6 +135,12 @@ def test_rerun_computes_nothing_and_a_partial_store_only_the_missing(tmp_path, c
     pd.testing.assert_frame_equal(first, resumed)
 
 
+def test_a_finished_cell_is_stored_while_others_still_run(tmp_path, client):
+    df = ci.sweep.run(waits_for_the_store, {"x": [0, 1], "store": [str(tmp_path)]}, tmp_path,
+                      scheduler=client, progress=False)
+    assert df["files_seen"].tolist() == [0, 1]
+
+
 def test_a_grown_grid_computes_only_the_new_cells(tmp_path, client):
     log = str(tmp_path / "calls.txt")
     ci.sweep.run(counted, {"x": [1, 2], "log": [log]}, tmp_path / "s", scheduler=client,
@@ -145,6 +169,24 @@ def test_a_failing_cell_keeps_the_others_is_reported_and_retried(tmp_path, clien
         df = ci.sweep.run(fragile, grid, tmp_path / "s", scheduler=client, progress=False)
     assert df["y"].tolist() == [2, 4, 6] and df["error"].isna().all()
     assert calls(log) == [1, 2, 3]                    # only the failed cell ran again
+
+
+def test_a_dead_worker_loses_only_its_cells(tmp_path):
+    """The worker running x = 1 dies: that cell is an error, the others are kept."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                         dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
+            pytest.warns(RuntimeWarning, match="KilledWorker"):
+        df = ci.sweep.run(dies, {"x": [0, 1, 2, 3]}, tmp_path, scheduler=cluster,
+                          progress=False)
+    assert df["error"][1].startswith("KilledWorker")
+    # Dask also blames cells queued on the dead worker; every other cell is kept.
+    done = df["error"].isna()
+    assert done.sum() >= 1 and (df["y"][done] == df["x"][done]).all()
+    assert len(list(tmp_path.glob("*.json"))) == 4
 
 
 def test_a_task_that_returns_no_dict_fails_its_cells(tmp_path, client):
@@ -328,3 +370,57 @@ def test_cli_sweep_bad_arguments_exit_2(tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def readme_section():
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    start = readme.index("## Sweeps")
+    return readme[start:readme.index("\n## ", start + 1)]
+
+
+def test_readme_sweep_example_runs_as_a_script(tmp_path):
+    (code,) = re.findall(r"```python\n(.*?)```", readme_section(), flags=re.S)
+    (tmp_path / "scan.py").write_text(code)
+    result = subprocess.run([sys.executable, "scan.py"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["slip", "temperature", "value", "error"]
+    assert len(list((tmp_path / "runs" / "scan").glob("*.json"))) == 4
+
+
+def test_readme_cluster_recipe_runs_on_a_local_scheduler_and_worker(tmp_path):
+    """`dask scheduler`, `dask worker ADDR --nworkers --nthreads`, then `ctrlinf sweep`."""
+    (commands,) = re.findall(r"```bash\n(.*?)```", readme_section(), flags=re.S)
+    assert "dask scheduler" in commands and "--nworkers 2 --nthreads 1" in commands
+    bin_dir = pathlib.Path(sys.executable).parent
+    env = dict(os.environ, MPLBACKEND="Agg")
+    scheduler = subprocess.Popen([bin_dir / "dask", "scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--dashboard-address", ":0"],
+                                 stderr=subprocess.PIPE, text=True, env=env)
+    worker = None
+    try:
+        address = None
+        for line in scheduler.stderr:
+            match = re.search(r"Scheduler at:\s+(tcp://\S+)", line)
+            if match:
+                address = match.group(1)
+                break
+        assert address is not None
+        worker = subprocess.Popen([bin_dir / "dask", "worker", address, "--nworkers", "2",
+                                   "--nthreads", "1"], stderr=subprocess.DEVNULL, env=env)
+        result = run_cli("sweep", "irl-evd", "--store", str(tmp_path), "--scheduler", address,
+                         "--worlds", "gridworld", "--methods", "soft", "--demos", "4",
+                         "--seeds", "2", "--size", "4", "--transfer", "1",
+                         "--temperatures", "1", "--no-plot")
+        assert result.returncode == 0, result.stderr
+        cells = pd.read_csv(tmp_path / "irl_evd_cells.csv")
+        for one in cells.itertuples():
+            direct = sweep_tasks.irl_evd_cell("gridworld", "soft", 4, one.seed, size=4,
+                                              n_transfer=1)
+            np.testing.assert_allclose(one.evd, direct["evd"], rtol=1e-9)
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
