@@ -29,7 +29,6 @@ import importlib
 import itertools
 import json
 import logging
-import numbers
 import os
 import socket
 import time
@@ -37,6 +36,8 @@ import traceback
 import warnings
 
 import numpy as np
+
+from ctrlinf import _checks
 
 #: Environment of the worker processes of the local cluster: one thread per library,
 #: set before the worker imports numba or numpy (the cluster runs one cell per process).
@@ -112,11 +113,11 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
     """
     task_name = _check_task(task)
     cells = _grid_cells(grid)
-    store = _check_store(store)
     _check_scheduler(scheduler, n_workers)
     if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be None, True or False, got {type(progress).__name__}")
     pd = _import_pandas()
+    store = _check_store(store)  # last: a refused call creates no directory
 
     keys = [_cell_key(task_name, params) for params in cells]
     unique = dict(zip(keys, cells))  # duplicate cells are computed once
@@ -243,12 +244,7 @@ def _check_store(store):
 
 def _check_scheduler(scheduler, n_workers):
     if n_workers is not None:
-        if isinstance(n_workers, (bool, np.bool_)) or not isinstance(n_workers,
-                                                                     numbers.Integral):
-            raise TypeError(f"n_workers must be a positive int or None, "
-                            f"got {type(n_workers).__name__}")
-        if n_workers < 1:
-            raise ValueError(f"n_workers must be a positive int, got {n_workers}")
+        _checks.positive_int(n_workers, "n_workers")
     if scheduler is None:
         return
     if isinstance(scheduler, str):

@@ -17,6 +17,8 @@ import os
 
 import numpy as np
 
+from ctrlinf import _checks
+
 #: ``method`` names of :func:`irl_evd_cell`: (IRL mode, deep?, label for tables and plots).
 METHODS = {
     "exact": ("exact", False, "MaxEnt exact (linear)"),
@@ -113,8 +115,7 @@ def irl_evd_cell(world, method, n_demos, seed, size=32, expert_temperature=1.0, 
     from ctrlinf.irl.metrics import expected_value_difference
     from ctrlinf.trajectories import sample
 
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    _checks.choice(method, "method", METHODS)
     mode, deep, _ = METHODS[method]
     mdp, evaluation, evd_zero = _world(world, size, seed)
     expert = solve(mdp, mode="soft", temperature=expert_temperature, progress=False)

@@ -102,6 +102,18 @@ def test_local_run_equals_direct_computation(tmp_path):
     assert len(list((tmp_path / "store").glob("*.json"))) == 8
 
 
+def test_a_complete_store_starts_no_cluster(tmp_path, monkeypatch, capsys):
+    grid = {"slip": [0.1], "temperature": [1.0]}
+    first = ci.sweep.run(sweep_tasks.gridworld_value, grid, tmp_path, n_workers=1)
+
+    def refuse(*args):
+        raise AssertionError("a cluster was started")
+    monkeypatch.setattr(sweep, "_local_cluster", refuse)
+    pd.testing.assert_frame_equal(first, ci.sweep.run(sweep_tasks.gridworld_value, grid,
+                                                      tmp_path))
+    assert capsys.readouterr().err == ""          # progress=None: no bar off a terminal
+
+
 def test_each_cell_is_one_json_file_with_params_and_result(tmp_path, client):
     ci.sweep.run(counted, [{"x": 3, "log": str(tmp_path / "log")}], tmp_path, scheduler=client,
                  progress=False)
@@ -171,22 +183,44 @@ def test_a_failing_cell_keeps_the_others_is_reported_and_retried(tmp_path, clien
     assert calls(log) == [1, 2, 3]                    # only the failed cell ran again
 
 
-def test_a_dead_worker_loses_only_its_cells(tmp_path):
-    """The worker running x = 1 dies: that cell is an error, the others are kept."""
-    import dask
-    from distributed import LocalCluster
+DEAD_WORKER_SCRIPT = """
+import logging, sys, warnings
+import dask
+from distributed import LocalCluster
+import ctrlinf as ci
+from test_sweep import dies
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+if __name__ == "__main__":
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \\
             LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                         dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
-            pytest.warns(RuntimeWarning, match="KilledWorker"):
-        df = ci.sweep.run(dies, {"x": [0, 1, 2, 3]}, tmp_path, scheduler=cluster,
+                         dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \\
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = ci.sweep.run(dies, {"x": [0, 1, 2, 3]}, sys.argv[1], scheduler=cluster,
                           progress=False)
-    assert df["error"][1].startswith("KilledWorker")
+    print(df.to_json(orient="records"))
+    print(caught[0].message)
+"""
+
+
+def test_a_dead_worker_loses_only_its_cells(tmp_path):
+    """The worker running x = 1 dies: that cell is an error, the others are kept.
+
+    In its own interpreter: a worker death is best kept away from the shared cluster.
+    """
+    (tmp_path / "dead.py").write_text(DEAD_WORKER_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(pathlib.Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "dead.py", str(tmp_path / "store")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    rows, warning = result.stdout.strip().splitlines()[-2:]
+    df = pd.DataFrame(json.loads(rows))
+    assert df["error"][1].startswith("KilledWorker") and "cells failed" in warning
     # Dask also blames cells queued on the dead worker; every other cell is kept.
     done = df["error"].isna()
     assert done.sum() >= 1 and (df["y"][done] == df["x"][done]).all()
-    assert len(list(tmp_path.glob("*.json"))) == 4
+    assert len(list((tmp_path / "store").glob("*.json"))) == 4
 
 
 def test_a_task_that_returns_no_dict_fails_its_cells(tmp_path, client):
@@ -263,6 +297,8 @@ def test_bad_input_names_the_argument(tmp_path, kwargs, error, message):
     with pytest.raises(error, match=message):
         ci.sweep.run(**args)
     assert not os.path.exists(tmp_path / "l")           # nothing ran
+    if "store" not in kwargs:
+        assert not os.path.exists(tmp_path / "s")       # and no directory was made
 
 
 def test_store_that_is_a_file_is_refused(tmp_path):
@@ -424,3 +460,16 @@ def test_readme_cluster_recipe_runs_on_a_local_scheduler_and_worker(tmp_path):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
+
+
+def test_sweep_extra_and_test_extra_carry_dask_and_pandas():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(pathlib.Path(__file__).resolve().parent.parent / "setup.cfg")
+    extras = config["options.extras_require"]
+    for extra in ("sweep", "test"):
+        names = [line.split(">")[0].strip() for line in extras[extra].split("\n") if line]
+        assert "dask[distributed]" in names and "pandas" in names
+    core = config["options"]["install_requires"]
+    assert "dask" not in core and "pandas" not in core      # the core stays light
