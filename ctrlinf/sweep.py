@@ -39,11 +39,6 @@ import numpy as np
 
 from ctrlinf import _checks
 
-#: Environment of the worker processes of the local cluster: one thread per library,
-#: set before the worker imports numba or numpy (the cluster runs one cell per process).
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-              "MKL_NUM_THREADS": "1"}
-
 ERROR = "error"
 #: How long to try to reach a scheduler given by address before giving up.
 CONNECT_TIMEOUT = "20s"
@@ -339,8 +334,13 @@ def _table(pd, cells, records):
 
 def _run_cell(task, task_name, params):
     """Evaluate one cell in a worker; a record, never an exception."""
-    # Pin numba to one thread in the thread that runs the cell (the setting is
-    # per thread): cells run side by side, one per core.
+    # Pin numba to one thread in the thread that runs the cell (the setting is per
+    # thread): cells run side by side, one per core. Not NUMBA_NUM_THREADS in the
+    # worker's environment: a worker that imported numba before the variable was set
+    # (spawned workers re-import the main script) fails its next compilation with
+    # "Cannot set NUMBA_NUM_THREADS to a different value once the threads have been
+    # launched". BLAS is pinned by Dask itself: its default
+    # distributed.nanny.pre-spawn-environ sets OMP/MKL/OPENBLAS_NUM_THREADS=1.
     import numba
 
     numba.set_num_threads(1)
@@ -415,5 +415,4 @@ def _local_cluster(n_workers, n_cells):
     # dashboard_address ":0": any free port, so that several sweeps (or other Dask
     # users) on one machine never fight over the default 8787.
     return LocalCluster(n_workers=max(1, min(n_workers, n_cells)), threads_per_worker=1,
-                        processes=True, dashboard_address=":0", silence_logs=logging.ERROR,
-                        env=WORKER_ENV)
+                        processes=True, dashboard_address=":0", silence_logs=logging.ERROR)

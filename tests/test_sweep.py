@@ -31,7 +31,8 @@ def noisy_square(x, seed):
     """x² plus seeded noise, and where it ran."""
     noise = np.random.default_rng(seed).normal()
     return {"y": float(x) ** 2 + noise, "pid": os.getpid(),
-            "numba_threads": numba.get_num_threads()}
+            "numba_threads": numba.get_num_threads(),
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def counted(x, log):
@@ -61,6 +62,15 @@ def dies(x):
     if x == 1:
         os._exit(3)
     return {"y": x}
+
+
+def _plus_one(x):
+    return x + 1
+
+
+def compiles(x):
+    """Compiles a fresh numba function in the worker (no cache to load it from)."""
+    return {"y": numba.njit(cache=False)(_plus_one)(x), "numba_threads": numba.get_num_threads()}
 
 
 def not_a_dict(x):
@@ -203,18 +213,42 @@ if __name__ == "__main__":
 """
 
 
+def run_script(tmp_path, code):
+    """Run ``code`` as a script in its own interpreter, with tests/ importable."""
+    (tmp_path / "script.py").write_text(code)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(pathlib.Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "script.py", str(tmp_path / "store")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()
+
+
+COMPILE_SCRIPT = """
+import sys
+import ctrlinf as ci          # numba comes with it, so spawned workers import it at once
+from test_sweep import compiles
+
+if __name__ == "__main__":
+    df = ci.sweep.run(compiles, {"x": [1, 2]}, sys.argv[1], n_workers=1, progress=False)
+    print(df.to_json(orient="records"))
+"""
+
+
+def test_workers_that_imported_numba_early_still_compile(tmp_path):
+    """A regression: NUMBA_NUM_THREADS set in a worker after numba was imported made its
+    next compilation fail; the thread count is pinned with numba.set_num_threads instead."""
+    rows = json.loads(run_script(tmp_path, COMPILE_SCRIPT)[-1])
+    assert [(r["y"], r["numba_threads"], r["error"]) for r in rows] == [(2, 1, None),
+                                                                        (3, 1, None)]
+
+
 def test_a_dead_worker_loses_only_its_cells(tmp_path):
     """The worker running x = 1 dies: that cell is an error, the others are kept.
 
     In its own interpreter: a worker death is best kept away from the shared cluster.
     """
-    (tmp_path / "dead.py").write_text(DEAD_WORKER_SCRIPT)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(pathlib.Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, "dead.py", str(tmp_path / "store")], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr
-    rows, warning = result.stdout.strip().splitlines()[-2:]
+    rows, warning = run_script(tmp_path, DEAD_WORKER_SCRIPT)[-2:]
     df = pd.DataFrame(json.loads(rows))
     assert df["error"][1].startswith("KilledWorker") and "cells failed" in warning
     # Dask also blames cells queued on the dead worker; every other cell is kept.
@@ -242,6 +276,7 @@ def test_cluster_gives_the_same_numbers_computed_in_its_workers(tmp_path, client
         np.testing.assert_array_equal(df["y"], local["y"])
         assert (df["pid"] != os.getpid()).all()      # computed in worker processes
         assert (df["numba_threads"] == 1).all()       # pinned to one thread
+        assert (df["blas_threads"] == "1").all()
     assert set(remote["pid"]) <= set(client.run(os.getpid).values())
     expected = [x ** 2 + np.random.default_rng(s).normal() for x in grid["x"]
                 for s in grid["seed"]]
