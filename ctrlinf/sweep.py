@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 import traceback
 import warnings
@@ -71,7 +72,7 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
         Worker processes of the local cluster (``scheduler=None`` only); default the
         number of usable cores, never more than the cells to compute.
     progress : bool, optional
-        A tqdm bar over cells; default (None) shows it when stderr is a terminal.
+        A progress bar over cells; default (None) shows it when stderr is a terminal.
 
     Returns
     -------
@@ -120,11 +121,11 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
     missing = [key for key, record in records.items() if record is None or record[ERROR]]
 
     if missing:
-        from tqdm.auto import tqdm
+        from ctrlinf._progress import progress_bar
 
-        bar = tqdm(total=len(unique), initial=len(unique) - len(missing), unit="cell",
-                   desc=getattr(task, "__name__", "sweep"),
-                   disable=None if progress is None else not progress)
+        shown = sys.stderr.isatty() if progress is None else bool(progress)
+        bar = progress_bar(len(unique), shown, f"{getattr(task, '__name__', 'sweep')} cells")
+        bar.update(len(unique) - len(missing))  # the stored cells count as done
         # closing(): on Ctrl-C the generator's clean-up (cancel the cells, close the
         # local cluster) runs at once, not whenever the generator is collected.
         with bar, contextlib.closing(_compute(task, task_name, unique, missing, scheduler,

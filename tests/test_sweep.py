@@ -293,7 +293,7 @@ def test_list_grid_and_duplicate_cells(tmp_path, client):
 def test_progress_bar_counts_cells(tmp_path, client, capsys):
     ci.sweep.run(counted, {"x": [1, 2], "log": [str(tmp_path / "l")]}, tmp_path, scheduler=client,
                  progress=True)
-    assert "2/2" in capsys.readouterr().err
+    assert "counted cells" in capsys.readouterr().err
 
 
 def local_function_holder():
@@ -439,8 +439,8 @@ def test_cli_sweep_irl_evd_writes_table_and_plot_and_resumes(tmp_path):
 def test_cli_sweep_bad_arguments_exit_2(tmp_path, args, message):
     result = run_cli("sweep", "irl-evd", "--store", str(tmp_path), *args)
     assert result.returncode == 2
-    assert message in result.stderr.strip().splitlines()[-1]
-    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()       # one line, no traceback
+    assert line.startswith("ctrlinf sweep") and message in line
 
 
 def readme_section():
