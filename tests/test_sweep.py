@@ -435,6 +435,7 @@ def test_cli_sweep_irl_evd_writes_table_and_plot_and_resumes(tmp_path):
      "n_workers applies to the local cluster"),
     (("--seeds", "0"), "expected a positive int"),
     (("--methods", "magic"), "invalid choice"),
+    (("--store", "/proc/no/such"), "--store /proc/no/such: cannot write there"),
 ])
 def test_cli_sweep_bad_arguments_exit_2(tmp_path, args, message):
     result = run_cli("sweep", "irl-evd", "--store", str(tmp_path), *args)
