@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 # Subpackages load on first use so that `import ctrlinf` stays fast and does not
 # pull in matplotlib or gymnasium until they are needed.
-_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge", "explore")
+_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge", "explore", "sweep")
 
 
 def __getattr__(name):
@@ -47,4 +47,5 @@ __all__ = [
     "plot",
     "bridge",
     "explore",
+    "sweep",
 ]

@@ -1,4 +1,4 @@
-"""The ``ctrlinf`` command: demo, solve, irl, tutorial, explore.
+"""The ``ctrlinf`` command: demo, solve, irl, tutorial, explore, sweep.
 
 Every user error (an unknown world, a bad number, an unreadable file, an
 unwritable output path, a problem too big for memory) prints one line on
@@ -663,9 +663,66 @@ def _run_explore(args):
     return 0
 
 
+# -- sweep -------------------------------------------------------------------------
+def _add_sweep(commands):
+    sweep = commands.add_parser(
+        "sweep", help="parameter sweeps on local processes or a Dask cluster",
+        description="irl-evd: expected value difference of IRL methods against the number of\n"
+                    "demonstrations and the demonstrator's temperature, with 95% bands over\n"
+                    "seeds. Every finished cell is kept in --store; a rerun computes only the\n"
+                    "missing ones. Needs pip install -e \".[sweep]\".",
+        epilog="Examples:\n  ctrlinf sweep irl-evd --store runs/evd --workers 2\n"
+               "  ctrlinf sweep irl-evd --store runs/evd --scheduler tcp://10.0.0.5:8786 --full\n"
+               "  ctrlinf sweep irl-evd --store /tmp/s --worlds gridworld --size 5 --seeds 2",
+        formatter_class=_Formatter)
+    sweep.add_argument("experiment", choices=["irl-evd"], help="which sweep")
+    sweep.add_argument("--store", required=True, metavar="DIR",
+                       help="folder of the finished cells (required)")
+    sweep.add_argument("--scheduler", metavar="ADDR",
+                       help="a Dask scheduler, e.g. tcp://host:8786 (default: local processes)")
+    sweep.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="local worker processes (default: one per core)")
+    sweep.add_argument("--full", action="store_true",
+                       help="1..128 demos, 5 seeds, 5 temperatures (default: 2..128, 3, 3)")
+    sweep.add_argument("--worlds", nargs="+", default=["objectworld", "binaryworld"],
+                       choices=["objectworld", "binaryworld", "gridworld"])
+    sweep.add_argument("--methods", nargs="+", default=["exact", "soft", "deep"],
+                       choices=["exact", "soft", "deep"])
+    sweep.add_argument("--demos", nargs="+", type=_positive_int, metavar="N",
+                       help="demo counts of the curves")
+    sweep.add_argument("--seeds", type=_positive_int, metavar="N", help="seeds per point")
+    sweep.add_argument("--size", type=_positive_int, default=32, help="grid side (default 32)")
+    sweep.add_argument("--transfer", type=_positive_int, metavar="N",
+                       help="transfer worlds per seed")
+    sweep.add_argument("--temperatures", nargs="+", type=_positive_float, metavar="T",
+                       help="demonstrator temperatures of the scan")
+    sweep.add_argument("--out", metavar="DIR", help="tables and figures (default: --store)")
+    sweep.add_argument("--no-plot", action="store_true", help="tables only")
+
+
+def _run_sweep(args):
+    from ctrlinf import sweep_tasks
+
+    check_writable_dir(args.store, "--store")
+    if args.out is not None:
+        check_writable_dir(args.out, "--out")
+    settings = dict(sweep_tasks.FULL if args.full else sweep_tasks.QUICK)
+    for name in ("demos", "seeds", "transfer", "temperatures"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    table, _ = sweep_tasks.irl_evd(
+        args.store, worlds=args.worlds, methods=args.methods, size=args.size,
+        scheduler=args.scheduler, n_workers=args.workers, out=args.out,
+        plot=not args.no_plot, **settings)
+    failed = int(table["error"].notna().sum())
+    if failed:
+        print(f"{failed} of {len(table)} cells failed; rerun to retry them", file=sys.stderr)
+    return 1 if failed else 0
+
+
 # -- the command -----------------------------------------------------------------
 #: Each adds one subparser; ``_run_NAME`` runs it (see the module docstring).
-SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial, _add_explore]
+SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial, _add_explore, _add_sweep]
 
 
 def build_parser():
