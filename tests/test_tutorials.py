@@ -33,6 +33,14 @@ def test_readme_lists_every_tutorial():
     assert listed == [script.name for script in SCRIPTS]
 
 
+def test_top_level_readme_table_lists_every_tutorial():
+    top = (TUTORIALS.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| `(\d\d_\w+\.py)` \|", top, flags=re.MULTILINE)
+    assert [name for _, name in rows] == [script.name for script in SCRIPTS]
+    assert [int(n) for n, _ in rows] == list(range(1, len(SCRIPTS) + 1))
+    assert len(SCRIPTS) >= 25
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.stem)
 def test_tutorial_runs_headless_and_writes_its_figures(script, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", CTRLINF_FIGURES=str(tmp_path))
