@@ -13,6 +13,7 @@ from ctrlinf.envs.gym_adapters import to_gymnasium
 from ctrlinf.envs.objectworld import binaryworld
 from ctrlinf.envs.objectworld import objectworld
 from ctrlinf.envs.random import random_mdp
+from ctrlinf.envs.seals_export import to_seals
 
 __all__ = [
     "GridMDP",
@@ -24,4 +25,5 @@ __all__ = [
     "objectworld",
     "random_mdp",
     "to_gymnasium",
+    "to_seals",
 ]
