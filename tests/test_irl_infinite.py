@@ -15,7 +15,6 @@ from ctrlinf.irl.fit import RANDOM_INIT_SCALE
 from ctrlinf.irl.fit import LinearModel
 from ctrlinf.irl.fit import fit_model
 from ctrlinf.irl.objective import demo_start_measure
-from ctrlinf.irl.objective import occupancy_from
 from enumeration import random_mdp_arrays
 from test_irl_objective import finite_difference
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
@@ -74,7 +73,7 @@ def test_demo_start_measure_is_the_flow_residual_of_the_visitation():
     assert_allclose(rho, mdp.p0 - GAMMA**L * d_L, atol=1e-12)
     assert_allclose(rho.sum(), 1 - GAMMA**L, rtol=1e-12)
     # and the occupancy from that signed start is the model's first L steps exactly.
-    assert_allclose(occupancy_from(mdp, pi, rho), D_L, atol=1e-12)
+    assert_allclose(ci.inference.discounted_visitation(mdp, pi, start=rho), D_L, atol=1e-12)
     # Sampled demos of any length: ρ̂ sums to 1 − γ^L as well.
     demos = ci.sample(mdp, pi, n=7, seed=0, length=L)
     assert_allclose(demo_start_measure(mdp, ci.irl.expert_visitation(mdp, demos)).sum(),
