@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.trajectories import Trajectories
+from ctrlinf.trajectories import Trajectories, visitation
 
 
 def _check_index(value, name):
@@ -184,12 +184,7 @@ def expert_visitation(mdp, demos):
     information, but expected counts of any length still lead back to the expert's
     policy.
     """
-    S, A = mdp.n_states, mdp.n_actions
-    mask = demos.mask
-    discounts = np.broadcast_to(mdp.gamma ** np.arange(demos.length), mask.shape)[mask]
-    counts = np.bincount(demos.states[mask] * A + demos.actions[mask], weights=discounts,
-                         minlength=S * A)
-    return counts.reshape(S, A) / demos.n_trajectories
+    return visitation(demos, mdp.n_states, mdp.n_actions, mdp.gamma)
 
 
 def truncated_ends(mdp, demos):
