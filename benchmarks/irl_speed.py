@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 
 import ctrlinf as ci  # noqa: E402
 from ctrlinf.irl.deep import NetModel  # noqa: E402
-from ctrlinf.irl.objective import contract  # noqa: E402
-from ctrlinf.irl.objective import model_visitation  # noqa: E402
+from ctrlinf.irl.objectives import contract  # noqa: E402
+from ctrlinf.irl.objectives import model_visitation  # noqa: E402
 
 WORLDS = (("objectworld", 32), ("gridworld", 256))
 

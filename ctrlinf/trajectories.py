@@ -20,7 +20,7 @@ class Trajectories:
         ``t >= lengths[i]`` are padding, which nothing reads (their values may be
         anything). Default: every trajectory has all ``T`` steps. In IRL a shorter
         trajectory is a *truncated* episode whose unobserved steps are marginalised
-        (:mod:`ctrlinf.irl.objective`); an episode that *terminated* into an absorbing
+        (:mod:`ctrlinf.irl.objectives`); an episode that *terminated* into an absorbing
         state is instead padded with that state as data (:func:`ctrlinf.irl.pad_episodes`).
 
     Examples

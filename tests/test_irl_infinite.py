@@ -3,7 +3,7 @@
 The expert's discounted visitation of L steps sums to (1 − γ^L)/(1 − γ), the model's
 occupancy from p0 to 1/(1 − γ). ctrlinf compares the demos with the model's
 occupancy of the same first L steps (the gradient of the demos' discounted
-log-likelihood, ctrlinf.irl.objective); these tests check that footing against
+log-likelihood, ctrlinf.irl.objectives); these tests check that footing against
 rollouts written here in numpy, and that an unregularised fit then converges.
 """
 import numpy as np
@@ -11,10 +11,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
-from ctrlinf.irl.fit import RANDOM_INIT_SCALE
-from ctrlinf.irl.fit import LinearModel
-from ctrlinf.irl.fit import fit_model
-from ctrlinf.irl.objective import demo_start_measure
+from ctrlinf.irl.fitting import RANDOM_INIT_SCALE
+from ctrlinf.irl.fitting import LinearModel
+from ctrlinf.irl.fitting import fit_model
+from ctrlinf.irl.objectives import demo_start_measure
 from enumeration import random_mdp_arrays
 from test_irl_objective import finite_difference
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)

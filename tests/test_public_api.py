@@ -1,5 +1,7 @@
 """The public surface: what ``import ctrlinf`` exposes, and nothing it should not."""
 import importlib
+import pkgutil
+import types
 
 import ctrlinf as ci
 
@@ -13,8 +15,38 @@ def test_no_helper_module_leaks_into_the_namespace():
     assert not hasattr(ci, "importlib")
 
 
+#: Modules a function of the same name still hides, left to the bridge half of issue 15
+#: (which reorganises ctrlinf/bridge/).
+KNOWN_SHADOWED = {"ctrlinf.bridge.gail"}
+
+
+def _submodules():
+    """Every module path under ctrlinf, found on disk (so a new module is checked too)."""
+    # ctrlinf.__main__ runs the CLI when imported.
+    return [info.name for info in pkgutil.walk_packages(ci.__path__, "ctrlinf.")
+            if info.name != "ctrlinf.__main__"]
+
+
 def test_modules_are_not_hidden_by_functions_of_the_same_name():
-    # `import ctrlinf.x.y as m` must give the module, whatever ctrlinf.x exports.
-    for dotted in ("ctrlinf.inference", "ctrlinf.trajectories", "ctrlinf.mdp"):
-        module = importlib.import_module(dotted)
-        assert type(module).__name__ == "module", dotted
+    # `import ctrlinf.x.y as m` must give the module, whatever ctrlinf.x exports: a
+    # package attribute named like a submodule (a function ctrlinf.irl.fit beside a
+    # module ctrlinf/irl/fit.py) would win over it.
+    names = _submodules()
+    assert {"ctrlinf.inference", "ctrlinf.irl.objectives", "ctrlinf.envs.feature_worlds",
+            "ctrlinf.irl.fitting"} <= set(names)
+    for dotted in names:
+        importlib.import_module(dotted)
+        parent, _, leaf = dotted.rpartition(".")
+        attribute = getattr(importlib.import_module(parent), leaf)
+        if dotted in KNOWN_SHADOWED:
+            # Remove it from KNOWN_SHADOWED once renamed.
+            assert not isinstance(attribute, types.ModuleType), dotted
+            continue
+        assert isinstance(attribute, types.ModuleType), dotted
+
+
+def test_documented_functions_keep_their_names():
+    # DESIGN's public names stay functions after the module renames.
+    for function in (ci.irl.objective, ci.irl.fit, ci.envs.objectworld, ci.envs.binaryworld,
+                     ci.occupancy):
+        assert callable(function) and not isinstance(function, types.ModuleType)

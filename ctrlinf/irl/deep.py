@@ -3,7 +3,7 @@ r"""Deep MaxEnt IRL (Wulfmeier, Ondruska & Posner 2015): the reward is a small M
 The IRL objective depends on the network weights ``w`` only through the tabular
 reward ``r_w(s, a)``, and its gradient with respect to that reward is exact and
 cheap, ``∂L/∂r(s, a) = D_E(s, a) − D_r(s, a)`` (expert minus model discounted
-visitation, :mod:`ctrlinf.irl.objective`). So
+visitation, :mod:`ctrlinf.irl.objectives`). So
 
 .. math:: \nabla_w L = \sum_{s,a} \big(D_E(s,a) - D_r(s,a)\big)\, \nabla_w r_w(s, a),
 
@@ -23,10 +23,10 @@ from ctrlinf import _checks
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.demos import truncated_ends
-from ctrlinf.irl.fit import fit_model
-from ctrlinf.irl.objective import check_features
-from ctrlinf.irl.objective import check_mdp_and_mode
-from ctrlinf.irl.objective import evaluate
+from ctrlinf.irl.fitting import fit_model
+from ctrlinf.irl.objectives import check_features
+from ctrlinf.irl.objectives import check_mdp_and_mode
+from ctrlinf.irl.objectives import evaluate
 
 ACTIVATIONS = ("relu", "tanh")
 
@@ -238,7 +238,7 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
         Weight decay. Keep it: in soft mode a reward flexible enough to fit every
         visited state has a finite maximum only if some policy's occupancy matches
         the demos' visitation, which under stochastic dynamics depends on the data
-        (often not, see :mod:`ctrlinf.irl.objective`); then the weights grow until
+        (often not, see :mod:`ctrlinf.irl.objectives`); then the weights grow until
         the decay stops them.
     activation : {"relu", "tanh"}
     optimizer : {"adam", "lbfgs", "gradient"}, default "adam"

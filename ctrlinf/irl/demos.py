@@ -180,7 +180,7 @@ def expert_visitation(mdp, demos):
     ``Σ_{t<L_i} γ^t``. Demos must have passed
     :func:`check_demos`. With ``horizon=None`` demos of any length ``L`` will do:
     the soft objective compares ``D_E`` with the model's occupancy of the same
-    first ``L`` steps (:mod:`ctrlinf.irl.objective`), so short demos carry less
+    first ``L`` steps (:mod:`ctrlinf.irl.objectives`), so short demos carry less
     information, but expected counts of any length still lead back to the expert's
     policy.
     """
@@ -195,7 +195,7 @@ def truncated_ends(mdp, demos):
 
     the discounted last observed step of every demo shorter than ``T = mdp.horizon``.
     The objective continues the model's visitation from these pairs to account for
-    the marginalised unobserved steps (:mod:`ctrlinf.irl.objective`). With
+    the marginalised unobserved steps (:mod:`ctrlinf.irl.objectives`). With
     ``horizon=None`` (or no truncated demo) the answer is None: there the demos'
     log-likelihood already covers prefixes of any length.
     """

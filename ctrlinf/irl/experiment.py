@@ -19,10 +19,10 @@ from ctrlinf.inference import solve
 from ctrlinf.irl.deep import fit_deep
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.demos import start_distribution
-from ctrlinf.irl.fit import fit
+from ctrlinf.irl.fitting import fit
 from ctrlinf.irl.metrics import expected_value_difference
-from ctrlinf.irl.objective import contract
-from ctrlinf.irl.objective import model_visitation
+from ctrlinf.irl.objectives import contract
+from ctrlinf.irl.objectives import model_visitation
 from ctrlinf.trajectories import sample
 
 WORLDS = ("objectworld", "binaryworld", "gridworld")

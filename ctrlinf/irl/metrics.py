@@ -7,8 +7,8 @@ from ctrlinf import _checks
 from ctrlinf.inference import occupancy
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.objective import check_reward
-from ctrlinf.irl.objective import value_iteration_tol
+from ctrlinf.irl.objectives import check_reward
+from ctrlinf.irl.objectives import value_iteration_tol
 from ctrlinf.mdp import TabularMDP
 
 POLICIES = ("hard", "soft")

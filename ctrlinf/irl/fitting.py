@@ -17,12 +17,12 @@ from ctrlinf import _checks
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.demos import truncated_ends
-from ctrlinf.irl.objective import check_features
-from ctrlinf.irl.objective import check_mdp_and_mode
-from ctrlinf.irl.objective import contract
-from ctrlinf.irl.objective import evaluate
-from ctrlinf.irl.objective import linear_reward
-from ctrlinf.irl.objective import masked_reward
+from ctrlinf.irl.objectives import check_features
+from ctrlinf.irl.objectives import check_mdp_and_mode
+from ctrlinf.irl.objectives import contract
+from ctrlinf.irl.objectives import evaluate
+from ctrlinf.irl.objectives import linear_reward
+from ctrlinf.irl.objectives import masked_reward
 from ctrlinf.irl.optimize import check_optimizer
 from ctrlinf.irl.optimize import maximise
 
@@ -173,7 +173,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     ``μ_θ = μ_E − l2 θ``. With ``horizon=None`` (soft) ``L`` is the demos' discounted
     log-likelihood and ``μ_θ`` the model's occupancy of the demos' first ``L`` steps;
     that ``L`` is not concave, but with one indicator feature per state-action pair
-    every stationary point is global (see :mod:`ctrlinf.irl.objective`).
+    every stationary point is global (see :mod:`ctrlinf.irl.objectives`).
 
     ``mode="exact"`` is the MaxEnt IRL likelihood of Ziebart, Maas, Bagnell & Dey 2008
     with its exact gradient (CS285's "MaxEnt IRL algorithm"): backward messages,
@@ -217,7 +217,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     -----
     The data pin down the policy, not the reward: constants (and, for an infinite
     horizon, potential shaping) are invisible, so compare fits by their policies or
-    by :func:`~ctrlinf.irl.expected_value_difference` (see :mod:`ctrlinf.irl.objective`).
+    by :func:`~ctrlinf.irl.expected_value_difference` (see :mod:`ctrlinf.irl.objectives`).
     In soft mode with a finite horizon give ``mdp`` the demos' start distribution,
     ``mdp.replace(p0=ci.irl.start_distribution(demos, mdp.n_states))``.
 
