@@ -235,4 +235,4 @@ def test_metric_arguments(setup):
 def test_unknown_world():
     with raises(ValueError, "world must be one of ('objectworld', 'binaryworld', 'gridworld'), "
                             "got 'mars'"):
-        ci.irl.run_demo("mars")
+        ci.experiments.irl_evd.run_demo("mars")

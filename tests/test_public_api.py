@@ -1,7 +1,11 @@
 """The public surface: what ``import ctrlinf`` exposes, and nothing it should not."""
 import importlib
 import pkgutil
+import subprocess
+import sys
 import types
+
+import pytest
 
 import ctrlinf as ci
 
@@ -50,3 +54,21 @@ def test_documented_functions_keep_their_names():
     for function in (ci.irl.objective, ci.irl.fit, ci.envs.objectworld, ci.envs.binaryworld,
                      ci.occupancy):
         assert callable(function) and not isinstance(function, types.ModuleType)
+
+
+@pytest.mark.parametrize("package, above", [
+    # The core imports nothing above it.
+    ("ctrlinf.trajectories", ("ctrlinf.envs", "ctrlinf.irl", "ctrlinf.bridge", "ctrlinf.plot",
+                              "ctrlinf.experiments", "ctrlinf.explore")),
+    ("ctrlinf.inference", ("ctrlinf.envs", "ctrlinf.irl", "ctrlinf.bridge", "ctrlinf.plot",
+                           "ctrlinf.experiments", "ctrlinf.explore")),
+    # The IRL algorithms need neither the worlds, the pictures nor the experiments.
+    ("ctrlinf.irl", ("ctrlinf.envs", "ctrlinf.plot", "ctrlinf.experiments", "ctrlinf.bridge",
+                     "matplotlib")),
+])
+def test_layers_import_nothing_above_them(package, above):
+    code = (f"import sys, {package}\n"
+            f"print(sorted(m for m in sys.modules if m.startswith({above!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]", f"{package} imports {out}"

@@ -9,13 +9,8 @@ defined in :mod:`ctrlinf.irl.objectives`.
 
 Modules: ``demos`` (validation, padding, visitation counts), ``objectives``
 (value and gradient), ``optimize`` (L-BFGS, Adam, gradient ascent), ``fitting`` (linear
-rewards), ``deep`` (MLP rewards), ``metrics`` (EVD, log-likelihood), ``experiment``
-(the benchmark worlds and :func:`run_demo`).
-
->>> import ctrlinf as ci
->>> report = ci.irl.run_demo("gridworld", n_demos=16, size=5)
->>> sorted(report)[:4]
-['converged', 'deep', 'evd', 'evd_zero']
+rewards), ``deep`` (MLP rewards), ``metrics`` (EVD, log-likelihood). The benchmark
+worlds and the experiment behind ``ctrlinf irl`` live in :mod:`ctrlinf.experiments.irl_evd`.
 """
 from ctrlinf.irl.deep import RewardNet
 from ctrlinf.irl.deep import deep_objective
@@ -23,9 +18,6 @@ from ctrlinf.irl.deep import fit_deep
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.demos import pad_episodes
 from ctrlinf.irl.demos import start_distribution
-from ctrlinf.irl.experiment import WORLDS
-from ctrlinf.irl.experiment import make_world
-from ctrlinf.irl.experiment import run_demo
 from ctrlinf.irl.fitting import IRLResult
 from ctrlinf.irl.fitting import fit
 from ctrlinf.irl.metrics import expected_value_difference
@@ -44,18 +36,15 @@ from ctrlinf.irl.shaping import shape_reward
 __all__ = [
     "IRLResult",
     "RewardNet",
-    "WORLDS",
     "deep_objective",
     "expected_value_difference",
     "expert_visitation",
     "fit",
     "fit_deep",
     "log_likelihood",
-    "make_world",
     "objective",
     "pad_episodes",
     "reward_objective",
-    "run_demo",
     "start_distribution",
     "IdentifiedReward",
     "reward_from_soft_policies",

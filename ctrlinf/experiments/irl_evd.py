@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ctrlinf import _checks
+from ctrlinf import _checks, envs
 from ctrlinf.inference import solve
 from ctrlinf.irl.deep import fit_deep
 from ctrlinf.irl.demos import expert_visitation
@@ -54,9 +54,6 @@ def make_world(name, size=None, seed=0, horizon=DEMO_LENGTH):
         Seeds the layout.
     horizon : int or None, default 8
     """
-    # Imported here: ctrlinf.envs is a sibling subpackage loaded on demand.
-    from ctrlinf import envs
-
     if name not in WORLDS:
         raise ValueError(f"world must be one of {WORLDS}, got {name!r}")
     size = DEFAULT_SIZE[name] if size is None else size
