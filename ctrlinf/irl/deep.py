@@ -20,9 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.demos import expert_visitation
-from ctrlinf.irl.demos import truncated_ends
+from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.irl.fitting import fit_model
 from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
@@ -185,7 +183,8 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     ----------
     mdp : TabularMDP
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
-    demos : Trajectories
+    demos : Trajectories or ndarray, shape (S, A)
+        Or the expert visitation ``D_E`` itself (see :func:`~ctrlinf.irl.objective`).
     net : RewardNet
     params : ndarray, shape (net.n_params,)
     mode : {"soft", "exact"}
@@ -200,9 +199,8 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     check_mdp_and_mode(mdp, mode)
     model = NetModel(net, _check_net_features(net, features, mdp), mdp.n_actions)
     reward, pull_back = model(np.asarray(params, dtype=np.float64))
-    demos = check_demos(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode,
-                                truncated_ends(mdp, demos))
+    D_E, ends = expert_occupancy(mdp, demos)
+    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends)
     return value, pull_back(grad_r)
 
 
@@ -231,7 +229,8 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     mdp : TabularMDP
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
         Network inputs; scale them to O(1) (e.g. distances divided by the grid size).
-    demos : Trajectories
+    demos : Trajectories or ndarray, shape (S, A)
+        Or the expert visitation ``D_E`` itself (see :func:`~ctrlinf.irl.objective`).
     hidden : tuple of int, default (32, 32)
     mode : {"soft", "exact"}
     l2 : float, default 0.1
@@ -269,7 +268,6 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     net = RewardNet(features.shape[-1], hidden, activation)
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"
-    demos = check_demos(mdp, demos)
-    return fit_model(mdp, model, expert_visitation(mdp, demos), net.init_params(seed), mode, l2,
-                     optimizer, learning_rate, max_iter, gtol, progress, name,
-                     truncated_ends(mdp, demos))
+    D_E, ends = expert_occupancy(mdp, demos)
+    return fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
+                     learning_rate, max_iter, gtol, progress, name, ends)

@@ -14,9 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.demos import expert_visitation
-from ctrlinf.irl.demos import truncated_ends
+from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import contract
@@ -43,10 +41,12 @@ class IRLResult:
         ``ci.solve`` of the training MDP under ``reward`` in the fitted ``mode``.
     history : dict of lists
         Per iteration (index 0 is the start): ``"objective"`` (including the L2
-        term), ``"grad_norm"`` (``‖∇‖_∞``) and ``"time"`` (seconds of that iteration;
-        ``np.cumsum`` gives the wall clock).
+        term), ``"grad_norm"`` (``‖∇‖_∞``), ``"evaluations"`` (objective evaluations
+        so far; L-BFGS's line search may take several per iteration) and ``"time"``
+        (seconds of that iteration; ``np.cumsum`` gives the wall clock).
     converged : bool
-        Whether the gradient norm fell to ``gtol``.
+        Whether the gradient norm fell to ``gtol`` (with ``gtol=None``: whether the
+        budget of ``max_iter`` iterations was run).
     message : str
         Why the optimiser stopped.
     mode : str
@@ -69,6 +69,11 @@ class IRLResult:
     @property
     def n_iter(self):
         return len(self.history["objective"]) - 1
+
+    @property
+    def n_evaluations(self):
+        """Objective evaluations taken (each one backward and one forward pass)."""
+        return self.history["evaluations"][-1]
 
     @property
     def net(self):
@@ -133,9 +138,9 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
               progress, desc, ends=None):
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
 
-    ``D_E`` (S, A) is the demos' discounted visitation (:func:`expert_visitation` of
-    checked demos), ``ends`` their truncated ends (:func:`truncated_ends`). The stored
-    reward carries ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
+    ``D_E`` (S, A) is the demos' discounted visitation and ``ends`` their truncated
+    ends (:func:`~ctrlinf.irl.demos.expert_occupancy`). The stored reward carries
+    ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
     l2 = check_l2(l2)
@@ -160,6 +165,31 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
 
 #: |θ| above this in an unconverged fit means the optimum is at infinity (warned about).
 DIVERGENCE_THETA = 100.0
+
+
+def _warn_unconverged(name, result, max_iter, l2, gtol):
+    """Warn about what stopped an unconverged fit: θ running away, or the budget spent.
+
+    L-BFGS also stops "unconverged" at machine precision, which is harmless and
+    not warned about; neither is a fixed budget asked for with ``gtol=None``.
+    """
+    if result.converged:
+        return
+    size = float(np.abs(result.theta).max())
+    if size > DIVERGENCE_THETA:
+        if l2 == 0:
+            advice = ("with l2=0 the optimum can lie at infinity (few demos, or μ_E on the "
+                      "boundary of what any reward can produce); pass l2 > 0, e.g. l2=0.01")
+        else:
+            advice = f"l2={l2:g} did not hold it; lower learning_rate or raise l2"
+        warnings.warn(f"{name}: θ is running away (max |θ| = {size:.3g} after "
+                      f"{result.n_iter} iterations); {advice}", RuntimeWarning, stacklevel=3)
+    elif result.n_iter >= max_iter:
+        warnings.warn(
+            f"{name} spent its budget of max_iter={max_iter} iterations with ‖∇‖_∞ = "
+            f"{result.history['grad_norm'][-1]:.3g} > gtol={gtol:g} (max |θ| = {size:.3g}); "
+            "raise max_iter, or pass gtol=None for a fixed budget", RuntimeWarning,
+            stacklevel=3)
 
 
 def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_rate=None,
@@ -190,8 +220,9 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
         where it is ``-inf``: those actions stay forbidden (the fitted reward is
         ``-inf`` there too).
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
-    demos : Trajectories
-        Of length ``mdp.horizon`` (any length if infinite).
+    demos : Trajectories or ndarray, shape (S, A)
+        Of length ``mdp.horizon`` (any length if infinite), or the expert's
+        discounted visitation ``D_E`` itself (see :func:`~ctrlinf.irl.objective`).
     mode : {"soft", "exact"}
     l2 : float, default 0.0
         Weight of ``‖θ‖² / 2``.
@@ -200,8 +231,9 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     learning_rate : float, optional
         Step size of "adam" and "gradient" (default 0.01); refused by "lbfgs".
     max_iter : int, default 1000
-    gtol : float, default 1e-6
-        Stop when ``‖∇‖_∞ <= gtol``.
+    gtol : float or None, default 1e-6
+        Stop when ``‖∇‖_∞ <= gtol``. None runs a fixed budget of ``max_iter``
+        iterations and does not warn when it is spent.
     progress : bool, default True
         A tqdm bar with the objective and gradient norm.
     seed : int, optional
@@ -239,18 +271,8 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     else:
         theta0 = RANDOM_INIT_SCALE * np.random.default_rng(_checks.seed(seed)).normal(size=model.n_params)
     name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
-    demos = check_demos(mdp, demos)
-    result = fit_model(mdp, model, expert_visitation(mdp, demos), theta0, mode, l2, optimizer,
-                       learning_rate, max_iter, gtol, progress, name, truncated_ends(mdp, demos))
-    # L-BFGS also stops "unconverged" at machine precision, which is harmless; a
-    # spent iteration budget or a runaway θ is not, so say so.
-    runaway = np.abs(result.theta).max() > DIVERGENCE_THETA
-    if not result.converged and (result.n_iter >= max_iter or runaway):
-        warnings.warn(
-            f"{name} did not converge ({result.message}); max |θ| = "
-            f"{np.abs(result.theta).max():.3g}. With l2=0 the optimum can lie at infinity "
-            "(few demos, or μ_E on the boundary of what any reward can produce); pass l2 > 0, "
-            "e.g. l2=0.01",
-            RuntimeWarning, stacklevel=2,
-        )
+    D_E, ends = expert_occupancy(mdp, demos)
+    result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,
+                       gtol, progress, name, ends)
+    _warn_unconverged(name, result, max_iter, l2, gtol)
     return result

@@ -127,9 +127,7 @@ from ctrlinf.inference import _discounted_occupancy
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
-from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.demos import expert_visitation
-from ctrlinf.irl.demos import truncated_ends
+from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.mdp import TabularMDP
 
 MODES = ("soft", "exact")
@@ -355,8 +353,9 @@ def reward_objective(mdp, reward, demos, mode="soft"):
         where it is ``-inf`` (forbidden actions stay forbidden).
     reward : array_like, shape (S, A) or (S,)
         The reward ``r(s, a)`` to score (temperature 1); finite where ``mdp.r`` is.
-    demos : Trajectories
-        ``N`` demonstrations of length ``mdp.horizon``.
+    demos : Trajectories or ndarray, shape (S, A)
+        ``N`` demonstrations of length ``mdp.horizon``, or the expert's discounted
+        visitation ``D_E`` itself (:func:`~ctrlinf.irl.demos.expert_occupancy`).
     mode : {"soft", "exact"}
         ``"soft"``: maximum causal entropy IRL; ``"exact"``: MaxEnt IRL (needs γ = 1).
 
@@ -371,9 +370,8 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     """
     check_mdp_and_mode(mdp, mode)
     reward = check_reward(mdp, reward)
-    demos = check_demos(mdp, demos)
-    value, grad, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode,
-                              truncated_ends(mdp, demos))
+    D_E, ends = expert_occupancy(mdp, demos)
+    value, grad, _ = evaluate(mdp, reward, D_E, mode, ends)
     return value, grad
 
 
@@ -399,8 +397,11 @@ def objective(mdp, features, demos, theta, mode="soft"):
     mdp : TabularMDP
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
         ``φ``; state features broadcast over actions.
-    demos : Trajectories
-        Demonstrations of length ``mdp.horizon`` (any length if infinite).
+    demos : Trajectories or ndarray, shape (S, A)
+        Demonstrations of length ``mdp.horizon`` (any length if infinite), or the
+        expert's discounted visitation ``D_E`` itself, e.g. an expert policy's exact
+        :func:`ctrlinf.inference.discounted_visitation`
+        (:func:`~ctrlinf.irl.demos.expert_occupancy` says what is accepted).
     theta : array_like, shape (K,)
     mode : {"soft", "exact"}
 
@@ -429,8 +430,7 @@ def objective(mdp, features, demos, theta, mode="soft"):
                          f"({features.shape[-1]},) to match the features")
     if not np.all(np.isfinite(theta)):
         _raise_not_finite(theta, "theta")
-    demos = check_demos(mdp, demos)
-    D_E = expert_visitation(mdp, demos)
+    D_E, ends = expert_occupancy(mdp, demos)
     value, grad_r, _ = evaluate(mdp, linear_reward(features, theta, mdp.n_actions), D_E, mode,
-                                truncated_ends(mdp, demos))
+                                ends)
     return value, contract(features, grad_r)
