@@ -574,8 +574,9 @@ def _run_irl(args):
     if args.plot:
         check_writable_file(args.plot, "--plot")
         _check_image_format(args.plot, "--plot")
-    rep = ci.experiments.irl_evd.run_demo(world=args.world, n_demos=args.demos, mode=args.mode,
-                          deep=args.deep, plot=args.plot, seed=args.seed, progress=True)
+    rep = ci.experiments.irl_evd.run_demo(
+        world=args.world, n_demos=args.demos, mode=args.mode, deep=args.deep, plot=args.plot,
+        seed=args.seed, progress=True)
     kind = "deep" if rep["deep"] else "linear"
     print(f"{args.world}: {rep['n_demos']} demos, {kind} {rep['mode']} IRL, "
           f"{rep['n_iter']} iterations in {rep['fit_time']:.2f} s")

@@ -446,7 +446,7 @@ def _exact_log_forward(mdp, sol):
 
 
 def _rollout(mdp, policy_at, start=None):
-    """d_0 = start (p0), d_{t+1} = Σ d_t π_t P; ``policy_at`` is t -> (S, A), or a stationary array.
+    """d_0 = start (p0), d_{t+1} = Σ d_t π_t P; ``policy_at``: t -> (S, A), or a stationary array.
 
     Infinite horizon: ``(1 − γ) Σ_t γ^t d_t``, normalised when ``start`` is ``p0``.
     """
@@ -521,7 +521,7 @@ def occupancy(mdp, policy, start=None):
 
 
 def discounted_visitation(mdp, policy, start=None):
-    r"""``D(s, a) = Σ_t γ^t d_t(s) π_t(a|s)`` of a policy from ``p0`` (or ``start``), shape (S, A).
+    r"""``D(s, a) = Σ_t γ^t d_t(s) π_t(a|s)`` of a policy from ``p0`` (or ``start``), (S, A).
 
     The time sum of :func:`occupancy` times the policy: over the horizon for a
     finite one, ``1/(1 − γ)`` times the state-action occupancy for ``horizon=None``
@@ -545,14 +545,14 @@ def discounted_visitation(mdp, policy, start=None):
 
 
 def _discount_sum(mdp, per_step):
-    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` for ``horizon=None``."""
+    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``."""
     if mdp.horizon is None:
         return per_step / (1.0 - mdp.gamma)
     return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), per_step, axes=1)
 
 
 def policy_transition(mdp, policy):
-    r"""``P_π[s, s'] = Σ_a π(a|s) P(s'|s,a)`` as a CSR (S, S) matrix, for a stationary π (S, A).
+    r"""``P_π[s, s'] = Σ_a π(a|s) P(s'|s,a)``, a CSR (S, S) matrix, for a stationary π (S, A).
 
     No validation (a helper of :func:`occupancy` and the bridge's evaluation).
     """
@@ -563,7 +563,7 @@ def policy_transition(mdp, policy):
 
 
 def _discounted_occupancy(mdp, policy, start):
-    r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign), i.e. solve ``(I − γ P_π^T) d = start``.
+    r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
 
     The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``).
     """

@@ -29,7 +29,8 @@ def raises(error, message):
 # -- demonstrations -----------------------------------------------------------------
 def test_demos_must_be_trajectories(setup):
     mdp, phi, _ = setup
-    with raises(TypeError, "demos must be a ctrlinf.Trajectories, got list (ci.irl.pad_episodes stacks variable-length episodes; IRL also takes"):
+    with raises(TypeError, "demos must be a ctrlinf.Trajectories, got list (ci.irl.pad_episodes "
+                           "stacks variable-length episodes; IRL also takes"):
         ci.irl.objective(mdp, phi, [[0, 1]], np.zeros(S))
 
 

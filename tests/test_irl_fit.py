@@ -1,4 +1,5 @@
 """Fitting linear rewards: optimality conditions, known-answer recovery, the optimisers."""
+import dataclasses
 import warnings
 from types import SimpleNamespace
 
@@ -7,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
-from ctrlinf.irl.fitting import _warn_unconverged
+from ctrlinf.irl.fitting import PROGRESS_WORK, _long_fit, _warn_unconverged
 from ctrlinf.trajectories import feature_counts
 from enumeration import random_mdp_arrays
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
@@ -95,6 +96,19 @@ def test_progress_bar_writes_to_stderr_only_when_asked(capsys):
     assert capsys.readouterr().err == ""
     ci.irl.fit(mdp, phi, demos, l2=0.1, progress=True)
     assert "MCE IRL (soft)" in capsys.readouterr().err
+    # None is automatic: a fit this small shows no bar; a long one (work above
+    # PROGRESS_WORK) would.
+    res = ci.irl.fit(mdp, phi, demos, l2=0.1)
+    assert capsys.readouterr().err == ""
+    assert not _long_fit(mdp, 1000) and _long_fit(mdp, int(PROGRESS_WORK))
+
+
+def test_results_are_frozen_dataclasses():
+    mdp, phi, demos, _ = problem(n_demos=20)
+    res = ci.irl.fit(mdp, phi, demos, l2=0.1, progress=False)
+    assert dataclasses.is_dataclass(res)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.theta = np.zeros(K)
 
 
 def expected_kl(mdp, policy_true, policy_fit):

@@ -1,5 +1,6 @@
 """The public surface: what ``import ctrlinf`` exposes, and nothing it should not."""
 import importlib
+import inspect
 import pkgutil
 import subprocess
 import sys
@@ -72,3 +73,32 @@ def test_layers_import_nothing_above_them(package, above):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]", f"{package} imports {out}"
+
+
+def _public_functions():
+    """Public functions (and classes) of the core, ci.irl, ci.envs and ctrlinf.experiments."""
+    import ctrlinf.experiments.irl_evd as irl_evd
+
+    found = [(f"ci.{name}", getattr(ci, name)) for name in ci.__all__]
+    for module in (ci.irl, ci.envs, irl_evd):
+        names = getattr(module, "__all__", None) or [
+            name for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__]
+        found += [(f"{module.__name__}.{name}", getattr(module, name)) for name in names]
+    return [(name, f) for name, f in found if callable(f) and not isinstance(f, types.ModuleType)]
+
+
+def test_conventions_seed_none_progress_none_gamma_on_the_mdp():
+    functions = _public_functions()
+    assert len(functions) > 20
+    for name, function in functions:
+        try:
+            parameters = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            continue
+        if "seed" in parameters:
+            assert parameters["seed"].default is None, name
+        if "progress" in parameters:
+            assert parameters["progress"].default is None, name
+        if name.startswith("ctrlinf.irl") or name.startswith("ci.") and "." not in name[3:]:
+            assert "gamma" not in parameters or name == "ci.TabularMDP", name

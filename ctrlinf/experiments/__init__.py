@@ -7,7 +7,7 @@ Modules: ``irl_evd`` (the IRL benchmark worlds, :func:`~ctrlinf.experiments.irl_
 behind ``ctrlinf irl WORLD``, scored by expected value difference).
 
 >>> import ctrlinf as ci
->>> report = ci.experiments.irl_evd.run_demo("gridworld", n_demos=16, size=5)
+>>> report = ci.experiments.irl_evd.run_demo("gridworld", n_demos=16, size=5, seed=0)
 >>> sorted(report)[:4]
 ['converged', 'deep', 'evd', 'evd_zero']
 """

@@ -215,8 +215,8 @@ def _check_net_features(net, features, mdp):
 
 
 def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activation="relu",
-             optimizer="adam", learning_rate=None, max_iter=300, gtol=1e-6, progress=True,
-             seed=0):
+             optimizer="adam", learning_rate=None, max_iter=300, gtol=1e-6, progress=None,
+             seed=None):
     r"""Deep MaxEnt IRL: fit an MLP reward ``r = net(φ)`` to demonstrations.
 
     Maximises ``L(r_w) − (l2/2) ‖W‖²`` (weights only; Wulfmeier et al. 2015 use
@@ -245,8 +245,8 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
         search can take steps that blow the network up.
     learning_rate, max_iter, gtol, progress
         As in :func:`~ctrlinf.irl.fit` (Adam's default step is 0.01).
-    seed : int, default 0
-        Initial weights; the same seed gives the same fit.
+    seed : int or numpy.random.Generator, optional
+        Initial weights; the same seed gives the same fit (None: fresh entropy).
 
     Returns
     -------
@@ -259,7 +259,8 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     >>> import numpy as np, ctrlinf as ci
     >>> mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=np.zeros((1, 2)), p0=[1.0], horizon=1)
     >>> demos = ci.Trajectories([[0], [0], [0], [0]], [[1], [1], [1], [0]])
-    >>> res = ci.irl.fit_deep(mdp, np.eye(2)[None], demos, hidden=(4,), l2=0.0, progress=False)
+    >>> res = ci.irl.fit_deep(mdp, np.eye(2)[None], demos, hidden=(4,), l2=0.0, seed=0,
+    ...                       progress=False)
     >>> res.solution.policy[0, 0].round(4).tolist()
     [0.25, 0.75]
     """

@@ -6,9 +6,10 @@ reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
 """
 from __future__ import annotations
 
+import math
 import numbers
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +29,7 @@ from ctrlinf.irl.optimize import maximise
 RANDOM_INIT_SCALE = 0.01
 
 
+@dataclass(frozen=True, repr=False)
 class IRLResult:
     """What :func:`fit` and :func:`~ctrlinf.irl.fit_deep` return.
 
@@ -52,19 +54,24 @@ class IRLResult:
     mode : str
     n_iter : int
         Iterations taken.
+    n_evaluations : int
+        Objective evaluations taken.
+    model : LinearModel or NetModel
+        Maps ``theta`` to the reward (:meth:`reward_for` uses it).
     net : RewardNet or None
         The network of :func:`~ctrlinf.irl.fit_deep`.
+
+    A frozen dataclass: its fields cannot be rebound (the arrays themselves are not copied).
     """
 
-    def __init__(self, model, theta, reward, solution, history, converged, message, mode):
-        self._model = model
-        self.theta = theta
-        self.reward = reward
-        self.solution = solution
-        self.history = history
-        self.converged = converged
-        self.message = message
-        self.mode = mode
+    model: object
+    theta: np.ndarray
+    reward: np.ndarray
+    solution: object
+    history: dict
+    converged: bool
+    message: str
+    mode: str
 
     @property
     def n_iter(self):
@@ -78,7 +85,7 @@ class IRLResult:
     @property
     def net(self):
         """The :class:`~ctrlinf.irl.RewardNet` of a deep fit (weights ``theta``), or None."""
-        return getattr(self._model, "net", None)
+        return getattr(self.model, "net", None)
 
     def reward_for(self, features):
         """The fitted reward on other features (e.g. a transfer world).
@@ -94,7 +101,7 @@ class IRLResult:
             Per state for state features (``TabularMDP`` broadcasts it), else per
             state-action.
         """
-        return self._model.predict(self.theta, features)
+        return self.model.predict(self.theta, features)
 
     def __repr__(self):
         return (f"IRLResult(mode={self.mode!r}, n_params={self.theta.size}, "
@@ -128,6 +135,20 @@ class LinearModel:
         return features @ theta
 
 
+#: ``progress=None`` shows a bar when max_iter x steps per solve x nnz(P) exceeds this
+#: (the rule ``ci.solve`` applies to one solve).
+PROGRESS_WORK = 5e8
+
+
+def _long_fit(mdp, max_iter):
+    """Whether a fit of ``max_iter`` iterations is long enough for a progress bar."""
+    if mdp.horizon is not None:
+        steps = mdp.horizon
+    else:  # value-iteration sweeps to reach 1e-12 at rate γ
+        steps = math.log(1e-12) / math.log(mdp.gamma)
+    return max_iter * steps * mdp.P.nnz > PROGRESS_WORK
+
+
 def check_l2(l2):
     if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < np.inf:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
@@ -146,6 +167,9 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     l2 = check_l2(l2)
     optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
                                                                max_iter, gtol)
+    progress = _checks.flag(progress, "progress", allow_none=True)
+    if progress is None:
+        progress = _long_fit(mdp, max_iter)
 
     def penalised(x):
         reward, pull_back = model(x)
@@ -193,7 +217,7 @@ def _warn_unconverged(name, result, max_iter, l2, gtol):
 
 
 def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_rate=None,
-        max_iter=1000, gtol=1e-6, progress=True, seed=None):
+        max_iter=1000, gtol=1e-6, progress=None, seed=None):
     r"""Fit a linear reward ``r = φ θ`` to demonstrations by maximum (causal) entropy IRL.
 
     Maximises ``L(θ) − (l2/2) ‖θ‖²`` with :func:`~ctrlinf.irl.objective` (concave for a
@@ -234,8 +258,9 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     gtol : float or None, default 1e-6
         Stop when ``‖∇‖_∞ <= gtol``. None runs a fixed budget of ``max_iter``
         iterations and does not warn when it is spent.
-    progress : bool, default True
-        A tqdm bar with the objective and gradient norm.
+    progress : bool or None
+        A tqdm bar with the objective and gradient norm; None shows one for long
+        fits only (``max_iter`` x steps per solve x ``nnz(P)`` above ``PROGRESS_WORK``).
     seed : int, optional
         None starts at ``θ = 0``; an int starts at ``N(0, 0.01²)`` draws. The
         fit is deterministic either way.
