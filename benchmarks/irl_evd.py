@@ -12,7 +12,7 @@ root (needs ``pip install -e ".[sweep]"``)::
     python benchmarks/irl_evd.py --scheduler tcp://10.0.0.5:8786 --full
     python benchmarks/irl_evd.py --speed           # cells per second, 1 vs 2 workers
 
-Set-up (``ctrlinf.sweep_tasks.irl_evd_cell`` on ``ctrlinf.irl.experiment``), after
+Set-up (``ctrlinf.sweep_tasks.irl_evd_cell`` on ``ctrlinf.experiments.irl_evd``), after
 Levine, Popović & Koltun, *Nonlinear Inverse Reinforcement Learning with Gaussian
 Processes* (NIPS 2011), objectworld, and Wulfmeier, Ondruska & Posner, *Maximum
 Entropy Deep Inverse Reinforcement Learning* (arXiv:1507.04888), binaryworld:

@@ -9,7 +9,7 @@ One iteration of ``ci.irl.fit`` is one call of the objective: a copy of the MDP 
 the new reward (``TabularMDP.replace``, which validates it), ``ci.solve(keep="all")``,
 ``ci.marginals``, and the contraction with the features. The table splits the median
 time into those parts, for both modes and for 1 and 2 numba threads; "deep" adds the
-forward and backward pass of a 32-32 MLP reward. Worlds: ``ci.irl.make_world``
+forward and backward pass of a 32-32 MLP reward. Worlds: ``ci.experiments.irl_evd.make_world``
 (objectworld with K = 128 features; the gridworld with K = 3 goal/pit/other
 indicators, 5 actions, slip 0.1). Nothing is asserted; the load average is printed
 because the machine is shared.
@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 
 import ctrlinf as ci  # noqa: E402
 from ctrlinf.irl.deep import NetModel  # noqa: E402
-from ctrlinf.irl.objective import contract  # noqa: E402
-from ctrlinf.irl.objective import model_visitation  # noqa: E402
+from ctrlinf.irl.objectives import contract  # noqa: E402
+from ctrlinf.irl.objectives import model_visitation  # noqa: E402
 
 WORLDS = (("objectworld", 32), ("gridworld", 256))
 
@@ -84,7 +84,7 @@ def main(argv=None):
     print(header)
     for name, size in WORLDS:
         for horizon in horizons:
-            world = ci.irl.make_world(name, size=size, seed=0, horizon=horizon)
+            world = ci.experiments.irl_evd.make_world(name, size=size, seed=0, horizon=horizon)
             ci.solve(world, progress=False)          # compile / load the kernels once
             for mode in ("soft", "exact"):
                 for threads in (1, 2):

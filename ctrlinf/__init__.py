@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 # Subpackages load on first use so that `import ctrlinf` stays fast and does not
 # pull in matplotlib or gymnasium until they are needed.
-_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge", "explore", "sweep")
+_LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge", "explore", "sweep", "experiments")
 
 
 def __getattr__(name):
@@ -48,4 +48,5 @@ __all__ = [
     "bridge",
     "explore",
     "sweep",
+    "experiments",
 ]

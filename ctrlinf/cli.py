@@ -364,13 +364,10 @@ def policy_return(mdp, policy, reward=None, gamma=None, reached=None):
     reward = mdp.r if reward is None else reward
     gamma = mdp.gamma if gamma is None else gamma
     if mdp.horizon is None:
-        import scipy.sparse as sp
-        import scipy.sparse.linalg as spla
+        from ctrlinf.inference import evaluate_policy
 
-        pick = sp.csr_matrix((policy.ravel(), (np.repeat(np.arange(S), A), np.arange(S * A))),
-                             shape=(S, S * A))
-        system = sp.identity(S, format="csc") - gamma * (pick @ mdp.P).tocsc()
-        return np.atleast_1d(spla.spsolve(system, _policy_rewards(policy, reward)))
+        # The core's policy evaluation (one sparse solve), on the reward and γ asked for.
+        return evaluate_policy(mdp.replace(r=reward, gamma=gamma), policy)[1]
     G = np.zeros(S) if reached is None else reached.astype(float)
     for t in range(mdp.horizon - 1, -1, -1):
         G = _policy_rewards(policy[t], reward + gamma * (mdp.P @ G).reshape(S, A))
@@ -574,8 +571,9 @@ def _run_irl(args):
     if args.plot:
         check_writable_file(args.plot, "--plot")
         _check_image_format(args.plot, "--plot")
-    rep = ci.irl.run_demo(world=args.world, n_demos=args.demos, mode=args.mode,
-                          deep=args.deep, plot=args.plot, seed=args.seed, progress=True)
+    rep = ci.experiments.irl_evd.run_demo(
+        world=args.world, n_demos=args.demos, mode=args.mode, deep=args.deep, plot=args.plot,
+        seed=args.seed, progress=True)
     kind = "deep" if rep["deep"] else "linear"
     print(f"{args.world}: {rep['n_demos']} demos, {kind} {rep['mode']} IRL, "
           f"{rep['n_iter']} iterations in {rep['fit_time']:.2f} s")

@@ -445,13 +445,20 @@ def _exact_log_forward(mdp, sol):
     return log_alpha
 
 
-def _rollout(mdp, policy_at):
-    """d_0 = p0, d_{t+1} = Σ d_t π_t P; ``policy_at`` is t -> (S, A), or a stationary array."""
+def _rollout(mdp, policy_at, start=None):
+    """d_0 = start (p0), d_{t+1} = Σ d_t π_t P; ``policy_at``: t -> (S, A), or a stationary array.
+
+    Infinite horizon: ``(1 − γ) Σ_t γ^t d_t``, normalised when ``start`` is ``p0``.
+    """
     if mdp.horizon is None:
-        return _discounted_occupancy(mdp, policy_at)
+        if start is None:
+            d = _discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * mdp.p0)
+            d = np.maximum(d, 0.0)  # round-off can leave -1e-17 where the occupancy is 0
+            return d / d.sum()
+        return _discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * start)
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     out = np.empty((T, S))
-    out[0] = mdp.p0
+    out[0] = mdp.p0 if start is None else start
     weights = np.empty((S, A))
     for t in range(T - 1):
         np.multiply(out[t][:, None], policy_at(t), out=weights)
@@ -459,56 +466,125 @@ def _rollout(mdp, policy_at):
     return out
 
 
-def occupancy(mdp, policy):
-    r"""State occupancy of any policy rolled out in the true dynamics from ``p0``.
+def occupancy(mdp, policy, start=None):
+    r"""State occupancy of any policy rolled out in the true dynamics from ``p0`` (or ``start``).
 
     ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``; for an
     infinite horizon the normalised discounted occupancy ``(1 − γ) Σ_t γ^t d_t``.
     Unlike :func:`forward` in exact mode this never conditions on optimality, so
     ``occupancy(mdp, exact_solution.policy)`` shows what the (optimistic)
-    posterior policy really does.
+    posterior policy really does. The state-action occupancy is
+    ``d[..., None] * policy``; :func:`discounted_visitation` sums it over time.
 
     Parameters
     ----------
     mdp : TabularMDP
     policy : array_like, shape (T, S, A) or (S, A)
         ``π_t(a | s)``; an (S, A) array is used at every step.
+    start : array_like, shape (S,), optional
+        ``d_0`` in place of ``p0``: any finite vector, even a signed one (the
+        occupancy is linear in it, so a signed start gives the difference of two
+        occupancies). Only ``start=None`` is renormalised.
 
     Returns
     -------
     ndarray, shape (T, S), or (S,) for an infinite horizon
+
+    Examples
+    --------
+    Two states; action 1 moves to state 1, which keeps the agent; γ = 1/2:
+
+    >>> import numpy as np, ctrlinf as ci
+    >>> P = np.zeros((2, 2, 2)); P[0, 0, 0] = P[0, 1, 1] = P[1, :, 1] = 1
+    >>> mdp = ci.TabularMDP(P, r=np.zeros((2, 2)), p0=[1.0, 0.0], horizon=None, gamma=0.5)
+    >>> ci.occupancy(mdp, [[0.0, 1.0], [0.5, 0.5]]).tolist()    # (1 − γ)(1, γ + γ² + ...)
+    [0.5, 0.5]
     """
     from ctrlinf.trajectories import validate_policy
 
     _checks.mdp(mdp)
     length = 1 if mdp.horizon is None else mdp.horizon
     policy = validate_policy(policy, mdp, length)
+    if start is not None:
+        start = _checks.real_array(start, "start", shape=(mdp.n_states,))
+        if not np.all(np.isfinite(start)):
+            raise ValueError("start has an entry that is not finite")
     if mdp.horizon is None:
         if policy.shape[0] != 1:
             raise ValueError(
                 f"policy has shape {policy.shape}; an infinite-horizon MDP needs a stationary "
                 f"(S, A) = ({mdp.n_states}, {mdp.n_actions}) policy"
             )
-        return _rollout(mdp, policy[0])
+        return _rollout(mdp, policy[0], start)
     stationary = policy.shape[0] == 1
-    return _rollout(mdp, lambda t: policy[0 if stationary else t])
+    return _rollout(mdp, lambda t: policy[0 if stationary else t], start)
 
 
-def _policy_transition_matrix(mdp, policy):
-    """P_π[s, s'] = Σ_a π(a|s) P(s'|s,a), a CSR (S, S) matrix."""
+def discounted_visitation(mdp, policy, start=None):
+    r"""``D(s, a) = Σ_t γ^t d_t(s) π_t(a|s)`` of a policy from ``p0`` (or ``start``), (S, A).
+
+    The time sum of :func:`occupancy` times the policy: over the horizon for a
+    finite one, ``1/(1 − γ)`` times the state-action occupancy for ``horizon=None``
+    (total mass ``Σ_t γ^t`` for a probability start). The quantity IRL matches
+    against the demos' visitation (:func:`ctrlinf.trajectories.visitation`).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : array_like, shape (T, S, A) or (S, A)
+    start : array_like, shape (S,), optional
+        See :func:`occupancy`.
+
+    Returns
+    -------
+    ndarray, shape (S, A)
+    """
+    d = occupancy(mdp, policy, start)
+    policy = np.asarray(policy, dtype=np.float64)
+    return _discount_sum(mdp, d[..., None] * policy)
+
+
+def _discount_sum(mdp, per_step):
+    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``."""
+    if mdp.horizon is None:
+        return per_step / (1.0 - mdp.gamma)
+    return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), per_step, axes=1)
+
+
+def policy_transition(mdp, policy):
+    r"""``P_π[s, s'] = Σ_a π(a|s) P(s'|s,a)``, a CSR (S, S) matrix, for a stationary π (S, A).
+
+    No validation (a helper of :func:`occupancy` and the bridge's evaluation).
+    """
     S, A = mdp.n_states, mdp.n_actions
-    pick = sp.csr_matrix((policy.ravel(), (np.repeat(np.arange(S), A), np.arange(S * A))),
+    pick = sp.csr_matrix((np.ravel(policy), (np.repeat(np.arange(S), A), np.arange(S * A))),
                          shape=(S, S * A))
     return (pick @ mdp.P).tocsr()
 
 
-def _discounted_occupancy(mdp, policy):
-    r"""Solve ``(I − γ P_π^T) d = (1 − γ) p0`` for the normalised discounted occupancy."""
-    P_pi = _policy_transition_matrix(mdp, policy)
+def _discounted_occupancy(mdp, policy, start):
+    r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
+
+    The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``).
+    """
+    P_pi = policy_transition(mdp, policy)
     system = (sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()).tocsc()
-    d = spla.spsolve(system, (1.0 - mdp.gamma) * mdp.p0)
-    d = np.maximum(d, 0.0)  # round-off can leave -1e-17 where the occupancy is 0
-    return d / d.sum()
+    return spla.spsolve(system, start)
+
+
+def dead_states(mdp):
+    """States where every action stays put with probability one and pays 0, bool (S,).
+
+    An absorbing end of an episode written into the MDP (gymnasium's terminal
+    states, a death state): the bridge's oracle and ``to_gymnasium`` stop there.
+    """
+    S, A = mdp.n_states, mdp.n_actions
+    P = mdp.P
+    single = np.diff(P.indptr) == 1
+    # Rows with no entries are not "single"; the clip only keeps the read in bounds.
+    first = P.indices[np.minimum(P.indptr[:-1], max(P.nnz - 1, 0))]
+    stays = (single & (first == np.repeat(np.arange(S), A))).reshape(S, A)
+    return stays.all(axis=1) & (mdp.r == 0).all(axis=1)
 
 
 def marginals(mdp, sol):
@@ -660,7 +736,7 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     per_action = np.where(taken, r[None] - alpha * log_ratio, 0.0)
     reward_pi = (policy * per_action).sum(axis=2)                       # (T or 1, S)
     if T is None:
-        P_pi = _policy_transition_matrix(mdp, policy[0])
+        P_pi = policy_transition(mdp, policy[0])
         system = (sp.identity(S, format="csc") - gamma * P_pi.tocsc()).tocsc()
         V = np.atleast_1d(spla.spsolve(system, reward_pi[0]))
         Q = r + gamma * (mdp.P @ V).reshape(S, A)

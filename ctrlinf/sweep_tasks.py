@@ -6,9 +6,10 @@ They live in the package so that every Dask worker can import them by name.
 
 ``irl_evd_cell`` is one point of the expected-value-difference curves of
 ``benchmarks/irl_evd.py`` and ``ctrlinf sweep irl-evd``; the set-up is that of
-:mod:`ctrlinf.irl.experiment`, after Levine, Popović & Koltun, *Nonlinear Inverse
-Reinforcement Learning with Gaussian Processes* (NIPS 2011) and Wulfmeier, Ondruska &
-Posner, *Maximum Entropy Deep Inverse Reinforcement Learning* (arXiv:1507.04888).
+:mod:`ctrlinf.experiments.irl_evd`, after Levine, Popović & Koltun, *Nonlinear
+Inverse Reinforcement Learning with Gaussian Processes* (NIPS 2011) and Wulfmeier,
+Ondruska & Posner, *Maximum Entropy Deep Inverse Reinforcement Learning*
+(arXiv:1507.04888).
 """
 from __future__ import annotations
 
@@ -68,8 +69,8 @@ def _world(name, size, seed):
     Cached per process: the cells of one seed share a world, and a worker that runs
     several of them builds it once (the numbers do not depend on the cache).
     """
-    from ctrlinf.irl.experiment import evaluation_mdp
-    from ctrlinf.irl.experiment import make_world
+    from ctrlinf.experiments.irl_evd import evaluation_mdp
+    from ctrlinf.experiments.irl_evd import make_world
     from ctrlinf.irl.metrics import expected_value_difference
 
     world = make_world(name, size=size, seed=seed)
@@ -83,8 +84,8 @@ def irl_evd_cell(world, method, n_demos, seed, size=32, expert_temperature=1.0, 
     Demos are ``n_demos`` rollouts (8 steps, uniform start) of the soft-optimal policy
     at ``expert_temperature`` of the world's true reward; sample ``seed + 1``, so the
     demos for fewer ``n_demos`` are a prefix of those for more and the curves share
-    their noise. The fit runs at temperature 1 (:func:`ctrlinf.irl.experiment.fit_method`,
-    network seed ``seed``). EVD is measured in the infinite-horizon world with γ = 0.9
+    their noise. The fit runs at temperature 1
+    (:func:`ctrlinf.experiments.irl_evd.fit_method`, network seed ``seed``). EVD is measured in the infinite-horizon world with γ = 0.9
     from a uniform start (:func:`ctrlinf.irl.expected_value_difference`); "transfer"
     applies the learned reward to the features of ``n_transfer`` fresh worlds of the same
     kind (seeds ``TRANSFER_SEED + 100 seed + j``).
@@ -111,7 +112,7 @@ def irl_evd_cell(world, method, n_demos, seed, size=32, expert_temperature=1.0, 
         i.e. a uniformly random policy), ``fit_seconds``, ``iterations``.
     """
     from ctrlinf.inference import solve
-    from ctrlinf.irl.experiment import fit_method
+    from ctrlinf.experiments.irl_evd import fit_method
     from ctrlinf.irl.metrics import expected_value_difference
     from ctrlinf.trajectories import sample
 

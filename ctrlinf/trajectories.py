@@ -20,7 +20,7 @@ class Trajectories:
         ``t >= lengths[i]`` are padding, which nothing reads (their values may be
         anything). Default: every trajectory has all ``T`` steps. In IRL a shorter
         trajectory is a *truncated* episode whose unobserved steps are marginalised
-        (:mod:`ctrlinf.irl.objective`); an episode that *terminated* into an absorbing
+        (:mod:`ctrlinf.irl.objectives`); an episode that *terminated* into an absorbing
         state is instead padded with that state as data (:func:`ctrlinf.irl.pad_episodes`).
 
     Examples
@@ -182,10 +182,49 @@ def sample(mdp, policy, n, seed=None, length=None):
     return Trajectories(states, actions)
 
 
-def feature_counts(demos, features, gamma=1.0):
-    r"""Discounted feature expectations ``μ_E = (1/N) Σ_i Σ_{t<L_i} γ^t φ(s_it, a_it)``.
+def visitation(demos, n_states, n_actions, gamma=1.0):
+    r"""The demos' discounted visitation ``D(s, a) = (1/N) Σ_i Σ_{t<L_i} γ^t [s_it = s, a_it = a]``.
 
-    Padding steps (``t >= demos.lengths[i]``) are not counted.
+    The one empirical visitation in ctrlinf: IRL's ``D_E``
+    (:func:`ctrlinf.irl.expert_visitation`) and the feature expectations
+    :func:`feature_counts` are this array and its contraction with ``φ``. Padding steps
+    (``t >= demos.lengths[i]``) are not counted. For demos of one length ``L`` it sums
+    to ``Σ_{t<L} γ^t``, and its expectation under a policy is that policy's
+    :func:`ctrlinf.inference.discounted_visitation` over ``L`` steps.
+
+    Parameters
+    ----------
+    demos : Trajectories
+    n_states, n_actions : int
+        ``S`` and ``A``; every state and action index must be below them.
+    gamma : float, default 1.0
+        Discount ``γ``.
+
+    Returns
+    -------
+    ndarray, shape (S, A)
+        Zero for no demos.
+
+    Examples
+    --------
+    >>> import ctrlinf as ci
+    >>> demos = ci.Trajectories([[0, 1], [0, 0]], [[1, 0], [1, 1]])
+    >>> ci.trajectories.visitation(demos, 2, 2, gamma=0.5).tolist()  # (1/2)(1 + 1, 0.5 + 0.5)
+    [[0.0, 1.25], [0.25, 0.0]]
+    """
+    S, A = n_states, n_actions
+    mask = demos.mask        # padding steps (t >= demos.lengths[i]) are not counted
+    discounts = np.broadcast_to(gamma ** np.arange(demos.length), mask.shape)[mask]
+    counts = np.bincount(demos.states[mask] * A + demos.actions[mask], weights=discounts,
+                         minlength=S * A)
+    return counts.reshape(S, A) / max(demos.n_trajectories, 1)
+
+
+def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
+    r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)``.
+
+
+    ``Σ_{s,a} D(s, a) φ(s, a)`` with ``D`` the demos' :func:`visitation`.
 
     Parameters
     ----------
@@ -194,17 +233,25 @@ def feature_counts(demos, features, gamma=1.0):
         State or state-action features ``φ``.
     gamma : float
         Discount ``γ``.
+    per_trajectory : bool, default False
+        Return each trajectory's ``Φ(τ_i) = Σ_t γ^t φ(s_it, a_it)``, shape (N, K),
+        whose mean is ``μ_E`` (sample-based IRL weighs trajectories one by one).
 
     Returns
     -------
-    ndarray, shape (K,)
+    ndarray, shape (K,), or (N, K) if ``per_trajectory``
     """
     features = np.asarray(features, dtype=np.float64)
-    mask = demos.mask
-    discounts = np.where(mask, gamma ** np.arange(demos.length), 0.0)
-    states, actions = np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)
+    if per_trajectory:
+        mask = demos.mask
+        discounts = np.where(mask, gamma ** np.arange(demos.length), 0.0)
+        states, actions = np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)
+        phi = features[states] if features.ndim == 2 else features[states, actions]
+        return np.einsum("nt,ntk->nk", discounts, phi)
+    S = features.shape[0]
+    A = features.shape[1] if features.ndim == 3 else \
+        int(demos.actions[demos.mask].max(initial=0)) + 1
+    D = visitation(demos, S, A, gamma)
     if features.ndim == 2:
-        phi = features[states]
-    else:
-        phi = features[states, actions]
-    return np.einsum("nt,ntk->k", discounts, phi) / max(demos.n_trajectories, 1)
+        return D.sum(axis=1) @ features
+    return np.einsum("sa,sak->k", D, features)

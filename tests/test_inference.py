@@ -409,6 +409,45 @@ def test_occupancy_errors():
         ci.occupancy(mdp, np.full((3, 3), 1 / 3))
 
 
+def test_occupancy_from_any_start_is_linear_and_sums_over_time():
+    mdp, P, r, p0 = tiny_mdp(36, 3, 2, 4)
+    pi = ci.solve(mdp).policy
+    other = np.array([0.2, -0.5, 1.0])
+    # start=p0 is the default; the occupancy is linear in the (signed) start.
+    assert_allclose(ci.occupancy(mdp, pi, start=p0), ci.occupancy(mdp, pi), atol=1e-15)
+    assert_allclose(ci.occupancy(mdp, pi, start=p0 + 2 * other),
+                    ci.occupancy(mdp, pi) + 2 * ci.occupancy(mdp, pi, start=other), atol=1e-14)
+    d = ci.occupancy(mdp, pi)
+    D = ci.inference.discounted_visitation(mdp, pi)
+    assert_allclose(D, np.einsum("t,ts,tsa->sa", mdp.gamma ** np.arange(4), d, pi), atol=1e-15)
+    # Infinite horizon: Σ_t γ^t d_t π by brute-force summation of the rollout.
+    infinite = mdp.replace(horizon=None, gamma=0.6)
+    stationary = pi[0]
+    P_pi = np.einsum("sa,sat->st", stationary, P)
+    total, d_t = np.zeros(3), other.copy()
+    for t in range(200):
+        total += 0.6 ** t * d_t
+        d_t = d_t @ P_pi
+    assert_allclose(ci.occupancy(infinite, stationary, start=other), 0.4 * total, atol=1e-12)
+    assert_allclose(ci.inference.discounted_visitation(infinite, stationary, start=other),
+                    total[:, None] * stationary, atol=1e-12)
+    assert_allclose(ci.inference.policy_transition(infinite, stationary).toarray(), P_pi,
+                    atol=1e-15)
+    with pytest.raises(ValueError, match=r"start has shape"):
+        ci.occupancy(mdp, pi, start=[1.0, 0.0])
+
+
+def test_dead_states_stay_put_with_reward_zero():
+    P = np.zeros((3, 2, 3))
+    P[0, :, 1] = 1          # moves on
+    P[1, :, 1] = 1          # stays, pays 0: dead
+    P[2, :, 2] = 1          # stays but pays 1 under action 0
+    r = np.zeros((3, 2))
+    r[2, 0] = 1.0
+    mdp = ci.TabularMDP(P, r=r, p0=[1.0, 0, 0], horizon=3)
+    assert ci.inference.dead_states(mdp).tolist() == [False, True, False]
+
+
 @pytest.mark.parametrize("mode", ["exact", "soft"])
 def test_counting_measure_equals_uniform_prior_with_alpha_log_A_added_to_r(mode):
     # The solve() docstring: action_prior=None is the proper uniform prior 1/A with

@@ -29,7 +29,8 @@ def raises(error, message):
 # -- demonstrations -----------------------------------------------------------------
 def test_demos_must_be_trajectories(setup):
     mdp, phi, _ = setup
-    with raises(TypeError, "demos must be a ctrlinf.Trajectories, got list (ci.irl.pad_episodes"):
+    with raises(TypeError, "demos must be a ctrlinf.Trajectories, got list (ci.irl.pad_episodes "
+                           "stacks variable-length episodes; IRL also takes"):
         ci.irl.objective(mdp, phi, [[0, 1]], np.zeros(S))
 
 
@@ -175,7 +176,8 @@ def test_optimizer_settings(setup):
         fit(optimizer="adam", learning_rate=-1)
     with raises(ValueError, "max_iter must be a positive int, got 0"):
         fit(max_iter=0)
-    with raises(ValueError, "gtol must be a number >= 0, got -1e-06"):
+    with raises(ValueError, "gtol must be a number >= 0 or None (a fixed budget of max_iter "
+                            "iterations), got -1e-06"):
         fit(gtol=-1e-6)
     with raises(ValueError, "l2 must be a number >= 0, got -0.1"):
         fit(l2=-0.1)
@@ -235,4 +237,4 @@ def test_metric_arguments(setup):
 def test_unknown_world():
     with raises(ValueError, "world must be one of ('objectworld', 'binaryworld', 'gridworld'), "
                             "got 'mars'"):
-        ci.irl.run_demo("mars")
+        ci.experiments.irl_evd.run_demo("mars")

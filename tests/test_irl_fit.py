@@ -1,9 +1,14 @@
 """Fitting linear rewards: optimality conditions, known-answer recovery, the optimisers."""
+import dataclasses
+import warnings
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
+from ctrlinf.irl.fitting import PROGRESS_WORK, _long_fit, _warn_unconverged
 from ctrlinf.trajectories import feature_counts
 from enumeration import random_mdp_arrays
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
@@ -68,7 +73,7 @@ def test_history_has_objective_gradient_norm_and_time_per_iteration():
     mdp, phi, demos, _ = problem(n_demos=50)
     res = ci.irl.fit(mdp, phi, demos, l2=0.1, progress=False)
     history = res.history
-    assert set(history) == {"objective", "grad_norm", "time"}
+    assert set(history) == {"objective", "grad_norm", "evaluations", "time"}
     assert len(history["objective"]) == len(history["grad_norm"]) == len(history["time"]) > 2
     assert all(t >= 0 for t in history["time"])
     assert np.all(np.diff(history["objective"]) >= -1e-12)     # L-BFGS ascends monotonically
@@ -91,6 +96,19 @@ def test_progress_bar_writes_to_stderr_only_when_asked(capsys):
     assert capsys.readouterr().err == ""
     ci.irl.fit(mdp, phi, demos, l2=0.1, progress=True)
     assert "MCE IRL (soft)" in capsys.readouterr().err
+    # None is automatic: a fit this small shows no bar; a long one (work above
+    # PROGRESS_WORK) would.
+    res = ci.irl.fit(mdp, phi, demos, l2=0.1)
+    assert capsys.readouterr().err == ""
+    assert not _long_fit(mdp, 1000) and _long_fit(mdp, int(PROGRESS_WORK))
+
+
+def test_results_are_frozen_dataclasses():
+    mdp, phi, demos, _ = problem(n_demos=20)
+    res = ci.irl.fit(mdp, phi, demos, l2=0.1, progress=False)
+    assert dataclasses.is_dataclass(res)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.theta = np.zeros(K)
 
 
 def expected_kl(mdp, policy_true, policy_fit):
@@ -143,12 +161,55 @@ def test_padded_variable_length_episodes_fit_like_equal_length_demos():
     assert np.all(short.actions[:, 2:] == 1)
 
 
-def test_fit_warns_when_it_does_not_converge():
-    """Demos that always pick one action put μ_E on the boundary: θ → ∞ without l2."""
+def test_fit_warns_about_what_stopped_it():
+    """A spent budget is named as such; a fixed budget (gtol=None) is not warned about."""
     mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=np.zeros((1, 2)), p0=[1.0], horizon=1)
     phi = np.array([[[0.0], [1.0]]])
     demos = ci.Trajectories([[0], [0]], [[1], [1]])
-    with pytest.warns(RuntimeWarning, match="did not converge.*pass l2 > 0"):
-        ci.irl.fit(mdp, phi, demos, progress=False, optimizer="gradient", max_iter=20)
+    with pytest.warns(RuntimeWarning, match=r"spent its budget of max_iter=20 iterations"):
+        res = ci.irl.fit(mdp, phi, demos, progress=False, optimizer="gradient", max_iter=20)
+    assert not res.converged and np.abs(res.theta).max() < 1     # not running away
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ci.irl.fit(mdp, phi, demos, progress=False, optimizer="adam", l2=0.01,
+                         max_iter=20, gtol=None)
+    assert res.converged and res.n_iter == 20 and np.abs(res.theta).max() < 1
+    # θ running away is named, with the advice that fits l2.
+    runaway = SimpleNamespace(converged=False, theta=np.array([500.0]), n_iter=7,
+                              history={"grad_norm": [1e-3]})
+    with pytest.warns(RuntimeWarning, match=r"θ is running away.*pass l2 > 0"):
+        _warn_unconverged("fit", runaway, 1000, 0.0, 1e-6)
+    with pytest.warns(RuntimeWarning, match=r"θ is running away.*l2=0.1 did not hold it"):
+        _warn_unconverged("fit", runaway, 1000, 0.1, 1e-6)
+
+
+def test_history_counts_objective_evaluations():
+    mdp, phi, demos, _ = problem(seed=3, n_demos=50)
+    res = ci.irl.fit(mdp, phi, demos, l2=0.1, progress=False)
+    evaluations = res.history["evaluations"]
+    assert len(evaluations) == res.n_iter + 1 and evaluations[0] == 1
+    assert np.all(np.diff(evaluations) >= 1) and res.n_evaluations == evaluations[-1]
+    adam = ci.irl.fit(mdp, phi, demos, l2=0.1, optimizer="adam", max_iter=5, gtol=None,
+                      progress=False)
+    assert adam.history["evaluations"] == [1, 2, 3, 4, 5, 6]     # one per step
+
+
+def test_fit_takes_an_expert_visitation_array():
+    mdp, phi, demos, _ = problem(seed=4, n_demos=40)
+    D_E = ci.irl.expert_visitation(mdp, demos)
+    theta = np.linspace(-0.5, 0.5, K)
+    (value_a, grad_a), (value_b, grad_b) = (ci.irl.objective(mdp, phi, D_E, theta),
+                                            ci.irl.objective(mdp, phi, demos, theta))
+    assert value_a == value_b and np.array_equal(grad_a, grad_b)
+    a = ci.irl.fit(mdp, phi, D_E, l2=0.1, progress=False)
+    b = ci.irl.fit(mdp, phi, demos, l2=0.1, progress=False)
+    assert_allclose(a.theta, b.theta, atol=1e-12)
+    with pytest.raises(ValueError, match="demos sums to"):
+        ci.irl.objective(mdp, phi, 2 * D_E, theta)
+    with pytest.raises(ValueError, match=r"demos\[0, 0\] is -1.0"):
+        ci.irl.objective(mdp, phi, np.where(np.arange(D_E.size).reshape(D_E.shape) == 0,
+                                                 -1.0, D_E), theta)
+    with pytest.raises(ValueError, match="demos has shape"):
+        ci.irl.objective(mdp, phi, D_E[:, :1], theta)
     res = ci.irl.fit(mdp, phi, demos, progress=False, l2=0.1)
     assert res.converged

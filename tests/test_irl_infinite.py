@@ -3,7 +3,7 @@
 The expert's discounted visitation of L steps sums to (1 − γ^L)/(1 − γ), the model's
 occupancy from p0 to 1/(1 − γ). ctrlinf compares the demos with the model's
 occupancy of the same first L steps (the gradient of the demos' discounted
-log-likelihood, ctrlinf.irl.objective); these tests check that footing against
+log-likelihood, ctrlinf.irl.objectives); these tests check that footing against
 rollouts written here in numpy, and that an unregularised fit then converges.
 """
 import numpy as np
@@ -11,11 +11,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
-from ctrlinf.irl.fit import RANDOM_INIT_SCALE
-from ctrlinf.irl.fit import LinearModel
-from ctrlinf.irl.fit import fit_model
-from ctrlinf.irl.objective import demo_start_measure
-from ctrlinf.irl.objective import occupancy_from
+from ctrlinf.irl.fitting import RANDOM_INIT_SCALE
+from ctrlinf.irl.fitting import LinearModel
+from ctrlinf.irl.fitting import fit_model
+from ctrlinf.irl.objectives import demo_start_measure
 from enumeration import random_mdp_arrays
 from test_irl_objective import finite_difference
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
@@ -74,7 +73,7 @@ def test_demo_start_measure_is_the_flow_residual_of_the_visitation():
     assert_allclose(rho, mdp.p0 - GAMMA**L * d_L, atol=1e-12)
     assert_allclose(rho.sum(), 1 - GAMMA**L, rtol=1e-12)
     # and the occupancy from that signed start is the model's first L steps exactly.
-    assert_allclose(occupancy_from(mdp, pi, rho), D_L, atol=1e-12)
+    assert_allclose(ci.inference.discounted_visitation(mdp, pi, start=rho), D_L, atol=1e-12)
     # Sampled demos of any length: ρ̂ sums to 1 − γ^L as well.
     demos = ci.sample(mdp, pi, n=7, seed=0, length=L)
     assert_allclose(demo_start_measure(mdp, ci.irl.expert_visitation(mdp, demos)).sum(),
@@ -227,7 +226,7 @@ def test_a_constant_direction_stays_where_the_fit_started():
     res = ci.irl.fit(mdp, one_hot("state"), demos, seed=1, gtol=1e-7, progress=False)
     assert res.converged
     assert_allclose(res.theta.mean(), theta0.mean(), atol=1e-10)
-    with pytest.warns(RuntimeWarning, match="did not converge"):     # 100 steps: not done
+    with pytest.warns(RuntimeWarning, match="spent its budget"):     # 100 steps: not done
         res = ci.irl.fit(mdp, one_hot("state"), demos, seed=1, optimizer="gradient",
                          learning_rate=0.05, max_iter=100, progress=False)
     assert res.history["objective"][-1] > res.history["objective"][0] + 0.1

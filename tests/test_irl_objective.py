@@ -97,7 +97,7 @@ def test_soft_objective_matches_numpy_backup_and_primal_by_enumeration():
 
 def test_infinite_horizon_soft_objective_is_discounted_log_likelihood_at_the_fixed_point():
     # Demos of length 40 at γ = 0.5 are prefixes of endless episodes: the objective is
-    # their mean Σ_t γ^t log π(a_t | s_t) (ctrlinf.irl.objective), here from a numpy
+    # their mean Σ_t γ^t log π(a_t | s_t) (ctrlinf.irl.objectives), here from a numpy
     # fixed point, = θ·μ_E − ρ̂·V with ρ̂ the flow residual of the demos' visitation.
     mdp, phi, demos, theta = make_problem(2, horizon=None, gamma=0.5, demo_length=40)
     r = np.repeat((phi @ theta)[:, None], A, axis=1)
@@ -187,7 +187,7 @@ def test_soft_objective_differs_from_log_likelihood_with_another_start_distribut
     assert abs(value - ci.irl.log_likelihood(mdp, phi @ theta, demos).mean()) > 1e-3
 
 
-# -- what the demos cannot tell apart (documented in ctrlinf.irl.objective) --------------
+# -- what the demos cannot tell apart (documented in ctrlinf.irl.objectives) --------------
 @pytest.mark.parametrize("mode, gamma", [("soft", 1.0), ("soft", 0.8), ("exact", 1.0)])
 def test_constant_reward_shift_leaves_finite_horizon_objective_unchanged(mode, gamma):
     mdp, phi, demos, theta = make_problem(8, gamma=gamma)

@@ -39,7 +39,8 @@ assert ci.irl.expected_value_difference(world, _res.reward) < 1.0
 with _warnings.catch_warnings(record=True) as _caught:
     _warnings.simplefilter("always")
     ci.irl.fit(learner, world.features, demos, mode="soft", progress=False)
-assert any("l2" in str(w.message) for w in _caught), [str(w.message) for w in _caught]
+assert any("running away" in str(w.message) and "l2 > 0" in str(w.message)
+           for w in _caught), [str(w.message) for w in _caught]
 
 # The bridge example: soft Q-learning's max |Q - Q*| < 0.15.
 assert orc.compare_q(agent.Q).max_abs_error < 0.15, orc.compare_q(agent.Q).max_abs_error

@@ -366,7 +366,7 @@ def test_mean_and_halfwidth_is_the_t_interval():
 
 
 def test_fewer_demos_are_a_prefix_of_more():
-    world = ci.irl.make_world("gridworld", size=4, seed=0)
+    world = ci.experiments.irl_evd.make_world("gridworld", size=4, seed=0)
     policy = ci.solve(world, mode="soft").policy
     few, many = ci.sample(world, policy, n=3, seed=1), ci.sample(world, policy, n=9, seed=1)
     np.testing.assert_array_equal(few.states, many.states[:3])

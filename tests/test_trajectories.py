@@ -94,3 +94,22 @@ def test_feature_counts_are_discounted_means():
     assert_allclose(feature_counts(demos, phi, gamma=0.5), [1 / 2, (0.5 + 1 + 0.5) / 2])
     phi_sa = np.arange(4.0).reshape(2, 2, 1)      # φ(s, a) = 2s + a
     assert_allclose(feature_counts(demos, phi_sa), [((0 + 3) + (3 + 2)) / 2])
+
+
+def test_one_empirical_visitation_behind_feature_counts():
+    rng = np.random.default_rng(3)
+    demos = ci.Trajectories(rng.integers(0, 4, (6, 5)), rng.integers(0, 3, (6, 5)))
+    D = ci.trajectories.visitation(demos, 4, 3, gamma=0.8)
+    brute = np.zeros((4, 3))
+    for s_row, a_row in zip(demos.states, demos.actions):
+        for t, (s, a) in enumerate(zip(s_row, a_row)):
+            brute[s, a] += 0.8 ** t / 6
+    np.testing.assert_allclose(D, brute, atol=1e-15)
+    phi_sa, phi_s = rng.normal(size=(4, 3, 2)), rng.normal(size=(4, 2))
+    for phi in (phi_sa, phi_s):
+        mu = ci.trajectories.feature_counts(demos, phi, 0.8)
+        per = ci.trajectories.feature_counts(demos, phi, 0.8, per_trajectory=True)
+        assert per.shape == (6, 2)
+        np.testing.assert_allclose(per.mean(axis=0), mu, atol=1e-14)
+    np.testing.assert_allclose(ci.trajectories.feature_counts(demos, phi_sa, 0.8),
+                               np.einsum("sa,sak->k", brute, phi_sa), atol=1e-14)

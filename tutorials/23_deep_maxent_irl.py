@@ -28,13 +28,14 @@ from _common import save_figure
 # %% [markdown]
 # ## The world, and what a linear reward can represent
 #
-# A 10×10 objectworld (wind 0.3, `ci.irl.make_world("objectworld", size=10, seed=1)`);
-# demos are 8 steps from a uniform start, sampled from the soft-optimal policy of the
-# true reward. Before any IRL: the best a linear reward can do is the least-squares
-# fit of the true reward on the features (plus a constant).
+# A 10×10 objectworld (wind 0.3,
+# `ci.experiments.irl_evd.make_world("objectworld", size=10, seed=1)`); demos are 8
+# steps from a uniform start, sampled from the soft-optimal policy of the true reward.
+# Before any IRL: the best a linear reward can do is the least-squares fit of the true
+# reward on the features (plus a constant).
 
 # %%
-world = ci.irl.make_world("objectworld", size=10, seed=1)
+world = ci.experiments.irl_evd.make_world("objectworld", size=10, seed=1)
 true_r = world.r[:, 0]
 X = np.c_[world.features, np.ones(world.n_states)]
 coef, *_ = np.linalg.lstsq(X, true_r, rcond=None)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 from ctrlinf._progress import progress_bar as _progress_bar
 
-from ctrlinf import _checks
+from ctrlinf import _checks, kernels
 
 #: Runs with at least this many environment steps show a progress bar when progress=None.
 PROGRESS_STEPS = 50_000
@@ -91,9 +91,12 @@ def softmax_rows(x):
 
 
 def draw(probs, rng):
-    """One index from the probability vector ``probs`` (inverse CDF; cheaper than rng.choice)."""
-    k = int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum(), side="right"))
-    return min(k, probs.shape[0] - 1)
+    """One index from the probability vector ``probs`` (inverse CDF; cheaper than rng.choice).
+
+    The sampler's compiled draw, called from Python: rounding that leaves the
+    cumulative sum short of 1 falls on the last positive entry, never a zero one.
+    """
+    return int(kernels._draw(probs, rng.random()))
 
 
 def schedule(learning_rate, name="learning_rate"):

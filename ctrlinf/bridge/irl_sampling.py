@@ -36,6 +36,7 @@ import numpy as np
 import ctrlinf as ci
 from ctrlinf import _checks
 from ctrlinf.bridge._common import check_positive_int
+from ctrlinf.trajectories import feature_counts
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_optimizer
 from ctrlinf.bridge.visitation import exact_visitation
 
@@ -63,7 +64,7 @@ def trajectory_features(mdp, features, trajectories):
 
 def _summed(phi, trajectories):
     """``Σ_t phi[s_t, a_t]`` per trajectory for a (S, A, K) array."""
-    return phi[trajectories.states, trajectories.actions].sum(axis=1)
+    return feature_counts(trajectories, phi, per_trajectory=True)
 
 
 def policy_log_probability(policy, trajectories):
@@ -111,7 +112,7 @@ def exact_maxent_gradient(mdp, features, demos, theta):
     sol = ci.solve(reward_mdp, mode="exact")
     state_action = ci.marginals(reward_mdp, sol)[1]
     model = np.einsum("tsa,sak->k", state_action, phi)
-    expert = _summed(phi, demos).mean(axis=0)
+    expert = feature_counts(demos, phi)
     return expert - model, ci.log_evidence(reward_mdp, sol)
 
 
@@ -216,7 +217,7 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
     shift = log_w.max()
     w = np.exp(log_w - shift)
     normalised = w / w.sum()
-    expert = _summed(phi, demos).mean(axis=0)
+    expert = feature_counts(demos, phi)
     if log_partition is None:
         model = normalised @ Phi
         # Delta method for a ratio of means: Var ≈ Σ_j w̃_j² (Φ_j − μ̂)².

@@ -65,6 +65,7 @@ import scipy.sparse as sp
 
 import ctrlinf as ci
 from ctrlinf import _checks
+from ctrlinf.inference import dead_states  # the bridge's name for the core's helper
 
 #: Default tolerance for "an optimal action": ``Q*(s, a) >= V*(s) − tie_tol · (1 + |V*(s)|)``.
 TIE_TOLERANCE = 1e-9
@@ -179,16 +180,6 @@ class PolicyReport:
     worst_state: object
     worst_state_regret: float
     state_regret: np.ndarray = field(repr=False, compare=False)
-
-
-def dead_states(mdp):
-    """States where every action stays put with probability one and pays 0, shape (S,) bool."""
-    S, A = mdp.n_states, mdp.n_actions
-    P = mdp.P
-    single = np.diff(P.indptr) == 1
-    first = P.indices[np.minimum(P.indptr[:-1], max(P.nnz - 1, 0))]
-    stays = (single & (first == np.repeat(np.arange(S), A))).reshape(S, A)
-    return stays.all(axis=1) & (mdp.r == 0).all(axis=1)
 
 
 def reachable_states(mdp):

@@ -10,8 +10,8 @@ from ctrlinf.envs.grid import gridworld
 from ctrlinf.envs.grid import gridworld_from_map
 from ctrlinf.envs.gym_adapters import from_gymnasium
 from ctrlinf.envs.gym_adapters import to_gymnasium
-from ctrlinf.envs.objectworld import binaryworld
-from ctrlinf.envs.objectworld import objectworld
+from ctrlinf.envs.feature_worlds import binaryworld
+from ctrlinf.envs.feature_worlds import objectworld
 from ctrlinf.envs.random import random_mdp
 from ctrlinf.envs.seals_export import to_seals
 

@@ -26,10 +26,11 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf import _checks
+from ctrlinf import _checks, kernels
 from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
 from ctrlinf._checks import PROBABILITY_TOLERANCE
 from ctrlinf._checks import distribution as validate_distribution
+from ctrlinf.inference import dead_states
 from ctrlinf.mdp import TabularMDP
 
 # Moves (drow, dcol) and names of the toy-text grid environments, in their action order.
@@ -199,14 +200,6 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
 
 
 # -- to gymnasium ------------------------------------------------------------
-def _dead_states(mdp):
-    """States whose every action stays put with probability one and pays zero, shape (S,)."""
-    P, S, A = mdp.P, mdp.n_states, mdp.n_actions
-    stays = (np.diff(P.indptr) == 1) & (
-        P.indices[np.minimum(P.indptr[:-1], P.nnz - 1)] == np.repeat(np.arange(S), A))
-    return stays.reshape(S, A).all(axis=1) & (mdp.r == 0).all(axis=1)
-
-
 def _grid_text(mdp, s):
     """The board as text: ``#`` wall, ``G`` goal, ``P`` pit, ``.`` open, ``@`` the agent."""
     board = np.full(mdp.shape, ".")
@@ -234,7 +227,7 @@ def _env_class(gym):
             self.action_space = gym.spaces.Discrete(mdp.n_actions)
             self.render_mode = render_mode
             self.initial_state_distrib = mdp.p0
-            self._dead = _dead_states(mdp)
+            self._dead = dead_states(mdp)
             self._indptr, self._indices, self._data = mdp.P.indptr, mdp.P.indices, mdp.P.data
             # r[s, a] = -inf forbids a in s; the agent learns it from the mask, never
             # from a -inf reward.
@@ -257,9 +250,9 @@ def _env_class(gym):
                     for s in range(self.mdp.n_states)}
 
         def _draw(self, probabilities):
-            # Inverse-CDF draw; the clip guards against rows summing to 1 - 1e-12.
-            k = np.searchsorted(np.cumsum(probabilities), self.np_random.random(), side="right")
-            return min(int(k), len(probabilities) - 1)
+            # The sampler's inverse-CDF draw: a row summing to 1 - 1e-12 lands on its
+            # last positive entry, never on a zero one.
+            return int(kernels._draw(probabilities, self.np_random.random()))
 
         def action_masks(self):
             """Allowed actions in the current state, bool (A,) (sb3-contrib's MaskablePPO

@@ -5,17 +5,12 @@ MaxEnt IRL (``mode="exact"``, Ziebart et al. 2008) and maximum causal entropy IR
 IRL (Wulfmeier et al. 2015) for an MLP reward; the gradients come from the exact
 backward and forward messages of :mod:`ctrlinf.inference`, never from samples.
 The objectives, their gradients and the reward equivalences they cannot resolve are
-defined in :mod:`ctrlinf.irl.objective`.
+defined in :mod:`ctrlinf.irl.objectives`.
 
-Modules: ``demos`` (validation, padding, visitation counts), ``objective``
-(value and gradient), ``optimize`` (L-BFGS, Adam, gradient ascent), ``fit`` (linear
-rewards), ``deep`` (MLP rewards), ``metrics`` (EVD, log-likelihood), ``experiment``
-(the benchmark worlds and :func:`run_demo`).
-
->>> import ctrlinf as ci
->>> report = ci.irl.run_demo("gridworld", n_demos=16, size=5)
->>> sorted(report)[:4]
-['converged', 'deep', 'evd', 'evd_zero']
+Modules: ``demos`` (validation, padding, visitation counts), ``objectives``
+(value and gradient), ``optimize`` (L-BFGS, Adam, gradient ascent), ``fitting`` (linear
+rewards), ``deep`` (MLP rewards), ``metrics`` (EVD, log-likelihood). The benchmark
+worlds and the experiment behind ``ctrlinf irl`` live in :mod:`ctrlinf.experiments.irl_evd`.
 """
 from ctrlinf.irl.deep import RewardNet
 from ctrlinf.irl.deep import deep_objective
@@ -23,15 +18,12 @@ from ctrlinf.irl.deep import fit_deep
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.demos import pad_episodes
 from ctrlinf.irl.demos import start_distribution
-from ctrlinf.irl.experiment import WORLDS
-from ctrlinf.irl.experiment import make_world
-from ctrlinf.irl.experiment import run_demo
-from ctrlinf.irl.fit import IRLResult
-from ctrlinf.irl.fit import fit
+from ctrlinf.irl.fitting import IRLResult
+from ctrlinf.irl.fitting import fit
 from ctrlinf.irl.metrics import expected_value_difference
 from ctrlinf.irl.metrics import log_likelihood
-from ctrlinf.irl.objective import objective
-from ctrlinf.irl.objective import reward_objective
+from ctrlinf.irl.objectives import objective
+from ctrlinf.irl.objectives import reward_objective
 from ctrlinf.irl.apprenticeship import ApprenticeshipResult
 from ctrlinf.irl.apprenticeship import apprenticeship_projection
 from ctrlinf.irl.apprenticeship import feature_expectations
@@ -44,18 +36,15 @@ from ctrlinf.irl.shaping import shape_reward
 __all__ = [
     "IRLResult",
     "RewardNet",
-    "WORLDS",
     "deep_objective",
     "expected_value_difference",
     "expert_visitation",
     "fit",
     "fit_deep",
     "log_likelihood",
-    "make_world",
     "objective",
     "pad_episodes",
     "reward_objective",
-    "run_demo",
     "start_distribution",
     "IdentifiedReward",
     "reward_from_soft_policies",

@@ -29,6 +29,7 @@ import numpy as np
 
 import ctrlinf as ci
 from ctrlinf import _checks
+from ctrlinf.inference import discounted_visitation
 
 
 def _features3(mdp, features):
@@ -67,13 +68,8 @@ def feature_expectations(mdp, policy, features):
     """
     _checks.mdp(mdp)
     phi = _features3(mdp, features)
-    d = ci.occupancy(mdp, policy)
-    policy = np.asarray(policy, dtype=np.float64)
-    if mdp.horizon is None:
-        return np.einsum("sa,sak->k", d[:, None] * policy, phi) / (1.0 - mdp.gamma)
-    timed = np.broadcast_to(policy, (mdp.horizon, mdp.n_states, mdp.n_actions))
-    discount = mdp.gamma ** np.arange(mdp.horizon)
-    return np.einsum("t,tsa,sak->k", discount, d[..., None] * timed, phi)
+    # Σ_t γ^t d_t(s) π_t(a|s): the core's discounted visitation, contracted with φ.
+    return np.einsum("sa,sak->k", discounted_visitation(mdp, policy), phi)
 
 
 def mixture_policy(mdp, policies, weights):

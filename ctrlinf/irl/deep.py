@@ -3,7 +3,7 @@ r"""Deep MaxEnt IRL (Wulfmeier, Ondruska & Posner 2015): the reward is a small M
 The IRL objective depends on the network weights ``w`` only through the tabular
 reward ``r_w(s, a)``, and its gradient with respect to that reward is exact and
 cheap, ``∂L/∂r(s, a) = D_E(s, a) − D_r(s, a)`` (expert minus model discounted
-visitation, :mod:`ctrlinf.irl.objective`). So
+visitation, :mod:`ctrlinf.irl.objectives`). So
 
 .. math:: \nabla_w L = \sum_{s,a} \big(D_E(s,a) - D_r(s,a)\big)\, \nabla_w r_w(s, a),
 
@@ -20,13 +20,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.demos import expert_visitation
-from ctrlinf.irl.demos import truncated_ends
-from ctrlinf.irl.fit import fit_model
-from ctrlinf.irl.objective import check_features
-from ctrlinf.irl.objective import check_mdp_and_mode
-from ctrlinf.irl.objective import evaluate
+from ctrlinf.irl.demos import expert_occupancy
+from ctrlinf.irl.fitting import fit_model
+from ctrlinf.irl.objectives import check_features
+from ctrlinf.irl.objectives import check_mdp_and_mode
+from ctrlinf.irl.objectives import evaluate
 
 ACTIVATIONS = ("relu", "tanh")
 
@@ -185,7 +183,8 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     ----------
     mdp : TabularMDP
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
-    demos : Trajectories
+    demos : Trajectories or ndarray, shape (S, A)
+        Or the expert visitation ``D_E`` itself (see :func:`~ctrlinf.irl.objective`).
     net : RewardNet
     params : ndarray, shape (net.n_params,)
     mode : {"soft", "exact"}
@@ -200,9 +199,8 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     check_mdp_and_mode(mdp, mode)
     model = NetModel(net, _check_net_features(net, features, mdp), mdp.n_actions)
     reward, pull_back = model(np.asarray(params, dtype=np.float64))
-    demos = check_demos(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode,
-                                truncated_ends(mdp, demos))
+    D_E, ends = expert_occupancy(mdp, demos)
+    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends)
     return value, pull_back(grad_r)
 
 
@@ -217,8 +215,8 @@ def _check_net_features(net, features, mdp):
 
 
 def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activation="relu",
-             optimizer="adam", learning_rate=None, max_iter=300, gtol=1e-6, progress=True,
-             seed=0):
+             optimizer="adam", learning_rate=None, max_iter=300, gtol=1e-6, progress=None,
+             seed=None):
     r"""Deep MaxEnt IRL: fit an MLP reward ``r = net(φ)`` to demonstrations.
 
     Maximises ``L(r_w) − (l2/2) ‖W‖²`` (weights only; Wulfmeier et al. 2015 use
@@ -231,14 +229,15 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     mdp : TabularMDP
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
         Network inputs; scale them to O(1) (e.g. distances divided by the grid size).
-    demos : Trajectories
+    demos : Trajectories or ndarray, shape (S, A)
+        Or the expert visitation ``D_E`` itself (see :func:`~ctrlinf.irl.objective`).
     hidden : tuple of int, default (32, 32)
     mode : {"soft", "exact"}
     l2 : float, default 0.1
         Weight decay. Keep it: in soft mode a reward flexible enough to fit every
         visited state has a finite maximum only if some policy's occupancy matches
         the demos' visitation, which under stochastic dynamics depends on the data
-        (often not, see :mod:`ctrlinf.irl.objective`); then the weights grow until
+        (often not, see :mod:`ctrlinf.irl.objectives`); then the weights grow until
         the decay stops them.
     activation : {"relu", "tanh"}
     optimizer : {"adam", "lbfgs", "gradient"}, default "adam"
@@ -246,8 +245,8 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
         search can take steps that blow the network up.
     learning_rate, max_iter, gtol, progress
         As in :func:`~ctrlinf.irl.fit` (Adam's default step is 0.01).
-    seed : int, default 0
-        Initial weights; the same seed gives the same fit.
+    seed : int or numpy.random.Generator, optional
+        Initial weights; the same seed gives the same fit (None: fresh entropy).
 
     Returns
     -------
@@ -260,7 +259,8 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     >>> import numpy as np, ctrlinf as ci
     >>> mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=np.zeros((1, 2)), p0=[1.0], horizon=1)
     >>> demos = ci.Trajectories([[0], [0], [0], [0]], [[1], [1], [1], [0]])
-    >>> res = ci.irl.fit_deep(mdp, np.eye(2)[None], demos, hidden=(4,), l2=0.0, progress=False)
+    >>> res = ci.irl.fit_deep(mdp, np.eye(2)[None], demos, hidden=(4,), l2=0.0, seed=0,
+    ...                       progress=False)
     >>> res.solution.policy[0, 0].round(4).tolist()
     [0.25, 0.75]
     """
@@ -269,7 +269,6 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     net = RewardNet(features.shape[-1], hidden, activation)
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"
-    demos = check_demos(mdp, demos)
-    return fit_model(mdp, model, expert_visitation(mdp, demos), net.init_params(seed), mode, l2,
-                     optimizer, learning_rate, max_iter, gtol, progress, name,
-                     truncated_ends(mdp, demos))
+    D_E, ends = expert_occupancy(mdp, demos)
+    return fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
+                     learning_rate, max_iter, gtol, progress, name, ends)

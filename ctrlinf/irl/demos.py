@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.trajectories import Trajectories
+from ctrlinf.trajectories import Trajectories, visitation
 
 
 def _check_index(value, name):
@@ -117,7 +117,8 @@ def check_demos(mdp, demos, support=True):
     if not isinstance(demos, Trajectories):
         raise TypeError(
             f"demos must be a ctrlinf.Trajectories, got {type(demos).__name__} "
-            "(ci.irl.pad_episodes stacks variable-length episodes)"
+            "(ci.irl.pad_episodes stacks variable-length episodes; IRL also takes the "
+            "expert's visitation as a numpy (S, A) array)"
         )
     if demos.n_trajectories == 0 or demos.length == 0:
         raise ValueError(f"demos is empty ({demos.n_trajectories} trajectories of length "
@@ -180,16 +181,11 @@ def expert_visitation(mdp, demos):
     ``Σ_{t<L_i} γ^t``. Demos must have passed
     :func:`check_demos`. With ``horizon=None`` demos of any length ``L`` will do:
     the soft objective compares ``D_E`` with the model's occupancy of the same
-    first ``L`` steps (:mod:`ctrlinf.irl.objective`), so short demos carry less
+    first ``L`` steps (:mod:`ctrlinf.irl.objectives`), so short demos carry less
     information, but expected counts of any length still lead back to the expert's
     policy.
     """
-    S, A = mdp.n_states, mdp.n_actions
-    mask = demos.mask
-    discounts = np.broadcast_to(mdp.gamma ** np.arange(demos.length), mask.shape)[mask]
-    counts = np.bincount(demos.states[mask] * A + demos.actions[mask], weights=discounts,
-                         minlength=S * A)
-    return counts.reshape(S, A) / demos.n_trajectories
+    return visitation(demos, mdp.n_states, mdp.n_actions, mdp.gamma)
 
 
 def truncated_ends(mdp, demos):
@@ -200,7 +196,7 @@ def truncated_ends(mdp, demos):
 
     the discounted last observed step of every demo shorter than ``T = mdp.horizon``.
     The objective continues the model's visitation from these pairs to account for
-    the marginalised unobserved steps (:mod:`ctrlinf.irl.objective`). With
+    the marginalised unobserved steps (:mod:`ctrlinf.irl.objectives`). With
     ``horizon=None`` (or no truncated demo) the answer is None: there the demos'
     log-likelihood already covers prefixes of any length.
     """
@@ -212,6 +208,54 @@ def truncated_ends(mdp, demos):
     s, a = demos.states[rows, t], demos.actions[rows, t]
     ends = np.bincount((t * S + s) * A + a, weights=mdp.gamma ** t, minlength=T * S * A)
     return ends.reshape(T, S, A) / demos.n_trajectories
+
+
+def expert_occupancy(mdp, demos):
+    r"""``(D_E, ends)`` from checked demos, or an expert visitation given as an array, checked.
+
+    The one way every IRL entry point reads its data: ``D_E`` (S, A) is
+    :func:`expert_visitation`, ``ends`` :func:`truncated_ends` (None for an array,
+    which stands for whole episodes). An array stands for what
+    :func:`expert_visitation` would give (e.g. the expert policy's exact
+    :func:`ctrlinf.inference.discounted_visitation`, the limit of infinitely many
+    demos): finite, ``>= 0``, zero where ``mdp.r`` forbids the action, and for a
+    finite horizon of mass ``Σ_{t<T} γ^t``. With ``horizon=None`` any mass up to
+    ``1/(1 − γ)`` is a prefix of that length.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    demos : Trajectories or ndarray, shape (S, A)
+
+    Returns
+    -------
+    D_E : ndarray, shape (S, A)
+    ends : ndarray, shape (T, S, A), or None
+    """
+    if not isinstance(demos, np.ndarray):
+        demos = check_demos(mdp, demos)
+        return expert_visitation(mdp, demos), truncated_ends(mdp, demos)
+    S, A = mdp.n_states, mdp.n_actions
+    D_E = _checks.real_array(demos, "demos", shape=(S, A))
+    if not np.all(np.isfinite(D_E)) or D_E.min() < 0:
+        s, a = (int(i) for i in np.argwhere(~(np.isfinite(D_E) & (D_E >= 0)))[0])
+        raise ValueError(f"demos[{s}, {a}] is {D_E[s, a]}; an expert visitation is finite "
+                         "and >= 0")
+    forbidden = np.isneginf(mdp.r) & (D_E > 0)
+    if forbidden.any():
+        s, a = (int(i) for i in np.argwhere(forbidden)[0])
+        raise ValueError(f"demos[{s}, {a}] is {D_E[s, a]} > 0 on an action mdp.r forbids "
+                         "(-inf)")
+    mass = float(D_E.sum())
+    if mdp.horizon is not None:
+        expected = float(np.sum(mdp.gamma ** np.arange(mdp.horizon)))
+        if not np.isclose(mass, expected, rtol=1e-9, atol=0):
+            raise ValueError(f"demos sums to {mass:.12g}; an expert visitation over the "
+                             f"horizon T={mdp.horizon} sums to Σ_t γ^t = {expected:.12g}")
+    elif not 0 < mass <= (1 + 1e-9) / (1 - mdp.gamma):
+        raise ValueError(f"demos sums to {mass:.6g}; an expert visitation sums to more than 0 "
+                         f"and at most 1/(1 - γ) = {1 / (1 - mdp.gamma):.6g}")
+    return D_E, None
 
 
 def start_distribution(demos, n_states):

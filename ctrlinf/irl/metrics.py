@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.inference import occupancy
+from ctrlinf.inference import discounted_visitation
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.objective import check_reward
-from ctrlinf.irl.objective import value_iteration_tol
+from ctrlinf.irl.objectives import check_reward
+from ctrlinf.irl.objectives import value_iteration_tol
 from ctrlinf.mdp import TabularMDP
 
 POLICIES = ("hard", "soft")
@@ -20,15 +20,9 @@ def policy_return(mdp, sol):
     Uses ``mdp.r``, whatever reward ``sol`` was solved for; ``sol`` only has to share
     the horizon, discount and number of states and actions.
     """
-    policy = sol.policy
-    state = occupancy(mdp, policy)
-    state_action = state[..., None] * policy
+    visitation = discounted_visitation(mdp, sol.policy)    # Σ_t γ^t d_t(s) π_t(a|s)
     # Forbidden actions (r = -inf) have probability 0 and contribute nothing.
-    reward = np.where(state_action > 0, mdp.r, 0.0)
-    if mdp.horizon is None:
-        return float(np.sum(state_action * reward)) / (1.0 - mdp.gamma)
-    per_step = np.einsum("tsa,tsa->t", state_action, np.broadcast_to(reward, state_action.shape))
-    return float(per_step @ mdp.gamma ** np.arange(mdp.horizon))
+    return float(np.sum(visitation * np.where(visitation > 0, mdp.r, 0.0)))
 
 
 def expected_value_difference(mdp_true, reward, policy="hard"):

@@ -2,8 +2,10 @@
 
 Every optimiser maximises ``fun(x) -> (value, gradient)`` and stops when the largest
 gradient component ``‖g‖_∞`` falls below ``gtol`` (the test scipy's L-BFGS-B applies)
-or after ``max_iter`` iterations. Each records, per iteration, the objective, the
-gradient norm and the seconds the iteration took.
+or after ``max_iter`` iterations; ``gtol=None`` asks for a fixed budget of
+``max_iter`` iterations. Each records, per iteration, the objective, the gradient
+norm, the evaluations of ``fun`` so far (a line search takes several per iteration)
+and the seconds the iteration took.
 """
 from __future__ import annotations
 
@@ -47,8 +49,11 @@ def check_optimizer(optimizer, learning_rate, max_iter, gtol):
     if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) \
             or max_iter < 1:
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    if gtol is None:
+        return optimizer, learning_rate, int(max_iter), None
     if isinstance(gtol, (bool, np.bool_)) or not isinstance(gtol, numbers.Real) or not gtol >= 0:
-        raise ValueError(f"gtol must be a number >= 0, got {gtol!r}")
+        raise ValueError(f"gtol must be a number >= 0 or None (a fixed budget of max_iter "
+                         f"iterations), got {gtol!r}")
     return optimizer, learning_rate, int(max_iter), float(gtol)
 
 
@@ -57,7 +62,8 @@ class _Recorder:
 
     def __init__(self, fun, max_iter, progress, desc):
         self._fun = fun
-        self.history = {"objective": [], "grad_norm": [], "time": []}
+        self.history = {"objective": [], "grad_norm": [], "evaluations": [], "time": []}
+        self.evaluations = 0
         self._bar = progress_bar(max_iter, progress, desc)
         self._clock = time.perf_counter()
         self.last = None  # (x, value, gradient, extra)
@@ -65,6 +71,7 @@ class _Recorder:
     def evaluate(self, x):
         if self.last is None or not np.array_equal(self.last[0], x):
             value, grad, extra = self._fun(x)
+            self.evaluations += 1
             self.last = (np.array(x, copy=True), value, grad, extra)
         return self.last[1], self.last[2]
 
@@ -75,6 +82,7 @@ class _Recorder:
         now = time.perf_counter()
         self.history["objective"].append(float(value))
         self.history["grad_norm"].append(grad_norm)
+        self.history["evaluations"].append(self.evaluations)
         self.history["time"].append(now - self._clock)
         self._clock = now
         if len(self.history["objective"]) > 1:
@@ -91,8 +99,14 @@ def maximise(fun, x0, optimizer, learning_rate, max_iter, gtol, progress, desc):
 
     ``fun(x)`` returns ``(value, gradient, extra)``; ``extra`` (e.g. the Solution) is
     passed through for the final point. ``history["time"][0]`` is the cost of the
-    first evaluation, later entries the seconds of each iteration.
+    first evaluation, later entries the seconds of each iteration;
+    ``history["evaluations"]`` counts the calls of ``fun`` up to each iteration.
+    ``gtol=None`` runs the budget of ``max_iter`` iterations and counts as converged
+    once it is spent (L-BFGS may stop earlier when its line search can make no progress).
     """
+    budget = gtol is None
+    if budget:
+        gtol = 0.0
     rec = _Recorder(fun, max_iter, progress, desc)
     x = np.array(x0, dtype=np.float64, copy=True)
     try:
@@ -105,7 +119,8 @@ def maximise(fun, x0, optimizer, learning_rate, max_iter, gtol, progress, desc):
     finally:
         rec.close()
     value, grad = rec.evaluate(x)
-    converged = rec.history["grad_norm"][-1] <= gtol
+    converged = rec.history["grad_norm"][-1] <= gtol or (
+        budget and len(rec.history["objective"]) - 1 >= max_iter)
     return x, value, grad, rec.last[3], rec.history, converged, message
 
 

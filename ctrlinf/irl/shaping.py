@@ -16,7 +16,7 @@ the stacked linear system and reports its null space.
 
 A stationary potential is an exact equivalence only for ``horizon=None``: with a finite
 horizon the last step's ``γ P Φ`` is not cancelled by a later ``−Φ``, so the policy
-changes (see :mod:`ctrlinf.irl.objective`, "Identifiability").
+changes (see :mod:`ctrlinf.irl.objectives`, "Identifiability").
 """
 from __future__ import annotations
 

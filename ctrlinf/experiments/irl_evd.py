@@ -14,15 +14,15 @@ import time
 
 import numpy as np
 
-from ctrlinf import _checks
+from ctrlinf import _checks, envs
 from ctrlinf.inference import solve
 from ctrlinf.irl.deep import fit_deep
 from ctrlinf.irl.demos import expert_visitation
 from ctrlinf.irl.demos import start_distribution
-from ctrlinf.irl.fit import fit
+from ctrlinf.irl.fitting import fit
 from ctrlinf.irl.metrics import expected_value_difference
-from ctrlinf.irl.objective import contract
-from ctrlinf.irl.objective import model_visitation
+from ctrlinf.irl.objectives import contract
+from ctrlinf.irl.objectives import model_visitation
 from ctrlinf.trajectories import sample
 
 WORLDS = ("objectworld", "binaryworld", "gridworld")
@@ -36,7 +36,7 @@ LINEAR_L2 = 0.01
 DEEP_L2 = 0.1
 
 
-def make_world(name, size=None, seed=0, horizon=DEMO_LENGTH):
+def make_world(name, size=None, seed=None, horizon=DEMO_LENGTH):
     """Build a benchmark world with reward features; a ``GridMDP`` with ``.features``.
 
     ``"objectworld"``: Levine et al. 2011 (``colours=(2, 2)``, wind 0.3, the discrete
@@ -50,13 +50,10 @@ def make_world(name, size=None, seed=0, horizon=DEMO_LENGTH):
     name : {"objectworld", "binaryworld", "gridworld"}
     size : int, optional
         Side of the square grid; defaults 32, 32 and 10.
-    seed : int, default 0
-        Seeds the layout.
+    seed : int or numpy.random.Generator, optional
+        Seeds the layout (None: fresh entropy).
     horizon : int or None, default 8
     """
-    # Imported here: ctrlinf.envs is a sibling subpackage loaded on demand.
-    from ctrlinf import envs
-
     if name not in WORLDS:
         raise ValueError(f"world must be one of {WORLDS}, got {name!r}")
     size = DEFAULT_SIZE[name] if size is None else size
@@ -82,13 +79,13 @@ def evaluation_mdp(world):
     return world.replace(horizon=None, gamma=EVAL_GAMMA)
 
 
-def expert_demos(world, n_demos, seed):
+def expert_demos(world, n_demos, seed=None):
     """``n_demos`` rollouts of the soft-optimal policy (temperature 1) of the world's reward."""
     expert = solve(world, mode="soft", progress=False)
     return sample(world, expert.policy, n=n_demos, seed=seed)
 
 
-def fit_method(world, demos, mode, deep, seed=0, progress=False):
+def fit_method(world, demos, mode, deep, seed=None, progress=None):
     """Fit a linear or deep reward to ``demos`` on ``world.features``.
 
     The training MDP is the world with ``p0`` set to the demos' start distribution
@@ -105,8 +102,8 @@ def fit_method(world, demos, mode, deep, seed=0, progress=False):
     return res, train, time.perf_counter() - start
 
 
-def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None, seed=0,
-             size=None, progress=False):
+def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None, seed=None,
+             size=None, progress=None):
     """Sample demos in a world, fit a reward, and report how good it is.
 
     Parameters
@@ -119,11 +116,13 @@ def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None
         Fit an MLP reward (:func:`~ctrlinf.irl.fit_deep`) instead of a linear one.
     plot : str or os.PathLike, optional
         Write the true and the learned reward side by side to this image file.
-    seed : int, default 0
-        Seeds the world, the demos and the network.
+    seed : int, optional
+        Seeds the world, the demos and the network; None draws one (reported as
+        ``seed``), so every run can be repeated.
     size : int, optional
         Grid side (see :func:`make_world`).
-    progress : bool, default False
+    progress : bool or None
+        Progress bar of the fit; None shows one for long fits only.
 
     Returns
     -------
@@ -131,8 +130,11 @@ def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None
         ``world``, ``mode``, ``deep``, ``n_demos``; ``evd`` (of the learned reward) and
         ``evd_zero`` (of a constant reward, i.e. a uniformly random policy) in the
         ``γ = 0.9`` world; ``feature_gap`` ``‖μ_E − μ_θ‖_∞`` on the world's features;
-        ``fit_time`` (s), ``n_iter`` and ``converged``.
+        ``fit_time`` (s), ``n_iter``, ``converged`` and the ``seed`` used.
     """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    seed = _checks.integer(seed, "seed", low=0)
     mdp = make_world(world, size=size, seed=seed)
     demos = expert_demos(mdp, n_demos, seed=seed + 1)
     res, train, fit_time = fit_method(mdp, demos, mode, deep, seed=seed, progress=progress)
@@ -145,6 +147,7 @@ def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None
         "evd_zero": expected_value_difference(evaluation, np.zeros(mdp.n_states)),
         "feature_gap": float(np.max(np.abs(gap))),
         "fit_time": fit_time, "n_iter": res.n_iter, "converged": res.converged,
+        "seed": seed,
     }
     if plot is not None:
         plot_rewards(mdp, res.reward, plot, title=f"{world}: {n_demos} demos, "

@@ -6,23 +6,22 @@ reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
 """
 from __future__ import annotations
 
+import math
 import numbers
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.demos import expert_visitation
-from ctrlinf.irl.demos import truncated_ends
-from ctrlinf.irl.objective import check_features
-from ctrlinf.irl.objective import check_mdp_and_mode
-from ctrlinf.irl.objective import contract
-from ctrlinf.irl.objective import evaluate
-from ctrlinf.irl.objective import linear_reward
-from ctrlinf.irl.objective import masked_reward
+from ctrlinf.irl.demos import expert_occupancy
+from ctrlinf.irl.objectives import check_features
+from ctrlinf.irl.objectives import check_mdp_and_mode
+from ctrlinf.irl.objectives import contract
+from ctrlinf.irl.objectives import evaluate
+from ctrlinf.irl.objectives import linear_reward
+from ctrlinf.irl.objectives import masked_reward
 from ctrlinf.irl.optimize import check_optimizer
 from ctrlinf.irl.optimize import maximise
 
@@ -30,6 +29,7 @@ from ctrlinf.irl.optimize import maximise
 RANDOM_INIT_SCALE = 0.01
 
 
+@dataclass(frozen=True, repr=False)
 class IRLResult:
     """What :func:`fit` and :func:`~ctrlinf.irl.fit_deep` return.
 
@@ -43,37 +43,49 @@ class IRLResult:
         ``ci.solve`` of the training MDP under ``reward`` in the fitted ``mode``.
     history : dict of lists
         Per iteration (index 0 is the start): ``"objective"`` (including the L2
-        term), ``"grad_norm"`` (``‖∇‖_∞``) and ``"time"`` (seconds of that iteration;
-        ``np.cumsum`` gives the wall clock).
+        term), ``"grad_norm"`` (``‖∇‖_∞``), ``"evaluations"`` (objective evaluations
+        so far; L-BFGS's line search may take several per iteration) and ``"time"``
+        (seconds of that iteration; ``np.cumsum`` gives the wall clock).
     converged : bool
-        Whether the gradient norm fell to ``gtol``.
+        Whether the gradient norm fell to ``gtol`` (with ``gtol=None``: whether the
+        budget of ``max_iter`` iterations was run).
     message : str
         Why the optimiser stopped.
     mode : str
     n_iter : int
         Iterations taken.
+    n_evaluations : int
+        Objective evaluations taken.
+    model : LinearModel or NetModel
+        Maps ``theta`` to the reward (:meth:`reward_for` uses it).
     net : RewardNet or None
         The network of :func:`~ctrlinf.irl.fit_deep`.
+
+    A frozen dataclass: its fields cannot be rebound (the arrays themselves are not copied).
     """
 
-    def __init__(self, model, theta, reward, solution, history, converged, message, mode):
-        self._model = model
-        self.theta = theta
-        self.reward = reward
-        self.solution = solution
-        self.history = history
-        self.converged = converged
-        self.message = message
-        self.mode = mode
+    model: object
+    theta: np.ndarray
+    reward: np.ndarray
+    solution: object
+    history: dict
+    converged: bool
+    message: str
+    mode: str
 
     @property
     def n_iter(self):
         return len(self.history["objective"]) - 1
 
     @property
+    def n_evaluations(self):
+        """Objective evaluations taken (each one backward and one forward pass)."""
+        return self.history["evaluations"][-1]
+
+    @property
     def net(self):
         """The :class:`~ctrlinf.irl.RewardNet` of a deep fit (weights ``theta``), or None."""
-        return getattr(self._model, "net", None)
+        return getattr(self.model, "net", None)
 
     def reward_for(self, features):
         """The fitted reward on other features (e.g. a transfer world).
@@ -89,7 +101,7 @@ class IRLResult:
             Per state for state features (``TabularMDP`` broadcasts it), else per
             state-action.
         """
-        return self._model.predict(self.theta, features)
+        return self.model.predict(self.theta, features)
 
     def __repr__(self):
         return (f"IRLResult(mode={self.mode!r}, n_params={self.theta.size}, "
@@ -123,6 +135,20 @@ class LinearModel:
         return features @ theta
 
 
+#: ``progress=None`` shows a bar when max_iter x steps per solve x nnz(P) exceeds this
+#: (the rule ``ci.solve`` applies to one solve).
+PROGRESS_WORK = 5e8
+
+
+def _long_fit(mdp, max_iter):
+    """Whether a fit of ``max_iter`` iterations is long enough for a progress bar."""
+    if mdp.horizon is not None:
+        steps = mdp.horizon
+    else:  # value-iteration sweeps to reach 1e-12 at rate γ
+        steps = math.log(1e-12) / math.log(mdp.gamma)
+    return max_iter * steps * mdp.P.nnz > PROGRESS_WORK
+
+
 def check_l2(l2):
     if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < np.inf:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
@@ -133,14 +159,17 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
               progress, desc, ends=None):
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
 
-    ``D_E`` (S, A) is the demos' discounted visitation (:func:`expert_visitation` of
-    checked demos), ``ends`` their truncated ends (:func:`truncated_ends`). The stored
-    reward carries ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
+    ``D_E`` (S, A) is the demos' discounted visitation and ``ends`` their truncated
+    ends (:func:`~ctrlinf.irl.demos.expert_occupancy`). The stored reward carries
+    ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
     l2 = check_l2(l2)
     optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
                                                                max_iter, gtol)
+    progress = _checks.flag(progress, "progress", allow_none=True)
+    if progress is None:
+        progress = _long_fit(mdp, max_iter)
 
     def penalised(x):
         reward, pull_back = model(x)
@@ -162,8 +191,33 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
 DIVERGENCE_THETA = 100.0
 
 
+def _warn_unconverged(name, result, max_iter, l2, gtol):
+    """Warn about what stopped an unconverged fit: θ running away, or the budget spent.
+
+    L-BFGS also stops "unconverged" at machine precision, which is harmless and
+    not warned about; neither is a fixed budget asked for with ``gtol=None``.
+    """
+    if result.converged:
+        return
+    size = float(np.abs(result.theta).max())
+    if size > DIVERGENCE_THETA:
+        if l2 == 0:
+            advice = ("with l2=0 the optimum can lie at infinity (few demos, or μ_E on the "
+                      "boundary of what any reward can produce); pass l2 > 0, e.g. l2=0.01")
+        else:
+            advice = f"l2={l2:g} did not hold it; lower learning_rate or raise l2"
+        warnings.warn(f"{name}: θ is running away (max |θ| = {size:.3g} after "
+                      f"{result.n_iter} iterations); {advice}", RuntimeWarning, stacklevel=3)
+    elif result.n_iter >= max_iter:
+        warnings.warn(
+            f"{name} spent its budget of max_iter={max_iter} iterations with ‖∇‖_∞ = "
+            f"{result.history['grad_norm'][-1]:.3g} > gtol={gtol:g} (max |θ| = {size:.3g}); "
+            "raise max_iter, or pass gtol=None for a fixed budget", RuntimeWarning,
+            stacklevel=3)
+
+
 def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_rate=None,
-        max_iter=1000, gtol=1e-6, progress=True, seed=None):
+        max_iter=1000, gtol=1e-6, progress=None, seed=None):
     r"""Fit a linear reward ``r = φ θ`` to demonstrations by maximum (causal) entropy IRL.
 
     Maximises ``L(θ) − (l2/2) ‖θ‖²`` with :func:`~ctrlinf.irl.objective` (concave for a
@@ -173,7 +227,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     ``μ_θ = μ_E − l2 θ``. With ``horizon=None`` (soft) ``L`` is the demos' discounted
     log-likelihood and ``μ_θ`` the model's occupancy of the demos' first ``L`` steps;
     that ``L`` is not concave, but with one indicator feature per state-action pair
-    every stationary point is global (see :mod:`ctrlinf.irl.objective`).
+    every stationary point is global (see :mod:`ctrlinf.irl.objectives`).
 
     ``mode="exact"`` is the MaxEnt IRL likelihood of Ziebart, Maas, Bagnell & Dey 2008
     with its exact gradient (CS285's "MaxEnt IRL algorithm"): backward messages,
@@ -190,8 +244,9 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
         where it is ``-inf``: those actions stay forbidden (the fitted reward is
         ``-inf`` there too).
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
-    demos : Trajectories
-        Of length ``mdp.horizon`` (any length if infinite).
+    demos : Trajectories or ndarray, shape (S, A)
+        Of length ``mdp.horizon`` (any length if infinite), or the expert's
+        discounted visitation ``D_E`` itself (see :func:`~ctrlinf.irl.objective`).
     mode : {"soft", "exact"}
     l2 : float, default 0.0
         Weight of ``‖θ‖² / 2``.
@@ -200,10 +255,12 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     learning_rate : float, optional
         Step size of "adam" and "gradient" (default 0.01); refused by "lbfgs".
     max_iter : int, default 1000
-    gtol : float, default 1e-6
-        Stop when ``‖∇‖_∞ <= gtol``.
-    progress : bool, default True
-        A tqdm bar with the objective and gradient norm.
+    gtol : float or None, default 1e-6
+        Stop when ``‖∇‖_∞ <= gtol``. None runs a fixed budget of ``max_iter``
+        iterations and does not warn when it is spent.
+    progress : bool or None
+        A tqdm bar with the objective and gradient norm; None shows one for long
+        fits only (``max_iter`` x steps per solve x ``nnz(P)`` above ``PROGRESS_WORK``).
     seed : int, optional
         None starts at ``θ = 0``; an int starts at ``N(0, 0.01²)`` draws. The
         fit is deterministic either way.
@@ -217,7 +274,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     -----
     The data pin down the policy, not the reward: constants (and, for an infinite
     horizon, potential shaping) are invisible, so compare fits by their policies or
-    by :func:`~ctrlinf.irl.expected_value_difference` (see :mod:`ctrlinf.irl.objective`).
+    by :func:`~ctrlinf.irl.expected_value_difference` (see :mod:`ctrlinf.irl.objectives`).
     In soft mode with a finite horizon give ``mdp`` the demos' start distribution,
     ``mdp.replace(p0=ci.irl.start_distribution(demos, mdp.n_states))``.
 
@@ -239,18 +296,8 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     else:
         theta0 = RANDOM_INIT_SCALE * np.random.default_rng(_checks.seed(seed)).normal(size=model.n_params)
     name = "MaxEnt IRL (exact)" if mode == "exact" else "MCE IRL (soft)"
-    demos = check_demos(mdp, demos)
-    result = fit_model(mdp, model, expert_visitation(mdp, demos), theta0, mode, l2, optimizer,
-                       learning_rate, max_iter, gtol, progress, name, truncated_ends(mdp, demos))
-    # L-BFGS also stops "unconverged" at machine precision, which is harmless; a
-    # spent iteration budget or a runaway θ is not, so say so.
-    runaway = np.abs(result.theta).max() > DIVERGENCE_THETA
-    if not result.converged and (result.n_iter >= max_iter or runaway):
-        warnings.warn(
-            f"{name} did not converge ({result.message}); max |θ| = "
-            f"{np.abs(result.theta).max():.3g}. With l2=0 the optimum can lie at infinity "
-            "(few demos, or μ_E on the boundary of what any reward can produce); pass l2 > 0, "
-            "e.g. l2=0.01",
-            RuntimeWarning, stacklevel=2,
-        )
+    D_E, ends = expert_occupancy(mdp, demos)
+    result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,
+                       gtol, progress, name, ends)
+    _warn_unconverged(name, result, max_iter, l2, gtol)
     return result

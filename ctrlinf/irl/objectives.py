@@ -120,15 +120,14 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ctrlinf import _checks
+from ctrlinf.inference import _discount_sum
+from ctrlinf.inference import _discounted_occupancy
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
-from ctrlinf.irl.demos import check_demos
-from ctrlinf.irl.demos import expert_visitation
-from ctrlinf.irl.demos import truncated_ends
+from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.mdp import TabularMDP
 
 MODES = ("soft", "exact")
@@ -257,10 +256,7 @@ def model_visitation(mdp, sol):
     From ``p0`` over the whole horizon; for ``horizon=None`` that is ``1/(1 − γ)``
     times the normalised occupancy of :func:`ctrlinf.marginals`.
     """
-    _, state_action = marginals(mdp, sol)
-    if mdp.horizon is None:
-        return state_action / (1.0 - mdp.gamma)
-    return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), state_action, axes=1)
+    return _discount_sum(mdp, marginals(mdp, sol)[1])
 
 
 def demo_start_measure(mdp, D_E):
@@ -274,23 +270,6 @@ def demo_start_measure(mdp, D_E):
     measure: the infinite-horizon soft objective is ``Σ D_E r − ρ̂ · V``.
     """
     return D_E.sum(axis=1) - mdp.gamma * (mdp.P.T @ D_E.ravel())
-
-
-def occupancy_from(mdp, policy, start):
-    r"""``Σ_{t≥0} γ^t d_t(s) π(a|s)`` of a stationary policy from any (signed) ``d_0``, (S, A).
-
-    One sparse solve ``(I − γ P_π^T) d = start``, ``P_π(s, s') = Σ_a π(a|s) P(s'|s, a)``
-    (needs ``γ < 1``). Linear in ``start``, so a signed start is the difference of
-    two occupancies.
-    """
-    # TODO(lead): a core quantity (occupancy from an arbitrary start); it lives here
-    # until the core offers one.
-    S, A = mdp.n_states, mdp.n_actions
-    pick = sp.csr_matrix((policy.ravel(), (np.repeat(np.arange(S), A), np.arange(S * A))),
-                         shape=(S, S * A))
-    system = sp.identity(S, format="csc") - mdp.gamma * (pick @ mdp.P).T.tocsc()
-    d = spla.spsolve(system.tocsc(), start)
-    return d[:, None] * policy
 
 
 def continuation(mdp, sol, ends, mode):
@@ -352,7 +331,7 @@ def evaluate(mdp, reward, D_E, mode, ends=None):
         # (module docstring): same mass on both sides, whatever the demo length.
         start = demo_start_measure(mdp, D_E)
         normaliser = float(start @ sol.V)
-        D_model = occupancy_from(mdp, sol.policy, start)
+        D_model = _discounted_occupancy(mdp, sol.policy, start)[:, None] * sol.policy
     else:
         normaliser = float(mdp.p0 @ sol.V[0])
         D_model = model_visitation(mdp_r, sol)
@@ -374,8 +353,9 @@ def reward_objective(mdp, reward, demos, mode="soft"):
         where it is ``-inf`` (forbidden actions stay forbidden).
     reward : array_like, shape (S, A) or (S,)
         The reward ``r(s, a)`` to score (temperature 1); finite where ``mdp.r`` is.
-    demos : Trajectories
-        ``N`` demonstrations of length ``mdp.horizon``.
+    demos : Trajectories or ndarray, shape (S, A)
+        ``N`` demonstrations of length ``mdp.horizon``, or the expert's discounted
+        visitation ``D_E`` itself (:func:`~ctrlinf.irl.demos.expert_occupancy`).
     mode : {"soft", "exact"}
         ``"soft"``: maximum causal entropy IRL; ``"exact"``: MaxEnt IRL (needs γ = 1).
 
@@ -390,9 +370,8 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     """
     check_mdp_and_mode(mdp, mode)
     reward = check_reward(mdp, reward)
-    demos = check_demos(mdp, demos)
-    value, grad, _ = evaluate(mdp, reward, expert_visitation(mdp, demos), mode,
-                              truncated_ends(mdp, demos))
+    D_E, ends = expert_occupancy(mdp, demos)
+    value, grad, _ = evaluate(mdp, reward, D_E, mode, ends)
     return value, grad
 
 
@@ -418,8 +397,11 @@ def objective(mdp, features, demos, theta, mode="soft"):
     mdp : TabularMDP
     features : ndarray, shape (S, K) or (S, A, K), or scipy.sparse (S, K)
         ``φ``; state features broadcast over actions.
-    demos : Trajectories
-        Demonstrations of length ``mdp.horizon`` (any length if infinite).
+    demos : Trajectories or ndarray, shape (S, A)
+        Demonstrations of length ``mdp.horizon`` (any length if infinite), or the
+        expert's discounted visitation ``D_E`` itself, e.g. an expert policy's exact
+        :func:`ctrlinf.inference.discounted_visitation`
+        (:func:`~ctrlinf.irl.demos.expert_occupancy` says what is accepted).
     theta : array_like, shape (K,)
     mode : {"soft", "exact"}
 
@@ -448,8 +430,7 @@ def objective(mdp, features, demos, theta, mode="soft"):
                          f"({features.shape[-1]},) to match the features")
     if not np.all(np.isfinite(theta)):
         _raise_not_finite(theta, "theta")
-    demos = check_demos(mdp, demos)
-    D_E = expert_visitation(mdp, demos)
+    D_E, ends = expert_occupancy(mdp, demos)
     value, grad_r, _ = evaluate(mdp, linear_reward(features, theta, mdp.n_actions), D_E, mode,
-                                truncated_ends(mdp, demos))
+                                ends)
     return value, contract(features, grad_r)
