@@ -28,9 +28,9 @@ from ctrlinf.bridge.irl_sampling import gail_discriminator
 from ctrlinf.bridge.irl_sampling import gcl_discriminator
 from ctrlinf.bridge.irl_sampling import irl_gradient_importance_sampled
 from ctrlinf.bridge.irl_sampling import optimal_discriminator
-from ctrlinf.bridge.mlp import MLP
-from ctrlinf.bridge.mlp import SGD
-from ctrlinf.bridge.mlp import Adam
+from ctrlinf.nn import MLP
+from ctrlinf.nn import SGD
+from ctrlinf.nn import Adam
 from ctrlinf.bridge import sb3
 from ctrlinf.bridge.oracle import Oracle
 from ctrlinf.bridge.oracle import PolicyReport

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from ctrlinf.bridge._common import check_open_unit, check_positive_int, linear_decay, schedule
-from ctrlinf.bridge.mlp import MLP, SGD, Adam
+from ctrlinf.nn import MLP, SGD, Adam
 
 APPROXIMATORS = ("tabular", "linear", "mlp")
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
@@ -116,7 +116,7 @@ class Linear:
 
 
 class Network:
-    """An :class:`~ctrlinf.bridge.mlp.MLP` applied to state inputs (one-hot or features).
+    """An :class:`~ctrlinf.nn.MLP` applied to state inputs (one-hot or features).
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ def polyak_update(target, source, weight):
 
 
 def make_optimizer(name, approximator):
-    """An :class:`~ctrlinf.bridge.mlp.SGD` or :class:`~ctrlinf.bridge.mlp.Adam` over its params.
+    """An :class:`~ctrlinf.nn.SGD` or :class:`~ctrlinf.nn.Adam` over its params.
 
     The agents pass the learning rate to every ``step`` (from a schedule), so the
     rate stored here is a placeholder.

@@ -35,7 +35,7 @@ from ctrlinf.bridge._common import (History, Stepper, check_open_unit,
                                     log_softmax_rows, progress_bar)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
-from ctrlinf.bridge.mlp import Adam
+from ctrlinf.nn import Adam
 from ctrlinf.bridge.replay import ReplayBuffer
 
 @dataclass
