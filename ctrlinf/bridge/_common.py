@@ -12,13 +12,6 @@ from ctrlinf import _checks, kernels
 PROGRESS_STEPS = 50_000
 
 
-# Argument checks live in ctrlinf._checks; these names keep the agents' imports short.
-check_positive_int = _checks.positive_int
-check_open_unit = _checks.open_unit
-check_fraction = _checks.fraction
-check_temperature = _checks.temperature
-
-
 def env_sizes(env):
     """``(S, A)`` of an environment with Discrete observation and action spaces."""
     sizes = []
@@ -47,7 +40,7 @@ class Stepper:
 
     def __init__(self, env, seed, episode_length=None):
         self.env = env
-        self.episode_length = None if episode_length is None else check_positive_int(
+        self.episode_length = None if episode_length is None else _checks.positive_int(
             episode_length, "episode_length")
         observation, _ = env.reset(seed=seed)
         self.state = int(observation)
@@ -106,7 +99,7 @@ def schedule(learning_rate, name="learning_rate"):
     """
     if callable(learning_rate):
         return learning_rate
-    rate = check_temperature(learning_rate, name)
+    rate = _checks.temperature(learning_rate, name)
     return lambda fraction: rate
 
 

@@ -14,7 +14,9 @@ import numbers
 
 import numpy as np
 
-from ctrlinf.bridge._common import check_open_unit, check_positive_int, linear_decay, schedule
+from ctrlinf import _checks
+
+from ctrlinf.bridge._common import linear_decay, schedule
 from ctrlinf.nn import MLP, SGD, Adam
 
 APPROXIMATORS = ("tabular", "linear", "mlp")
@@ -229,8 +231,8 @@ def make_optimizer(name, approximator):
 def check_target_update(target_update):
     """An int period (hard copy) or a float Polyak weight in (0, 1)."""
     if isinstance(target_update, numbers.Integral) and not isinstance(target_update, bool):
-        return check_positive_int(target_update, "target_update")
-    return check_open_unit(target_update, "target_update")
+        return _checks.positive_int(target_update, "target_update")
+    return _checks.open_unit(target_update, "target_update")
 
 
 def update_target(target, online, target_update, n_updates):

@@ -35,10 +35,9 @@ import numpy as np
 
 import ctrlinf as ci
 from ctrlinf import _checks
-from ctrlinf.bridge._common import check_positive_int
-from ctrlinf.trajectories import feature_counts
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_optimizer
 from ctrlinf.bridge.visitation import exact_visitation
+from ctrlinf.trajectories import feature_counts
 
 #: enumerate_trajectories refuses MDPs with more candidate trajectories than this.
 MAX_ENUMERATED = 2_000_000
@@ -194,7 +193,7 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
     True
     """
     _check_maxent_mdp(mdp)
-    n = check_positive_int(n_samples, "n_samples")
+    n = _checks.positive_int(n_samples, "n_samples")
     theta = np.asarray(theta, dtype=np.float64)
     phi = _reward_features(mdp, features)
     if theta.shape != (phi.shape[2],):
@@ -489,7 +488,7 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     GAILDiscriminator
     """
     S, A = mdp.n_states, mdp.n_actions
-    n_iterations = check_positive_int(n_iterations, "n_iterations")
+    n_iterations = _checks.positive_int(n_iterations, "n_iterations")
     rng = np.random.default_rng(_checks.seed(seed))
     f = make_approximator(approximator, S, A, features, hidden, "tanh", seed=rng)
     optimizer = make_optimizer("adam", f)

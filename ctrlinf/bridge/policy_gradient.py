@@ -38,9 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge._common import (check_open_unit, check_positive_int,
-                                    check_temperature, effective_horizon, env_sizes,
-                                    log_softmax_rows, progress_bar)
+from ctrlinf.bridge._common import effective_horizon, env_sizes, log_softmax_rows, progress_bar
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 
 ADVANTAGES = ("reward_to_go", "td")
@@ -168,17 +166,17 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
     PolicyGradientResult
     """
     S, A = env_sizes(env)
-    n_iterations = check_positive_int(n_iterations, "n_iterations")
-    n_episodes = check_positive_int(episodes_per_iteration, "episodes_per_iteration")
-    alpha = check_temperature(temperature)
-    gamma = check_open_unit(gamma, "gamma")
+    n_iterations = _checks.positive_int(n_iterations, "n_iterations")
+    n_episodes = _checks.positive_int(episodes_per_iteration, "episodes_per_iteration")
+    alpha = _checks.temperature(temperature)
+    gamma = _checks.open_unit(gamma, "gamma")
     if advantage not in ADVANTAGES:
         raise ValueError(f"advantage must be one of {ADVANTAGES}, got {advantage!r}")
     if advantage == "td" and not baseline:
         raise ValueError("advantage='td' needs the learned value function: baseline=True")
-    max_steps = effective_horizon(gamma) if episode_length is None else check_positive_int(
+    max_steps = effective_horizon(gamma) if episode_length is None else _checks.positive_int(
         episode_length, "episode_length")
-    log_every = max(1, n_iterations // 100) if log_every is None else check_positive_int(
+    log_every = max(1, n_iterations // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
 
     rng = np.random.default_rng(_checks.seed(seed))

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge._common import (History, Stepper, check_open_unit,
-                                    check_positive_int, check_temperature, draw, env_sizes,
-                                    log_softmax_rows, progress_bar)
+from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, log_softmax_rows,
+                                    progress_bar)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.nn import Adam
@@ -136,18 +135,18 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     SACResult
     """
     S, A = env_sizes(env)
-    n_steps = check_positive_int(n_steps, "n_steps")
-    gamma = check_open_unit(gamma, "gamma")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    train_every = check_positive_int(train_every, "train_every")
+    n_steps = _checks.positive_int(n_steps, "n_steps")
+    gamma = _checks.open_unit(gamma, "gamma")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    train_every = _checks.positive_int(train_every, "train_every")
     target_update = check_target_update(target_update)
     tune = isinstance(temperature, str)
     if tune and temperature != "auto":
         raise ValueError(f"temperature must be a positive number or 'auto', got {temperature!r}")
-    log_alpha = 0.0 if tune else math.log(check_temperature(temperature))
+    log_alpha = 0.0 if tune else math.log(_checks.temperature(temperature))
     if target_entropy is None:
         target_entropy = 0.98 * math.log(A)
-    log_every = max(1, n_steps // 100) if log_every is None else check_positive_int(
+    log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
 
     rng = np.random.default_rng(_checks.seed(seed))

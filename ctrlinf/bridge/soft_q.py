@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge._common import (History, Stepper, check_fraction, check_open_unit,
-                                    check_positive_int, check_temperature, draw, env_sizes,
-                                    logsumexp_rows, progress_bar, softmax_rows)
+from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, logsumexp_rows,
+                                    progress_bar, softmax_rows)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
@@ -160,14 +159,14 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     True
     """
     S, A = env_sizes(env)
-    n_steps = check_positive_int(n_steps, "n_steps")
-    alpha = check_temperature(temperature)
-    gamma = check_open_unit(gamma, "gamma")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    train_every = check_positive_int(train_every, "train_every")
+    n_steps = _checks.positive_int(n_steps, "n_steps")
+    alpha = _checks.temperature(temperature)
+    gamma = _checks.open_unit(gamma, "gamma")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    train_every = _checks.positive_int(train_every, "train_every")
     target_update = check_target_update(target_update)
-    epsilon = check_fraction(epsilon, "epsilon")
-    log_every = max(1, n_steps // 100) if log_every is None else check_positive_int(
+    epsilon = _checks.fraction(epsilon, "epsilon")
+    log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
 
     rng = np.random.default_rng(_checks.seed(seed))

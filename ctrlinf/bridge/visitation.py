@@ -16,7 +16,7 @@ import numpy as np
 
 import ctrlinf as ci
 from ctrlinf import _checks
-from ctrlinf.bridge._common import check_positive_int, effective_horizon
+from ctrlinf.bridge._common import effective_horizon
 
 
 def _stationary_or_timed(mdp, policy):
@@ -81,10 +81,10 @@ def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
     ((4, 3), (4, 3, 2), True)
     """
     policy = _stationary_or_timed(mdp, policy)
-    n = check_positive_int(n_trajectories, "n_trajectories")
+    n = _checks.positive_int(n_trajectories, "n_trajectories")
     S, A = mdp.n_states, mdp.n_actions
     if mdp.horizon is None:
-        L = effective_horizon(mdp.gamma) if length is None else check_positive_int(
+        L = effective_horizon(mdp.gamma) if length is None else _checks.positive_int(
             length, "length")
         demos = ci.sample(mdp, policy, n, seed=seed, length=L)
         weights = mdp.gamma ** np.arange(L)
@@ -145,7 +145,7 @@ def visitation_error(mdp, policy, n_trajectories, n_repeats=20, seed=None, lengt
     -------
     VisitationError
     """
-    n_repeats = check_positive_int(n_repeats, "n_repeats")
+    n_repeats = _checks.positive_int(n_repeats, "n_repeats")
     exact = exact_visitation(mdp, policy)[1]
     rng = np.random.default_rng(_checks.seed(seed))
     estimates = np.stack([sampled_visitation(mdp, policy, n_trajectories, seed=rng,
