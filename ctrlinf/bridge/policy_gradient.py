@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.bridge import losses
 from ctrlinf.bridge._common import effective_horizon, env_sizes, log_softmax_rows, progress_bar
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 
@@ -234,18 +235,14 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
             targets = np.concatenate(targets)
             scores = np.concatenate(scores)
 
-            # Policy: ∇ log π(a|s) wrt logits is onehot(a) − π(·|s).
+            # Ascent on J is descent on the score-function surrogate.
             z, cache = actor.forward(states)
+            _, grad_z = losses.policy_gradient_loss(z, actions, discounts * scores / n_episodes)
+            actor_optimizer.step(actor.backward(cache, grad_z), actor_rate(fraction))
             pi = np.exp(log_softmax_rows(z))
-            grad_log_pi = -pi
-            grad_log_pi[np.arange(states.shape[0]), actions] += 1.0
-            weight = (discounts * scores)[:, None] / n_episodes
-            # Ascent on J: the optimiser descends, so hand it −∇J.
-            actor_optimizer.step(actor.backward(cache, -weight * grad_log_pi),
-                                 actor_rate(fraction))
             if baseline:
                 v, cache = critic.forward(states)
-                grad_v = (v[:, 0] - targets)[:, None] / states.shape[0]
+                _, grad_v = losses.td_loss(v, np.zeros(states.shape[0], dtype=int), targets)
                 critic_optimizer.step(critic.backward(cache, grad_v), critic_rate(fraction))
 
             if (iteration + 1) % log_every == 0:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.bridge import losses
 from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, log_softmax_rows,
                                     progress_bar)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
@@ -166,7 +167,6 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error", "entropy", "temperature"))
-    rows = np.arange(batch_size)
     n_updates = 0
 
     with progress_bar(n_steps, progress, "discrete SAC") as bar:
@@ -178,31 +178,26 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
                 fraction = step / n_steps
                 batch = buffer.sample(batch_size, rng)
                 # Critic target: exact expectation over a' of the soft value under π.
-                log_pi_next = log_softmax_rows(actor(batch.next_states))
                 q_next = np.minimum(targets[0](batch.next_states), targets[1](batch.next_states))
-                v_next = (np.exp(log_pi_next) * (q_next - alpha * log_pi_next)).sum(axis=1)
-                y = batch.rewards + gamma * np.where(batch.terminated, 0.0, v_next)
+                y = losses.sac_critic_target(batch.rewards, actor(batch.next_states), q_next,
+                                             batch.terminated, gamma, alpha)
                 td_total = 0.0
                 q_now = []
                 for critic, optimizer in zip(critics, critic_optimizers):
                     q, cache = critic.forward(batch.states)
-                    td = q[rows, batch.actions] - y
-                    grad_q = np.zeros_like(q)
-                    grad_q[rows, batch.actions] = td / batch_size
+                    td, grad_q = losses.td_loss(q, batch.actions, y)
                     optimizer.step(critic.backward(cache, grad_q), critic_rate(fraction))
                     td_total += float(np.abs(td).sum()) / (2 * batch_size)
                     q_now.append(q)
-                # Actor: d/dz Σ_a π_a f_a with f = α log π − Q is π ⊙ (f − Σ_a π_a f_a).
                 z, cache = actor.forward(batch.states)
-                log_pi = log_softmax_rows(z)
-                pi = np.exp(log_pi)
-                f = alpha * log_pi - np.minimum(q_now[0], q_now[1])
-                grad_z = pi * (f - (pi * f).sum(axis=1, keepdims=True)) / batch_size
+                _, grad_z = losses.sac_actor_loss(z, np.minimum(q_now[0], q_now[1]), alpha)
                 actor_optimizer.step(actor.backward(cache, grad_z), actor_rate(fraction))
-                entropy = float(-(pi * log_pi).sum(axis=1).mean())
+                log_pi = log_softmax_rows(z)
+                entropy = float(-(np.exp(log_pi) * log_pi).sum(axis=1).mean())
                 if tune:
-                    # d/d log α of α (H − H̄) is α (H − H̄).
-                    alpha_optimizer.step([np.array([alpha * (entropy - target_entropy)])])
+                    _, grad = losses.temperature_loss(log_alpha_param[0], entropy,
+                                                      target_entropy)
+                    alpha_optimizer.step([np.array([grad])])
                 n_updates += 1
                 for target, critic in zip(targets, critics):
                     update_target(target, critic, target_update, n_updates)

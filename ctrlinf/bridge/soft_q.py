@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.bridge import losses
 from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, logsumexp_rows,
                                     progress_bar, softmax_rows)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
@@ -177,7 +178,6 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error",))
-    rows = np.arange(batch_size)
     n_updates = 0
 
     with progress_bar(n_steps, progress, "soft Q-learning") as bar:
@@ -190,12 +190,10 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
             buffer.add(*stepper.step(action)[:5])
             if step >= learning_starts and (step - learning_starts) % train_every == 0:
                 batch = buffer.sample(batch_size, rng)
-                v_next = alpha * logsumexp_rows(target(batch.next_states) / alpha)
-                y = batch.rewards + gamma * np.where(batch.terminated, 0.0, v_next)
+                y = losses.soft_q_target(batch.rewards, target(batch.next_states),
+                                         batch.terminated, gamma, alpha)
                 q, cache = q_function.forward(batch.states)
-                td = q[rows, batch.actions] - y
-                grad_q = np.zeros_like(q)
-                grad_q[rows, batch.actions] = td / batch_size
+                td, grad_q = losses.td_loss(q, batch.actions, y)
                 optimizer.step(q_function.backward(cache, grad_q), rate(step / n_steps))
                 n_updates += 1
                 update_target(target, q_function, target_update, n_updates)
