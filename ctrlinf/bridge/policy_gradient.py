@@ -43,7 +43,9 @@ from ctrlinf.bridge._common import effective_horizon, env_sizes, log_softmax_row
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 
 ADVANTAGES = ("reward_to_go", "td")
-@dataclass
+
+
+@dataclass(frozen=True)
 class PolicyGradientResult:
     """What :func:`entropy_policy_gradient` learned.
 
@@ -115,11 +117,11 @@ def _discounted_cumsum(x, gamma, tail):
     return G
 
 
-def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
-                            approximator="tabular", features=None, temperature=1.0, gamma=0.9,
+def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=10,
+                            approximator="tabular", features=None, temperature=1.0,
                             advantage="reward_to_go", baseline=True, learning_rate=None,
                             critic_learning_rate=None, episode_length=None, hidden=(64,),
-                            activation="tanh", log_every=None, callback=None, seed=0,
+                            activation="tanh", log_every=None, callback=None, seed=None,
                             progress=None):
     r"""Train a softmax policy by entropy-regularised policy gradient.
 
@@ -129,13 +131,16 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
         Discrete observation and action spaces; only ``reset`` and ``step`` are used.
     n_iterations : int
         Policy updates; each uses ``episodes_per_iteration`` fresh on-policy episodes.
+    gamma : float
+        Discount ``γ`` in (0, 1), required: a gymnasium env carries no discount, so the
+        agent states the one it optimises (``Oracle.stationary(mdp, gamma)`` takes the
+        same). The core and IRL read ``γ`` from the ``TabularMDP`` instead.
     episodes_per_iteration : int, default 10
     approximator : {"tabular", "linear", "mlp"}
         For the policy logits and the value function.
     features : ndarray, shape (S, K) or (S, A, K), optional
     temperature : float, default 1.0
         ``α``, the entropy bonus weight.
-    gamma : float, default 0.9
     advantage : {"reward_to_go", "td"}
         REINFORCE (Monte-Carlo reward-to-go) or the actor-critic TD error.
     baseline : bool, default True
@@ -157,7 +162,9 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
     callback : callable, optional
         ``callback(iteration, result) -> dict or None`` at every log, with a
         :class:`PolicyGradientResult` snapshot.
-    seed : int, default 0
+    seed : int or numpy.random.Generator, optional
+        Seeds the environment's first reset and the agent; same seed, same run. None
+        (the default) draws fresh entropy.
     progress : bool, optional
         tqdm bar; None shows it when ``n_iterations * episodes_per_iteration`` is at
         least 5000.

@@ -35,10 +35,11 @@ from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, log_softm
                                     progress_bar)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
-from ctrlinf.nn import Adam
 from ctrlinf.bridge.replay import ReplayBuffer
+from ctrlinf.nn import Adam
 
-@dataclass
+
+@dataclass(frozen=True)
 class SACResult:
     """What :func:`sac_discrete` learned.
 
@@ -78,12 +79,12 @@ def _result(actor, critics, alpha, gamma, history):
                      gamma=gamma, history=history, actor=actor, critics=critics)
 
 
-def sac_discrete(env, n_steps, approximator="tabular", features=None, temperature=1.0,
-                 target_entropy=None, gamma=0.9, critic_learning_rate=None,
+def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
+                 temperature=1.0, target_entropy=None, critic_learning_rate=None,
                  actor_learning_rate=None, temperature_learning_rate=3e-3, batch_size=64,
                  train_every=1, buffer_size=None, learning_starts=100, target_update=0.99,
                  hidden=(64,), activation="tanh", episode_length=None, log_every=None,
-                 callback=None, seed=0, progress=None):
+                 callback=None, seed=None, progress=None):
     r"""Train a discrete soft actor-critic by sampling an environment.
 
     Parameters
@@ -93,6 +94,10 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     n_steps : int
         Environment steps; after ``learning_starts``, one critic, actor (and
         temperature) step every ``train_every`` of them.
+    gamma : float
+        Discount ``γ`` in (0, 1), required: a gymnasium env carries no discount, so the
+        agent states the one it optimises (``Oracle.stationary(mdp, gamma)`` takes the
+        same). The core and IRL read ``γ`` from the ``TabularMDP`` instead.
     approximator : {"tabular", "linear", "mlp"}
         Used for the actor's logits and both critics.
     features : ndarray, shape (S, K) or (S, A, K), optional
@@ -102,7 +107,6 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
         ``target_entropy``.
     target_entropy : float, optional
         Entropy (nats) the tuned temperature aims at; default ``0.98 log A``.
-    gamma : float, default 0.9
     critic_learning_rate, actor_learning_rate : float or callable, optional
         Defaults: tabular critics SGD at 1.0 and actor Adam at 0.05; linear Adam 0.03;
         mlp Adam 3e-3; each decayed linearly to 0 over the run. A callable maps the
@@ -128,7 +132,9 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     callback : callable, optional
         ``callback(step, result) -> dict or None`` at every log, with a
         :class:`SACResult` snapshot.
-    seed : int, default 0
+    seed : int or numpy.random.Generator, optional
+        Seeds the environment's first reset and the agent; same seed, same run. None
+        (the default) draws fresh entropy.
     progress : bool, optional
 
     Returns

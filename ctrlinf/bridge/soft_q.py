@@ -34,7 +34,8 @@ from ctrlinf.bridge.approximators import (all_states, check_target_update, make_
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
 
-@dataclass
+
+@dataclass(frozen=True)
 class SoftQResult:
     r"""What :func:`soft_q_learning` learned.
 
@@ -71,11 +72,11 @@ def _soft_result(q_function, temperature, gamma, history):
                        temperature=temperature, gamma=gamma, q_function=q_function)
 
 
-def soft_q_learning(env, n_steps, approximator="tabular", features=None, temperature=1.0,
-                    gamma=0.9, optimizer=None, learning_rate=None, batch_size=128,
+def soft_q_learning(env, n_steps, *, gamma, approximator="tabular", features=None,
+                    temperature=1.0, optimizer=None, learning_rate=None, batch_size=128,
                     train_every=4, buffer_size=None, learning_starts=100, target_update=0.99,
                     epsilon=0.1, hidden=(64,), activation="tanh", episode_length=None,
-                    log_every=None, callback=None, seed=0, progress=None):
+                    log_every=None, callback=None, seed=None, progress=None):
     r"""Learn the soft Q-function of an environment by sampling it.
 
     Parameters
@@ -86,6 +87,10 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     n_steps : int
         Environment steps; one gradient step per environment step after
         ``learning_starts`` (see ``train_every``).
+    gamma : float
+        Discount ``γ`` in (0, 1), required: a gymnasium env carries no discount, so the
+        agent states the one it optimises (``Oracle.stationary(mdp, gamma)`` takes the
+        same). The core and IRL read ``γ`` from the ``TabularMDP`` instead.
     approximator : {"tabular", "linear", "mlp"}
         ``Q_φ``: a table, linear in ``features``, or a numpy MLP on one-hot states (or
         on ``features``).
@@ -93,8 +98,6 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
         Needed for ``"linear"``.
     temperature : float, default 1.0
         ``α``, in reward units.
-    gamma : float, default 0.9
-        Discount ``γ`` in (0, 1).
     optimizer : {"sgd", "adam"}, optional
         Default: SGD for a table (Adam's per-entry normalisation makes rarely visited
         entries jitter), Adam otherwise.
@@ -132,8 +135,9 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
         ``callback(step, result) -> dict or None`` at every log; ``result`` is a
         :class:`SoftQResult` snapshot; returned scalars join the history (e.g. the
         oracle's error, for error-vs-samples curves).
-    seed : int, default 0
-        Seeds the environment's first reset and the agent; same seed, same run.
+    seed : int or numpy.random.Generator, optional
+        Seeds the environment's first reset and the agent; same seed, same run. None
+        (the default) draws fresh entropy.
     progress : bool, optional
         tqdm bar; None shows it for runs of at least 50 000 steps.
 
