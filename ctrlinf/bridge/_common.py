@@ -124,11 +124,17 @@ def linear_decay(rate):
 
 
 class History:
-    """Accumulates per-step statistics and writes one row every ``every`` steps."""
+    """Accumulates per-step statistics and writes one row every ``every`` steps.
 
-    def __init__(self, every, keys):
+    A row holds the step count (column ``index``: environment steps for the off-policy
+    agents, iterations for policy gradient), the mean of each statistic since the last
+    row, the mean return of the episodes finished since then, and any ``extra``.
+    """
+
+    def __init__(self, every, keys, index="step"):
         self.every = every
-        self.columns = {key: [] for key in ("step", *keys, "episode_return")}
+        self.index = index
+        self.columns = {key: [] for key in (index, *keys, "episode_return")}
         self._sums = {key: 0.0 for key in keys}
         self._count = 0
         self._returns_seen = 0
@@ -142,7 +148,7 @@ class History:
         return (step + 1) % self.every == 0
 
     def write(self, step, returns, extra=None):
-        self.columns["step"].append(step + 1)
+        self.columns[self.index].append(step + 1)
         for key, total in self._sums.items():
             self.columns[key].append(total / self._count if self._count else float("nan"))
             self._sums[key] = 0.0
@@ -151,5 +157,5 @@ class History:
         self._returns_seen = len(returns)
         self.columns["episode_return"].append(float(np.mean(new)) if new else float("nan"))
         for key, value in (extra or {}).items():
-            self.columns.setdefault(key, [float("nan")] * (len(self.columns["step"]) - 1))
+            self.columns.setdefault(key, [float("nan")] * (len(self.columns[self.index]) - 1))
             self.columns[key].append(value)

@@ -39,7 +39,8 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import effective_horizon, env_sizes, log_softmax_rows, progress_bar
+from ctrlinf.bridge._common import (History, Stepper, draw, effective_horizon, env_sizes,
+                                    log_softmax_rows, progress_bar)
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 
 ADVANTAGES = ("reward_to_go", "td")
@@ -56,11 +57,12 @@ class PolicyGradientResult:
     V : ndarray, shape (S,)
         The learned baseline / critic ``V_w(s)`` (zeros when ``baseline=False``).
     history : dict of lists
-        Every ``log_every`` iterations: ``iteration``, ``env_steps`` (environment steps
-        so far), ``episode_return`` (mean
-        undiscounted env return), ``soft_return`` (mean discounted soft return
-        ``Ĝ_0``, bootstrapped), ``entropy`` (mean policy entropy at visited states),
-        plus what ``callback`` returned.
+        Every ``log_every`` iterations (the agents' shared history): ``iteration``,
+        ``env_steps`` (environment steps so far), ``episode_return`` (mean undiscounted
+        env return of the episodes since the previous row), ``soft_return`` (mean
+        discounted soft return ``Ĝ_0``, bootstrapped) and ``entropy`` (mean policy
+        entropy at visited states), both averaged over the iterations since the
+        previous row, plus what ``callback`` returned.
     temperature, gamma : float
     actor, critic : approximators
     """
@@ -80,30 +82,19 @@ class _Episode:
     __slots__ = ("states", "actions", "rewards", "next_states", "terminated")
 
 
-def _rollout(env, cdf, rng, max_steps, first_seed):
-    """Run one episode with the policy whose per-state action CDF is ``cdf`` (S, A)."""
-    observation, _ = env.reset(seed=first_seed)
-    s = int(observation)
-    states, actions, rewards, next_states = [], [], [], []
-    terminated = False
-    u = rng.random(max_steps)
-    n_actions = cdf.shape[1]
-    for t in range(max_steps):
-        a = min(int(np.searchsorted(cdf[s], u[t], side="right")), n_actions - 1)
-        observation, reward, terminated, truncated, _ = env.step(a)
-        states.append(s)
-        actions.append(a)
-        rewards.append(float(reward))
-        s = int(observation)
-        next_states.append(s)
-        if terminated or truncated:
+def _rollout(stepper, pi, rng):
+    """Run one episode with the policy table ``pi`` (S, A) through the shared stepper."""
+    steps = []
+    while True:
+        transition = stepper.step(draw(pi[stepper.state], rng))
+        steps.append(transition)
+        if transition[5]:
             break
     episode = _Episode()
-    episode.states = np.array(states)
-    episode.actions = np.array(actions)
-    episode.rewards = np.array(rewards)
-    episode.next_states = np.array(next_states)
-    episode.terminated = bool(terminated)
+    episode.states, episode.actions, rewards, episode.next_states, terminated, _ = (
+        np.array(column) for column in zip(*steps))
+    episode.rewards = rewards.astype(np.float64)
+    episode.terminated = bool(terminated[-1])
     return episode
 
 
@@ -194,8 +185,8 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
                                                 learning_rate)
     critic_optimizer, critic_rate = make_training("value", approximator, critic, None,
                                                   critic_learning_rate, "critic_learning_rate")
-    history = {"iteration": [], "env_steps": [], "episode_return": [], "soft_return": [],
-               "entropy": []}
+    stepper = Stepper(env, seed, max_steps)
+    history = History(log_every, ("soft_return", "entropy"), index="iteration")
     env_steps = 0
 
     def snapshot(hist):
@@ -204,7 +195,6 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
                                     history=hist, temperature=alpha, gamma=gamma,
                                     actor=actor, critic=critic)
 
-    first_seed = seed
     if progress is None:
         progress = n_iterations * n_episodes >= 5000
     with progress_bar(n_iterations, progress, "entropy policy gradient") as bar:
@@ -212,11 +202,8 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
             fraction = iteration / n_iterations
             # The policy is fixed during collection: tabulate it once per iteration.
             log_pi_table = log_softmax_rows(all_states(actor))
-            cdf = np.cumsum(np.exp(log_pi_table), axis=1)
-            episodes = []
-            for _ in range(n_episodes):
-                episodes.append(_rollout(env, cdf, rng, max_steps, first_seed))
-                first_seed = None
+            pi_table = np.exp(log_pi_table)
+            episodes = [_rollout(stepper, pi_table, rng) for _ in range(n_episodes)]
             V_table = all_states(critic)[:, 0] if baseline else np.zeros(S)
 
             states = np.concatenate([e.states for e in episodes])
@@ -252,16 +239,12 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
                 _, grad_v = losses.td_loss(v, np.zeros(states.shape[0], dtype=int), targets)
                 critic_optimizer.step(critic.backward(cache, grad_v), critic_rate(fraction))
 
-            if (iteration + 1) % log_every == 0:
-                history["iteration"].append(iteration + 1)
-                history["env_steps"].append(env_steps)
-                history["episode_return"].append(float(np.mean([e.rewards.sum()
-                                                                for e in episodes])))
-                history["soft_return"].append(float(np.mean(soft_rewards)))
-                history["entropy"].append(float(-(pi * np.log(np.maximum(pi, 1e-300)))
-                                                .sum(axis=1).mean()))
+            history.add(soft_return=float(np.mean(soft_rewards)),
+                        entropy=float(-(pi * np.log(np.maximum(pi, 1e-300))).sum(axis=1).mean()))
+            if history.due(iteration):
+                extra = {"env_steps": env_steps}
                 if callback is not None:
-                    for key, value in (callback(iteration + 1, snapshot(None)) or {}).items():
-                        history.setdefault(key, []).append(value)
+                    extra.update(callback(iteration + 1, snapshot(None)) or {})
+                history.write(iteration, stepper.returns, extra)
                 bar.update(log_every)
-    return snapshot(history)
+    return snapshot(history.columns)
