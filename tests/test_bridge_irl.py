@@ -10,7 +10,7 @@ import ctrlinf as ci
 from ctrlinf.bridge import (enumerate_trajectories, exact_gail_optimum, exact_maxent_gradient,
                             gail_discriminator, gcl_discriminator,
                             irl_gradient_importance_sampled, optimal_discriminator)
-from ctrlinf.bridge.irl_sampling import trajectory_features
+from ctrlinf.bridge.importance_sampling import trajectory_features
 
 THETA_TRUE = np.array([1.0, -0.5])
 THETA = np.array([0.3, 0.2])

@@ -41,8 +41,8 @@ import numpy as np
 
 import ctrlinf as ci
 from ctrlinf import _checks
-from ctrlinf.bridge.irl_sampling import _log_sigmoid
-from ctrlinf.bridge.irl_sampling import _sigmoid
+from ctrlinf.bridge.discriminators import _log_sigmoid
+from ctrlinf.bridge.discriminators import _sigmoid
 from ctrlinf.bridge.visitation import exact_visitation
 
 
