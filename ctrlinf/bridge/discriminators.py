@@ -171,7 +171,7 @@ class GAILDiscriminator:
 
 
 def gail_discriminator(mdp, demos, samples, approximator="tabular", features=None,
-                       n_iterations=2000, learning_rate=0.05, hidden=(32,), seed=0):
+                       n_iterations=2000, learning_rate=0.05, hidden=(32,), seed=None):
     r"""Train a plain GAIL classifier on state-action pairs (Ho & Ermon 2016).
 
     Minimises ``mean_{(s,a) ∈ demos} −log D(s, a) + mean_{(s,a) ∈ samples}
@@ -191,7 +191,8 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     n_iterations : int, default 2000
     learning_rate : float, default 0.05
     hidden : sequence of int, default (32,)
-    seed : int, default 0
+    seed : int or numpy.random.Generator, optional
+        The MLP's initial weights (a table or linear map starts at 0 whatever the seed).
 
     Returns
     -------
