@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import ctrlinf as ci
 from ctrlinf.bridge.importance_sampling import policy_log_probability
+from ctrlinf.mdp import TabularMDP
+from ctrlinf.trajectories import Trajectories
 
 #: enumerate_trajectories refuses MDPs with more candidate trajectories than this.
 MAX_ENUMERATED = 2_000_000
@@ -30,7 +31,7 @@ class TrajectorySet:
         ``log p(τ) = log p0(s_0) + Σ_t log P(s_{t+1}|s_t, a_t)`` (no action terms).
     """
 
-    trajectories: ci.Trajectories
+    trajectories: Trajectories
     log_dynamics: np.ndarray
 
     def log_probability(self, policy):
@@ -66,7 +67,7 @@ def enumerate_trajectories(mdp):
     >>> float(np.round(np.exp(found.log_probability(uniform)).sum(), 12))
     1.0
     """
-    if not isinstance(mdp, ci.TabularMDP) or mdp.horizon is None:
+    if not isinstance(mdp, TabularMDP) or mdp.horizon is None:
         raise ValueError("enumerate_trajectories needs a ctrlinf.TabularMDP with a finite horizon")
     S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
     if float(S * A) ** T > MAX_ENUMERATED:
@@ -94,4 +95,4 @@ def enumerate_trajectories(mdp):
         states = np.hstack([states[rows], nxt[:, None]])
         actions = actions[rows]
         log_prob = log_prob[rows] + step[rows, nxt]
-    return TrajectorySet(ci.Trajectories(states, actions), log_prob)
+    return TrajectorySet(Trajectories(states, actions), log_prob)

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import ctrlinf as ci
 from ctrlinf import _checks
-from ctrlinf.trajectories import feature_counts
+from ctrlinf.irl import objective
+from ctrlinf.mdp import TabularMDP
+from ctrlinf.trajectories import Trajectories, feature_counts, sample
 
 
 # -- trajectory quantities ----------------------------------------------------
@@ -66,7 +67,7 @@ def policy_log_probability(policy, trajectories):
 
 
 def _check_maxent_mdp(mdp):
-    if not isinstance(mdp, ci.TabularMDP):
+    if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
     if mdp.horizon is None or mdp.gamma != 1.0:
         raise ValueError(
@@ -96,7 +97,7 @@ def exact_maxent_gradient(mdp, features, demos, theta):
     log_partition : float
         ``log Z(θ) = log Σ_τ p(τ) exp R_θ(τ)`` (``ci.log_evidence``).
     """
-    value, gradient = ci.irl.objective(mdp, features, demos, theta, mode="exact")
+    value, gradient = objective(mdp, features, demos, theta, mode="exact")
     expert = feature_counts(demos, _reward_features(mdp, features))
     return gradient, float(np.asarray(theta, dtype=np.float64) @ expert - value)
 
@@ -132,7 +133,7 @@ class SampledGradient:
     weights: np.ndarray
     effective_sample_size: float
     log_partition_estimate: float
-    samples: ci.Trajectories
+    samples: Trajectories
 
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.gradient, dtype=dtype)
@@ -184,7 +185,7 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
     phi = _reward_features(mdp, features)
     if theta.shape != (phi.shape[2],):
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = ({phi.shape[2]},)")
-    if not isinstance(demos, ci.Trajectories):
+    if not isinstance(demos, Trajectories):
         raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
     if demos.length != mdp.horizon:
         raise ValueError(f"demos have length {demos.length}, expected the horizon {mdp.horizon}")
@@ -196,7 +197,7 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
             f"sampler_policy{list(index)} is {policy[index]:g}; importance sampling needs "
             "π(a|s) > 0 for every action, or trajectories p_θ reaches are never drawn"
         )
-    samples = ci.sample(mdp, policy, n, seed=seed)
+    samples = sample(mdp, policy, n, seed=seed)
     Phi = _summed(phi, samples)
     log_w = Phi @ theta - policy_log_probability(policy, samples)
     shift = log_w.max()
