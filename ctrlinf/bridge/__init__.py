@@ -14,9 +14,9 @@ Sample-based inverse RL (:func:`irl_gradient_importance_sampled`, the GCL and GA
 discriminators) and Monte-Carlo visitation (:func:`sampled_visitation`) are compared
 with the exact messages the same way.
 """
-from ctrlinf.bridge.gail import GAILResult
-from ctrlinf.bridge.gail import discounted_pair_weights
-from ctrlinf.bridge.gail import gail
+from ctrlinf.bridge.adversarial_imitation import GAILResult
+from ctrlinf.bridge.adversarial_imitation import discounted_pair_weights
+from ctrlinf.bridge.adversarial_imitation import gail
 from ctrlinf.bridge.discriminators import GAILDiscriminator
 from ctrlinf.bridge.discriminators import GCLDiscriminator
 from ctrlinf.bridge.importance_sampling import SampledGradient
