@@ -32,7 +32,7 @@ def main():
     for advantage in ("reward_to_go", "td"):
         def measure(n_steps, seed):
             res = ci.bridge.entropy_policy_gradient(
-                ci.envs.to_gymnasium(mdp), n_steps // STEPS_PER_ITERATION,
+                ci.envs.to_gymnasium(mdp), n_steps // STEPS_PER_ITERATION, gamma=0.9,
                 advantage=advantage, seed=seed, progress=False)
             return oracle.compare_policy(res.policy).normalised_value_gap
 

@@ -33,7 +33,7 @@ def main():
         reports = {}
 
         def measure(n_steps, seed):
-            res = ci.bridge.sac_discrete(ci.envs.to_gymnasium(mdp), n_steps,
+            res = ci.bridge.sac_discrete(ci.envs.to_gymnasium(mdp), n_steps, gamma=0.9,
                                          approximator=approximator, seed=seed, progress=False)
             reports[n_steps, seed] = oracle.compare_policy(res.policy)
             return reports[n_steps, seed].normalised_value_gap

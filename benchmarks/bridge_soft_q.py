@@ -34,7 +34,7 @@ def main():
         reports = {}
 
         def measure(n_steps, seed):
-            res = ci.bridge.soft_q_learning(ci.envs.to_gymnasium(mdp), n_steps,
+            res = ci.bridge.soft_q_learning(ci.envs.to_gymnasium(mdp), n_steps, gamma=0.9,
                                             approximator=approximator, features=features,
                                             seed=seed, progress=False)
             reports[n_steps, seed] = oracle.compare_q(res.Q)

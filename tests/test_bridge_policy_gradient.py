@@ -21,7 +21,7 @@ def pg_mdp():
 @pytest.mark.parametrize("advantage, n_iterations", [("reward_to_go", 300), ("td", 600)])
 def test_tabular_policy_gradient_reaches_the_oracle(advantage, n_iterations):
     mdp = pg_mdp()
-    res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp), n_iterations,
+    res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp), n_iterations, gamma=0.9,
                                   advantage=advantage, seed=0)
     orc = Oracle.stationary(mdp, gamma=0.9)
     rep = orc.compare_policy(res.policy)
@@ -32,7 +32,8 @@ def test_tabular_policy_gradient_reaches_the_oracle(advantage, n_iterations):
 
 def test_mlp_policy_gradient_reaches_the_oracle():
     mdp = pg_mdp()
-    res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp), 600, approximator="mlp", seed=0)
+    res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp), 600, gamma=0.9, approximator="mlp",
+                                  seed=0)
     rep = Oracle.stationary(mdp, gamma=0.9).compare_policy(res.policy)
     assert rep.normalised_value_gap < 0.02
 
@@ -42,7 +43,7 @@ def test_without_baseline_still_improves():
     # truncation, but still climbs most of the way from the uniform policy.
     mdp = pg_mdp()
     res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp.replace(horizon=None, gamma=0.9)), 200,
-                                  baseline=False, seed=0)
+                                  gamma=0.9, baseline=False, seed=0)
     assert Oracle.stationary(mdp, gamma=0.9).compare_policy(res.policy) \
         .normalised_value_gap < 0.25
     assert np.all(res.V == 0)
@@ -57,7 +58,8 @@ def test_discounted_cumsum_is_the_reward_to_go():
 
 def test_same_seed_same_run_and_history():
     env_mdp = pg_mdp()
-    runs = [entropy_policy_gradient(ci.envs.to_gymnasium(env_mdp), 20, seed=s, log_every=5,
+    runs = [entropy_policy_gradient(ci.envs.to_gymnasium(env_mdp), 20, gamma=0.9, seed=s,
+                                    log_every=5,
                                     callback=lambda i, r: {"p00": float(r.policy[0, 0])})
             for s in (1, 1, 2)]
     assert np.array_equal(runs[0].policy, runs[1].policy)
@@ -81,7 +83,7 @@ def test_same_seed_same_run_and_history():
     (dict(learning_rate=0), "learning_rate must be a positive"),
 ])
 def test_errors(kwargs, message):
-    args = dict(env=ci.envs.to_gymnasium(pg_mdp()), n_iterations=2)
+    args = dict(env=ci.envs.to_gymnasium(pg_mdp()), n_iterations=2, gamma=0.9)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         entropy_policy_gradient(**args)

@@ -18,7 +18,7 @@ def sac_mdp():
 
 def test_tabular_sac_reaches_the_oracle():
     mdp = sac_mdp()
-    res = sac_discrete(ci.envs.to_gymnasium(mdp), 10_000, seed=0)
+    res = sac_discrete(ci.envs.to_gymnasium(mdp), 10_000, gamma=0.9, seed=0)
     orc = Oracle.stationary(mdp, gamma=0.9)
     rep = orc.compare_policy(res.policy)
     assert rep.relative_value_gap < 0.02 and rep.normalised_value_gap < 0.02
@@ -31,7 +31,7 @@ def test_tabular_sac_reaches_the_oracle():
 
 def test_mlp_sac_reaches_the_oracle():
     mdp = sac_mdp()
-    res = sac_discrete(ci.envs.to_gymnasium(mdp), 2000, approximator="mlp", seed=0)
+    res = sac_discrete(ci.envs.to_gymnasium(mdp), 2000, gamma=0.9, approximator="mlp", seed=0)
     rep = Oracle.stationary(mdp, gamma=0.9).compare_policy(res.policy)
     assert rep.normalised_value_gap < 0.02
 
@@ -41,7 +41,7 @@ def test_automatic_temperature_tracks_the_target_entropy():
     # then soft-optimal for the final α, with entropy (at its occupancy) near H̄.
     mdp = sac_mdp()
     target = 0.5 * np.log(3)
-    res = sac_discrete(ci.envs.to_gymnasium(mdp), 10_000, temperature="auto",
+    res = sac_discrete(ci.envs.to_gymnasium(mdp), 10_000, gamma=0.9, temperature="auto",
                        target_entropy=target, seed=0)
     assert 0.1 < res.temperature < 0.5
     assert res.history["temperature"][-1] == pytest.approx(res.temperature, rel=0.05)
@@ -54,7 +54,8 @@ def test_automatic_temperature_tracks_the_target_entropy():
 
 def test_same_seed_same_run_and_history():
     mdp = sac_mdp()
-    runs = [sac_discrete(ci.envs.to_gymnasium(mdp), 1000, seed=s, log_every=100) for s in (1, 1, 2)]
+    runs = [sac_discrete(ci.envs.to_gymnasium(mdp), 1000, gamma=0.9, seed=s, log_every=100)
+            for s in (1, 1, 2)]
     assert np.array_equal(runs[0].policy, runs[1].policy)
     np.testing.assert_equal(runs[0].history, runs[1].history)
     assert not np.array_equal(runs[0].policy, runs[2].policy)
@@ -73,7 +74,7 @@ def test_same_seed_same_run_and_history():
     (dict(actor_learning_rate=-2.0), "actor_learning_rate must be a positive"),
 ])
 def test_errors(kwargs, message):
-    args = dict(env=ci.envs.to_gymnasium(sac_mdp()), n_steps=10)
+    args = dict(env=ci.envs.to_gymnasium(sac_mdp()), n_steps=10, gamma=0.9)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         sac_discrete(**args)

@@ -65,7 +65,7 @@ def test_truncation_is_bootstrapped_not_terminal():
     # An env that truncates after every single step still teaches the infinite-horizon
     # Q*: treating truncation as termination would give Q = r, off by more than 1 here.
     mdp = small_mdp().replace(p0=None)
-    res = soft_q_learning(ci.envs.to_gymnasium(mdp.replace(horizon=1)), 20_000, seed=0)
+    res = soft_q_learning(ci.envs.to_gymnasium(mdp.replace(horizon=1)), 20_000, gamma=0.9, seed=0)
     orc = Oracle(mdp)
     assert orc.compare_q(mdp.r).max_abs_error > 1
     assert orc.compare_q(res.Q).max_abs_error < 0.05
@@ -74,7 +74,7 @@ def test_truncation_is_bootstrapped_not_terminal():
 def test_termination_stops_the_backup():
     mdp = small_mdp().replace(p0=None)
     env = AlwaysTerminates(ci.envs.to_gymnasium(mdp))
-    res = soft_q_learning(env, 5000, seed=0)
+    res = soft_q_learning(env, 5000, gamma=0.9, seed=0)
     assert_allclose(res.Q, mdp.r, atol=0.02)
 
 
@@ -88,7 +88,8 @@ def test_function_approximation_reaches_the_oracle(approximator, features):
     # leave more jitter than the table's SGD, hence the looser bar.
     mdp = small_mdp()
     env = ci.envs.to_gymnasium(mdp.replace(horizon=20))
-    res = soft_q_learning(env, 10_000, approximator=approximator, features=features, seed=0)
+    res = soft_q_learning(env, 10_000, gamma=0.9, approximator=approximator, features=features,
+                          seed=0)
     assert Oracle(mdp).compare_q(res.Q).max_abs_error < 0.1
 
 
@@ -101,7 +102,8 @@ def test_hard_target_copies_and_history():
         calls.append(step)
         return {"max_error": Oracle(mdp).compare_q(snapshot.Q).max_abs_error}
 
-    res = soft_q_learning(env, 10_000, target_update=50, log_every=1000, callback=callback,
+    res = soft_q_learning(env, 10_000, gamma=0.9, target_update=50, log_every=1000,
+                          callback=callback,
                           seed=0)
     assert calls == list(range(1000, 10_001, 1000))
     assert res.history["step"] == calls
@@ -114,7 +116,8 @@ def test_hard_target_copies_and_history():
 def test_same_seed_same_run():
     mdp = small_mdp()
     # (learning starts after 100 steps, so the first td_error entry is NaN: nothing yet)
-    runs = [soft_q_learning(ci.envs.to_gymnasium(mdp.replace(horizon=20)), 2000, seed=seed)
+    runs = [soft_q_learning(ci.envs.to_gymnasium(mdp.replace(horizon=20)), 2000, gamma=0.9,
+                            seed=seed)
             for seed in (3, 3, 4)]
     assert np.array_equal(runs[0].Q, runs[1].Q)
     np.testing.assert_equal(runs[0].history, runs[1].history)
@@ -127,7 +130,7 @@ def test_gymnasium_frozenlake_against_the_terminal_aware_oracle():
     # (terminate_dead_states) or it pays α log A per step there forever.
     env = gym.make("FrozenLake-v1").unwrapped   # no TimeLimit: episodes end by termination
     mdp = ci.envs.from_gymnasium(env, horizon=None, gamma=0.9)
-    res = soft_q_learning(env, 40_000, seed=0)
+    res = soft_q_learning(env, 40_000, gamma=0.9, seed=0)
     # The MDP has one more state than the env (the end state, never acted in).
     Q = np.vstack([res.Q, np.zeros((1, 4))])
     policy = np.vstack([res.policy, np.full((1, 4), 0.25)])
@@ -154,7 +157,7 @@ def test_gymnasium_frozenlake_against_the_terminal_aware_oracle():
     (dict(log_every=0), ValueError, "log_every must be a positive int"),
 ])
 def test_errors(kwargs, error, message):
-    args = dict(env=Bandit(), n_steps=10)
+    args = dict(env=Bandit(), n_steps=10, gamma=0.9)
     args.update(kwargs)
     with pytest.raises(error, match=message):
         soft_q_learning(**args)
@@ -164,7 +167,7 @@ def test_env_spaces_must_be_discrete_from_zero():
     env = Bandit()
     env.observation_space = gym.spaces.Discrete(3, start=1)
     with pytest.raises(ValueError, match=r"must start at 0, got Discrete\(n=3, start=1\)"):
-        soft_q_learning(env, 10)
+        soft_q_learning(env, 10, gamma=0.9)
     env.observation_space = gym.spaces.Box(0, 1, shape=(2,))
     with pytest.raises(TypeError, match="env.observation_space must be"):
-        soft_q_learning(env, 10)
+        soft_q_learning(env, 10, gamma=0.9)

@@ -207,7 +207,7 @@ def test_reward_net_arguments():
         ci.irl.RewardNet(0)
     with raises(ValueError, "hidden must be a tuple of positive ints (layer widths), got 32"):
         ci.irl.RewardNet(3, hidden=32)
-    with raises(ValueError, "activation must be one of ('relu', 'tanh'), got 'sigmoid'"):
+    with raises(ValueError, "activation must be one of ('tanh', 'relu'), got 'sigmoid'"):
         ci.irl.RewardNet(3, activation="sigmoid")
     with raises(ValueError, "params has shape (2,), expected (21,)"):
         ci.irl.RewardNet(3, hidden=(4,)).layers(np.zeros(2))

@@ -299,6 +299,14 @@ def test_trajectories_from_an_array_into_given_ax(chain):
     assert ax.get_xlabel() == "time t"
 
 
+def test_trajectories_opacity_sets_the_line_alpha(chain):
+    """``opacity`` (not ``alpha``, which is the temperature elsewhere) is the lines' alpha."""
+    ax = ci.plot.trajectories(chain, np.array([[0, 1, 2]]), opacity=0.3)
+    assert ax.lines[0].get_alpha() == 0.3
+    with pytest.raises(TypeError, match="alpha"):
+        ci.plot.trajectories(chain, np.array([[0, 1, 2]]), alpha=0.3)
+
+
 def test_trajectories_reject_bad_states(grid):
     with pytest.raises(ValueError, match=r"contains 20, expected states in 0..S-1 = 0..14"):
         ci.plot.trajectories(grid, np.array([[0, 1, 20]]))

@@ -20,9 +20,9 @@ def test_no_helper_module_leaks_into_the_namespace():
     assert not hasattr(ci, "importlib")
 
 
-#: Modules a function of the same name still hides, left to the bridge half of issue 15
-#: (which reorganises ctrlinf/bridge/).
-KNOWN_SHADOWED = {"ctrlinf.bridge.gail"}
+#: Modules a function of the same name still hides (none since the bridge half of issue 15
+#: renamed ctrlinf/bridge/gail.py to adversarial_imitation.py).
+KNOWN_SHADOWED = set()
 
 
 def _submodules():

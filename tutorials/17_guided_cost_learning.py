@@ -42,7 +42,7 @@ demos = ci.Trajectories(every.trajectories.states[pick], every.trajectories.acti
 print(f"{every.trajectories.n_trajectories} possible trajectories, 200 demos")
 
 
-mu_E = ci.bridge.irl_sampling.trajectory_features(mdp, phi, demos).mean(axis=0)
+mu_E = ci.bridge.importance_sampling.trajectory_features(mdp, phi, demos).mean(axis=0)
 
 
 def log_likelihood(psi):

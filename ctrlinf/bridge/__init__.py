@@ -14,23 +14,23 @@ Sample-based inverse RL (:func:`irl_gradient_importance_sampled`, the GCL and GA
 discriminators) and Monte-Carlo visitation (:func:`sampled_visitation`) are compared
 with the exact messages the same way.
 """
-from ctrlinf.bridge.gail import GAILResult
-from ctrlinf.bridge.gail import discounted_pair_weights
-from ctrlinf.bridge.gail import gail
-from ctrlinf.bridge.irl_sampling import GAILDiscriminator
-from ctrlinf.bridge.irl_sampling import GCLDiscriminator
-from ctrlinf.bridge.irl_sampling import SampledGradient
-from ctrlinf.bridge.irl_sampling import TrajectorySet
-from ctrlinf.bridge.irl_sampling import enumerate_trajectories
-from ctrlinf.bridge.irl_sampling import exact_gail_optimum
-from ctrlinf.bridge.irl_sampling import exact_maxent_gradient
-from ctrlinf.bridge.irl_sampling import gail_discriminator
-from ctrlinf.bridge.irl_sampling import gcl_discriminator
-from ctrlinf.bridge.irl_sampling import irl_gradient_importance_sampled
-from ctrlinf.bridge.irl_sampling import optimal_discriminator
-from ctrlinf.bridge.mlp import MLP
-from ctrlinf.bridge.mlp import SGD
-from ctrlinf.bridge.mlp import Adam
+from ctrlinf.bridge.adversarial_imitation import GAILResult
+from ctrlinf.bridge.adversarial_imitation import discounted_pair_weights
+from ctrlinf.bridge.adversarial_imitation import gail
+from ctrlinf.bridge.discriminators import GAILDiscriminator
+from ctrlinf.bridge.discriminators import GCLDiscriminator
+from ctrlinf.bridge.importance_sampling import SampledGradient
+from ctrlinf.bridge.enumeration import TrajectorySet
+from ctrlinf.bridge.enumeration import enumerate_trajectories
+from ctrlinf.bridge.discriminators import exact_gail_optimum
+from ctrlinf.bridge.importance_sampling import exact_maxent_gradient
+from ctrlinf.bridge.discriminators import gail_discriminator
+from ctrlinf.bridge.discriminators import gcl_discriminator
+from ctrlinf.bridge.importance_sampling import irl_gradient_importance_sampled
+from ctrlinf.bridge.discriminators import optimal_discriminator
+from ctrlinf.nn import MLP
+from ctrlinf.nn import SGD
+from ctrlinf.nn import Adam
 from ctrlinf.bridge import sb3
 from ctrlinf.bridge.oracle import Oracle
 from ctrlinf.bridge.oracle import PolicyReport

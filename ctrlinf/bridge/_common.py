@@ -12,13 +12,6 @@ from ctrlinf import _checks, kernels
 PROGRESS_STEPS = 50_000
 
 
-# Argument checks live in ctrlinf._checks; these names keep the agents' imports short.
-check_positive_int = _checks.positive_int
-check_open_unit = _checks.open_unit
-check_fraction = _checks.fraction
-check_temperature = _checks.temperature
-
-
 def env_sizes(env):
     """``(S, A)`` of an environment with Discrete observation and action spaces."""
     sizes = []
@@ -47,7 +40,7 @@ class Stepper:
 
     def __init__(self, env, seed, episode_length=None):
         self.env = env
-        self.episode_length = None if episode_length is None else check_positive_int(
+        self.episode_length = None if episode_length is None else _checks.positive_int(
             episode_length, "episode_length")
         observation, _ = env.reset(seed=seed)
         self.state = int(observation)
@@ -106,7 +99,7 @@ def schedule(learning_rate, name="learning_rate"):
     """
     if callable(learning_rate):
         return learning_rate
-    rate = check_temperature(learning_rate, name)
+    rate = _checks.temperature(learning_rate, name)
     return lambda fraction: rate
 
 
@@ -131,11 +124,17 @@ def linear_decay(rate):
 
 
 class History:
-    """Accumulates per-step statistics and writes one row every ``every`` steps."""
+    """Accumulates per-step statistics and writes one row every ``every`` steps.
 
-    def __init__(self, every, keys):
+    A row holds the step count (column ``index``: environment steps for the off-policy
+    agents, iterations for policy gradient), the mean of each statistic since the last
+    row, the mean return of the episodes finished since then, and any ``extra``.
+    """
+
+    def __init__(self, every, keys, index="step"):
         self.every = every
-        self.columns = {key: [] for key in ("step", *keys, "episode_return")}
+        self.index = index
+        self.columns = {key: [] for key in (index, *keys, "episode_return")}
         self._sums = {key: 0.0 for key in keys}
         self._count = 0
         self._returns_seen = 0
@@ -149,7 +148,7 @@ class History:
         return (step + 1) % self.every == 0
 
     def write(self, step, returns, extra=None):
-        self.columns["step"].append(step + 1)
+        self.columns[self.index].append(step + 1)
         for key, total in self._sums.items():
             self.columns[key].append(total / self._count if self._count else float("nan"))
             self._sums[key] = 0.0
@@ -158,5 +157,5 @@ class History:
         self._returns_seen = len(returns)
         self.columns["episode_return"].append(float(np.mean(new)) if new else float("nan"))
         for key, value in (extra or {}).items():
-            self.columns.setdefault(key, [float("nan")] * (len(self.columns["step"]) - 1))
+            self.columns.setdefault(key, [float("nan")] * (len(self.columns[self.index]) - 1))
             self.columns[key].append(value)

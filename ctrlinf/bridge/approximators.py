@@ -14,8 +14,10 @@ import numbers
 
 import numpy as np
 
-from ctrlinf.bridge._common import check_open_unit, check_positive_int, linear_decay, schedule
-from ctrlinf.bridge.mlp import MLP, SGD, Adam
+from ctrlinf import _checks
+
+from ctrlinf.bridge._common import linear_decay, schedule
+from ctrlinf.nn import MLP, SGD, Adam
 
 APPROXIMATORS = ("tabular", "linear", "mlp")
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
@@ -116,7 +118,7 @@ class Linear:
 
 
 class Network:
-    """An :class:`~ctrlinf.bridge.mlp.MLP` applied to state inputs (one-hot or features).
+    """An :class:`~ctrlinf.nn.MLP` applied to state inputs (one-hot or features).
 
     Parameters
     ----------
@@ -216,7 +218,7 @@ def polyak_update(target, source, weight):
 
 
 def make_optimizer(name, approximator):
-    """An :class:`~ctrlinf.bridge.mlp.SGD` or :class:`~ctrlinf.bridge.mlp.Adam` over its params.
+    """An :class:`~ctrlinf.nn.SGD` or :class:`~ctrlinf.nn.Adam` over its params.
 
     The agents pass the learning rate to every ``step`` (from a schedule), so the
     rate stored here is a placeholder.
@@ -229,8 +231,8 @@ def make_optimizer(name, approximator):
 def check_target_update(target_update):
     """An int period (hard copy) or a float Polyak weight in (0, 1)."""
     if isinstance(target_update, numbers.Integral) and not isinstance(target_update, bool):
-        return check_positive_int(target_update, "target_update")
-    return check_open_unit(target_update, "target_update")
+        return _checks.positive_int(target_update, "target_update")
+    return _checks.open_unit(target_update, "target_update")
 
 
 def update_target(target, online, target_update, n_updates):

@@ -38,13 +38,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge._common import (check_open_unit, check_positive_int,
-                                    check_temperature, effective_horizon, env_sizes,
+from ctrlinf.bridge import losses
+from ctrlinf.bridge._common import (History, Stepper, draw, effective_horizon, env_sizes,
                                     log_softmax_rows, progress_bar)
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 
 ADVANTAGES = ("reward_to_go", "td")
-@dataclass
+
+
+@dataclass(frozen=True)
 class PolicyGradientResult:
     """What :func:`entropy_policy_gradient` learned.
 
@@ -55,11 +57,12 @@ class PolicyGradientResult:
     V : ndarray, shape (S,)
         The learned baseline / critic ``V_w(s)`` (zeros when ``baseline=False``).
     history : dict of lists
-        Every ``log_every`` iterations: ``iteration``, ``env_steps`` (environment steps
-        so far), ``episode_return`` (mean
-        undiscounted env return), ``soft_return`` (mean discounted soft return
-        ``Ĝ_0``, bootstrapped), ``entropy`` (mean policy entropy at visited states),
-        plus what ``callback`` returned.
+        Every ``log_every`` iterations (the agents' shared history): ``iteration``,
+        ``env_steps`` (environment steps so far), ``episode_return`` (mean undiscounted
+        env return of the episodes since the previous row), ``soft_return`` (mean
+        discounted soft return ``Ĝ_0``, bootstrapped) and ``entropy`` (mean policy
+        entropy at visited states), both averaged over the iterations since the
+        previous row, plus what ``callback`` returned.
     temperature, gamma : float
     actor, critic : approximators
     """
@@ -79,30 +82,19 @@ class _Episode:
     __slots__ = ("states", "actions", "rewards", "next_states", "terminated")
 
 
-def _rollout(env, cdf, rng, max_steps, first_seed):
-    """Run one episode with the policy whose per-state action CDF is ``cdf`` (S, A)."""
-    observation, _ = env.reset(seed=first_seed)
-    s = int(observation)
-    states, actions, rewards, next_states = [], [], [], []
-    terminated = False
-    u = rng.random(max_steps)
-    n_actions = cdf.shape[1]
-    for t in range(max_steps):
-        a = min(int(np.searchsorted(cdf[s], u[t], side="right")), n_actions - 1)
-        observation, reward, terminated, truncated, _ = env.step(a)
-        states.append(s)
-        actions.append(a)
-        rewards.append(float(reward))
-        s = int(observation)
-        next_states.append(s)
-        if terminated or truncated:
+def _rollout(stepper, pi, rng):
+    """Run one episode with the policy table ``pi`` (S, A) through the shared stepper."""
+    steps = []
+    while True:
+        transition = stepper.step(draw(pi[stepper.state], rng))
+        steps.append(transition)
+        if transition[5]:
             break
     episode = _Episode()
-    episode.states = np.array(states)
-    episode.actions = np.array(actions)
-    episode.rewards = np.array(rewards)
-    episode.next_states = np.array(next_states)
-    episode.terminated = bool(terminated)
+    episode.states, episode.actions, rewards, episode.next_states, terminated, _ = (
+        np.array(column) for column in zip(*steps))
+    episode.rewards = rewards.astype(np.float64)
+    episode.terminated = bool(terminated[-1])
     return episode
 
 
@@ -116,11 +108,11 @@ def _discounted_cumsum(x, gamma, tail):
     return G
 
 
-def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
-                            approximator="tabular", features=None, temperature=1.0, gamma=0.9,
+def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=10,
+                            approximator="tabular", features=None, temperature=1.0,
                             advantage="reward_to_go", baseline=True, learning_rate=None,
                             critic_learning_rate=None, episode_length=None, hidden=(64,),
-                            activation="tanh", log_every=None, callback=None, seed=0,
+                            activation="tanh", log_every=None, callback=None, seed=None,
                             progress=None):
     r"""Train a softmax policy by entropy-regularised policy gradient.
 
@@ -130,13 +122,16 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
         Discrete observation and action spaces; only ``reset`` and ``step`` are used.
     n_iterations : int
         Policy updates; each uses ``episodes_per_iteration`` fresh on-policy episodes.
+    gamma : float
+        Discount ``γ`` in (0, 1), required: a gymnasium env carries no discount, so the
+        agent states the one it optimises (``Oracle.stationary(mdp, gamma)`` takes the
+        same). The core and IRL read ``γ`` from the ``TabularMDP`` instead.
     episodes_per_iteration : int, default 10
     approximator : {"tabular", "linear", "mlp"}
         For the policy logits and the value function.
     features : ndarray, shape (S, K) or (S, A, K), optional
     temperature : float, default 1.0
         ``α``, the entropy bonus weight.
-    gamma : float, default 0.9
     advantage : {"reward_to_go", "td"}
         REINFORCE (Monte-Carlo reward-to-go) or the actor-critic TD error.
     baseline : bool, default True
@@ -158,7 +153,9 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
     callback : callable, optional
         ``callback(iteration, result) -> dict or None`` at every log, with a
         :class:`PolicyGradientResult` snapshot.
-    seed : int, default 0
+    seed : int or numpy.random.Generator, optional
+        Seeds the environment's first reset and the agent; same seed, same run. None
+        (the default) draws fresh entropy.
     progress : bool, optional
         tqdm bar; None shows it when ``n_iterations * episodes_per_iteration`` is at
         least 5000.
@@ -168,17 +165,17 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
     PolicyGradientResult
     """
     S, A = env_sizes(env)
-    n_iterations = check_positive_int(n_iterations, "n_iterations")
-    n_episodes = check_positive_int(episodes_per_iteration, "episodes_per_iteration")
-    alpha = check_temperature(temperature)
-    gamma = check_open_unit(gamma, "gamma")
+    n_iterations = _checks.positive_int(n_iterations, "n_iterations")
+    n_episodes = _checks.positive_int(episodes_per_iteration, "episodes_per_iteration")
+    alpha = _checks.temperature(temperature)
+    gamma = _checks.open_unit(gamma, "gamma")
     if advantage not in ADVANTAGES:
         raise ValueError(f"advantage must be one of {ADVANTAGES}, got {advantage!r}")
     if advantage == "td" and not baseline:
         raise ValueError("advantage='td' needs the learned value function: baseline=True")
-    max_steps = effective_horizon(gamma) if episode_length is None else check_positive_int(
+    max_steps = effective_horizon(gamma) if episode_length is None else _checks.positive_int(
         episode_length, "episode_length")
-    log_every = max(1, n_iterations // 100) if log_every is None else check_positive_int(
+    log_every = max(1, n_iterations // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
 
     rng = np.random.default_rng(_checks.seed(seed))
@@ -188,8 +185,8 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
                                                 learning_rate)
     critic_optimizer, critic_rate = make_training("value", approximator, critic, None,
                                                   critic_learning_rate, "critic_learning_rate")
-    history = {"iteration": [], "env_steps": [], "episode_return": [], "soft_return": [],
-               "entropy": []}
+    stepper = Stepper(env, seed, max_steps)
+    history = History(log_every, ("soft_return", "entropy"), index="iteration")
     env_steps = 0
 
     def snapshot(hist):
@@ -198,7 +195,6 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
                                     history=hist, temperature=alpha, gamma=gamma,
                                     actor=actor, critic=critic)
 
-    first_seed = seed
     if progress is None:
         progress = n_iterations * n_episodes >= 5000
     with progress_bar(n_iterations, progress, "entropy policy gradient") as bar:
@@ -206,11 +202,8 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
             fraction = iteration / n_iterations
             # The policy is fixed during collection: tabulate it once per iteration.
             log_pi_table = log_softmax_rows(all_states(actor))
-            cdf = np.cumsum(np.exp(log_pi_table), axis=1)
-            episodes = []
-            for _ in range(n_episodes):
-                episodes.append(_rollout(env, cdf, rng, max_steps, first_seed))
-                first_seed = None
+            pi_table = np.exp(log_pi_table)
+            episodes = [_rollout(stepper, pi_table, rng) for _ in range(n_episodes)]
             V_table = all_states(critic)[:, 0] if baseline else np.zeros(S)
 
             states = np.concatenate([e.states for e in episodes])
@@ -236,30 +229,22 @@ def entropy_policy_gradient(env, n_iterations, episodes_per_iteration=10,
             targets = np.concatenate(targets)
             scores = np.concatenate(scores)
 
-            # Policy: ∇ log π(a|s) wrt logits is onehot(a) − π(·|s).
+            # Ascent on J is descent on the score-function surrogate.
             z, cache = actor.forward(states)
+            _, grad_z = losses.policy_gradient_loss(z, actions, discounts * scores / n_episodes)
+            actor_optimizer.step(actor.backward(cache, grad_z), actor_rate(fraction))
             pi = np.exp(log_softmax_rows(z))
-            grad_log_pi = -pi
-            grad_log_pi[np.arange(states.shape[0]), actions] += 1.0
-            weight = (discounts * scores)[:, None] / n_episodes
-            # Ascent on J: the optimiser descends, so hand it −∇J.
-            actor_optimizer.step(actor.backward(cache, -weight * grad_log_pi),
-                                 actor_rate(fraction))
             if baseline:
                 v, cache = critic.forward(states)
-                grad_v = (v[:, 0] - targets)[:, None] / states.shape[0]
+                _, grad_v = losses.td_loss(v, np.zeros(states.shape[0], dtype=int), targets)
                 critic_optimizer.step(critic.backward(cache, grad_v), critic_rate(fraction))
 
-            if (iteration + 1) % log_every == 0:
-                history["iteration"].append(iteration + 1)
-                history["env_steps"].append(env_steps)
-                history["episode_return"].append(float(np.mean([e.rewards.sum()
-                                                                for e in episodes])))
-                history["soft_return"].append(float(np.mean(soft_rewards)))
-                history["entropy"].append(float(-(pi * np.log(np.maximum(pi, 1e-300)))
-                                                .sum(axis=1).mean()))
+            history.add(soft_return=float(np.mean(soft_rewards)),
+                        entropy=float(-(pi * np.log(np.maximum(pi, 1e-300))).sum(axis=1).mean()))
+            if history.due(iteration):
+                extra = {"env_steps": env_steps}
                 if callback is not None:
-                    for key, value in (callback(iteration + 1, snapshot(None)) or {}).items():
-                        history.setdefault(key, []).append(value)
+                    extra.update(callback(iteration + 1, snapshot(None)) or {})
+                history.write(iteration, stepper.returns, extra)
                 bar.update(log_every)
-    return snapshot(history)
+    return snapshot(history.columns)

@@ -30,15 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge._common import (History, Stepper, check_open_unit,
-                                    check_positive_int, check_temperature, draw, env_sizes,
-                                    log_softmax_rows, progress_bar)
+from ctrlinf.bridge import losses
+from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, log_softmax_rows,
+                                    progress_bar)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
-from ctrlinf.bridge.mlp import Adam
 from ctrlinf.bridge.replay import ReplayBuffer
+from ctrlinf.nn import Adam
 
-@dataclass
+
+@dataclass(frozen=True)
 class SACResult:
     """What :func:`sac_discrete` learned.
 
@@ -78,12 +79,12 @@ def _result(actor, critics, alpha, gamma, history):
                      gamma=gamma, history=history, actor=actor, critics=critics)
 
 
-def sac_discrete(env, n_steps, approximator="tabular", features=None, temperature=1.0,
-                 target_entropy=None, gamma=0.9, critic_learning_rate=None,
+def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
+                 temperature=1.0, target_entropy=None, critic_learning_rate=None,
                  actor_learning_rate=None, temperature_learning_rate=3e-3, batch_size=64,
                  train_every=1, buffer_size=None, learning_starts=100, target_update=0.99,
                  hidden=(64,), activation="tanh", episode_length=None, log_every=None,
-                 callback=None, seed=0, progress=None):
+                 callback=None, seed=None, progress=None):
     r"""Train a discrete soft actor-critic by sampling an environment.
 
     Parameters
@@ -93,6 +94,10 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     n_steps : int
         Environment steps; after ``learning_starts``, one critic, actor (and
         temperature) step every ``train_every`` of them.
+    gamma : float
+        Discount ``γ`` in (0, 1), required: a gymnasium env carries no discount, so the
+        agent states the one it optimises (``Oracle.stationary(mdp, gamma)`` takes the
+        same). The core and IRL read ``γ`` from the ``TabularMDP`` instead.
     approximator : {"tabular", "linear", "mlp"}
         Used for the actor's logits and both critics.
     features : ndarray, shape (S, K) or (S, A, K), optional
@@ -102,7 +107,6 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
         ``target_entropy``.
     target_entropy : float, optional
         Entropy (nats) the tuned temperature aims at; default ``0.98 log A``.
-    gamma : float, default 0.9
     critic_learning_rate, actor_learning_rate : float or callable, optional
         Defaults: tabular critics SGD at 1.0 and actor Adam at 0.05; linear Adam 0.03;
         mlp Adam 3e-3; each decayed linearly to 0 over the run. A callable maps the
@@ -128,7 +132,9 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     callback : callable, optional
         ``callback(step, result) -> dict or None`` at every log, with a
         :class:`SACResult` snapshot.
-    seed : int, default 0
+    seed : int or numpy.random.Generator, optional
+        Seeds the environment's first reset and the agent; same seed, same run. None
+        (the default) draws fresh entropy.
     progress : bool, optional
 
     Returns
@@ -136,18 +142,18 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     SACResult
     """
     S, A = env_sizes(env)
-    n_steps = check_positive_int(n_steps, "n_steps")
-    gamma = check_open_unit(gamma, "gamma")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    train_every = check_positive_int(train_every, "train_every")
+    n_steps = _checks.positive_int(n_steps, "n_steps")
+    gamma = _checks.open_unit(gamma, "gamma")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    train_every = _checks.positive_int(train_every, "train_every")
     target_update = check_target_update(target_update)
     tune = isinstance(temperature, str)
     if tune and temperature != "auto":
         raise ValueError(f"temperature must be a positive number or 'auto', got {temperature!r}")
-    log_alpha = 0.0 if tune else math.log(check_temperature(temperature))
+    log_alpha = 0.0 if tune else math.log(_checks.temperature(temperature))
     if target_entropy is None:
         target_entropy = 0.98 * math.log(A)
-    log_every = max(1, n_steps // 100) if log_every is None else check_positive_int(
+    log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
 
     rng = np.random.default_rng(_checks.seed(seed))
@@ -167,7 +173,6 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
     buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error", "entropy", "temperature"))
-    rows = np.arange(batch_size)
     n_updates = 0
 
     with progress_bar(n_steps, progress, "discrete SAC") as bar:
@@ -179,31 +184,26 @@ def sac_discrete(env, n_steps, approximator="tabular", features=None, temperatur
                 fraction = step / n_steps
                 batch = buffer.sample(batch_size, rng)
                 # Critic target: exact expectation over a' of the soft value under π.
-                log_pi_next = log_softmax_rows(actor(batch.next_states))
                 q_next = np.minimum(targets[0](batch.next_states), targets[1](batch.next_states))
-                v_next = (np.exp(log_pi_next) * (q_next - alpha * log_pi_next)).sum(axis=1)
-                y = batch.rewards + gamma * np.where(batch.terminated, 0.0, v_next)
+                y = losses.sac_critic_target(batch.rewards, actor(batch.next_states), q_next,
+                                             batch.terminated, gamma, alpha)
                 td_total = 0.0
                 q_now = []
                 for critic, optimizer in zip(critics, critic_optimizers):
                     q, cache = critic.forward(batch.states)
-                    td = q[rows, batch.actions] - y
-                    grad_q = np.zeros_like(q)
-                    grad_q[rows, batch.actions] = td / batch_size
+                    td, grad_q = losses.td_loss(q, batch.actions, y)
                     optimizer.step(critic.backward(cache, grad_q), critic_rate(fraction))
                     td_total += float(np.abs(td).sum()) / (2 * batch_size)
                     q_now.append(q)
-                # Actor: d/dz Σ_a π_a f_a with f = α log π − Q is π ⊙ (f − Σ_a π_a f_a).
                 z, cache = actor.forward(batch.states)
-                log_pi = log_softmax_rows(z)
-                pi = np.exp(log_pi)
-                f = alpha * log_pi - np.minimum(q_now[0], q_now[1])
-                grad_z = pi * (f - (pi * f).sum(axis=1, keepdims=True)) / batch_size
+                _, grad_z = losses.sac_actor_loss(z, np.minimum(q_now[0], q_now[1]), alpha)
                 actor_optimizer.step(actor.backward(cache, grad_z), actor_rate(fraction))
-                entropy = float(-(pi * log_pi).sum(axis=1).mean())
+                log_pi = log_softmax_rows(z)
+                entropy = float(-(np.exp(log_pi) * log_pi).sum(axis=1).mean())
                 if tune:
-                    # d/d log α of α (H − H̄) is α (H − H̄).
-                    alpha_optimizer.step([np.array([alpha * (entropy - target_entropy)])])
+                    _, grad = losses.temperature_loss(log_alpha_param[0], entropy,
+                                                      target_entropy)
+                    alpha_optimizer.step([np.array([grad])])
                 n_updates += 1
                 for target, critic in zip(targets, critics):
                     update_target(target, critic, target_update, n_updates)

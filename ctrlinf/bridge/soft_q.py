@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge._common import (History, Stepper, check_fraction, check_open_unit,
-                                    check_positive_int, check_temperature, draw, env_sizes,
-                                    logsumexp_rows, progress_bar, softmax_rows)
+from ctrlinf.bridge import losses
+from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, logsumexp_rows,
+                                    progress_bar, softmax_rows)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
 
-@dataclass
+
+@dataclass(frozen=True)
 class SoftQResult:
     r"""What :func:`soft_q_learning` learned.
 
@@ -71,11 +72,11 @@ def _soft_result(q_function, temperature, gamma, history):
                        temperature=temperature, gamma=gamma, q_function=q_function)
 
 
-def soft_q_learning(env, n_steps, approximator="tabular", features=None, temperature=1.0,
-                    gamma=0.9, optimizer=None, learning_rate=None, batch_size=128,
+def soft_q_learning(env, n_steps, *, gamma, approximator="tabular", features=None,
+                    temperature=1.0, optimizer=None, learning_rate=None, batch_size=128,
                     train_every=4, buffer_size=None, learning_starts=100, target_update=0.99,
                     epsilon=0.1, hidden=(64,), activation="tanh", episode_length=None,
-                    log_every=None, callback=None, seed=0, progress=None):
+                    log_every=None, callback=None, seed=None, progress=None):
     r"""Learn the soft Q-function of an environment by sampling it.
 
     Parameters
@@ -86,6 +87,10 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     n_steps : int
         Environment steps; one gradient step per environment step after
         ``learning_starts`` (see ``train_every``).
+    gamma : float
+        Discount ``γ`` in (0, 1), required: a gymnasium env carries no discount, so the
+        agent states the one it optimises (``Oracle.stationary(mdp, gamma)`` takes the
+        same). The core and IRL read ``γ`` from the ``TabularMDP`` instead.
     approximator : {"tabular", "linear", "mlp"}
         ``Q_φ``: a table, linear in ``features``, or a numpy MLP on one-hot states (or
         on ``features``).
@@ -93,8 +98,6 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
         Needed for ``"linear"``.
     temperature : float, default 1.0
         ``α``, in reward units.
-    gamma : float, default 0.9
-        Discount ``γ`` in (0, 1).
     optimizer : {"sgd", "adam"}, optional
         Default: SGD for a table (Adam's per-entry normalisation makes rarely visited
         entries jitter), Adam otherwise.
@@ -132,8 +135,9 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
         ``callback(step, result) -> dict or None`` at every log; ``result`` is a
         :class:`SoftQResult` snapshot; returned scalars join the history (e.g. the
         oracle's error, for error-vs-samples curves).
-    seed : int, default 0
-        Seeds the environment's first reset and the agent; same seed, same run.
+    seed : int or numpy.random.Generator, optional
+        Seeds the environment's first reset and the agent; same seed, same run. None
+        (the default) draws fresh entropy.
     progress : bool, optional
         tqdm bar; None shows it for runs of at least 50 000 steps.
 
@@ -160,14 +164,14 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     True
     """
     S, A = env_sizes(env)
-    n_steps = check_positive_int(n_steps, "n_steps")
-    alpha = check_temperature(temperature)
-    gamma = check_open_unit(gamma, "gamma")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    train_every = check_positive_int(train_every, "train_every")
+    n_steps = _checks.positive_int(n_steps, "n_steps")
+    alpha = _checks.temperature(temperature)
+    gamma = _checks.open_unit(gamma, "gamma")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    train_every = _checks.positive_int(train_every, "train_every")
     target_update = check_target_update(target_update)
-    epsilon = check_fraction(epsilon, "epsilon")
-    log_every = max(1, n_steps // 100) if log_every is None else check_positive_int(
+    epsilon = _checks.fraction(epsilon, "epsilon")
+    log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
 
     rng = np.random.default_rng(_checks.seed(seed))
@@ -178,7 +182,6 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
     buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error",))
-    rows = np.arange(batch_size)
     n_updates = 0
 
     with progress_bar(n_steps, progress, "soft Q-learning") as bar:
@@ -191,12 +194,10 @@ def soft_q_learning(env, n_steps, approximator="tabular", features=None, tempera
             buffer.add(*stepper.step(action)[:5])
             if step >= learning_starts and (step - learning_starts) % train_every == 0:
                 batch = buffer.sample(batch_size, rng)
-                v_next = alpha * logsumexp_rows(target(batch.next_states) / alpha)
-                y = batch.rewards + gamma * np.where(batch.terminated, 0.0, v_next)
+                y = losses.soft_q_target(batch.rewards, target(batch.next_states),
+                                         batch.terminated, gamma, alpha)
                 q, cache = q_function.forward(batch.states)
-                td = q[rows, batch.actions] - y
-                grad_q = np.zeros_like(q)
-                grad_q[rows, batch.actions] = td / batch_size
+                td, grad_q = losses.td_loss(q, batch.actions, y)
                 optimizer.step(q_function.backward(cache, grad_q), rate(step / n_steps))
                 n_updates += 1
                 update_target(target, q_function, target_update, n_updates)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import ctrlinf as ci
 from ctrlinf import _checks
-from ctrlinf.bridge._common import check_positive_int, effective_horizon
+from ctrlinf.bridge._common import effective_horizon
+from ctrlinf.inference import occupancy
+from ctrlinf.trajectories import sample
 
 
 def _stationary_or_timed(mdp, policy):
@@ -48,7 +49,7 @@ def exact_visitation(mdp, policy):
     state_action : ndarray, shape (T, S, A), or (S, A)
     """
     policy = _stationary_or_timed(mdp, policy)
-    d = ci.occupancy(mdp, policy)
+    d = occupancy(mdp, policy)
     return d, d[..., None] * policy
 
 
@@ -81,12 +82,12 @@ def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
     ((4, 3), (4, 3, 2), True)
     """
     policy = _stationary_or_timed(mdp, policy)
-    n = check_positive_int(n_trajectories, "n_trajectories")
+    n = _checks.positive_int(n_trajectories, "n_trajectories")
     S, A = mdp.n_states, mdp.n_actions
     if mdp.horizon is None:
-        L = effective_horizon(mdp.gamma) if length is None else check_positive_int(
+        L = effective_horizon(mdp.gamma) if length is None else _checks.positive_int(
             length, "length")
-        demos = ci.sample(mdp, policy, n, seed=seed, length=L)
+        demos = sample(mdp, policy, n, seed=seed, length=L)
         weights = mdp.gamma ** np.arange(L)
         weights /= weights.sum()
         flat = demos.states * A + demos.actions
@@ -96,7 +97,7 @@ def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
     if length is not None:
         raise ValueError("length is only for infinite-horizon MDPs; a finite one uses T")
     T = mdp.horizon
-    demos = ci.sample(mdp, policy, n, seed=seed)
+    demos = sample(mdp, policy, n, seed=seed)
     flat = (np.arange(T)[None, :] * S + demos.states) * A + demos.actions
     state_action = np.bincount(flat.ravel(), minlength=T * S * A).reshape(T, S, A) / n
     return state_action.sum(axis=2), state_action
@@ -145,7 +146,7 @@ def visitation_error(mdp, policy, n_trajectories, n_repeats=20, seed=None, lengt
     -------
     VisitationError
     """
-    n_repeats = check_positive_int(n_repeats, "n_repeats")
+    n_repeats = _checks.positive_int(n_repeats, "n_repeats")
     exact = exact_visitation(mdp, policy)[1]
     rng = np.random.default_rng(_checks.seed(seed))
     estimates = np.stack([sampled_visitation(mdp, policy, n_trajectories, seed=rng,

@@ -9,8 +9,8 @@ visitation, :mod:`ctrlinf.irl.objectives`). So
 
 one backpropagation through the network with ``D_E − D_r`` as the output error
 (Wulfmeier et al., *Maximum Entropy Deep Inverse Reinforcement Learning*,
-arXiv:1507.04888, Algorithm 1). The network is plain numpy with the backward pass
-written out, small enough to read.
+arXiv:1507.04888, Algorithm 1). The network is :mod:`ctrlinf.nn`'s plain numpy MLP,
+its backward pass written out.
 """
 from __future__ import annotations
 
@@ -19,14 +19,12 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf import _checks
+from ctrlinf import nn
 from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.irl.fitting import fit_model
 from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import evaluate
-
-ACTIVATIONS = ("relu", "tanh")
 
 
 def _is_positive_int(value):
@@ -37,8 +35,9 @@ class RewardNet:
     r"""A multilayer perceptron ``φ ↦ r`` with a linear scalar output.
 
     ``h_0 = φ``, ``h_l = f(h_{l-1} W_l + b_l)`` for the hidden layers, and
-    ``r = h_L W_out + b_out``, with ``f`` = ReLU or tanh. Parameters live in one flat
-    vector (what the optimisers move); :meth:`layers` gives views of ``(W, b)``.
+    ``r = h_L W_out + b_out``, with ``f`` = ReLU or tanh (the network of
+    :mod:`ctrlinf.nn`). Parameters live in one flat vector (what the optimisers move);
+    :meth:`layers` gives views of ``(W, b)``.
 
     Parameters
     ----------
@@ -63,37 +62,28 @@ class RewardNet:
         if not (isinstance(hidden, (tuple, list)) and all(map(_is_positive_int, hidden))):
             raise ValueError(f"hidden must be a tuple of positive ints (layer widths), "
                              f"got {hidden!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        self.activation = nn.check_activation(activation)
         self.n_features = int(n_features)
         self.hidden = tuple(int(h) for h in hidden)
-        self.activation = activation
-        widths = (self.n_features, *self.hidden, 1)
-        self._shapes = [((n_in, n_out), (n_out,)) for n_in, n_out in zip(widths, widths[1:])]
-        self.n_params = sum(n_in * n_out + n_out for (n_in, n_out), _ in self._shapes)
+        self.sizes = (self.n_features, *self.hidden, 1)
+        self.n_params = nn.n_params(self.sizes)
 
-    def layers(self, params):
-        """``[(W, b), ...]``, views into ``params``; ``W`` has shape (n_in, n_out)."""
+    def _views(self, params):
         params = np.asarray(params, dtype=np.float64)
         if params.shape != (self.n_params,):
             raise ValueError(f"params has shape {params.shape}, expected ({self.n_params},)")
-        out, start = [], 0
-        for w_shape, b_shape in self._shapes:
-            size = w_shape[0] * w_shape[1]
-            W = params[start:start + size].reshape(w_shape)
-            b = params[start + size:start + size + b_shape[0]]
-            out.append((W, b))
-            start += size + b_shape[0]
-        return out
+        return nn.layer_views(params, self.sizes)
+
+    def layers(self, params):
+        """``[(W, b), ...]``, views into ``params``; ``W`` has shape (n_in, n_out)."""
+        views = self._views(params)
+        return list(zip(views[::2], views[1::2]))
 
     def init_params(self, seed=None):
         """Random weights (He for ReLU, Glorot for tanh: keeps activations O(1)), zero biases."""
-        rng = np.random.default_rng(_checks.seed(seed))
         params = np.zeros(self.n_params)
-        for (W, _), ((n_in, n_out), _) in zip(self.layers(params), self._shapes):
-            scale = np.sqrt(2.0 / n_in) if self.activation == "relu" else np.sqrt(
-                2.0 / (n_in + n_out))
-            W[...] = scale * rng.normal(size=(n_in, n_out))
+        nn.init_params(self.sizes, self.activation, "normal", seed=seed,
+                       out=nn.layer_views(params, self.sizes))
         return params
 
     def weight_mask(self):
@@ -105,13 +95,8 @@ class RewardNet:
 
     def forward(self, params, X):
         """Outputs ``r``, shape (n,), for inputs ``X`` (n, K), and a cache for :meth:`backward`."""
-        activations = [X]
-        layers = self.layers(params)
-        for W, b in layers[:-1]:
-            z = activations[-1] @ W + b
-            activations.append(np.maximum(z, 0.0) if self.activation == "relu" else np.tanh(z))
-        W, b = layers[-1]
-        return (activations[-1] @ W + b)[:, 0], activations
+        out, cache = nn.forward(self._views(params), X, self.activation)
+        return out[:, 0], cache
 
     def backward(self, params, cache, grad_out):
         """``Σ_n grad_out[n] ∂r_n/∂params``, shape (n_params,): backpropagation.
@@ -125,16 +110,8 @@ class RewardNet:
             ``∂L/∂r_n``, the error at each output.
         """
         grad = np.zeros(self.n_params)
-        delta = grad_out[:, None]                                  # ∂L/∂(pre-activation)
-        for (W, _), (dW, db), h in zip(reversed(self.layers(params)),
-                                       reversed(self.layers(grad)), reversed(cache)):
-            dW[...] = h.T @ delta
-            db[...] = delta.sum(axis=0)
-            if h is cache[0]:
-                break
-            # h = f(z): f'(z) is 1[z > 0] = 1[h > 0] for ReLU and 1 − h² for tanh.
-            slope = (h > 0) if self.activation == "relu" else 1.0 - h**2
-            delta = (delta @ W.T) * slope
+        nn.backward(self._views(params), cache, np.asarray(grad_out)[:, None], self.activation,
+                    out=nn.layer_views(grad, self.sizes))
         return grad
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.optimize
 
 from ctrlinf._progress import progress_bar
+from ctrlinf.nn import SGD, Adam
 
 OPTIMIZERS = ("lbfgs", "adam", "gradient")
 
@@ -137,17 +138,13 @@ def _lbfgs(rec, x0, max_iter, gtol):
 
 
 def _first_order(rec, x, optimizer, learning_rate, max_iter, gtol):
-    m, v = np.zeros_like(x), np.zeros_like(x)
+    # ctrlinf.nn's optimisers descend: ascent on the objective is descent along −g.
     beta1, beta2 = ADAM_BETAS
+    step = (Adam([x], learning_rate, beta1, beta2, ADAM_EPSILON) if optimizer == "adam"
+            else SGD([x], learning_rate))
     for k in range(1, max_iter + 1):
         _, grad = rec.evaluate(x)
-        if optimizer == "gradient":
-            x = x + learning_rate * grad
-        else:
-            m = beta1 * m + (1 - beta1) * grad
-            v = beta2 * v + (1 - beta2) * grad**2
-            m_hat, v_hat = m / (1 - beta1**k), v / (1 - beta2**k)
-            x = x + learning_rate * m_hat / (np.sqrt(v_hat) + ADAM_EPSILON)
+        step.step([-grad])
         if rec.record(x) <= gtol:
             return x, f"gradient below gtol after {k} iterations"
     return x, f"stopped at max_iter={max_iter}"

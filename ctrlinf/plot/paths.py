@@ -30,7 +30,7 @@ def demo_states(mdp, demos):
 
 
 def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=None,
-                 cmap="Greys", title=None, alpha=0.7):
+                 cmap="Greys", title=None, opacity=0.7):
     """Overlay sampled trajectories on the grid.
 
     Each trajectory is a line through the cell centres it visits, shifted by
@@ -57,8 +57,8 @@ def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=
         Colour map of the background.
     title : str, optional
         By default "n of N sampled trajectories".
-    alpha : float, default 0.7
-        Line opacity.
+    opacity : float, default 0.7
+        Line opacity, matplotlib's ``alpha`` (named apart from the temperature α).
 
     Returns
     -------
@@ -94,7 +94,7 @@ def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=
         y = np.where(off_grid, np.nan, row + offset[1] + noise[1])
     for i in range(n):
         colour = f"C{i % 10}"
-        ax.plot(x[i], y[i], "-", color=colour, alpha=alpha, linewidth=1.3, zorder=3)
+        ax.plot(x[i], y[i], "-", color=colour, alpha=opacity, linewidth=1.3, zorder=3)
         ax.plot(x[i][0], y[i][0], "o", color=colour, markersize=4, zorder=4)
     ax.set_title(f"{n} of {len(states)} sampled trajectories" if title is None else title)
     return ax

@@ -39,11 +39,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import ctrlinf as ci
 from ctrlinf import _checks
-from ctrlinf.bridge.irl_sampling import _log_sigmoid
-from ctrlinf.bridge.irl_sampling import _sigmoid
+from ctrlinf.bridge.discriminators import _log_sigmoid
+from ctrlinf.bridge.discriminators import _sigmoid
 from ctrlinf.bridge.visitation import exact_visitation
+from ctrlinf.inference import solve
+from ctrlinf.trajectories import Trajectories, sample
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def discounted_pair_weights(trajectories, n_states, n_actions, gamma):
     >>> discounted_pair_weights(demos, 2, 2, gamma=0.5).round(3).tolist()
     [[0.0, 0.667], [0.333, 0.0]]
     """
-    if not isinstance(trajectories, ci.Trajectories):
+    if not isinstance(trajectories, Trajectories):
         raise TypeError(f"trajectories must be ctrlinf.Trajectories, "
                         f"got {type(trajectories).__name__}")
     gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0)
@@ -175,7 +176,7 @@ def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollo
     discriminator_steps = _checks.positive_int(discriminator_steps, "discriminator_steps")
     discriminator_rate = _checks.real(discriminator_rate, "discriminator_rate", low=0.0,
                                       low_open=True)
-    if not isinstance(demos, ci.Trajectories):
+    if not isinstance(demos, Trajectories):
         raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
     demos.check_against(mdp)
     length = demos.length if rollout_length is None else _checks.positive_int(
@@ -188,7 +189,7 @@ def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollo
     history = {"iteration": [], "total_variation": [], "discriminator_error": [],
                "discriminator_mean": []}
     for k in range(n_iterations):
-        rollouts = ci.sample(mdp, policy, n_rollouts, seed=rng, length=length)
+        rollouts = sample(mdp, policy, n_rollouts, seed=rng, length=length)
         rho_pi = discounted_pair_weights(rollouts, S, A, gamma)
         for _ in range(discriminator_steps):
             D = _sigmoid(logits)
@@ -206,7 +207,7 @@ def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollo
         # -log(1 - D) = log(1 + e^f): finite for every logit.
         # (A soft policy is positive; the floor only guards against underflow.)
         reward = -_log_sigmoid(-logits) + kl * np.log(np.maximum(policy, 1e-300))
-        sol = ci.solve(mdp.replace(r=reward), mode="soft", temperature=entropy + kl)
+        sol = solve(mdp.replace(r=reward), mode="soft", temperature=entropy + kl)
         policy = sol.policy
     D = _sigmoid(logits)
     return GAILResult(policy=policy, D=D, reward=-_log_sigmoid(-logits), history=history,
