@@ -20,8 +20,8 @@ class Trajectories:
         ``t >= lengths[i]`` are padding, which nothing reads (their values may be
         anything). Default: every trajectory has all ``T`` steps. In IRL a shorter
         trajectory is a *truncated* episode whose unobserved steps are marginalised
-        (:mod:`ctrlinf.irl.objectives`); an episode that *terminated* into an absorbing
-        state is instead padded with that state as data (:func:`ctrlinf.irl.pad_episodes`).
+        (see ``ci.irl.objective``); an episode that *terminated* into an absorbing
+        state is instead padded with that state as data (``ci.irl.pad_episodes``).
 
     Examples
     --------
@@ -186,7 +186,7 @@ def visitation(demos, n_states, n_actions, gamma=1.0):
     r"""The demos' discounted visitation ``D(s, a) = (1/N) Σ_i Σ_{t<L_i} γ^t [s_it = s, a_it = a]``.
 
     The one empirical visitation in ctrlinf: IRL's ``D_E``
-    (:func:`ctrlinf.irl.expert_visitation`) and the feature expectations
+    (``ci.irl.expert_visitation``) and the feature expectations
     :func:`feature_counts` are this array and its contraction with ``φ``. Padding steps
     (``t >= demos.lengths[i]``) are not counted. For demos of one length ``L`` it sums
     to ``Σ_{t<L} γ^t``, and its expectation under a policy is that policy's
