@@ -19,7 +19,7 @@ Cells are reproducible wherever they run because the task receives everything it
 depends on, seeds included, as parameters, and each cell runs on one thread (numba and
 BLAS pinned to one thread in the workers, so that cells do not oversubscribe the cores).
 
-Needs the ``sweep`` extra: ``pip install "ctrlinf[sweep]"`` (dask[distributed], pandas).
+Needs the ``sweep`` extra: ``pip install -e ".[sweep]"`` (dask[distributed], pandas).
 """
 from __future__ import annotations
 
@@ -276,7 +276,7 @@ def _import_pandas():
         import pandas
     except ImportError as error:
         raise ImportError(f"ctrlinf.sweep needs the sweep extra (dask[distributed], pandas): "
-                          f'pip install "ctrlinf[sweep]" ({error})') from None
+                          f'pip install -e ".[sweep]" ({error})') from None
     return pandas
 
 

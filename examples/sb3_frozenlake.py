@@ -1,6 +1,6 @@
 """Train a Stable-Baselines3 agent on an exported MDP and score it with the exact oracle.
 
-Run from the repository root (needs the optional extra: ``pip install "ctrlinf[sb3]"``,
+Run from the repository root (needs the optional extra: ``pip install -e ".[sb3]"``,
 i.e. stable-baselines3 and torch)::
 
     python examples/sb3_frozenlake.py                  # PPO, 100 000 steps

@@ -23,7 +23,7 @@ from _common import save_figure
 DQN_GAP_BOUND = 0.1
 PPO_NORMALISED_GAP_BOUND = 0.6
 
-try:            # the SB3 part needs the optional extra: pip install "ctrlinf[sb3]"
+try:            # the SB3 part needs the optional extra: pip install -e ".[sb3]"
     import torch
     import stable_baselines3 as sb3_library
 except ImportError:
@@ -144,7 +144,7 @@ assert np.array_equal(hard_scaled.optimal_actions, oracle.optimal_actions)
 curves = None
 if sb3_library is None:
     print("stable-baselines3 is not installed: skipped the SB3 part "
-          '(pip install "ctrlinf[sb3]")')
+          '(pip install -e ".[sb3]")')
 else:
     from stable_baselines3 import DQN, PPO
 

@@ -11,7 +11,7 @@ exact :class:`~ctrlinf.bridge.Oracle`::
     oracle.compare_policy(ci.bridge.sb3.policy_array(ppo)).return_gap
 
 torch and stable-baselines3 are imported only when a function here is called (install
-them with ``pip install "ctrlinf[sb3]"``). On small MLPs torch's default thread pool
+them with ``pip install -e ".[sb3]"``). On small MLPs torch's default thread pool
 costs far more than it gives: with ``torch.set_num_threads(1)`` PPO ran many times
 faster on a 2-core machine (the oracle keeps torch at the thread count it had, see
 :mod:`ctrlinf.bridge.oracle`).
@@ -45,7 +45,7 @@ def _torch():
         import torch
     except ImportError:  # pragma: no cover - the extra is installed in CI
         raise ImportError('ci.bridge.sb3 needs torch and stable-baselines3: pip install '
-                          '"ctrlinf[sb3]"') from None
+                          'torch==2.13.0, then pip install -e ".[sb3]"') from None
     return torch
 
 

@@ -9,7 +9,6 @@ from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.objectives import check_reward
 from ctrlinf.irl.objectives import value_iteration_tol
-from ctrlinf.mdp import TabularMDP
 
 POLICIES = ("hard", "soft")
 
@@ -63,8 +62,7 @@ def expected_value_difference(mdp_true, reward, policy="hard"):
     >>> ci.irl.expected_value_difference(mdp, [[1.0, 0.0]])
     3.0
     """
-    if not isinstance(mdp_true, TabularMDP):
-        raise TypeError(f"mdp_true must be a ctrlinf.TabularMDP, got {type(mdp_true).__name__}")
+    _checks.mdp(mdp_true, "mdp_true")
     if not isinstance(policy, str):
         _checks.choice(policy, "policy", POLICIES)  # a TypeError naming policy
     if policy not in POLICIES:
@@ -109,8 +107,7 @@ def log_likelihood(mdp, reward, demos):
     >>> ci.irl.log_likelihood(mdp, [[0.0, np.log(3)]], ci.Trajectories([[0, 0]], [[1, 0]]))
     array([-1.67397643])
     """
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
+    _checks.mdp(mdp)
     demos = check_demos(mdp, demos, support=False)
     mdp_r = mdp.replace(r=check_reward(mdp, reward))
     sol = solve(mdp_r, mode="soft", tol=value_iteration_tol(mdp_r), progress=False)

@@ -128,7 +128,6 @@ from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import expert_occupancy
-from ctrlinf.mdp import TabularMDP
 
 MODES = ("soft", "exact")
 
@@ -140,8 +139,7 @@ VALUE_ITERATION_TOL = 1e-12
 
 def check_mdp_and_mode(mdp, mode):
     """Raise unless ``mdp`` is a TabularMDP that ``mode`` can do IRL on."""
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
+    _checks.mdp(mdp)
     if not isinstance(mode, str):
         _checks.choice(mode, "mode", MODES)  # a TypeError naming mode
     if mode not in MODES:
