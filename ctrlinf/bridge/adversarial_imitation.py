@@ -44,7 +44,7 @@ from ctrlinf.bridge.discriminators import _log_sigmoid
 from ctrlinf.bridge.discriminators import _sigmoid
 from ctrlinf.bridge.visitation import exact_visitation
 from ctrlinf.inference import solve
-from ctrlinf.trajectories import Trajectories, sample
+from ctrlinf.trajectories import Trajectories, sample, visitation
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,9 @@ def discounted_pair_weights(trajectories, n_states, n_actions, gamma):
         raise TypeError(f"trajectories must be ctrlinf.Trajectories, "
                         f"got {type(trajectories).__name__}")
     gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0)
-    discount = gamma ** np.arange(trajectories.length)
-    flat = (trajectories.states * n_actions + trajectories.actions).ravel()
-    weights = np.bincount(flat, weights=np.broadcast_to(discount, trajectories.states.shape)
-                          .ravel(), minlength=n_states * n_actions)
-    return (weights / weights.sum()).reshape(n_states, n_actions)
+    # The core's empirical visitation, normalised to a distribution.
+    weights = visitation(trajectories, n_states, n_actions, gamma)
+    return weights / weights.sum()
 
 
 def _check_infinite(mdp):
