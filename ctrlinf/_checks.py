@@ -538,3 +538,16 @@ def value_range(mdp_, temperature_, mode):
             f"r / temperature overflows: r up to {largest:g} at temperature={temperature_:g} "
             f"over {steps:g} steps gives V/temperature up to {bound / temperature_:g}, beyond "
             "the float64 range; raise temperature or rescale r")
+
+
+def state_action_features(features, n_states, n_actions, name="features"):
+    """Return features as a finite float64 ``(S, A, K)`` array; ``(S, K)`` broadcasts over actions."""
+    phi = real_array(features, name)
+    finite(phi, name)
+    S, A = n_states, n_actions
+    if phi.ndim == 2 and phi.shape[0] == S:
+        return np.repeat(phi[:, None, :], A, axis=1)
+    if phi.ndim == 3 and phi.shape[:2] == (S, A):
+        return phi
+    raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
+                     f"(S, A, K) = ({S}, {A}, K)")

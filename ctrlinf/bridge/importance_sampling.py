@@ -34,14 +34,7 @@ from ctrlinf.trajectories import Trajectories, feature_counts, sample
 # -- trajectory quantities ----------------------------------------------------
 def _reward_features(mdp, features):
     """Features as a (S, A, K) array (state features broadcast over actions)."""
-    features = np.asarray(features, dtype=np.float64)
-    S, A = mdp.n_states, mdp.n_actions
-    if features.ndim == 2 and features.shape[0] == S:
-        return np.repeat(features[:, None, :], A, axis=1)
-    if features.ndim == 3 and features.shape[:2] == (S, A):
-        return features
-    raise ValueError(f"features has shape {features.shape}, expected (S, K) = ({S}, K) or "
-                     f"(S, A, K) = ({S}, {A}, K)")
+    return _checks.state_action_features(features, mdp.n_states, mdp.n_actions)
 
 
 def trajectory_features(mdp, features, trajectories):

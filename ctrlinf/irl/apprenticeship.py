@@ -33,15 +33,7 @@ from ctrlinf.inference import discounted_visitation
 
 
 def _features3(mdp, features):
-    phi = _checks.real_array(features, "features")
-    _checks.finite(phi, "features")
-    S, A = mdp.n_states, mdp.n_actions
-    if phi.ndim == 2 and phi.shape[0] == S:
-        return np.repeat(phi[:, None, :], A, axis=1)
-    if phi.ndim == 3 and phi.shape[:2] == (S, A):
-        return phi
-    raise ValueError(f"features has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                     f"(S, A, K) = ({S}, {A}, K)")
+    return _checks.state_action_features(features, mdp.n_states, mdp.n_actions)
 
 
 def feature_expectations(mdp, policy, features):
