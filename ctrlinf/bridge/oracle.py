@@ -352,9 +352,13 @@ class Oracle:
         if callable(pi):
             pi = _checks.batched_table(pi, S, A, "pi")
         checked = _checks.policy(pi, S, A, 1 if T is None else T, name="pi")
-        if not self.finite and checked.shape[0] != 1:
-            raise ValueError(f"pi has shape {np.shape(pi)}; an infinite-horizon oracle needs a "
-                             f"stationary policy, expected (S, A) = ({S}, {A})")
+        if checked.shape[0] not in (1, T):
+            expected = f"(S, A) = ({S}, {A})" if T is None else \
+                f"(T, S, A) = ({T}, {S}, {A}) or (S, A) = ({S}, {A})"
+            raise ValueError(f"pi has shape {np.shape(pi)}, expected {expected}"
+                             + ("; an infinite-horizon oracle needs a stationary policy"
+                                if T is None else ""))
+        _checks.policy_respects_mask(checked, self.mdp.r, name="pi")
         pi = checked[0].copy() if not self.finite else \
             np.array(np.broadcast_to(checked, (T, S, A)))
         if self.dead_states.any():
@@ -450,7 +454,12 @@ class Oracle:
         bad = np.argwhere(compared & ~np.isfinite(estimate))
         if bad.size:
             raise ValueError(f"{name} is not finite at index {tuple(int(i) for i in bad[0])}")
-        weights = np.broadcast_to(_checks.real_array(weights, "weights"), target.shape)
+        weights = _checks.real_array(weights, "weights")
+        try:
+            weights = np.broadcast_to(weights, target.shape)
+        except ValueError:
+            raise ValueError(f"weights has shape {weights.shape}, which does not broadcast to "
+                             f"{target.shape}") from None
         if not np.all(np.isfinite(weights) & (weights >= 0)) or not (weights * compared).sum() > 0:
             raise ValueError("weights must be finite and non-negative with a positive sum on "
                              "the compared states")
