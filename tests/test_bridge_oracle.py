@@ -174,7 +174,8 @@ def test_errors(call, error, message):
 
 def test_infinite_horizon_rejects_time_indexed_policies():
     orc = Oracle(ci.envs.random_mdp(3, 2, seed=0, horizon=None, gamma=0.5))
-    with pytest.raises(ValueError, match=r"pi has shape \(4, 3, 2\), expected .*\(S, A\) = \(3, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"pi has shape \(4, 3, 2\), expected .*\(S, A\) = \(3, 2\)"):
         orc.evaluate(np.full((4, 3, 2), 0.5))
 
 
@@ -444,7 +445,7 @@ def test_a_state_behind_a_forbidden_action_is_not_a_decision_state(temperature):
 
 
 def enumerated_reachable(mdp, prior=None):
-    """Per t, the states some trajectory through allowed actions visits with positive probability."""
+    """Per t, the states that trajectories through allowed actions visit with probability > 0."""
     P, T = mdp.transition_tensor(), mdp.horizon
     allowed = np.isfinite(mdp.r) if prior is None else np.isfinite(mdp.r) & (prior > 0)
     reach = np.zeros((T, mdp.n_states), dtype=bool)
@@ -489,8 +490,8 @@ def one_state_mdp(gamma, r=(0.3, 1.0, -0.5)):
 @pytest.mark.parametrize("temperature", [0.0, 1e-3, 1e-2, 1.0])
 @pytest.mark.parametrize("gamma", [0.99999, 0.9999999])
 def test_stationary_oracle_is_exact_near_gamma_one(gamma, temperature):
-    # One state that stays: V* = α log Σ_a e^{r_a/α} / (1 − γ) (max_a r_a / (1 − γ) at α = 0),
-    # 10^5 and 10^7 times the one-step value; value iteration alone stops far from it.
+    # One state that stays: V* = α log Σ_a e^{r_a/α} / (1 − γ) (max_a r_a / (1 − γ) at
+    # α = 0), 10^5 and 10^7 times the one-step value; value iteration alone stops far off.
     r = np.array([0.3, 1.0, -0.5])
     exact = (temperature * logsumexp(r / temperature) if temperature else r.max()) / (1 - gamma)
     with warnings.catch_warnings():
@@ -613,7 +614,8 @@ def test_for_model_refuses_spaces_that_are_not_discrete():
     mdp = ci.envs.random_mdp(4, 2, seed=0, horizon=10)
     model = FakeModel(0.9, 4, 2)
     model.observation_space = gym.spaces.Box(-1.0, 1.0, (3,))
-    with pytest.raises(TypeError, match="model.observation_space must be gymnasium.spaces.Discrete"):
+    with pytest.raises(TypeError,
+                       match="model.observation_space must be gymnasium.spaces.Discrete"):
         Oracle.for_model(mdp, model)
     model = FakeModel(0.9, 4, 2)
     model.action_space = gym.spaces.MultiDiscrete([2, 2])

@@ -81,7 +81,8 @@ def error_cases():
         ("pi-callable-strings", lambda: finite.occupancy(lambda s: "x"), TypeError,
          r"pi\(states\) must be an array of real numbers"),
         ("pi-forbidden-action", lambda: infinite.compare_policy(np.full((S, A), 1 / 3)),
-         ValueError, r"pi\[0, 1, 2\] is 0.333333 but r\[1, 2\] = -inf forbids action 2 in state 1"),
+         ValueError,
+         r"pi\[0, 1, 2\] is 0.333333 but r\[1, 2\] = -inf forbids action 2 in state 1"),
         # estimates
         ("Q_hat-shape", lambda: finite.compare_q(np.zeros((S, A + 1))), ValueError,
          r"Q_hat has shape \(4, 4\), expected \(4, 4, 3\) or \(4, 3\)"),

@@ -23,8 +23,9 @@ needs millions of sweeps. The oracle starts from value iteration (at most ``max_
 sweeps) and finishes with policy iteration (Howard 1960; soft policy iteration,
 Haarnoja et al. 2017): evaluate the policy exactly with :func:`ctrlinf.evaluate_policy`,
 back it up once, repeat until the backup changes no value by more than
-``tol · max(1, max|V|)``. ``Q``, ``V`` are then the exact values of ``policy``, which no
-Bellman backup improves, so the oracle is exact at any ``γ < 1``, or raises.
+``tol · max(1, max|V|)``. ``Q``, ``V`` are then the exact values of a policy that no
+Bellman backup improves by more than that, at any ``γ < 1``; if float64 cannot get
+there, the oracle raises instead of warning.
 
 Stationary agents and finite horizons
 -------------------------------------
@@ -53,7 +54,7 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import scores
-from ctrlinf.bridge.scores import PolicyReport, QReport  # noqa: F401  (their home is scores)
+from ctrlinf.bridge.scores import PolicyReport
 from ctrlinf.bridge.torch_threads import torch_threads_kept
 from ctrlinf.inference import HARD_TIE_TOLERANCE, dead_states, evaluate_policy, occupancy, solve
 from ctrlinf.mdp import reachable_states
@@ -62,12 +63,13 @@ STATE_SETS = ("reachable", "all")
 
 
 def _soft_backup(Q, temperature, prior):
-    r"""``(V, log π)`` from ``Q``: ``V = α log Σ_a prior e^{Q/α}``, ``log π = log prior + (Q − V)/α``.
+    r"""The soft maximum of ``Q`` (..., A): ``V`` (...) and ``log π`` (..., A).
 
-    The second half of a soft backup (``ci.backup`` will give it once the core exposes
-    its one-step operator). Normalised in log space around the largest logit, so ``π``
-    sums to one to round-off even when ``Q/α`` is ``1e5``: near ``γ = 1`` a row sum off by
-    ``δ`` moves the policy's value by ``δ/(1 − γ)``.
+    ``V = α log Σ_a prior e^{Q/α}`` and ``log π = log prior + (Q − V)/α``: the second half
+    of a soft backup (``ci.backup`` will give it once the core exposes its one-step
+    operator). Normalised in log space around the largest logit, so ``π`` sums to one to
+    round-off even when ``Q/α`` is ``1e5``: near ``γ = 1`` a row sum off by ``δ`` moves
+    the policy's value by about ``δ/(1 − γ)``.
     """
     logits = Q / temperature
     if prior is not None:

@@ -273,7 +273,7 @@ def estimate_error(estimate, target, compared, weights, quantity, states, mdp):
 
 # -- policies --------------------------------------------------------------------------
 class VisitAverage:
-    r"""``x ↦ Σ_t w_t Σ_s d_t(s) x_t(s)``: a per-state quantity averaged over a policy's visits.
+    r"""``x ↦ Σ_t w_t Σ_s d_t(s) x_t(s)``: a per-state quantity averaged over the visits.
 
     Parameters
     ----------
