@@ -27,7 +27,7 @@ def agent_mdp(n_actions=3):
     """The agents' benchmark MDP: 5 states, 2 successors per (s, a), episodes of T = 20.
 
     The agents are stationary and discounted (γ = 0.9), so their reference is
-    ``Oracle.stationary(mdp, 0.9)``; the tests use the same worlds.
+    ``Oracle.stationary(mdp, 0.9, temperature=1.0)`` (α = 1); the tests use the same worlds.
     """
     seed = 5 if n_actions == 2 else 0
     return ci.envs.random_mdp(5, n_actions, branching=2, seed=seed, horizon=20)

@@ -11,7 +11,8 @@ bootstraps at the cut), α = 1, γ = 0.9, 10 episodes per iteration, the documen
 defaults (tabular softmax policy, rates decayed to 0 over each run). Curves:
 REINFORCE with reward-to-go and a learned baseline, and the actor-critic (TD) variant;
 x axis: environment steps (iterations × 10 × 20). Error: the normalised value gap
-against ``Oracle.stationary(mdp, 0.9)``. Table and ``figures/bridge_policy_gradient.png``.
+against ``Oracle.stationary(mdp, 0.9, temperature=1.0)``. Table and
+``figures/bridge_policy_gradient.png``.
 """
 import ctrlinf as ci
 from bridge_common import agent_mdp, parse, plot, sweep, table
@@ -26,7 +27,7 @@ def main():
     config = QUICK if args.quick else FULL
     seeds = args.seeds or config["seeds"]
     mdp = agent_mdp()
-    oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9)
+    oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
     steps = [n * STEPS_PER_ITERATION for n in config["iterations"]]
     gaps = {}
     for advantage in ("reward_to_go", "td"):

@@ -9,7 +9,7 @@ Set-up: the 5-state, 3-action random MDP of the tests, ``ci.envs.to_gymnasium``
 truncating episodes at T = 20, α = 1 fixed, γ = 0.9, the documented defaults (twin
 critics, Polyak 0.99, one update per step, rates decayed to 0 over each run); tabular
 and MLP (64 tanh units) actor and critics. Errors against ``Oracle.stationary(mdp,
-0.9)``: the normalised value gap (0 for π*, 1 for the uniform policy) and the
+0.9, temperature=1.0)``: the normalised value gap (0 for π*, 1 for the uniform policy) and the
 occupancy-weighted KL(π ‖ π*). Table and ``figures/bridge_sac.png``.
 """
 import numpy as np
@@ -27,7 +27,7 @@ def main():
     config = QUICK if args.quick else FULL
     seeds = args.seeds or config["seeds"]
     mdp = agent_mdp()
-    oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9)
+    oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
     gaps, kls = {}, {}
     for approximator in config["approximators"]:
         reports = {}

@@ -10,7 +10,7 @@ Set-up: the 5-state, 2-action random MDP of the tests (2 successors per (s, a)),
 defaults (replay, batch 128 every 4 steps, Polyak 0.99, learning rate decayed to 0 over
 each run). Each point is a separate run with that many environment steps (the schedule
 depends on the budget). Errors: max over (s, a) of |Q − Q*| and its occupancy-weighted
-mean, against ``Oracle.stationary(mdp, 0.9)``. Table and ``figures/bridge_soft_q.png``.
+mean, against ``Oracle.stationary(mdp, 0.9, temperature=1.0)``. Table and ``figures/bridge_soft_q.png``.
 """
 import numpy as np
 
@@ -27,7 +27,7 @@ def main():
     config = QUICK if args.quick else FULL
     seeds = args.seeds or config["seeds"]
     mdp = agent_mdp(n_actions=2)
-    oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9)
+    oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
     max_curves, weighted_curves = {}, {}
     for approximator in config["approximators"]:
         features = np.eye(mdp.n_states) if approximator == "linear" else None

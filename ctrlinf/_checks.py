@@ -341,6 +341,25 @@ def policy(value, n_states, n_actions, length, name="policy"):
     return array
 
 
+def batched_table(function, n_states, width, name):
+    """Call ``function`` once on every state and return its table, or raise naming ``name``.
+
+    ``function(np.arange(S))`` must return real numbers of shape ``(S, width)``; for
+    ``width=None`` a vector ``(S,)`` (an ``(S, 1)`` column is flattened). This is how a
+    batched estimate (a network evaluated on all states at once) becomes an array.
+    """
+    out = real_array(function(np.arange(n_states)), f"{name}(states)")
+    if width is None and out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    expected = (n_states,) if width is None else (n_states, width)
+    if out.shape != expected:
+        wanted = f"(S,) = ({n_states},)" if width is None else f"(S, A) = ({n_states}, {width})"
+        raise ValueError(
+            f"{name}(states) returned shape {out.shape}, expected {wanted}; a callable {name} "
+            "is called once with the array of all states 0..S-1 and returns one row per state")
+    return out
+
+
 def policy_respects_mask(pi, r, name="policy"):
     """Raise if ``pi`` (T, S, A) puts probability on an action forbidden by ``r = -inf``."""
     forbidden = r == -np.inf
@@ -352,6 +371,24 @@ def policy_respects_mask(pi, r, name="policy"):
         raise ValueError(
             f"{name}[{t}, {s}, {a}] is {pi[t, s, a]:g} but r[{s}, {a}] = -inf forbids "
             f"action {a} in state {s}")
+
+
+# -- gymnasium spaces (duck-typed: nothing here imports gymnasium) ---------------
+def discrete_space(space, name):
+    """Return ``n`` of a ``gymnasium.spaces.Discrete(n)`` starting at 0, or raise naming ``name``.
+
+    ``TypeError`` for any other space (``Box``, ``MultiDiscrete``, ``None``): ctrlinf's
+    tables are indexed by discrete states and actions. ``ValueError`` for a ``Discrete``
+    whose ``start`` is not 0, whose states would not be ``0..n-1``.
+    """
+    n = getattr(space, "n", None)
+    if not is_int(n) or getattr(space, "shape", None) != ():
+        raise TypeError(f"{name} must be gymnasium.spaces.Discrete, got {space!r}; ctrlinf "
+                        "needs discrete states and actions (e.g. ci.envs.to_gymnasium(mdp))")
+    start = getattr(space, "start", 0)
+    if start != 0:
+        raise ValueError(f"{name} must start at 0, got Discrete(n={n}, start={start})")
+    return int(n)
 
 
 # -- transition matrices ---------------------------------------------------

@@ -28,6 +28,7 @@ import zlib
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 from ctrlinf import _checks
 
@@ -291,6 +292,72 @@ class TabularMDP:
         T = "inf" if self._horizon is None else self._horizon
         return (f"{type(self).__name__}(n_states={self._n_states}, n_actions={self._n_actions}, "
                 f"horizon={T}, gamma={self._gamma:g}, nnz={self._P.nnz})")
+
+
+def reachable_states(mdp, action_prior=None):
+    r"""States that some policy can enter from ``p0``, following only allowed actions.
+
+    An action is allowed in ``s`` when ``r(s, a) > -inf`` (and ``action_prior[s, a] > 0``
+    when a prior is given); forbidden actions are never taken, so a state entered only
+    through them is unreachable. Finite horizon, per decision time:
+
+    .. math::
+
+        R_0 = \{s : p_0(s) > 0\}, \qquad
+        R_{t+1} = \{s' : P(s'|s, a) > 0 \text{ for some } s \in R_t,\ a \text{ allowed in } s\};
+
+    infinite horizon: the union of all ``R_t`` (a breadth-first search, ``O(nnz(P))``).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    action_prior : array_like, shape (S, A) or (A,), optional
+        As in :func:`ctrlinf.solve`: actions with prior 0 are forbidden too.
+
+    Returns
+    -------
+    ndarray of bool, shape (T, S), or (S,) for ``horizon=None``
+
+    Examples
+    --------
+    State 0 may stay (action 0); action 1, forbidden, would lead to state 2:
+
+    >>> import numpy as np, ctrlinf as ci
+    >>> P = np.zeros((3, 2, 3)); P[0, 0, 0] = P[0, 1, 2] = 1; P[1:, :, 1] = 1
+    >>> mdp = ci.TabularMDP(P, r=[[0, -np.inf], [0, 0], [1, 1]], p0=[1, 0, 0], horizon=None,
+    ...                     gamma=0.9)
+    >>> reachable_states(mdp).tolist()
+    [True, False, False]
+    """
+    _checks.mdp(mdp)
+    S, A = mdp.n_states, mdp.n_actions
+    prior = _checks.action_prior(action_prior, S, A)
+    allowed = mdp.r > -np.inf
+    if prior is not None:
+        allowed &= prior > 0
+    # (S, S') adjacency: s -> s' when an allowed action moves there with positive probability.
+    pick = sp.csr_matrix((allowed.ravel().astype(np.float64),
+                          (np.repeat(np.arange(S), A), np.arange(S * A))), shape=(S, S * A))
+    step = (pick @ (mdp.P > 0).astype(np.float64)).tocsr()
+    step.eliminate_zeros()
+    start = mdp.p0 > 0
+    if mdp.horizon is None:
+        # One extra node S points at every start state; search from it.
+        source = sp.csr_matrix((np.ones(int(start.sum())), (np.full(int(start.sum()), S),
+                                                            np.flatnonzero(start))),
+                               shape=(S + 1, S + 1))
+        graph = sp.bmat([[step, None], [None, sp.csr_matrix((1, 1))]], format="csr") + source
+        order = csgraph.breadth_first_order(graph, S, directed=True, return_predecessors=False)
+        reach = np.zeros(S + 1, dtype=bool)
+        reach[order] = True
+        return reach[:S]
+    reach = np.empty((mdp.horizon, S), dtype=bool)
+    current = start
+    successors = step.T.tocsr()
+    for t in range(mdp.horizon):
+        reach[t] = current
+        current = (successors @ current.astype(np.float64)) > 0
+    return reach
 
 
 class _CheckedTransitions:

@@ -31,9 +31,9 @@ def test_gamma_missing_is_a_type_error_and_seed_defaults_to_none(agent):
 
 
 def test_bridge_algorithms_import_what_they_use_not_the_package_root():
-    """Only the oracle still reaches through the package root (``import ctrlinf as ci``)."""
+    """No bridge module reaches through the package root (``import ctrlinf as ci``)."""
     from pathlib import Path
     bridge = Path(ci.__file__).parent / "bridge"
     rooted = sorted(p.name for p in bridge.glob("*.py")
                     if "\nimport ctrlinf as ci\n" in p.read_text(encoding="utf-8"))
-    assert rooted == ["oracle.py"]
+    assert rooted == []

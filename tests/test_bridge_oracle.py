@@ -1,7 +1,13 @@
 """The oracle: exact soft solution, exact policy evaluation, and the reports built on them."""
+import inspect
+import re
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy.special import logsumexp
 
 import ctrlinf as ci
 from ctrlinf.bridge import Oracle
@@ -68,7 +74,7 @@ def test_zero_probability_actions_contribute_nothing():
     mdp = ci.envs.random_mdp(3, 2, seed=0, horizon=4)
     greedy = np.zeros((3, 2))
     greedy[:, 1] = 1.0
-    orc = Oracle(mdp)
+    orc = Oracle(mdp, temperature=1.0)
     hard = Oracle(mdp, temperature=1e-3).evaluate(greedy)
     assert_allclose(orc.evaluate(greedy), hard, atol=1e-12)
     assert np.all(np.isfinite(orc.compare_policy(greedy).kl))
@@ -98,7 +104,7 @@ def test_value_gap_is_alpha_times_discounted_kl(horizon):
 def test_callable_policy_matches_array():
     mdp = ci.envs.random_mdp(4, 2, seed=7, horizon=6)
     pi = random_policy(np.random.default_rng(0), (4, 2))
-    orc = Oracle(mdp)
+    orc = Oracle(mdp, temperature=1.0)
     assert orc.compare_policy(lambda s: pi[s]) == orc.compare_policy(pi)
     # A stationary policy is used at every time step of a finite horizon.
     assert_allclose(orc.evaluate(pi), orc.evaluate(np.broadcast_to(pi, (6, 4, 2))))
@@ -107,7 +113,7 @@ def test_callable_policy_matches_array():
 @pytest.mark.parametrize("horizon", [4, None])
 def test_occupancy_equals_marginals_of_the_optimal_policy(horizon):
     mdp = ci.envs.random_mdp(5, 2, seed=3, horizon=horizon, gamma=0.9)
-    orc = Oracle(mdp)
+    orc = Oracle(mdp, temperature=1.0)
     state, state_action = orc.occupancy(orc.policy)
     expected_state, expected_state_action = ci.marginals(mdp, orc.solution)
     assert_allclose(state, expected_state, atol=1e-12)
@@ -116,7 +122,7 @@ def test_occupancy_equals_marginals_of_the_optimal_policy(horizon):
 
 def test_compare_q():
     mdp = ci.envs.random_mdp(3, 2, seed=0, horizon=4)
-    orc = Oracle(mdp)
+    orc = Oracle(mdp, temperature=1.0)
     Q_hat = orc.Q.copy()
     Q_hat[2, 1, 0] += 0.5
     rep = orc.compare_q(Q_hat)
@@ -141,11 +147,11 @@ def test_stationary_oracle_is_the_infinite_horizon_one():
     (lambda o: Oracle(o.mdp, temperature=-1), ValueError, "temperature must be a finite number >= 0"),
     (lambda o: Oracle(o.mdp, temperature="1"), TypeError, "temperature must be a finite number"),
     (lambda o: o.evaluate(np.full((3, 3), 1 / 3)), ValueError,
-     r"pi has shape \(3, 3\), expected \(T, S, A\) = \(4, 3, 2\) or \(S, A\) = \(3, 2\)"),
+     r"pi has shape \(3, 3\), expected \(T, S, A\) = \(4, 3, 2\) or .*\(S, A\) = \(3, 2\)"),
     (lambda o: o.evaluate(np.array([[1.5, -0.5]] * 3)), ValueError,
      r"pi\[0, 0, 1\] is -0.5, expected a probability"),
     (lambda o: o.evaluate(np.full((3, 2), 0.4)), ValueError,
-     r"pi\[0, 0\] sums to 0.8, expected 1"),
+     r"pi\[0, 0(, :)?\] sums to 0.8, expected 1"),
     (lambda o: o.evaluate(lambda s: [1.0]), ValueError,
      r"pi\(states\) returned shape \(1,\), expected \(S, A\) = \(3, 2\)"),
     (lambda o: o.compare_q(lambda s: np.zeros(3)), ValueError,
@@ -158,7 +164,7 @@ def test_stationary_oracle_is_the_infinite_horizon_one():
     (lambda o: o.compare_q(np.zeros((3, 3))), ValueError, r"Q_hat has shape \(3, 3\)"),
     (lambda o: o.compare_q(np.zeros(2)), ValueError, r"Q_hat has shape \(2,\)"),
     (lambda o: o.compare_q(o.Q, weights=-np.ones((3, 2))), ValueError,
-     "weights must be non-negative"),
+     "weights must be finite and non-negative"),
 ])
 def test_errors(call, error, message):
     orc = Oracle(ci.envs.random_mdp(3, 2, seed=0, horizon=4))
@@ -168,7 +174,8 @@ def test_errors(call, error, message):
 
 def test_infinite_horizon_rejects_time_indexed_policies():
     orc = Oracle(ci.envs.random_mdp(3, 2, seed=0, horizon=None, gamma=0.5))
-    with pytest.raises(ValueError, match=r"expected \(S, A\) = \(3, 2\)$"):
+    with pytest.raises(ValueError,
+                       match=r"pi has shape \(4, 3, 2\), expected .*\(S, A\) = \(3, 2\)"):
         orc.evaluate(np.full((4, 3, 2), 0.5))
 
 
@@ -408,3 +415,212 @@ def test_forbidden_actions(temperature):
     assert report.uniform_return == pytest.approx(report.return_value)
     with pytest.raises(ValueError, match="forbid.* action 1 in state 2"):
         orc.compare_policy(np.full((4, 3), 1 / 3))
+
+
+# -- reachability follows allowed actions only (issue 18, item 4) --------------------------
+def forbidden_door_mdp(horizon=None):
+    """State 0 may only stay (action 0); its forbidden action 1 (r = −inf) would enter
+    state 2, which pays 9 per step (V* = 90 at γ = 0.9). State 1 is never entered."""
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 0] = P[0, 1, 2] = 1.0
+    P[1, :, 1] = P[2, :, 2] = 1.0
+    r = np.array([[0.0, -np.inf], [0.0, 0.0], [9.0, 9.0]])
+    return ci.TabularMDP(P, r, p0=[1.0, 0.0, 0.0], horizon=horizon, gamma=0.9)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_a_state_behind_a_forbidden_action_is_not_a_decision_state(temperature):
+    orc = Oracle(forbidden_door_mdp(), temperature=temperature)
+    assert orc.decision_states.tolist() == [True, False, False]
+    # An agent never sees state 2 and learns nothing there: Q_hat = 0 is no error.
+    Q_hat = np.where(np.isfinite(orc.Q), orc.Q, 0.0)
+    Q_hat[2] = 0.0
+    report = orc.compare_q(Q_hat)
+    assert report.max_abs_error < 1e-12 and report.n_states == 1
+    # There Q*(2, a) = 9 + γ V*(2) with V*(2) = (9 + α log 2)/(1 − γ): 90 at α = 0.
+    V_2 = (9 + temperature * np.log(2)) / (1 - 0.9)
+    assert orc.compare_q(Q_hat, states="all").max_abs_error == pytest.approx(9 + 0.9 * V_2)
+    finite = Oracle(forbidden_door_mdp(horizon=3), temperature=temperature).decision_states
+    assert finite.tolist() == [[True, False, False]] * 3
+
+
+def enumerated_reachable(mdp, prior=None):
+    """Per t, the states that trajectories through allowed actions visit with probability > 0."""
+    P, T = mdp.transition_tensor(), mdp.horizon
+    allowed = np.isfinite(mdp.r) if prior is None else np.isfinite(mdp.r) & (prior > 0)
+    reach = np.zeros((T, mdp.n_states), dtype=bool)
+    for states, actions in all_trajectories(mdp.n_states, mdp.n_actions, T):
+        if dynamics_probability(P, mdp.p0, states, actions) == 0:
+            continue
+        for t in range(T):
+            # s_t is entered through the actions taken before t (a_t itself may be anything).
+            if allowed[states[:t], actions[:t]].all():
+                reach[t, states[t]] = True
+    return reach
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reachable_states_equal_enumeration_with_masks_and_priors(seed):
+    rng = np.random.default_rng(seed)
+    mdp = ci.envs.random_mdp(4, 2, branching=1, seed=seed, horizon=4)
+    r = mdp.r.copy()
+    r[rng.random((4, 2)) < 0.3] = -np.inf
+    r[np.isneginf(r).all(axis=1), 0] = 0.0                # every state keeps an action
+    prior = (rng.random((4, 2)) < 0.7).astype(float)
+    prior[prior.sum(axis=1) == 0, 1] = 1.0
+    mdp = mdp.replace(r=r, p0=np.eye(4)[seed % 4])
+    stationary = mdp.replace(horizon=None, gamma=0.9)
+    expected = enumerated_reachable(mdp)
+    assert np.array_equal(Oracle(mdp).decision_states, expected)
+    assert np.array_equal(Oracle(stationary).decision_states, expected.any(axis=0))
+    from ctrlinf.mdp import reachable_states
+
+    for action_prior in (None, prior):
+        expected = enumerated_reachable(mdp, action_prior)
+        assert np.array_equal(reachable_states(mdp, action_prior), expected)
+        # Infinite horizon: reachable at some time (4 states: within 4 steps).
+        assert np.array_equal(reachable_states(stationary, action_prior), expected.any(axis=0))
+
+
+# -- exact near γ = 1 (issue 18, item 5) ------------------------------------------------------
+def one_state_mdp(gamma, r=(0.3, 1.0, -0.5)):
+    return ci.TabularMDP(np.ones((1, 3, 1)), [list(r)], p0=[1.0], horizon=None, gamma=gamma)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1e-3, 1e-2, 1.0])
+@pytest.mark.parametrize("gamma", [0.99999, 0.9999999])
+def test_stationary_oracle_is_exact_near_gamma_one(gamma, temperature):
+    # One state that stays: V* = α log Σ_a e^{r_a/α} / (1 − γ) (max_a r_a / (1 − γ) at
+    # α = 0), 10^5 and 10^7 times the one-step value; value iteration alone stops far off.
+    r = np.array([0.3, 1.0, -0.5])
+    exact = (temperature * logsumexp(r / temperature) if temperature else r.max()) / (1 - gamma)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # no "not converged" warning either
+        orc = Oracle.stationary(one_state_mdp(0.5), gamma, temperature=temperature)
+    assert orc.V[0] == pytest.approx(exact, rel=1e-9)
+    assert orc.compare_policy(orc.policy).value == pytest.approx(exact, rel=1e-9)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1e-2, 1.0])
+def test_near_gamma_one_values_solve_the_bellman_equation_by_dense_algebra(temperature):
+    mdp = ci.envs.random_mdp(6, 3, seed=3, horizon=None, gamma=0.99999)
+    orc = Oracle(mdp, temperature=temperature)
+    P, pi = mdp.transition_tensor(), orc.policy
+    # V^π by a dense solve of (I − γ P_π) V = Σ_a π (r − α log π).
+    taken = pi > 0
+    log_pi = np.log(np.where(taken, pi, 1.0))
+    reward = (pi * np.where(taken, mdp.r - temperature * log_pi, 0.0)).sum(axis=1)
+    V = np.linalg.solve(np.eye(6) - 0.99999 * np.einsum("sa,sat->st", pi, P), reward)
+    assert_allclose(orc.V, V, rtol=1e-9)
+    # ... and no Bellman backup improves it: V is the optimum.
+    Q = mdp.r + 0.99999 * P @ V
+    backed_up = temperature * logsumexp(Q / temperature, axis=1) if temperature else Q.max(1)
+    assert_allclose(backed_up, V, rtol=1e-9)
+
+
+def test_tol_and_max_iter_are_exposed_and_checked():
+    mdp = ci.envs.random_mdp(4, 2, seed=0, horizon=None, gamma=0.999)
+    assert Oracle(mdp, max_iter=1).V == pytest.approx(Oracle(mdp).V, rel=1e-12)
+    with pytest.raises(ValueError, match="max_iter must be a positive int"):
+        Oracle(mdp, max_iter=0)
+    with pytest.raises(ValueError, match="tol must be a positive finite number"):
+        Oracle(mdp, tol=0.0)
+    with pytest.raises(ValueError, match=r"tol=1e-300 is out of reach.*raise tol"):
+        Oracle(mdp, temperature=1.0, tol=1e-300)
+
+
+# -- one default: temperature 0 (issue 19, item 13) --------------------------------------
+def test_temperature_zero_is_the_default_of_every_constructor():
+    for constructor in (Oracle, Oracle.stationary, Oracle.for_model):
+        assert inspect.signature(constructor).parameters["temperature"].default == 0.0
+    mdp = ci.envs.random_mdp(4, 2, seed=1, horizon=5)
+    hard = ci.solve(mdp, mode="hard")
+    assert_allclose(Oracle(mdp).V, hard.V, atol=1e-12)
+    assert Oracle(mdp).temperature == Oracle.stationary(mdp, 0.9).temperature == 0.0
+    assert Oracle.for_model(mdp, FakeModel(0.9, 4, 2)).temperature == 0.0
+
+
+def test_readme_and_tutorial_18_recommend_the_same_calls():
+    # The code both show for ordinary RL: Oracle.stationary(world, gamma=...) with the
+    # default temperature 0, and Oracle.for_model(world, model) for an SB3 model.
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    tutorial = (root / "tutorials" / "18_score_your_agent.py").read_text(encoding="utf-8")
+    codes = ["\n".join(re.findall(r"```python\n(.*?)```", readme, flags=re.S)),
+             "\n".join(line for line in tutorial.splitlines() if not line.startswith("#"))]
+    for code in codes:
+        assert re.search(r"Oracle\.stationary\(\w+, gamma=[\w.]+\)", code)
+    assert re.search(r"Oracle\.for_model\(mdp, model\)", readme)
+    assert re.search(r"Oracle\.for_model\(grid, (dqn|ppo)\)", codes[1])
+
+
+# -- one tie rule (issue 20, item 2) ---------------------------------------------------------
+def test_optimal_actions_use_the_cores_tie_rule():
+    # A gap of 1.0005e-6 at |V| = 1000 is outside solve's hard tie rule
+    # (tie_tol · max(1, |V|) = 1e-6): only action 0 is optimal, as solve says.
+    mdp = ci.TabularMDP(np.ones((1, 2, 1)), [[1000.0, 1000.0 - 1.0005e-6]], p0=[1.0], horizon=1)
+    orc = Oracle(mdp)
+    hard = ci.solve(mdp, mode="hard")
+    assert orc.tie_tol == ci.inference.HARD_TIE_TOLERANCE
+    assert np.array_equal(orc.optimal_actions, hard.policy > 0)
+    assert orc.optimal_actions.tolist() == [[[True, False]]]
+
+
+@pytest.mark.parametrize("horizon", [4, None])
+def test_policies_are_checked_by_the_one_policy_check(horizon):
+    from ctrlinf import _checks
+
+    orc = Oracle(ci.envs.random_mdp(3, 2, seed=0, horizon=horizon, gamma=0.9))
+    for bad in (np.full((3, 2), 0.4), np.array([[1.5, -0.5]] * 3), np.full((3, 2), np.nan),
+                [["a", "b"]] * 3):
+        with pytest.raises((TypeError, ValueError)) as expected:
+            _checks.policy(bad, 3, 2, horizon or 1, name="pi")
+        with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
+            orc.compare_policy(bad)
+
+
+# -- readable reports (issue 19, item 14) --------------------------------------------------
+def test_reports_print_a_short_table_and_name_the_worst_cell():
+    grid = ci.envs.gridworld((2, 3), walls=[(1, 1)], goals=[(0, 2)], start=(1, 0),
+                             horizon=None, gamma=0.9)
+    orc = Oracle(grid)
+    Q_hat = orc.Q.copy()
+    Q_hat[3] += 0.7                                       # state 3 = cell (1, 0)
+    q_report = orc.compare_q(Q_hat)
+    assert q_report.worst_cell == grid.coords(3) == (1, 0)
+    text = str(q_report)
+    assert len(text.splitlines()) == 3 and "0.7 at (s, a) = (3, 0), cell (1, 0)" in text
+    assert repr(q_report).startswith("QReport(max_abs_error=0.7")
+    assert "worst_cell=(1, 0)" in repr(q_report) and "state_error" not in repr(q_report)
+    assert "at s = 3, cell (1, 0)" in str(orc.compare_v(orc.V + np.eye(6)[3]))
+    pi = orc.policy.copy()
+    pi[3] = np.eye(grid.n_actions)[np.argmin(orc.Q[3])]  # the worst action in cell (1, 0)
+    report = orc.compare_policy(pi)
+    assert report.worst_state == 3 and report.worst_cell == (1, 0)
+    lines = str(report).splitlines()
+    assert len(lines) <= 10 and lines[0].startswith("policy report (temperature 0")
+    assert any(line.split()[:2] == ["return", "gap"] and f"{report.return_gap:.4g}" in line
+               for line in lines)
+    assert "3, cell (1, 0), regret" in str(report)
+    soft = Oracle(grid, temperature=0.5).compare_policy(pi)
+    assert f"KL(π ‖ π*) {soft.kl:.4g}" in str(soft) and len(str(soft).splitlines()) <= 10
+    # A plain TabularMDP has no cells.
+    assert Oracle(island_mdp()).compare_q(np.zeros((3, 2))).worst_cell is None
+
+
+def test_for_model_refuses_spaces_that_are_not_discrete():
+    import gymnasium as gym
+
+    mdp = ci.envs.random_mdp(4, 2, seed=0, horizon=10)
+    model = FakeModel(0.9, 4, 2)
+    model.observation_space = gym.spaces.Box(-1.0, 1.0, (3,))
+    with pytest.raises(TypeError,
+                       match="model.observation_space must be gymnasium.spaces.Discrete"):
+        Oracle.for_model(mdp, model)
+    model = FakeModel(0.9, 4, 2)
+    model.action_space = gym.spaces.MultiDiscrete([2, 2])
+    with pytest.raises(TypeError, match="model.action_space must be gymnasium.spaces.Discrete"):
+        Oracle.for_model(mdp, model)
+    model.action_space = gym.spaces.Discrete(2, start=1)
+    with pytest.raises(ValueError, match="model.action_space must start at 0"):
+        Oracle.for_model(mdp, model)

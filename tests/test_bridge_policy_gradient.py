@@ -23,7 +23,7 @@ def test_tabular_policy_gradient_reaches_the_oracle(advantage, n_iterations):
     mdp = pg_mdp()
     res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp), n_iterations, gamma=0.9,
                                   advantage=advantage, seed=0)
-    orc = Oracle.stationary(mdp, gamma=0.9)
+    orc = Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
     rep = orc.compare_policy(res.policy)
     assert rep.relative_value_gap < 0.02 and rep.normalised_value_gap < 0.02
     # The learned value function is the soft value of the final policy.
@@ -34,7 +34,7 @@ def test_mlp_policy_gradient_reaches_the_oracle():
     mdp = pg_mdp()
     res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp), 600, gamma=0.9, approximator="mlp",
                                   seed=0)
-    rep = Oracle.stationary(mdp, gamma=0.9).compare_policy(res.policy)
+    rep = Oracle.stationary(mdp, gamma=0.9, temperature=1.0).compare_policy(res.policy)
     assert rep.normalised_value_gap < 0.02
 
 
@@ -44,7 +44,7 @@ def test_without_baseline_still_improves():
     mdp = pg_mdp()
     res = entropy_policy_gradient(ci.envs.to_gymnasium(mdp.replace(horizon=None, gamma=0.9)), 200,
                                   gamma=0.9, baseline=False, seed=0)
-    assert Oracle.stationary(mdp, gamma=0.9).compare_policy(res.policy) \
+    assert Oracle.stationary(mdp, gamma=0.9, temperature=1.0).compare_policy(res.policy) \
         .normalised_value_gap < 0.25
     assert np.all(res.V == 0)
 

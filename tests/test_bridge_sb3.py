@@ -122,6 +122,22 @@ def test_seeded_dqn_reaches_the_stated_return_gap(dqn):
         > 20 * DQN_RETURN_GAP_BOUND
 
 
+@pytest.mark.parametrize("algorithm, env_id", [("SAC", "Pendulum-v1"), ("PPO", "CartPole-v1")])
+def test_models_on_continuous_spaces_are_refused_by_name(algorithm, env_id):
+    # SAC on Pendulum (Box observations and actions), PPO on CartPole (Box observations):
+    # nothing in them is a table over the MDP's states.
+    import gymnasium as gym
+    import stable_baselines3
+
+    model = getattr(stable_baselines3, algorithm)("MlpPolicy", gym.make(env_id), seed=0)
+    mdp = ci.envs.random_mdp(4, 2, seed=0, horizon=10)
+    message = "model.observation_space must be gymnasium.spaces.Discrete, got Box"
+    with pytest.raises(TypeError, match=message):
+        ci.bridge.Oracle.for_model(mdp, model)
+    with pytest.raises(TypeError, match=message):
+        sb3.policy_array(model)
+
+
 def test_callback_records_a_learning_curve(ppo):
     grid = tiny_grid()
     model = PPO("MlpPolicy", ci.envs.to_gymnasium(grid, seed=1), gamma=0.9, n_steps=128,
@@ -144,10 +160,10 @@ def test_callback_records_a_learning_curve(ppo):
 
 THREADS_SCRIPT = """
 import contextlib, numba, torch
-from ctrlinf.bridge.oracle import _torch_threads_kept
+from ctrlinf.bridge.torch_threads import torch_threads_kept
 torch.set_num_threads(1)
 torch.ones(256, 256) @ torch.ones(256, 256)
-with (_torch_threads_kept() if {guard} else contextlib.nullcontext()):
+with (torch_threads_kept() if {guard} else contextlib.nullcontext()):
     numba.get_num_threads()            # starts numba's OpenMP threading layer
 print(numba.threading_layer(), torch.get_num_threads())
 """

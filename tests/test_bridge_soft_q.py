@@ -56,7 +56,7 @@ def test_tabular_reaches_the_oracle():
     # which Oracle.stationary computes.
     mdp = ci.envs.random_mdp(5, 2, branching=2, seed=5, horizon=20)
     res = soft_q_learning(ci.envs.to_gymnasium(mdp), 40_000, gamma=0.9, seed=0)
-    orc = Oracle.stationary(mdp, gamma=0.9)
+    orc = Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
     assert orc.compare_q(res.Q).max_abs_error < 0.05
     assert orc.compare_policy(res.policy).normalised_value_gap < 0.01
 
@@ -66,7 +66,7 @@ def test_truncation_is_bootstrapped_not_terminal():
     # Q*: treating truncation as termination would give Q = r, off by more than 1 here.
     mdp = small_mdp().replace(p0=None)
     res = soft_q_learning(ci.envs.to_gymnasium(mdp.replace(horizon=1)), 20_000, gamma=0.9, seed=0)
-    orc = Oracle(mdp)
+    orc = Oracle(mdp, temperature=1.0)
     assert orc.compare_q(mdp.r).max_abs_error > 1
     assert orc.compare_q(res.Q).max_abs_error < 0.05
 
@@ -90,7 +90,7 @@ def test_function_approximation_reaches_the_oracle(approximator, features):
     env = ci.envs.to_gymnasium(mdp.replace(horizon=20))
     res = soft_q_learning(env, 10_000, gamma=0.9, approximator=approximator, features=features,
                           seed=0)
-    assert Oracle(mdp).compare_q(res.Q).max_abs_error < 0.1
+    assert Oracle(mdp, temperature=1.0).compare_q(res.Q).max_abs_error < 0.1
 
 
 def test_hard_target_copies_and_history():
@@ -100,7 +100,7 @@ def test_hard_target_copies_and_history():
 
     def callback(step, snapshot):
         calls.append(step)
-        return {"max_error": Oracle(mdp).compare_q(snapshot.Q).max_abs_error}
+        return {"max_error": Oracle(mdp, temperature=1.0).compare_q(snapshot.Q).max_abs_error}
 
     res = soft_q_learning(env, 10_000, gamma=0.9, target_update=50, log_every=1000,
                           callback=callback,
@@ -134,10 +134,10 @@ def test_gymnasium_frozenlake_against_the_terminal_aware_oracle():
     # The MDP has one more state than the env (the end state, never acted in).
     Q = np.vstack([res.Q, np.zeros((1, 4))])
     policy = np.vstack([res.policy, np.full((1, 4), 0.25)])
-    orc = Oracle(mdp, terminate_dead_states=True)
+    orc = Oracle(mdp, temperature=1.0, terminate_dead_states=True)
     assert orc.compare_q(Q).weighted_abs_error < 0.05
     assert orc.compare_policy(policy).relative_value_gap < 0.02
-    assert Oracle(mdp).compare_q(Q).weighted_abs_error > 5
+    assert Oracle(mdp, temperature=1.0).compare_q(Q).weighted_abs_error > 5
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

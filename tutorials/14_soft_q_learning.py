@@ -28,11 +28,12 @@ from _common import save_figure
 # $Q(s, a)$ with discount γ = 0.9. Its fixed point is the soft Bellman equation of the
 # *infinite-horizon* discounted MDP — a truncation is a time limit, not the end of the
 # world, so the agent bootstraps through it — hence the reference is
-# `Oracle.stationary(mdp, gamma=0.9)`, not the 20-step finite-horizon solution.
+# `Oracle.stationary(mdp, gamma=0.9, temperature=1.0)` (the agent's α; the oracle's
+# default, temperature 0, is ordinary RL), not the 20-step finite-horizon solution.
 
 # %%
 mdp = ci.envs.random_mdp(5, 2, branching=2, seed=5, horizon=20)
-oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9)
+oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
 print("exact soft Q*:\n", np.round(oracle.Q, 3))
 
 curve = {"step": [], "max": [], "weighted": []}
@@ -108,5 +109,6 @@ save_figure(fig, "14_soft_q_learning")
 # - Soft Q-learning from samples reaches the exact soft $Q^*$ to a few hundredths in
 #   40 000 steps; the remaining error is the sampling noise of the transitions it saw.
 # - A stationary discounted agent solves the infinite-horizon problem: compare it with
-#   `Oracle.stationary(mdp, γ)`. Bootstrapping through time limits is what makes the
-#   episode length irrelevant; reading truncation as termination learns a different Q.
+#   `Oracle.stationary(mdp, γ, temperature=α)`. Bootstrapping through time limits is
+#   what makes the episode length irrelevant; reading truncation as termination learns
+#   a different Q.

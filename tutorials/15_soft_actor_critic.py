@@ -28,7 +28,7 @@ from _common import save_figure
 
 # %%
 mdp = ci.envs.random_mdp(5, 3, branching=2, seed=0, horizon=20)
-oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9)
+oracle = ci.bridge.Oracle.stationary(mdp, gamma=0.9, temperature=1.0)
 track = {"step": [], "gap": [], "critic_vs_Qpi": [], "critic_vs_Qstar": []}
 
 

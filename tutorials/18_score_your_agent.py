@@ -9,7 +9,8 @@
 # reference is the oracle at **temperature 0**: the hard Bellman solution $Q^*$, $V^*$
 # (Sutton & Barto 2018, eq. 3.20). A stationary agent with discount γ solves the
 # infinite-horizon problem with that γ, whatever the episode length, as long as it
-# bootstraps through time limits: its oracle is `Oracle.stationary(mdp, gamma)`.
+# bootstraps through time limits: its oracle is `Oracle.stationary(mdp, gamma)`, whose
+# temperature is 0 by default (for a Stable-Baselines3 model, `Oracle.for_model(mdp, model)`).
 
 # %%
 import matplotlib.pyplot as plt
@@ -40,7 +41,7 @@ except ImportError:
 grid = ci.envs.gridworld((3, 4), walls=[(1, 1)], goals=[(0, 3)], pits=[(1, 3)], slip=0.1,
                          horizon=20)
 GAMMA = 0.9
-oracle = ci.bridge.Oracle.stationary(grid, gamma=GAMMA, temperature=0.0)
+oracle = ci.bridge.Oracle.stationary(grid, gamma=GAMMA)     # temperature 0, the default
 best = oracle.compare_policy(oracle.policy)
 print(f"optimal expected return {best.optimal_return:.3f}, uniform policy "
       f"{best.uniform_return:.3f}")
@@ -77,12 +78,7 @@ Q = q_learning(ci.envs.to_gymnasium(grid, seed=0), 40_000)
 q_report = oracle.compare_q(Q)
 greedy = np.eye(grid.n_actions)[Q.argmax(axis=1)]
 policy_report = oracle.compare_policy(greedy)
-print(f"Q-learning, 40 000 steps: occupancy-weighted |Q − Q*| = "
-      f"{q_report.weighted_abs_error:.3f}, max {q_report.max_abs_error:.2f} at (s, a) = "
-      f"{q_report.worst}")
-print(f"greedy policy: return gap {policy_report.return_gap:.4f} "
-      f"({100 * policy_report.normalised_return_gap:.2f} % of the uniform policy's), "
-      f"optimal actions on {100 * policy_report.optimal_action_fraction:.1f} % of visits")
+print("Q-learning, 40 000 steps:", q_report, "greedy policy:", policy_report, sep="\n")
 assert q_report.weighted_abs_error < 0.1
 assert q_report.max_abs_error > 10 * q_report.weighted_abs_error
 assert policy_report.return_gap < 0.05 and policy_report.optimal_action_fraction > 0.95

@@ -4,9 +4,9 @@ The agents (:func:`soft_q_learning`, :func:`sac_discrete`,
 :func:`entropy_policy_gradient`) learn only by calling ``reset`` and ``step`` on a
 gymnasium environment with Discrete spaces (e.g. ``ci.envs.to_gymnasium(mdp)``); they
 never read ``P`` or ``r``. The :class:`Oracle` does, and scores what they learned
-exactly, at temperature 0 (ordinary RL: hard ``Q*``, returns) or at the agents' α
-(soft). They are stationary discounted agents: compare them with
-``Oracle.stationary(mdp, gamma)`` (see :mod:`ctrlinf.bridge.oracle`).
+exactly, at temperature 0 (ordinary RL: hard ``Q*``, returns; the default) or at the
+agents' α (soft). They are stationary discounted agents: compare them with
+``Oracle.stationary(mdp, gamma, temperature=alpha)`` (see :mod:`ctrlinf.bridge.oracle`).
 :mod:`ctrlinf.bridge.sb3` reads Q tables, policies and critics out of
 Stable-Baselines3 models so that the oracle scores other people's agents too.
 
@@ -33,8 +33,8 @@ from ctrlinf.nn import SGD
 from ctrlinf.nn import Adam
 from ctrlinf.bridge import sb3
 from ctrlinf.bridge.oracle import Oracle
-from ctrlinf.bridge.oracle import PolicyReport
-from ctrlinf.bridge.oracle import QReport
+from ctrlinf.bridge.scores import PolicyReport
+from ctrlinf.bridge.scores import QReport
 from ctrlinf.bridge.policy_gradient import PolicyGradientResult
 from ctrlinf.bridge.policy_gradient import entropy_policy_gradient
 from ctrlinf.bridge.replay import ReplayBuffer

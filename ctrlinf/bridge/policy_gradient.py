@@ -24,7 +24,8 @@ actor-critic variant with ``Ĝ_t − b(s_t)`` replaced by the TD error
 ``r_t − α log π(a_t|s_t) + γ V_w(s_{t+1}) − V_w(s_t)`` and ``V_w`` trained by TD(0).
 Episodes cut by a time limit are bootstrapped with ``V_w`` at the cut (a truncation is
 not the end of the MDP), so the fixed point is the soft-optimal policy of the
-discounted infinite-horizon MDP: compare with ``Oracle.stationary(mdp, gamma)``.
+discounted infinite-horizon MDP: compare with
+``Oracle.stationary(mdp, gamma, temperature)`` at the agent's temperature.
 The ``γ^t`` factor is kept, as the gradient of ``J`` itself requires (Thomas 2014,
 *Bias in natural actor-critic algorithms*, on what dropping it does). The estimate is
 unbiased only for REINFORCE on episodes that end by termination (the baseline adds no

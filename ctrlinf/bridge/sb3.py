@@ -14,7 +14,7 @@ torch and stable-baselines3 are imported only when a function here is called (in
 them with ``pip install -e ".[sb3]"``). On small MLPs torch's default thread pool
 costs far more than it gives: with ``torch.set_num_threads(1)`` PPO ran many times
 faster on a 2-core machine (the oracle keeps torch at the thread count it had, see
-:mod:`ctrlinf.bridge.oracle`).
+:mod:`ctrlinf.bridge.torch_threads`).
 
 What the model's numbers mean
 -----------------------------
@@ -31,6 +31,8 @@ What the model's numbers mean
 from __future__ import annotations
 
 import numpy as np
+
+from ctrlinf import _checks
 
 KINDS = ("stochastic", "greedy")
 
@@ -49,21 +51,17 @@ def _torch():
     return torch
 
 
-def _discrete_n(model, name):
-    space = getattr(model, name, None)
-    n = getattr(space, "n", None)
-    if n is None or getattr(space, "shape", None) != ():
-        raise TypeError(f"model.{name} must be gymnasium.spaces.Discrete, got {space!r}; "
-                        "train the model on ci.envs.to_gymnasium(mdp)")
-    return int(n)
+def _space_size(model, name):
+    """``n`` of the model's ``Discrete`` space ``name``, or a TypeError naming ``model.<name>``."""
+    return _checks.discrete_space(getattr(model, name, None), f"model.{name}")
 
 
 def _observations(model):
     """The batch of all states as the policy's tensor (SB3 one-hot encodes Discrete)."""
     if not hasattr(model, "policy"):
         raise TypeError(f"model must be a Stable-Baselines3 model, got {type(model).__name__}")
-    states = np.arange(_discrete_n(model, "observation_space"))
-    _discrete_n(model, "action_space")
+    states = np.arange(_space_size(model, "observation_space"))
+    _space_size(model, "action_space")
     obs, _ = model.policy.obs_to_tensor(states)
     return obs
 
@@ -134,7 +132,7 @@ def policy_array(model, kind="stochastic"):
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     torch = _torch()
     obs = _observations(model)
-    n_actions = _discrete_n(model, "action_space")
+    n_actions = _space_size(model, "action_space")
     q_net = _q_net(model)
     with torch.no_grad():
         if q_net is not None:

@@ -17,7 +17,8 @@ actions):
 4. update ``φ'``: copy ``φ`` every N steps or average ``φ' ← τ φ' + (1 − τ) φ``.
 
 Its fixed point is the soft Bellman equation of the discounted infinite-horizon MDP,
-so the reference is ``Oracle.stationary(mdp, gamma)`` (see :mod:`ctrlinf.bridge.oracle`):
+so the reference is ``Oracle.stationary(mdp, gamma, temperature)`` with the agent's
+temperature (see :mod:`ctrlinf.bridge.oracle`):
 time-limit truncations are bootstrapped, only termination stops the backup.
 """
 from __future__ import annotations
