@@ -566,7 +566,7 @@ def int_pair(value, name, description):
     return int(value[0]), int(value[1])
 
 
-def features(value, n_states, n_actions=None, name="features"):
+def feature_array(value, n_states, n_actions=None, name="features"):
     """Return features as a finite float64 ``(S, K)`` or ``(S, A, K)`` array, as given.
 
     ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
@@ -608,6 +608,32 @@ def timed_or_stationary_policy(value, n_states, n_actions, horizon, name="policy
         return array
     expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")
     raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
+
+
+def optional_callable(value, name):
+    """Return ``value`` if it is None or callable, else raise ``TypeError``."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {value!r}")
+    return value
+
+
+def transition(state, action, reward, next_state, terminated):
+    """Check one ``(s, a, r, s', terminated)``: ints >= 0, a finite real reward, a bool.
+
+    Called once per environment step by a replay buffer, so it is plain Python
+    comparisons (about a microsecond), not the array checks above.
+    """
+    for name, value in (("state", state), ("action", action), ("next_state", next_state)):
+        if not is_int(value):
+            raise TypeError(f"{name} must be a non-negative int, got {value!r}")
+        if value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if not is_real_number(reward):
+        raise TypeError(f"reward must be a finite real number, got {reward!r}")
+    if not math.isfinite(reward):
+        raise ValueError(f"reward must be a finite real number, got {reward!r}")
+    if not isinstance(terminated, (bool, np.bool_)):
+        raise TypeError(f"terminated must be a bool, got {terminated!r}")
 
 
 def batch(**arrays):

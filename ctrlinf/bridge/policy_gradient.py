@@ -259,6 +259,8 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
         episode_length, "episode_length")
     log_every = max(1, n_iterations // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
+    callback = _checks.optional_callable(callback, "callback")
+    progress = _checks.flag(progress, "progress", allow_none=True)
 
     rng = np.random.default_rng(_checks.seed(seed))
     learner = _Learner(S, A, approximator, features, hidden, activation, rng,

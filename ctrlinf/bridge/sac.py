@@ -232,10 +232,17 @@ def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
     if tune and temperature != "auto":
         raise ValueError(f"temperature must be a positive number or 'auto', got {temperature!r}")
     log_alpha = 0.0 if tune else math.log(_checks.temperature(temperature))
-    if target_entropy is None:
-        target_entropy = 0.98 * math.log(A)
+    target_entropy = 0.98 * math.log(A) if target_entropy is None else _checks.real(
+        target_entropy, "target_entropy")
+    temperature_learning_rate = _checks.real(temperature_learning_rate,
+                                             "temperature_learning_rate", low=0.0, low_open=True)
+    learning_starts = _checks.integer(learning_starts, "learning_starts", low=0)
+    buffer_size = n_steps if buffer_size is None else _checks.positive_int(
+        buffer_size, "buffer_size")
     log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
+    callback = _checks.optional_callable(callback, "callback")
+    progress = _checks.flag(progress, "progress", allow_none=True)
 
     rng = np.random.default_rng(_checks.seed(seed))
     learner = _Learner(S, A, approximator, features, hidden, activation, rng, gamma=gamma,
@@ -243,7 +250,7 @@ def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
                        actor_learning_rate=actor_learning_rate, log_alpha=log_alpha, tune=tune,
                        temperature_learning_rate=temperature_learning_rate,
                        target_entropy=target_entropy, target_update=target_update)
-    buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
+    buffer = ReplayBuffer(buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error", "entropy", "temperature"))
 

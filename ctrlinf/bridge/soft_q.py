@@ -202,14 +202,19 @@ def soft_q_learning(env, n_steps, *, gamma, approximator="tabular", features=Non
     train_every = _checks.positive_int(train_every, "train_every")
     target_update = check_target_update(target_update)
     epsilon = _checks.fraction(epsilon, "epsilon")
+    learning_starts = _checks.integer(learning_starts, "learning_starts", low=0)
+    buffer_size = n_steps if buffer_size is None else _checks.positive_int(
+        buffer_size, "buffer_size")
     log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
+    callback = _checks.optional_callable(callback, "callback")
+    progress = _checks.flag(progress, "progress", allow_none=True)
 
     rng = np.random.default_rng(_checks.seed(seed))
     learner = _Learner(S, A, approximator, features, hidden, activation, rng, alpha=alpha,
                        gamma=gamma, optimizer=optimizer, learning_rate=learning_rate,
                        target_update=target_update)
-    buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
+    buffer = ReplayBuffer(buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error",))
 
