@@ -1110,16 +1110,12 @@ def _cli_cases(folder):
             for id_, path, names, expect in build_file_corpus(folder) if expect is not None]
 
 
-def run_crafted(group, folder):
-    """Run one group of crafted cases, printing ``PASS id`` or ``FAIL id: why`` per case.
+def report_cases(cases):
+    """Run ``(id, call, names, expect)`` cases, printing ``PASS id`` or ``FAIL id: why`` each.
 
-    Called in a child interpreter by :func:`test_crafted_input_never_crashes`; the line
-    ``START id`` before each case tells which one crashed if the child dies.
+    The child side of :func:`assert_child_passes`; the line ``START id`` before each case
+    tells which one crashed if the child dies.
     """
-    if group == "sparse":
-        cases = _sparse_cases()
-    else:
-        cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
     for id_, call, names, expect in cases:
         print(f"START {id_}", flush=True)
         try:
@@ -1130,10 +1126,11 @@ def run_crafted(group, folder):
             print(f"PASS {id_}", flush=True)
 
 
-@pytest.mark.parametrize("group", ["sparse", "files", "cli"])
-def test_crafted_input_never_crashes(group, tmp_path):
+def assert_child_passes(module, function, *args):
+    """Run ``module.function(*args)`` (a module of this folder that calls :func:`report_cases`)
+    in a child interpreter; fail on a crash, a hang or any ``FAIL`` line."""
     code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
-            f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
+            f"import {module}; {module}.{function}(*{args!r})")
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                timeout=CHILD_TIMEOUT)
@@ -1149,6 +1146,20 @@ def test_crafted_input_never_crashes(group, tmp_path):
     assert started and started == finished
     failures = [l for l in lines if l.startswith("FAIL ")]
     assert not failures, "\n".join(failures)
+
+
+def run_crafted(group, folder):
+    """Run one group of crafted cases in a child interpreter (see :func:`report_cases`)."""
+    if group == "sparse":
+        cases = _sparse_cases()
+    else:
+        cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
+    report_cases(cases)
+
+
+@pytest.mark.parametrize("group", ["sparse", "files", "cli"])
+def test_crafted_input_never_crashes(group, tmp_path):
+    assert_child_passes("test_fuzz", "run_crafted", group, str(tmp_path))
 
 
 # -- hypothesis: any value for any argument, extreme numbers inside MDPs --------------

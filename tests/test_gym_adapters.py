@@ -294,8 +294,8 @@ def test_check_env_passes_for_masked_dead_infinite_and_grid_worlds(world):
 @pytest.mark.parametrize("make", [lambda: random_mdp(3, 2, seed=0, horizon=1),
                                   lambda: _masked_chain().replace(horizon=1)])
 def test_check_env_refuses_horizon_one_as_the_docstring_says(make):
-    """The one documented exception: every episode is truncated after its first step,
-    which gymnasium's check_step_determinism asserts never happens."""
+    """The one documented exception: at horizon 1 a step that does not terminate is
+    truncated, which gymnasium's check_step_determinism asserts never happens."""
     env = to_gymnasium(make(), seed=0)
     with pytest.raises(AssertionError, match="truncates after 1 step"), \
             warnings.catch_warnings():

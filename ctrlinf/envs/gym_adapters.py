@@ -253,10 +253,11 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     worse than any return the MDP pays, so it is never optimal (see
     :func:`ctrlinf.envs.gym_env.forbidden_reward`); every reward the env pays is finite.
 
-    ``gymnasium.utils.env_checker.check_env`` passes for every MDP (masked ones too,
-    since a forbidden action is a valid step), except a horizon of 1: there every
-    episode is truncated after its first step, and the checker's
-    ``check_step_determinism`` asserts that no episode is.
+    ``gymnasium.utils.env_checker.check_env`` passes (masked MDPs too, since a forbidden
+    action is a valid step), except at horizon 1 when the checker's first step is a
+    truncation: its ``check_step_determinism`` asserts that no episode is truncated after
+    one step, and at horizon 1 every step that does not terminate (enter a dead state or
+    take a forbidden action) is.
 
     Parameters
     ----------

@@ -157,10 +157,7 @@ class TabularMDPEnv(gym.Env):
             raise gym.error.ResetNeeded(
                 f"the episode ended (terminated or truncated) at t={self.t}; "
                 "call reset() before step()")
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be an int in [0, {self.mdp.n_actions}), "
-                             f"got {action!r}")
-        a = int(action)
+        a = self._action(action)
         self.t += 1
         if not self._allowed[self.s, a]:
             self._over = True
@@ -175,6 +172,16 @@ class TabularMDPEnv(gym.Env):
         truncated = horizon is not None and self.t >= horizon and not terminated
         self._over = terminated or truncated
         return self.s, reward, terminated, truncated, self._info(float(self._data[k]))
+
+    def _action(self, action):
+        """``action`` as an int in [0, A): an int or a 0-d integer array; bools are refused."""
+        value = action[()] if isinstance(action, np.ndarray) and action.shape == () else action
+        A = self.mdp.n_actions
+        if not _checks.is_int(value):
+            raise TypeError(f"action must be an int in [0, {A}), got {action!r}")
+        if not 0 <= value < A:
+            raise ValueError(f"action must be an int in [0, {A}), got {action!r}")
+        return int(value)
 
     def render(self):
         if self.render_mode is None:
