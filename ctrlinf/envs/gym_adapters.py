@@ -180,9 +180,14 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
     ImportError
         If gymnasium is not installed.
     TypeError
-        If ``env`` has no toy-text table or its spaces are not ``Discrete``.
+        If ``env`` has no toy-text table, its spaces are not ``Discrete``, or an entry
+        has the wrong type (a row that is not a dict, outcomes that are not a list of
+        4-tuples, a next state that is not an int, a probability or reward that is not
+        a real number, a termination that is not a bool); the message names
+        ``env.unwrapped.P[s][a]``.
     ValueError
-        If the table is incomplete or its probabilities do not sum to one.
+        If the table is incomplete, has keys outside the spaces, a next state outside
+        them, a non-finite or negative number, or probabilities that do not sum to one.
 
     Examples
     --------
