@@ -588,3 +588,165 @@ def state_action_features(features, n_states, n_actions, name="features"):
         return phi
     raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
                      f"(S, A, K) = ({S}, {A}, K)")
+
+
+# -- envs and agents ---------------------------------------------------------
+def int_pair(value, name, description):
+    """Return ``value`` as a pair of ints, or raise ``TypeError("{name} must be {description}")``.
+
+    A tuple, list or 1-d array of two ints (numpy ints too, bools refused), e.g. a grid
+    ``shape`` or a ``(row, col)`` cell.
+    """
+    if (not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2
+            or not all(is_int(n) for n in value)):
+        raise TypeError(f"{name} must be {description}, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def feature_array(value, n_states, n_actions=None, name="features"):
+    """Return features as a finite float64 ``(S, K)`` or ``(S, A, K)`` array, as given.
+
+    ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
+    """
+    phi = real_array(value, name)
+    S, A = n_states, n_actions
+    if not (phi.ndim == 2 and phi.shape[0] == S
+            or phi.ndim == 3 and phi.shape[0] == S and A in (None, phi.shape[1])):
+        raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
+                         f"(S, A, K) = ({S}, {'A' if A is None else A}, K)")
+    finite(phi, name)
+    return phi
+
+
+def discrete_space(space, name):
+    """``n`` of a ``gymnasium.spaces.Discrete(n)`` that starts at 0, or raise.
+
+    Duck-typed (an ``n`` and the scalar shape ``()``), so gymnasium need not be imported.
+    """
+    n = getattr(space, "n", None)
+    if n is None or getattr(space, "shape", None) != ():
+        raise TypeError(f"{name} must be gymnasium.spaces.Discrete, got {space!r}; ctrlinf "
+                        "works on discrete states and actions (e.g. ci.envs.to_gymnasium(mdp))")
+    start = int(getattr(space, "start", 0))
+    if start != 0:
+        raise ValueError(f"{name} must start at 0, got Discrete(n={n}, start={start})")
+    return int(n)
+
+
+def timed_or_stationary_policy(value, n_states, n_actions, horizon, name="policy"):
+    """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for a finite ``horizon``.
+
+    Only the type and shape are checked here; the consumer (``occupancy``, ``sample``)
+    checks that each row is a distribution.
+    """
+    array = real_array(value, name)
+    S, A, T = n_states, n_actions, horizon
+    if array.shape == (S, A) or (T is not None and array.shape == (T, S, A)):
+        return array
+    expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")
+    raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
+
+
+def optional_callable(value, name):
+    """Return ``value`` if it is None or callable, else raise ``TypeError``."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {value!r}")
+    return value
+
+
+def transition(state, action, reward, next_state, terminated):
+    """Check one ``(s, a, r, s', terminated)``: ints >= 0, a finite real reward, a bool.
+
+    Called once per environment step by a replay buffer: the common case (Python ints, a
+    float and a bool, as the agents pass them) is settled by exact type tests, which are
+    several times cheaper than the ``numbers`` ABCs the general path uses.
+    """
+    if (type(state) is int and type(action) is int and type(next_state) is int
+            and type(reward) is float and type(terminated) is bool
+            and state >= 0 and action >= 0 and next_state >= 0 and math.isfinite(reward)):
+        return
+    for name, value in (("state", state), ("action", action), ("next_state", next_state)):
+        if not is_int(value):
+            raise TypeError(f"{name} must be a non-negative int, got {value!r}")
+        if value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if not is_real_number(reward):
+        raise TypeError(f"reward must be a finite real number, got {reward!r}")
+    if not math.isfinite(reward):
+        raise ValueError(f"reward must be a finite real number, got {reward!r}")
+    if not isinstance(terminated, (bool, np.bool_)):
+        raise TypeError(f"terminated must be a bool, got {terminated!r}")
+
+
+def batch(**arrays):
+    r"""Check the arrays of one loss call against named dimensions (rlax's chex asserts).
+
+    Each keyword is ``name=(value, dims, kind)``. ``dims`` spells one letter per axis
+    (``"B"``, ``"BA"``); a letter means the same length in every argument, so a
+    ``(B, 1)`` where ``(B,)`` was meant is refused instead of broadcasting to ``(B, B)``.
+    ``kind`` is ``"real"`` (finite float64), ``"flag"`` (bool, or the numbers 0 and 1;
+    returned as bool) or ``"action"`` (ints in ``[0, A)``, ``A`` bound by an earlier
+    argument). Every dimension must be at least 1.
+
+    Returns
+    -------
+    list of ndarray
+        The converted arrays, in the order given.
+    """
+    sizes, out = {}, []
+    for name, (value, dims, kind) in arrays.items():
+        array = _batch_array(value, name, kind)
+        if array.ndim != len(dims):
+            raise ValueError(f"{name} has shape {array.shape}, expected {_spelled(dims, sizes)}")
+        for letter, length in zip(dims, array.shape):
+            bound = sizes.get(letter)
+            if bound is None:
+                if length == 0:
+                    raise ValueError(f"{name} has shape {array.shape}, expected "
+                                     f"{_spelled(dims, {})} with every length >= 1")
+                sizes[letter] = (length, name)
+            elif bound[0] != length:
+                raise ValueError(f"{name} has shape {array.shape}, expected "
+                                 f"{_spelled(dims, sizes)}")
+        if kind == "action" and (array.min() < 0 or array.max() >= sizes["A"][0]):
+            bad = (array < 0) | (array >= sizes["A"][0])
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}[{i}] is {array[i]}, expected an action in "
+                             f"[0, {sizes['A'][0]})")
+        out.append(array)
+    return out
+
+
+def _spelled(dims, sizes):
+    """``"(B, A)"``, and ``" = (4, A) as in rewards"`` for the lengths already bound."""
+    def tuple_text(items):
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    text = tuple_text(list(dims))
+    known = [letter for letter in dims if letter in sizes]
+    if known:
+        text += " = " + tuple_text([str(sizes[letter][0]) if letter in sizes else letter
+                                    for letter in dims])
+        text += " as in " + ", ".join(dict.fromkeys(sizes[letter][1] for letter in known))
+    return text
+
+
+def _batch_array(value, name, kind):
+    array = np.asarray(value)
+    if kind == "real":
+        if array.dtype != np.float64:
+            array = real_array(array, name)
+        if not np.isfinite(array).all():
+            finite(array, name)
+        return array
+    if kind == "action":
+        return array if array.dtype == np.int64 else index_array(array, name)
+    if array.dtype == np.bool_:  # "flag"
+        return array
+    array = real_array(array, name, dtype=array.dtype)
+    bad = (array != 0) & (array != 1)
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}[{', '.join(map(str, index))}] is {array[index]}, expected a "
+                         "bool (or 0 or 1)")
+    return array.astype(bool)

@@ -255,3 +255,24 @@ def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
     if features.ndim == 2:
         return D.sum(axis=1) @ features
     return np.einsum("sa,sak->k", D, features)
+
+
+def draw(probabilities, rng):
+    """One index drawn from the distribution ``probabilities`` with ``rng``: the sampler's draw.
+
+    The inverse-CDF draw of :func:`sample`, for code that steps one transition at a time
+    (the gymnasium env of :func:`ctrlinf.envs.to_gymnasium`, the bridge agents): rounding
+    that leaves the cumulative sum short of 1 falls on the last positive entry, never on
+    a zero one. Used inside ctrlinf on float64 distributions it has checked; no validation.
+
+    Parameters
+    ----------
+    probabilities : ndarray of float64, shape (n,)
+    rng : numpy.random.Generator
+        One ``rng.random()`` is consumed.
+
+    Returns
+    -------
+    int
+    """
+    return int(kernels._draw(probabilities, rng.random()))

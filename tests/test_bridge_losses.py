@@ -100,3 +100,95 @@ def test_policy_gradient_loss_gradient(batch):
     _, grad = losses.policy_gradient_loss(batch["logits"], batch["actions"], w)
     assert_allclose(grad, finite_difference(loss, batch["logits"]), atol=1e-8)
     assert_allclose(grad.sum(axis=1), 0.0, atol=1e-12)   # softmax logits shift-invariant
+
+
+# -- rank and shape checks (rlax's chex asserts): a wrong shape never broadcasts --------
+B, A = 4, 3
+GOOD = dict(rewards=np.zeros(B), next_q=np.zeros((B, A)), next_logits=np.zeros((B, A)),
+            terminated=np.zeros(B, bool), q=np.zeros((B, A)), logits=np.zeros((B, A)),
+            actions=np.zeros(B, int), targets=np.zeros(B), weights=np.zeros(B))
+LOSSES = {
+    "soft_q_target": (losses.soft_q_target, ("rewards", "next_q", "terminated"), (0.9, 1.0)),
+    "sac_critic_target": (losses.sac_critic_target,
+                          ("rewards", "next_logits", "next_q", "terminated"), (0.9, 1.0)),
+    "td_loss": (losses.td_loss, ("q", "actions", "targets"), ()),
+    "sac_actor_loss": (losses.sac_actor_loss, ("logits", "q"), (1.0,)),
+    "policy_gradient_loss": (losses.policy_gradient_loss, ("logits", "actions", "weights"), ()),
+}
+
+
+def call_with(name, **changes):
+    loss, arguments, scalars = LOSSES[name]
+    return loss(*(changes.get(a, GOOD[a]) for a in arguments), *scalars)
+
+
+def test_a_column_of_terminations_is_refused_not_broadcast_to_b_by_b():
+    """The case of issue 18: ``terminated`` of shape (B, 1) gave a (B, B) target."""
+    with pytest.raises(ValueError, match=r"terminated has shape \(4, 1\), expected \(B,\) = "
+                                         r"\(4,\) as in rewards"):
+        losses.soft_q_target(np.arange(4.0), np.zeros((4, 3)), np.zeros((4, 1), bool), 0.9, 1.0)
+
+
+@pytest.mark.parametrize("name, argument", [(name, argument) for name, (_, arguments, _)
+                                            in LOSSES.items() for argument in arguments])
+def test_every_batch_argument_of_wrong_rank_or_length_is_named(name, argument):
+    good = GOOD[argument]
+    wrong_rank = good[:, None] if good.ndim == 1 else good[:, :, None]
+    with pytest.raises(ValueError, match=rf"^{argument} has shape \({B}, .*\), expected \("):
+        call_with(name, **{argument: wrong_rank})
+    if argument != LOSSES[name][1][0]:   # the first argument fixes B for the others
+        with pytest.raises(ValueError, match=rf"^{argument} has shape \({B + 1}\b.*= \({B}"):
+            call_with(name, **{argument: np.concatenate([good, good[:1]])})
+
+
+@pytest.mark.parametrize("name", ["td_loss", "policy_gradient_loss"])
+@pytest.mark.parametrize("actions, error, match", [
+    ([0, 1, 2, 3], ValueError, r"actions\[3\] is 3, expected an action in \[0, 3\)"),
+    ([0, -1, 0, 0], ValueError, r"actions\[1\] is -1"),   # would silently pick the last action
+    ([0.0, 1.0, 0.0, 0.0], TypeError, "actions must be an integer array"),
+])
+def test_actions_outside_the_action_range_are_refused(name, actions, error, match):
+    with pytest.raises(error, match=match):
+        call_with(name, actions=np.array(actions))
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (np.array([0.0, np.nan, 0.0, 0.0]), ValueError, r"rewards\[1\] is nan, expected a finite"),
+    (np.array(["a"] * 4), TypeError, "rewards must be an array of real numbers"),
+    (np.zeros(0), ValueError, r"rewards has shape \(0,\), expected \(B,\) with every length"),
+])
+def test_rewards_must_be_finite_real_and_non_empty(bad, error, match):
+    with pytest.raises(error, match=match):
+        losses.soft_q_target(bad, np.zeros((bad.shape[0], 2)), np.zeros(bad.shape[0], bool),
+                             0.9, 1.0)
+
+
+@pytest.mark.parametrize("gamma, alpha, error, match", [
+    (1.5, 1.0, ValueError, r"gamma must be in \[0, 1\]"),
+    ("0.9", 1.0, TypeError, "gamma must be"),
+    (0.9, 0.0, ValueError, "alpha must be a positive"),
+])
+def test_scalars_are_checked(gamma, alpha, error, match):
+    with pytest.raises(error, match=match):
+        losses.soft_q_target(np.zeros(2), np.zeros((2, 2)), np.zeros(2, bool), gamma, alpha)
+
+
+def test_termination_folds_into_the_discount():
+    """``y = r + γ (1 − d) v``: one path, whatever ``terminated`` holds (bool or 0/1)."""
+    r, v = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0, 30.0])
+    discounts = losses.termination_discount([False, True, 1], 0.5)
+    assert_allclose(discounts, [0.5, 0.0, 0.0])
+    assert_allclose(losses.bootstrap_target(r, discounts, v), [6.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"terminated\[0\] is 2, expected a bool \(or 0 or 1\)"):
+        losses.termination_discount([2, 0], 0.5)
+    with pytest.raises(ValueError, match=r"discounts\[0\] is 1.5, expected a discount in"):
+        losses.bootstrap_target(r, [1.5, 0, 0], v)
+
+
+def test_temperature_loss_refuses_overflow():
+    with pytest.raises(ValueError, match="log_alpha must be a finite number <= 709"):
+        losses.temperature_loss(1e4, 1.0, 0.5)
+    with pytest.raises(ValueError, match="overflow"):
+        losses.temperature_loss(709.0, 1e300, -1e300)
+    with pytest.raises(TypeError, match="entropy must be"):
+        losses.temperature_loss(0.0, "1", 0.5)

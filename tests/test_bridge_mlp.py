@@ -134,6 +134,29 @@ def test_replay_buffer_ring_and_sampling():
     assert np.array_equal(batch.states, again.states)
 
 
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ReplayBuffer(2.5), TypeError, "capacity must be a positive int, got 2.5"),
+    (lambda: ReplayBuffer(True), TypeError, "capacity must be a positive int"),
+    (lambda: ReplayBuffer(2).add(-1, 0, 0.0, 1, False), ValueError,
+     "state must be a non-negative int, got -1"),   # would be read back as the last state
+    (lambda: ReplayBuffer(2).add(0, 1.5, 0.0, 1, False), TypeError, "action must be a non-neg"),
+    (lambda: ReplayBuffer(2).add(0, 0, "1", 1, False), TypeError, "reward must be a finite"),
+    (lambda: ReplayBuffer(2).add(0, 0, float("nan"), 1, False), ValueError,
+     "reward must be a finite real number, got nan"),
+    (lambda: ReplayBuffer(2).add(0, 0, 0.0, "1", False), TypeError, "next_state must be"),
+    (lambda: ReplayBuffer(2).add(0, 0, 0.0, 1, "False"), TypeError,
+     "terminated must be a bool"),   # "False" would be stored as True
+    (lambda: ReplayBuffer(2).sample(0), ValueError, "batch_size must be a positive int"),
+    (lambda: make_approximator(3, 3, 2), TypeError, "approximator must be one of"),
+    (lambda: make_approximator("mlp", 3, 2, features=[["a", "b"]] * 3), TypeError,
+     "features must be an array of real numbers"),
+    (lambda: make_optimizer(None, Tabular(1, 1)), TypeError, "optimizer must be one of"),
+])
+def test_wrong_types_and_bad_transitions_are_refused_by_name(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: ReplayBuffer(0), "capacity must be a positive int"),
     (lambda: ReplayBuffer(2).sample(1), "empty replay buffer"),
@@ -146,7 +169,7 @@ def test_replay_buffer_ring_and_sampling():
     (lambda: make_approximator("linear", 3, 2), "needs features"),
     (lambda: make_approximator("mlp", 3, 2, features=np.ones((4, 2))), "features has shape"),
     (lambda: make_approximator("mlp", 3, 2, features=np.full((3, 2), np.nan)),
-     "features must be finite"),
+     r"features\[0, 0\] is nan, expected a finite number"),
     (lambda: Linear(np.ones((3, 4, 2)), 2), "expected .S, A, K. with A = 2"),
     (lambda: Linear(np.ones((3, 2)), 2, init=1.0), "starts at zero weights"),
     (lambda: make_optimizer("rmsprop", Tabular(1, 1)), "optimizer must be one of"),

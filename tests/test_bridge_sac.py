@@ -78,3 +78,18 @@ def test_errors(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         sac_discrete(**args)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(target_entropy="high"), TypeError, "target_entropy must be a finite real number"),
+    (dict(temperature_learning_rate=0.0), ValueError,
+     "temperature_learning_rate must be a positive finite number"),
+    (dict(learning_starts=1.5), TypeError, "learning_starts must be a non-negative int"),
+    (dict(buffer_size="big"), TypeError, "buffer_size must be a positive int"),
+    (dict(callback="print"), TypeError, "callback must be callable or None"),
+])
+def test_arguments_used_only_later_are_checked_first(kwargs, error, message):
+    args = dict(env=ci.envs.to_gymnasium(sac_mdp()), n_steps=10, gamma=0.9)
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        sac_discrete(**args)

@@ -155,6 +155,12 @@ def test_gymnasium_frozenlake_against_the_terminal_aware_oracle():
     (dict(learning_rate=-1.0), ValueError, "learning_rate must be a positive"),
     (dict(episode_length=0), ValueError, "episode_length must be a positive int"),
     (dict(log_every=0), ValueError, "log_every must be a positive int"),
+    # Checked before the first step, not when first used (issue 18).
+    (dict(learning_starts="x"), TypeError, "learning_starts must be a non-negative int"),
+    (dict(learning_starts=-1), ValueError, "learning_starts must be a non-negative int"),
+    (dict(buffer_size=0), ValueError, "buffer_size must be a positive int"),
+    (dict(callback=3), TypeError, "callback must be callable or None"),
+    (dict(progress="yes"), TypeError, "progress must be a bool or None"),
 ])
 def test_errors(kwargs, error, message):
     args = dict(env=Bandit(), n_steps=10, gamma=0.9)

@@ -71,3 +71,13 @@ def test_infinite_horizon_truncation_bias():
 def test_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call(ci.envs.random_mdp(3, 2, seed=0, horizon=4))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: exact_visitation(m, [["a", "b"]] * 3), "policy must be an array of real numbers"),
+    (lambda m: sampled_visitation("mdp", np.full((3, 2), 0.5), 10),
+     "mdp must be a ctrlinf.TabularMDP"),
+])
+def test_wrong_types_are_type_errors(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(ci.envs.random_mdp(3, 2, seed=0, horizon=4))

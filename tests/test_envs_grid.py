@@ -232,6 +232,13 @@ DELTAS = [[0, 1], [0, -1]]
      r"action_deltas must be an int array of shape \(A, 2\) = \(2, 2\)"),
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, action_names=["a"]),
      ValueError, "action_names must be 2 strings"),
+    # Wrong types are TypeErrors (issue 18): float moves, non-string names.
+    (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=[[0.0, 1.0], [0.0, -1.0]]),
+     TypeError, r"action_deltas must be an int array .* got dtype float64"),
+    (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, action_names=[1, 2]),
+     TypeError, "action_names must be 2 strings"),
+    (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS, action_names="ab"),
+     TypeError, "action_names must be 2 strings"),
     (lambda: GridMDP(*GRID_ARGS, shape=(2, 2), action_deltas=DELTAS,
                      walls=np.zeros((2, 3), bool)), ValueError,
      r"walls mask has shape \(2, 3\), expected \(2, 2\)"),
@@ -261,6 +268,7 @@ def test_grid_mdp_rejects_bad_layout(make, error, match):
     (lambda g: g.state(0, -1), ValueError, r"col must be in \[0, 3\), got -1"),
     (lambda g: g.state(0, 1.5), TypeError, "col must be an integer"),
     (lambda g: g.to_grid(np.ones(5)), ValueError, r"values has shape \(5,\)"),
+    (lambda g: g.to_grid(["a"] * 6), TypeError, "values must be an array of real numbers"),
 ])
 def test_grid_helpers_reject_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
@@ -269,7 +277,7 @@ def test_grid_helpers_reject_bad_arguments(call, error, match):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(slip=1.5), ValueError, r"slip must be in \[0, 1\], got 1.5"),
-    (dict(slip="0.1"), TypeError, "slip must be a real number"),
+    (dict(slip="0.1"), TypeError, r"slip must be in \[0, 1\], got '0.1'"),
     (dict(stay_action=1), TypeError, "stay_action must be a bool"),
     (dict(absorbing="yes"), TypeError, "absorbing must be a bool"),
     (dict(walls=[(0, 0)], goals=[(0, 0)]), ValueError, r"cell \(0, 0\) is in both walls and goals"),

@@ -152,8 +152,9 @@ def test_binaryworld_seeds_reproduce():
     (dict(size=4.0), TypeError, "size must be a positive int"),
     (dict(colours=(2, 1)), ValueError, "n_outer >= 2"),
     (dict(colours=2), TypeError, r"colours must be a pair \(n_inner, n_outer\)"),
-    (dict(n_objects=0), ValueError, r"n_objects must be in \[1, 16\], got 0"),
-    (dict(n_objects=2.5), TypeError, "n_objects must be a positive int"),
+    (dict(n_objects=0), ValueError, r"n_objects must be an int in \[1, 16\], got 0"),
+    (dict(n_objects=2.5), TypeError, r"n_objects must be an int in \[1, 16\], got 2.5"),
+    (dict(objects=[[0.0, 0, 0, 0]]), TypeError, "objects must be an integer array"),
     (dict(n_objects=2, objects=[[0, 0, 0, 0]]), ValueError, "either n_objects or objects"),
     (dict(objects=[[0, 0, 0]]), ValueError, r"shape \(n, 4\)"),
     (dict(objects=[[0, 0, 0, 0], [1, 4, 0, 0]]), ValueError,
@@ -171,7 +172,7 @@ def test_objectworld_rejects_bad_arguments(kwargs, error, match):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(blue=np.ones((3, 4), bool)), ValueError, r"blue must be a bool array of shape"),
-    (dict(blue=np.ones((4, 4), int)), ValueError, "got dtype int64"),
+    (dict(blue=np.ones((4, 4), int)), TypeError, "got dtype int64"),
     (dict(p_blue=1.5), ValueError, r"p_blue must be in \[0, 1\]"),
     (dict(size=-1), ValueError, "size must be a positive int"),
 ])

@@ -62,8 +62,8 @@ def test_successor_sets_are_uniform_subsets():
 @pytest.mark.parametrize("args, kwargs, error, match", [
     ((0, 2), {}, ValueError, "n_states must be a positive int, got 0"),
     ((3, 2.0), {}, TypeError, "n_actions must be a positive int"),
-    ((3, 2), dict(branching=4), ValueError, r"branching must be in \[1, 3\], got 4"),
-    ((3, 2), dict(branching=True), TypeError, "branching must be a positive int"),
+    ((3, 2), dict(branching=4), ValueError, r"branching must be an int in \[1, 3\], got 4"),
+    ((3, 2), dict(branching=True), TypeError, r"branching must be an int in \[1, 3\], got True"),
     ((3, 2), dict(reward_scale=-1.0), ValueError, r"reward_scale must be in \[0, 1e\+298\], got -1"),
     ((3, 2), dict(reward_scale=1e300), ValueError, r"reward_scale must be in \[0, 1e\+298\]"),
     ((3, 2), dict(reward_scale="big"), TypeError, r"reward_scale must be in \[0, 1e\+298\]"),

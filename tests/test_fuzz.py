@@ -702,7 +702,8 @@ def cases_gym():
         env.reset()
         return env.step(1)  # r[0, 1] = -inf forbids action 1 in the start state 0
 
-    add("to_gymnasium-step-forbidden", forbidden_step, "action")
+    # A forbidden action ends the episode with a finite penalty (test_gym_adapters).
+    add("to_gymnasium-step-forbidden", forbidden_step, "action", None)
     for i, bad in enumerate([-1, "x", 1.5]):
         add(f"to_gymnasium-reset-seed-{i}",
             lambda bad=bad: ci.envs.to_gymnasium(MDP).reset(seed=bad), "seed")

@@ -158,6 +158,58 @@ def test_from_gymnasium_rejects_bad_envs(env, error, match):
         from_gymnasium(env, horizon=3)
 
 
+def _with(s, a, outcomes):
+    """GOOD_TABLE with ``P[s][a]`` replaced, in an env that has an ``isd``."""
+    table = {state: dict(row) for state, row in GOOD_TABLE.items()}
+    table[s][a] = outcomes
+    return TableEnv(table, isd=[1, 0])
+
+
+@pytest.mark.parametrize("env, error, match", [
+    # Next states that are not ints were accepted (1.7 read as state 1, "1" as 1).
+    (_with(1, 0, [(1.0, 1.7, 0.0, False)]), TypeError,
+     r"env.unwrapped.P\[1\]\[0\] leads to state 1.7 \(float\), expected an int"),
+    (_with(1, 0, [(1.0, "1", 0.0, False)]), TypeError,
+     r"env.unwrapped.P\[1\]\[0\] leads to state '1' \(str\), expected an int"),
+    (_with(0, 0, [(1.0, True, 0.0, False)]), TypeError, r"P\[0\]\[0\] leads to state True"),
+    # String probabilities and rewards crashed (or were parsed).
+    (_with(1, 0, [("1.0", 1, 0.0, False)]), TypeError,
+     r"env.unwrapped.P\[1\]\[0\] has probability '1.0' \(str\), expected a real number"),
+    (_with(0, 0, [(1.0, 0, "1.0", False)]), TypeError,
+     r"env.unwrapped.P\[0\]\[0\] has reward '1.0' \(str\), expected a real number"),
+    (_with(0, 0, [(1.0, 0, np.nan, False)]), ValueError,
+     r"env.unwrapped.P\[0\]\[0\] has reward nan, expected a finite number"),
+    (_with(0, 0, [(np.inf, 0, 0.0, False)]), ValueError, r"P\[0\]\[0\] has probability inf"),
+    (_with(0, 0, [(1.0, 0, 0.0, "False")]), TypeError,
+     r"env.unwrapped.P\[0\]\[0\] has terminated 'False' \(str\), expected a bool"),
+    # Outcomes that are not tuples crashed in len().
+    (_with(1, 0, [1.0]), TypeError,
+     r"env.unwrapped.P\[1\]\[0\] holds 1.0; expected tuples \(prob, next_state"),
+    (_with(1, 0, (1.0, 1, 0.0, False)), TypeError, r"P\[1\]\[0\] holds 1.0; expected tuples"),
+    (_with(1, 0, {(1.0, 1, 0.0, False)}), TypeError,
+     r"env.unwrapped.P\[1\]\[0\] is a set; expected a list of tuples"),
+    # Rows given as lists crashed in .get().
+    (TableEnv({0: [GOOD_TABLE[0][0]], 1: GOOD_TABLE[1]}, isd=[1, 0]), TypeError,
+     r"env.unwrapped.P\[0\] is a list; expected a dict \{action: "),
+    # Keys that no state or action of the spaces reaches were ignored.
+    (TableEnv({**GOOD_TABLE, 2: GOOD_TABLE[1]}, isd=[1, 0]), ValueError,
+     r"env.unwrapped.P has the key 2; the states of env.observation_space are the ints 0 to 1"),
+    (_with(1, "0", [(1.0, 1, 0.0, False)]), ValueError,
+     r"env.unwrapped.P\[1\] has the key '0'; the actions of env.action_space are the ints"),
+])
+def test_from_gymnasium_names_the_malformed_table_entry(env, error, match):
+    with pytest.raises(error, match=match):
+        from_gymnasium(env, horizon=3)
+
+
+def test_from_gymnasium_accepts_lists_numpy_numbers_and_0_1_terminations():
+    table = {0: {0: [[np.float32(0.5), np.int64(0), 1, 0], (0.5, 1, np.float64(3.0), 1)]},
+             1: {0: [(1.0, 1, 0, np.bool_(False))]}}
+    mdp = from_gymnasium(TableEnv(table, isd=[0.25, 0.75]), horizon=2)
+    assert_allclose(mdp.r[:, 0], [2.0, 0.0, 0.0])
+    assert_allclose(mdp.transition_tensor()[0, 0], [0.5, 0.0, 0.5])
+
+
 def test_from_gymnasium_rejects_non_discrete_spaces():
     env = TableEnv(GOOD_TABLE, isd=[1, 0])
     env.observation_space = gym.spaces.Box(0, 1, shape=(2,))
@@ -174,6 +226,18 @@ def test_adapters_say_how_to_install_gymnasium(monkeypatch):
 
 
 # -- to_gymnasium ------------------------------------------------------------
+def _masked_chain_arrays(rewards=((0.0, 1.0, -np.inf), (-np.inf, 0.5, 2.0))):
+    """Two states, three actions; r = -inf forbids action 2 in state 0 and action 0 in 1."""
+    P = np.zeros((2, 3, 2))
+    P[:, 0, 0] = P[:, 1, 1] = 1.0
+    P[:, 2, :] = 0.5
+    return P, np.array(rewards, dtype=float), np.array([1.0, 0.0])
+
+
+def _masked_chain():
+    return ci.TabularMDP(*_masked_chain_arrays(), horizon=6)
+
+
 WORLDS = {
     "grid": lambda: gridworld((3, 4), slip=0.2, walls=[(1, 1)], goals=[(0, 3)], pits=[(1, 3)]),
     "random": lambda: random_mdp(6, 3, branching=3, seed=2, horizon=4),
@@ -192,6 +256,98 @@ def test_exported_env_passes_the_gymnasium_checker(world, render_mode):
     # The only complaint allowed: no registry spec, so it cannot try other render modes.
     assert all("not having a spec" in str(w.message) for w in caught), [
         str(w.message) for w in caught]
+
+
+def _dead_start():
+    """p0 puts mass on a dead state (every action stays, reward 0): episodes may end at once."""
+    P = np.zeros((3, 2, 3))
+    P[0, :, 1] = 1.0
+    P[1, 0, 2], P[1, 1, 0] = 1.0, 1.0
+    P[2, :, 2] = 1.0
+    return ci.TabularMDP(P, [[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]], [0.5, 0.0, 0.5], horizon=4)
+
+
+CHECKED_WORLDS = {
+    "masked": _masked_chain,
+    "masked-infinite": lambda: _masked_chain().replace(horizon=None, gamma=0.9),
+    "masked-horizon-2": lambda: _masked_chain().replace(horizon=2),
+    "dead-states": lambda: from_gymnasium(gym.make("FrozenLake-v1"), horizon=10),
+    "dead-start": _dead_start,
+    "infinite": lambda: random_mdp(4, 3, seed=5, horizon=None, gamma=0.9),
+    "grid": lambda: gridworld((2, 3), slip=0.1, walls=[(1, 1)], goals=[(0, 2)], horizon=4),
+    "grid-masked": lambda: gridworld((2, 2), horizon=3).replace(
+        r=np.where(np.arange(5) == 4, -np.inf, gridworld((2, 2), horizon=3).r)),
+}
+
+
+@pytest.mark.parametrize("world", list(CHECKED_WORLDS))
+def test_check_env_passes_for_masked_dead_infinite_and_grid_worlds(world):
+    """README: the env passes gymnasium's check_env (masks and dead states included)."""
+    env = to_gymnasium(CHECKED_WORLDS[world](), seed=0, render_mode="ansi")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env)
+    assert all("not having a spec" in str(w.message) for w in caught), [
+        str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("make", [lambda: random_mdp(3, 2, seed=0, horizon=1),
+                                  lambda: _masked_chain().replace(horizon=1)])
+def test_check_env_refuses_horizon_one_as_the_docstring_says(make):
+    """The one documented exception: at horizon 1 a step that does not terminate is
+    truncated, which gymnasium's check_step_determinism asserts never happens."""
+    env = to_gymnasium(make(), seed=0)
+    with pytest.raises(AssertionError, match="truncates after 1 step"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(env)
+    env.reset(seed=0)
+    assert env.step(1)[2:4] in ((False, True), (True, False))
+
+
+def test_the_env_class_is_a_module_level_class():
+    """Importable, subclassable and picklable (a class made inside a function is none of it)."""
+    import pickle
+
+    from ctrlinf.envs.gym_env import TabularMDPEnv
+
+    mdp = gridworld((2, 3), slip=0.8, goals=[(0, 2)], horizon=30)
+    env = to_gymnasium(mdp, seed=3)
+    assert type(env) is TabularMDPEnv and TabularMDPEnv.__qualname__ == "TabularMDPEnv"
+    env.reset()
+    env.step(1)
+    clone = pickle.loads(pickle.dumps(env))
+    assert (clone.s, clone.t) == (env.s, env.t)
+    # The generator state travelled too: the slips repeat.
+    assert [clone.step(1)[:4] for _ in range(20)] == [env.step(1)[:4] for _ in range(20)]
+
+    class Rewarded(TabularMDPEnv):
+        def step(self, action):
+            s, reward, terminated, truncated, info = super().step(action)
+            return s, reward + 1.0, terminated, truncated, info
+
+    assert Rewarded(mdp, seed=0).reset()[0] == env.reset(seed=0)[0]
+
+
+def test_gymnasium_is_imported_only_when_an_adapter_runs():
+    import subprocess
+
+    code = ("import sys, ctrlinf, ctrlinf.envs, ctrlinf.bridge\n"
+            "print('gymnasium' in sys.modules)\n"
+            "ctrlinf.envs.to_gymnasium(ctrlinf.envs.random_mdp(2, 2, seed=0))\n"
+            "print('gymnasium' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
+def test_the_masked_env_table_gives_the_masked_mdp_values_by_backward_induction():
+    """``table_values`` reads only env.P (no ctrlinf code): with the forbidden penalty the
+    optimal expected return equals the masked MDP's hard value at every state."""
+    for mdp in (_masked_chain(), CHECKED_WORLDS["grid-masked"]()):
+        env = to_gymnasium(mdp)
+        assert_allclose(table_values(env, mdp.horizon), ci.solve(mdp, mode="hard").V[0],
+                        atol=1e-12)
 
 
 def test_exported_table_matches_the_mdp():
@@ -333,9 +489,11 @@ def test_render_without_a_mode_warns_and_returns_none():
 @pytest.mark.parametrize("call, error, match", [
     (lambda: to_gymnasium(np.eye(2)), TypeError, "mdp must be a ctrlinf.TabularMDP"),
     (lambda: to_gymnasium(random_mdp(2, 2, seed=0), seed=1.5), TypeError,
-     "seed must be an int or None"),
+     "seed must be a non-negative int, got 1.5"),
     (lambda: to_gymnasium(random_mdp(2, 2, seed=0), render_mode="human"), ValueError,
-     "render_mode must be None or 'ansi'"),
+     r"render_mode must be one of \['ansi'\], got 'human'"),
+    (lambda: to_gymnasium(random_mdp(2, 2, seed=0), render_mode=np.array([1, 2])), TypeError,
+     "render_mode must be one of"),
     (lambda: to_gymnasium(random_mdp(2, 2, seed=0)).step(0), gym.error.ResetNeeded,
      r"call reset\(\) before step\(\)"),
 ])
@@ -370,29 +528,25 @@ def test_step_after_the_episode_ended_asks_for_reset():
         env.step(0)
 
 
-def _masked_chain():
-    """Two states, three actions; r = -inf forbids action 2 in state 0 and action 0 in 1."""
-    P = np.zeros((2, 3, 2))
-    P[:, 0, 0] = P[:, 1, 1] = 1.0
-    P[:, 2, :] = 0.5
-    r = np.array([[0.0, 1.0, -np.inf], [-np.inf, 0.5, 2.0]])
-    return ci.TabularMDP(P, r, p0=[1.0, 0.0], horizon=6)
-
-
-def test_forbidden_actions_are_masked_and_refused():
+def test_forbidden_actions_are_masked_and_end_the_episode_with_a_finite_penalty():
     mdp = _masked_chain()
     env = to_gymnasium(mdp, seed=0)
     s, info = env.reset()
     assert info["action_mask"].dtype == np.uint8 and info["action_mask"].shape == (3,)
     assert info["action_mask"].tolist() == [1, 1, 0] and env.action_masks().tolist() == [
         True, True, False]
-    with pytest.raises(ValueError, match=r"action 2 is forbidden in state 0 \(r\[0, 2\] = -inf\)"):
-        env.step(2)
-    assert (env.s, env.t) == (0, 0)  # the refused step changed nothing
+    # -(1 + T max|r|) over the allowed rewards: T = 6, max|r| = 2.
+    assert env.forbidden_reward == -13.0
+    s, reward, terminated, truncated, info = env.step(2)
+    assert (s, reward, terminated, truncated, info["t"]) == (0, -13.0, True, False, 1)
+    with pytest.raises(gym.error.ResetNeeded, match=r"call reset\(\)"):
+        env.step(1)
+    s, info = env.reset()
     s, reward, _, _, info = env.step(1)
     assert (s, reward, info["action_mask"].tolist()) == (1, 1.0, [0, 1, 1])
-    with pytest.raises(ValueError, match=r"action 0 is forbidden in state 1"):
-        env.step(0)
+    assert env.step(0)[1:3] == (-13.0, True)
+    # The table lists what step does: one terminating outcome for each forbidden pair.
+    assert env.P[0][2] == [(1.0, 0, -13.0, True)] and env.P[1][0] == [(1.0, 1, -13.0, True)]
     # Every reward the env hands out is finite, and the masks follow the state.
     for _ in range(50):
         s, info = env.reset()
@@ -403,6 +557,32 @@ def test_forbidden_actions_are_masked_and_refused():
             assert np.isfinite(reward)
             assert info["action_mask"].tolist() == np.isfinite(mdp.r[s]).astype(int).tolist()
             done = terminated or truncated
+
+
+@pytest.mark.parametrize("make", [
+    _masked_chain,
+    lambda: _masked_chain().replace(horizon=None, gamma=0.8),
+    lambda: ci.TabularMDP(*_masked_chain_arrays(rewards=[[-5.0, 0.0, -np.inf],
+                                                         [-np.inf, -5.0, -5.0]]),
+                          horizon=4),
+])
+def test_the_forbidden_penalty_keeps_the_optimal_policy_and_values_of_the_masked_mdp(make):
+    """Read back, the env is the masked MDP with each forbidden pair ending the episode
+    at the penalty; its temperature-0 values equal the masked MDP's, state by state."""
+    mdp = make()
+    back = from_gymnasium(to_gymnasium(mdp), horizon=mdp.horizon, gamma=mdp.gamma)
+    assert np.all(np.isfinite(back.r))
+    exact, penalised = ci.solve(mdp, mode="hard"), ci.solve(back, mode="hard")
+    assert_allclose(penalised.V[..., :-1], exact.V, atol=1e-9)
+    assert_allclose(penalised.policy[..., :-1, :], exact.policy, atol=1e-12)
+
+
+def test_an_infinite_horizon_penalty_uses_one_over_one_minus_gamma():
+    env = to_gymnasium(_masked_chain().replace(horizon=None, gamma=0.8))
+    assert env.forbidden_reward == pytest.approx(-(1 + 2.0 / 0.2))
+    huge = ci.TabularMDP(*_masked_chain_arrays(rewards=[[1e308, 0, -np.inf], [-np.inf, 0, 0]]),
+                         horizon=5)
+    assert to_gymnasium(huge).forbidden_reward == -sys.float_info.max
 
 
 def test_action_masks_need_a_reset_first():

@@ -6,28 +6,18 @@ import math
 import numpy as np
 from ctrlinf._progress import progress_bar as _progress_bar
 
-from ctrlinf import _checks, kernels
+from ctrlinf import _checks
 
 #: Runs with at least this many environment steps show a progress bar when progress=None.
 PROGRESS_STEPS = 50_000
+#: The same for the on-policy agents, counted in episodes.
+PROGRESS_EPISODES = 5_000
 
 
 def env_sizes(env):
     """``(S, A)`` of an environment with Discrete observation and action spaces."""
-    sizes = []
-    for name in ("observation_space", "action_space"):
-        space = getattr(env, name, None)
-        n = getattr(space, "n", None)
-        if n is None or getattr(space, "shape", None) != ():
-            raise TypeError(
-                f"env.{name} must be gymnasium.spaces.Discrete, got {space!r}; the bridge "
-                "agents work on discrete states and actions (e.g. ci.envs.to_gymnasium(mdp))"
-            )
-        start = int(getattr(space, "start", 0))
-        if start != 0:
-            raise ValueError(f"env.{name} must start at 0, got Discrete(n={n}, start={start})")
-        sizes.append(int(n))
-    return tuple(sizes)
+    return (_checks.discrete_space(getattr(env, "observation_space", None), "env.observation_space"),
+            _checks.discrete_space(getattr(env, "action_space", None), "env.action_space"))
 
 
 class Stepper:
@@ -83,15 +73,6 @@ def softmax_rows(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def draw(probs, rng):
-    """One index from the probability vector ``probs`` (inverse CDF; cheaper than rng.choice).
-
-    The sampler's compiled draw, called from Python: rounding that leaves the
-    cumulative sum short of 1 falls on the last positive entry, never a zero one.
-    """
-    return int(kernels._draw(probs, rng.random()))
-
-
 def schedule(learning_rate, name="learning_rate"):
     """A learning rate as a function of the fraction of training done, ``f(0) = start``.
 
@@ -103,8 +84,11 @@ def schedule(learning_rate, name="learning_rate"):
     return lambda fraction: rate
 
 
-def progress_bar(total, progress, desc):
-    enabled = total >= PROGRESS_STEPS if progress is None else bool(progress)
+def progress_bar(total, progress, desc, work=None, threshold=PROGRESS_STEPS):
+    """A bar over ``total`` units, shown when ``progress`` is True, or when it is None and
+    ``work`` (default ``total``) reaches ``threshold``."""
+    enabled = (total if work is None else work) >= threshold if progress is None \
+        else bool(progress)
     return _progress_bar(total, enabled, desc)
 
 
@@ -146,6 +130,13 @@ class History:
 
     def due(self, step):
         return (step + 1) % self.every == 0
+
+    def log(self, step, returns, callback=None, snapshot=None, extra=None):
+        """Write a row; ``callback(step + 1, snapshot())`` may add columns to ``extra``."""
+        extra = dict(extra or {})
+        if callback is not None:
+            extra.update(callback(step + 1, snapshot()) or {})
+        self.write(step, returns, extra)
 
     def write(self, step, returns, extra=None):
         self.columns[self.index].append(step + 1)

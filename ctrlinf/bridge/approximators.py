@@ -10,12 +10,9 @@ agent is the one that must reach the exact oracle.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ctrlinf import _checks
-
 from ctrlinf.bridge._common import linear_decay, schedule
 from ctrlinf.nn import MLP, SGD, Adam
 
@@ -175,17 +172,9 @@ def make_approximator(kind, n_states, n_outputs, features=None, hidden=(64,),
     hidden, activation, seed, init
         See :class:`Network`.
     """
-    if kind not in APPROXIMATORS:
-        raise ValueError(f"approximator must be one of {APPROXIMATORS}, got {kind!r}")
+    kind = _checks.choice(kind, "approximator", APPROXIMATORS)
     if features is not None:
-        features = np.asarray(features, dtype=np.float64)
-        if features.ndim not in (2, 3) or features.shape[0] != n_states:
-            raise ValueError(
-                f"features has shape {features.shape}, expected (S, K) or (S, A, K) "
-                f"with S = {n_states}"
-            )
-        if not np.all(np.isfinite(features)):
-            raise ValueError("features must be finite")
+        features = _checks.feature_array(features, n_states)
     if kind == "tabular":
         return Tabular(n_states, n_outputs, init)
     if kind == "linear":
@@ -223,14 +212,13 @@ def make_optimizer(name, approximator):
     The agents pass the learning rate to every ``step`` (from a schedule), so the
     rate stored here is a placeholder.
     """
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    name = _checks.choice(name, "optimizer", sorted(OPTIMIZERS))
     return OPTIMIZERS[name](approximator.params, learning_rate=1.0)
 
 
 def check_target_update(target_update):
     """An int period (hard copy) or a float Polyak weight in (0, 1)."""
-    if isinstance(target_update, numbers.Integral) and not isinstance(target_update, bool):
+    if _checks.is_int(target_update):
         return _checks.positive_int(target_update, "target_update")
     return _checks.open_unit(target_update, "target_update")
 

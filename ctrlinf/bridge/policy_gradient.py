@@ -35,14 +35,16 @@ error of the actor-critic, the critic's error biases it (unless ``V_w`` is exact
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import (History, Stepper, draw, effective_horizon, env_sizes,
-                                    log_softmax_rows, progress_bar)
+from ctrlinf.bridge._common import (PROGRESS_EPISODES, History, Stepper, effective_horizon,
+                                    env_sizes, log_softmax_rows, progress_bar)
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
+from ctrlinf.trajectories import draw
 
 ADVANTAGES = ("reward_to_go", "td")
 
@@ -109,6 +111,86 @@ def _discounted_cumsum(x, gamma, tail):
     return G
 
 
+class _Batch(NamedTuple):
+    """One iteration's on-policy data: every step of every episode, concatenated."""
+
+    states: np.ndarray
+    actions: np.ndarray
+    discounts: np.ndarray  # γ^t of each step within its episode
+    targets: np.ndarray    # what V_w(s_t) is regressed on
+    scores: np.ndarray     # Ĝ_t − b(s_t), or the TD error
+    soft_returns: list     # each episode's Ĝ_0, bootstrapped
+
+
+def _estimate(episodes, log_pi, V, *, alpha, gamma, advantage, bootstrap):
+    """The advantage estimates of one batch of episodes under the policy ``log_pi`` (S, A).
+
+    ``V`` (S,) is the critic's table; ``bootstrap`` says whether a cut episode continues
+    with ``V`` at its last next state (a truncation is not the end of the MDP).
+    """
+    soft_r = [e.rewards - alpha * log_pi[e.states, e.actions] for e in episodes]
+    tails = [V[e.next_states[-1]] if bootstrap and not e.terminated else 0.0 for e in episodes]
+    reward_to_go = [_discounted_cumsum(x, gamma, tail) for x, tail in zip(soft_r, tails)]
+    states = np.concatenate([e.states for e in episodes])
+    if advantage == "reward_to_go":
+        targets = np.concatenate(reward_to_go)
+    else:  # TD(0): r − α log π + γ (1 − terminated) V(s')
+        ends = np.concatenate([np.arange(len(e.states)) == len(e.states) - 1 if e.terminated
+                               else np.zeros(len(e.states), dtype=bool) for e in episodes])
+        next_states = np.concatenate([e.next_states for e in episodes])
+        targets = losses.bootstrap_target(np.concatenate(soft_r),
+                                          losses.termination_discount(ends, gamma),
+                                          V[next_states])
+    return _Batch(states=states, actions=np.concatenate([e.actions for e in episodes]),
+                  discounts=np.concatenate([gamma ** np.arange(len(e.states))
+                                            for e in episodes]),
+                  targets=targets, scores=targets - V[states],
+                  soft_returns=[G[0] for G in reward_to_go])
+
+
+class _Learner:
+    """The softmax actor, the value critic and their optimisers, and the update step."""
+
+    def __init__(self, S, A, approximator, features, hidden, activation, rng, *, baseline,
+                 learning_rate, critic_learning_rate):
+        self.actor = make_approximator(approximator, S, A, features, hidden, activation,
+                                       seed=rng)
+        self.critic = make_approximator(approximator, S, 1, features, hidden, activation,
+                                        seed=rng)
+        self.actor_optimizer, self.actor_rate = make_training(
+            "policy", approximator, self.actor, None, learning_rate)
+        self.critic_optimizer, self.critic_rate = make_training(
+            "value", approximator, self.critic, None, critic_learning_rate,
+            "critic_learning_rate")
+        self.baseline = baseline
+
+    def log_policy(self):
+        """``log π_θ(a|s)`` at every state, (S, A)."""
+        return log_softmax_rows(all_states(self.actor))
+
+    def values(self):
+        """``V_w(s)`` at every state, (S,); zeros without a baseline."""
+        if not self.baseline:
+            return np.zeros(self.critic.n_states)
+        return all_states(self.critic)[:, 0]
+
+    def update(self, batch, n_episodes, fraction):
+        """One ascent step on ``J`` and one regression step of ``V_w``; returns the entropy."""
+        # Ascent on J is descent on the score-function surrogate.
+        z, cache = self.actor.forward(batch.states)
+        _, grad_z = losses.policy_gradient_loss(
+            z, batch.actions, batch.discounts * batch.scores / n_episodes)
+        self.actor_optimizer.step(self.actor.backward(cache, grad_z), self.actor_rate(fraction))
+        if self.baseline:
+            v, cache = self.critic.forward(batch.states)
+            _, grad_v = losses.td_loss(v, np.zeros(batch.states.shape[0], dtype=int),
+                                       batch.targets)
+            self.critic_optimizer.step(self.critic.backward(cache, grad_v),
+                                       self.critic_rate(fraction))
+        pi = np.exp(log_softmax_rows(z))
+        return float(-(pi * np.log(np.maximum(pi, 1e-300))).sum(axis=1).mean())
+
+
 def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=10,
                             approximator="tabular", features=None, temperature=1.0,
                             advantage="reward_to_go", baseline=True, learning_rate=None,
@@ -170,82 +252,44 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
     n_episodes = _checks.positive_int(episodes_per_iteration, "episodes_per_iteration")
     alpha = _checks.temperature(temperature)
     gamma = _checks.open_unit(gamma, "gamma")
-    if advantage not in ADVANTAGES:
-        raise ValueError(f"advantage must be one of {ADVANTAGES}, got {advantage!r}")
+    advantage = _checks.choice(advantage, "advantage", ADVANTAGES)
+    baseline = _checks.flag(baseline, "baseline")
     if advantage == "td" and not baseline:
         raise ValueError("advantage='td' needs the learned value function: baseline=True")
     max_steps = effective_horizon(gamma) if episode_length is None else _checks.positive_int(
         episode_length, "episode_length")
     log_every = max(1, n_iterations // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
+    callback = _checks.optional_callable(callback, "callback")
+    progress = _checks.flag(progress, "progress", allow_none=True)
 
     rng = np.random.default_rng(_checks.seed(seed))
-    actor = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
-    critic = make_approximator(approximator, S, 1, features, hidden, activation, seed=rng)
-    actor_optimizer, actor_rate = make_training("policy", approximator, actor, None,
-                                                learning_rate)
-    critic_optimizer, critic_rate = make_training("value", approximator, critic, None,
-                                                  critic_learning_rate, "critic_learning_rate")
+    learner = _Learner(S, A, approximator, features, hidden, activation, rng,
+                       baseline=baseline, learning_rate=learning_rate,
+                       critic_learning_rate=critic_learning_rate)
     stepper = Stepper(env, seed, max_steps)
     history = History(log_every, ("soft_return", "entropy"), index="iteration")
     env_steps = 0
 
-    def snapshot(hist):
-        V = all_states(critic)[:, 0] if baseline else np.zeros(S)
-        return PolicyGradientResult(policy=np.exp(log_softmax_rows(all_states(actor))), V=V,
-                                    history=hist, temperature=alpha, gamma=gamma,
-                                    actor=actor, critic=critic)
+    def snapshot(columns=None):
+        return PolicyGradientResult(policy=np.exp(learner.log_policy()), V=learner.values(),
+                                    history=columns, temperature=alpha, gamma=gamma,
+                                    actor=learner.actor, critic=learner.critic)
 
-    if progress is None:
-        progress = n_iterations * n_episodes >= 5000
-    with progress_bar(n_iterations, progress, "entropy policy gradient") as bar:
+    with progress_bar(n_iterations, progress, "entropy policy gradient",
+                      work=n_iterations * n_episodes, threshold=PROGRESS_EPISODES) as bar:
         for iteration in range(n_iterations):
-            fraction = iteration / n_iterations
             # The policy is fixed during collection: tabulate it once per iteration.
-            log_pi_table = log_softmax_rows(all_states(actor))
-            pi_table = np.exp(log_pi_table)
-            episodes = [_rollout(stepper, pi_table, rng) for _ in range(n_episodes)]
-            V_table = all_states(critic)[:, 0] if baseline else np.zeros(S)
-
-            states = np.concatenate([e.states for e in episodes])
-            env_steps += states.shape[0]
-            actions = np.concatenate([e.actions for e in episodes])
-            discounts = np.concatenate([gamma ** np.arange(len(e.states)) for e in episodes])
-            soft_rewards, targets, scores = [], [], []
-            for e in episodes:
-                soft_r = e.rewards - alpha * log_pi_table[e.states, e.actions]
-                bootstrap = 0.0 if e.terminated or not baseline else V_table[e.next_states[-1]]
-                if advantage == "reward_to_go":
-                    G = _discounted_cumsum(soft_r, gamma, bootstrap)
-                    targets.append(G)
-                    scores.append(G - V_table[e.states])
-                else:
-                    v_next = V_table[e.next_states].copy()
-                    if e.terminated:
-                        v_next[-1] = 0.0
-                    td_target = soft_r + gamma * v_next
-                    targets.append(td_target)
-                    scores.append(td_target - V_table[e.states])
-                soft_rewards.append(_discounted_cumsum(soft_r, gamma, bootstrap)[0])
-            targets = np.concatenate(targets)
-            scores = np.concatenate(scores)
-
-            # Ascent on J is descent on the score-function surrogate.
-            z, cache = actor.forward(states)
-            _, grad_z = losses.policy_gradient_loss(z, actions, discounts * scores / n_episodes)
-            actor_optimizer.step(actor.backward(cache, grad_z), actor_rate(fraction))
-            pi = np.exp(log_softmax_rows(z))
-            if baseline:
-                v, cache = critic.forward(states)
-                _, grad_v = losses.td_loss(v, np.zeros(states.shape[0], dtype=int), targets)
-                critic_optimizer.step(critic.backward(cache, grad_v), critic_rate(fraction))
-
-            history.add(soft_return=float(np.mean(soft_rewards)),
-                        entropy=float(-(pi * np.log(np.maximum(pi, 1e-300))).sum(axis=1).mean()))
+            log_pi = learner.log_policy()
+            pi = np.exp(log_pi)
+            episodes = [_rollout(stepper, pi, rng) for _ in range(n_episodes)]
+            batch = _estimate(episodes, log_pi, learner.values(), alpha=alpha, gamma=gamma,
+                              advantage=advantage, bootstrap=baseline)
+            env_steps += batch.states.shape[0]
+            entropy = learner.update(batch, n_episodes, iteration / n_iterations)
+            history.add(soft_return=float(np.mean(batch.soft_returns)), entropy=entropy)
             if history.due(iteration):
-                extra = {"env_steps": env_steps}
-                if callback is not None:
-                    extra.update(callback(iteration + 1, snapshot(None)) or {})
-                history.write(iteration, stepper.returns, extra)
+                history.log(iteration, stepper.returns, callback, snapshot,
+                            extra={"env_steps": env_steps})
                 bar.update(log_every)
     return snapshot(history.columns)

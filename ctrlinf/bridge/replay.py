@@ -8,7 +8,6 @@ truncation is not part of the MDP, so its transition is bootstrapped like any ot
 """
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -46,10 +45,7 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity):
-        if isinstance(capacity, (bool, np.bool_)) or not isinstance(capacity, numbers.Integral) \
-                or capacity < 1:
-            raise ValueError(f"capacity must be a positive int, got {capacity!r}")
-        self.capacity = int(capacity)
+        self.capacity = _checks.positive_int(capacity, "capacity")
         self.states = np.zeros(self.capacity, dtype=np.int64)
         self.actions = np.zeros(self.capacity, dtype=np.int64)
         self.rewards = np.zeros(self.capacity)
@@ -62,7 +58,12 @@ class ReplayBuffer:
         return self._size
 
     def add(self, state, action, reward, next_state, terminated):
-        """Store one transition; ``terminated`` is True only if the MDP itself ended."""
+        """Store one transition; ``terminated`` is True only if the MDP itself ended.
+
+        States and actions are ints >= 0, the reward a finite number, ``terminated`` a
+        bool; anything else is refused here rather than read back wrongly later.
+        """
+        _checks.transition(state, action, reward, next_state, terminated)
         i = self._next
         self.states[i], self.actions[i], self.rewards[i] = state, action, reward
         self.next_states[i], self.terminated[i] = next_state, terminated
@@ -81,6 +82,7 @@ class ReplayBuffer:
         -------
         Batch
         """
+        batch_size = _checks.positive_int(batch_size, "batch_size")
         if self._size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
         rng = np.random.default_rng(_checks.seed(seed))

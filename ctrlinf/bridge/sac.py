@@ -31,12 +31,12 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, log_softmax_rows,
-                                    progress_bar)
+from ctrlinf.bridge._common import History, Stepper, env_sizes, log_softmax_rows, progress_bar
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
 from ctrlinf.nn import Adam
+from ctrlinf.trajectories import draw
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,92 @@ class SACResult:
     critics: tuple = field(repr=False)
 
 
-def _result(actor, critics, alpha, gamma, history):
-    Q1, Q2 = (all_states(c) for c in critics)
-    policy = np.exp(log_softmax_rows(all_states(actor)))
-    return SACResult(policy=policy, Q=np.minimum(Q1, Q2), Q1=Q1, Q2=Q2, temperature=alpha,
-                     gamma=gamma, history=history, actor=actor, critics=critics)
+class _Learner:
+    """Discrete SAC's networks, optimisers and temperature, and its update step.
+
+    ``update(batch)`` is one pass of the algorithm box (Haarnoja et al. 2018,
+    Algorithm 1, with Christodoulou's exact sums over actions): a step on each critic
+    towards the target from the target critics, a step on the actor towards
+    ``softmax(min(Q_1, Q_2)/α)``, a step on ``log α`` when it is tuned, then the target
+    critics follow.
+    """
+
+    def __init__(self, S, A, approximator, features, hidden, activation, rng, *, gamma,
+                 critic_learning_rate, actor_learning_rate, log_alpha, tune,
+                 temperature_learning_rate, target_entropy, target_update):
+        def make():
+            return make_approximator(approximator, S, A, features, hidden, activation,
+                                     seed=rng)
+
+        self.actor = make()
+        self.critics = (make(), make())
+        self.targets = tuple(critic.copy() for critic in self.critics)
+        self.critic_optimizers = []
+        for critic in self.critics:
+            optimizer, self.critic_rate = make_training(
+                "value", approximator, critic, None, critic_learning_rate,
+                "critic_learning_rate")
+            self.critic_optimizers.append(optimizer)
+        self.actor_optimizer, self.actor_rate = make_training(
+            "policy", approximator, self.actor, None, actor_learning_rate,
+            "actor_learning_rate")
+        self.log_alpha = np.array([log_alpha])
+        self.alpha_optimizer = Adam([self.log_alpha], learning_rate=temperature_learning_rate)
+        self.tune, self.target_entropy = tune, target_entropy
+        self.gamma, self.target_update = gamma, target_update
+        self.n_updates = 0
+
+    @property
+    def alpha(self):
+        return math.exp(self.log_alpha[0])
+
+    def act(self, state, rng):
+        """``a ~ π(·|s)``."""
+        logits = self.actor(np.array([state]))[0]
+        return draw(np.exp(log_softmax_rows(logits)), rng)
+
+    def update(self, batch, fraction):
+        """One SAC update on ``batch``; returns the statistics the history records."""
+        alpha = self.alpha
+        td_error, q = self._update_critics(batch, alpha, fraction)
+        entropy = self._update_actor(batch.states, q, alpha, fraction)
+        if self.tune:
+            _, grad = losses.temperature_loss(self.log_alpha[0], entropy, self.target_entropy)
+            self.alpha_optimizer.step([np.array([grad])])
+        self.n_updates += 1
+        for target, critic in zip(self.targets, self.critics):
+            update_target(target, critic, self.target_update, self.n_updates)
+        return dict(td_error=td_error, entropy=entropy, temperature=alpha)
+
+    def _update_critics(self, batch, alpha, fraction):
+        """A TD step of each critic; returns the mean |TD| and ``min(Q_1, Q_2)`` before it."""
+        # Critic target: exact expectation over a' of the soft value under π.
+        q_next = np.minimum(*(target(batch.next_states) for target in self.targets))
+        y = losses.sac_critic_target(batch.rewards, self.actor(batch.next_states), q_next,
+                                     batch.terminated, self.gamma, alpha)
+        td_error, q_now = 0.0, []
+        for critic, optimizer in zip(self.critics, self.critic_optimizers):
+            q, cache = critic.forward(batch.states)
+            td, grad_q = losses.td_loss(q, batch.actions, y)
+            optimizer.step(critic.backward(cache, grad_q), self.critic_rate(fraction))
+            td_error += float(np.abs(td).sum()) / (2 * batch.states.shape[0])
+            q_now.append(q)
+        return td_error, np.minimum(*q_now)
+
+    def _update_actor(self, states, q, alpha, fraction):
+        """A step on the actor loss ``Σ_a π (α log π − Q)``; returns the mean entropy."""
+        z, cache = self.actor.forward(states)
+        _, grad_z = losses.sac_actor_loss(z, q, alpha)
+        self.actor_optimizer.step(self.actor.backward(cache, grad_z), self.actor_rate(fraction))
+        log_pi = log_softmax_rows(z)
+        return float(-(np.exp(log_pi) * log_pi).sum(axis=1).mean())
+
+    def result(self, history):
+        Q1, Q2 = (all_states(critic) for critic in self.critics)
+        policy = np.exp(log_softmax_rows(all_states(self.actor)))
+        return SACResult(policy=policy, Q=np.minimum(Q1, Q2), Q1=Q1, Q2=Q2,
+                         temperature=self.alpha, gamma=self.gamma, history=history,
+                         actor=self.actor, critics=self.critics)
 
 
 def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
@@ -151,67 +232,34 @@ def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
     if tune and temperature != "auto":
         raise ValueError(f"temperature must be a positive number or 'auto', got {temperature!r}")
     log_alpha = 0.0 if tune else math.log(_checks.temperature(temperature))
-    if target_entropy is None:
-        target_entropy = 0.98 * math.log(A)
+    target_entropy = 0.98 * math.log(A) if target_entropy is None else _checks.real(
+        target_entropy, "target_entropy")
+    temperature_learning_rate = _checks.real(temperature_learning_rate,
+                                             "temperature_learning_rate", low=0.0, low_open=True)
+    learning_starts = _checks.integer(learning_starts, "learning_starts", low=0)
+    buffer_size = n_steps if buffer_size is None else _checks.positive_int(
+        buffer_size, "buffer_size")
     log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
+    callback = _checks.optional_callable(callback, "callback")
+    progress = _checks.flag(progress, "progress", allow_none=True)
 
     rng = np.random.default_rng(_checks.seed(seed))
-    actor = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
-    critics = tuple(make_approximator(approximator, S, A, features, hidden, activation,
-                                      seed=rng) for _ in range(2))
-    targets = tuple(c.copy() for c in critics)
-    critic_optimizers = []
-    for critic in critics:
-        optimizer, critic_rate = make_training("value", approximator, critic, None,
-                                               critic_learning_rate, "critic_learning_rate")
-        critic_optimizers.append(optimizer)
-    actor_optimizer, actor_rate = make_training("policy", approximator, actor, None,
-                                                actor_learning_rate, "actor_learning_rate")
-    log_alpha_param = np.array([log_alpha])
-    alpha_optimizer = Adam([log_alpha_param], learning_rate=temperature_learning_rate)
-    buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
+    learner = _Learner(S, A, approximator, features, hidden, activation, rng, gamma=gamma,
+                       critic_learning_rate=critic_learning_rate,
+                       actor_learning_rate=actor_learning_rate, log_alpha=log_alpha, tune=tune,
+                       temperature_learning_rate=temperature_learning_rate,
+                       target_entropy=target_entropy, target_update=target_update)
+    buffer = ReplayBuffer(buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error", "entropy", "temperature"))
-    n_updates = 0
 
     with progress_bar(n_steps, progress, "discrete SAC") as bar:
         for step in range(n_steps):
-            alpha = math.exp(log_alpha_param[0])
-            logits = actor(np.array([stepper.state]))[0]
-            buffer.add(*stepper.step(draw(np.exp(log_softmax_rows(logits)), rng))[:5])
+            buffer.add(*stepper.step(learner.act(stepper.state, rng))[:5])
             if step >= learning_starts and (step - learning_starts) % train_every == 0:
-                fraction = step / n_steps
-                batch = buffer.sample(batch_size, rng)
-                # Critic target: exact expectation over a' of the soft value under π.
-                q_next = np.minimum(targets[0](batch.next_states), targets[1](batch.next_states))
-                y = losses.sac_critic_target(batch.rewards, actor(batch.next_states), q_next,
-                                             batch.terminated, gamma, alpha)
-                td_total = 0.0
-                q_now = []
-                for critic, optimizer in zip(critics, critic_optimizers):
-                    q, cache = critic.forward(batch.states)
-                    td, grad_q = losses.td_loss(q, batch.actions, y)
-                    optimizer.step(critic.backward(cache, grad_q), critic_rate(fraction))
-                    td_total += float(np.abs(td).sum()) / (2 * batch_size)
-                    q_now.append(q)
-                z, cache = actor.forward(batch.states)
-                _, grad_z = losses.sac_actor_loss(z, np.minimum(q_now[0], q_now[1]), alpha)
-                actor_optimizer.step(actor.backward(cache, grad_z), actor_rate(fraction))
-                log_pi = log_softmax_rows(z)
-                entropy = float(-(np.exp(log_pi) * log_pi).sum(axis=1).mean())
-                if tune:
-                    _, grad = losses.temperature_loss(log_alpha_param[0], entropy,
-                                                      target_entropy)
-                    alpha_optimizer.step([np.array([grad])])
-                n_updates += 1
-                for target, critic in zip(targets, critics):
-                    update_target(target, critic, target_update, n_updates)
-                history.add(td_error=td_total, entropy=entropy, temperature=alpha)
+                history.add(**learner.update(buffer.sample(batch_size, rng), step / n_steps))
             if history.due(step):
-                extra = None
-                if callback is not None:
-                    extra = callback(step + 1, _result(actor, critics, alpha, gamma, None))
-                history.write(step, stepper.returns, extra)
+                history.log(step, stepper.returns, callback, lambda: learner.result(None))
                 bar.update(log_every)
-    return _result(actor, critics, math.exp(log_alpha_param[0]), gamma, history.columns)
+    return learner.result(history.columns)

@@ -29,11 +29,12 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import (History, Stepper, draw, env_sizes, logsumexp_rows,
-                                    progress_bar, softmax_rows)
+from ctrlinf.bridge._common import (History, Stepper, env_sizes, logsumexp_rows, progress_bar,
+                                    softmax_rows)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
+from ctrlinf.trajectories import draw
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,41 @@ class SoftQResult:
     q_function: object = field(repr=False)
 
 
-def _soft_result(q_function, temperature, gamma, history):
-    Q = all_states(q_function)
-    V = temperature * logsumexp_rows(Q / temperature)
-    return SoftQResult(Q=Q, V=V, policy=softmax_rows(Q / temperature), history=history,
-                       temperature=temperature, gamma=gamma, q_function=q_function)
+class _Learner:
+    """Soft Q-learning's network, target network and optimiser, and its update step."""
+
+    def __init__(self, S, A, approximator, features, hidden, activation, rng, *, alpha, gamma,
+                 optimizer, learning_rate, target_update):
+        self.q_function = make_approximator(approximator, S, A, features, hidden, activation,
+                                            seed=rng)
+        self.target = self.q_function.copy()
+        self.optimizer, self.rate = make_training("value", approximator, self.q_function,
+                                                  optimizer, learning_rate)
+        self.alpha, self.gamma, self.target_update = alpha, gamma, target_update
+        self.n_updates = 0
+
+    def act(self, state, rng):
+        """``a ~ exp(Q_φ(s, ·)/α)``, the Boltzmann policy."""
+        q_s = self.q_function(np.array([state]))[0]
+        return draw(softmax_rows(q_s / self.alpha), rng)
+
+    def update(self, batch, fraction):
+        """Steps 2-4 of the algorithm on ``batch``; returns the mean |Q − y|."""
+        y = losses.soft_q_target(batch.rewards, self.target(batch.next_states),
+                                 batch.terminated, self.gamma, self.alpha)
+        q, cache = self.q_function.forward(batch.states)
+        td, grad_q = losses.td_loss(q, batch.actions, y)
+        self.optimizer.step(self.q_function.backward(cache, grad_q), self.rate(fraction))
+        self.n_updates += 1
+        update_target(self.target, self.q_function, self.target_update, self.n_updates)
+        return float(np.abs(td).sum()) / batch.states.shape[0]
+
+    def result(self, history):
+        Q = all_states(self.q_function)
+        V = self.alpha * logsumexp_rows(Q / self.alpha)
+        return SoftQResult(Q=Q, V=V, policy=softmax_rows(Q / self.alpha), history=history,
+                           temperature=self.alpha, gamma=self.gamma,
+                           q_function=self.q_function)
 
 
 def soft_q_learning(env, n_steps, *, gamma, approximator="tabular", features=None,
@@ -172,41 +203,31 @@ def soft_q_learning(env, n_steps, *, gamma, approximator="tabular", features=Non
     train_every = _checks.positive_int(train_every, "train_every")
     target_update = check_target_update(target_update)
     epsilon = _checks.fraction(epsilon, "epsilon")
+    learning_starts = _checks.integer(learning_starts, "learning_starts", low=0)
+    buffer_size = n_steps if buffer_size is None else _checks.positive_int(
+        buffer_size, "buffer_size")
     log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
         log_every, "log_every")
+    callback = _checks.optional_callable(callback, "callback")
+    progress = _checks.flag(progress, "progress", allow_none=True)
 
     rng = np.random.default_rng(_checks.seed(seed))
-    q_function = make_approximator(approximator, S, A, features, hidden, activation, seed=rng)
-    target = q_function.copy()
-    optimizer, rate = make_training("value", approximator, q_function, optimizer,
-                                    learning_rate)
-    buffer = ReplayBuffer(n_steps if buffer_size is None else buffer_size)
+    learner = _Learner(S, A, approximator, features, hidden, activation, rng, alpha=alpha,
+                       gamma=gamma, optimizer=optimizer, learning_rate=learning_rate,
+                       target_update=target_update)
+    buffer = ReplayBuffer(buffer_size)
     stepper = Stepper(env, seed, episode_length)
     history = History(log_every, ("td_error",))
-    n_updates = 0
 
     with progress_bar(n_steps, progress, "soft Q-learning") as bar:
         for step in range(n_steps):
-            if step < learning_starts or rng.random() < epsilon:
-                action = int(rng.integers(A))
-            else:
-                q_s = q_function(np.array([stepper.state]))[0]
-                action = draw(softmax_rows(q_s / alpha), rng)
+            explore = step < learning_starts or rng.random() < epsilon
+            action = int(rng.integers(A)) if explore else learner.act(stepper.state, rng)
             buffer.add(*stepper.step(action)[:5])
             if step >= learning_starts and (step - learning_starts) % train_every == 0:
-                batch = buffer.sample(batch_size, rng)
-                y = losses.soft_q_target(batch.rewards, target(batch.next_states),
-                                         batch.terminated, gamma, alpha)
-                q, cache = q_function.forward(batch.states)
-                td, grad_q = losses.td_loss(q, batch.actions, y)
-                optimizer.step(q_function.backward(cache, grad_q), rate(step / n_steps))
-                n_updates += 1
-                update_target(target, q_function, target_update, n_updates)
-                history.add(td_error=float(np.abs(td).sum()) / batch_size)
+                td_error = learner.update(buffer.sample(batch_size, rng), step / n_steps)
+                history.add(td_error=td_error)
             if history.due(step):
-                extra = None
-                if callback is not None:
-                    extra = callback(step + 1, _soft_result(q_function, alpha, gamma, None))
-                history.write(step, stepper.returns, extra)
+                history.log(step, stepper.returns, callback, lambda: learner.result(None))
                 bar.update(log_every)
-    return _soft_result(q_function, alpha, gamma, history.columns)
+    return learner.result(history.columns)

@@ -21,14 +21,8 @@ from ctrlinf.trajectories import sample
 
 
 def _stationary_or_timed(mdp, policy):
-    policy = np.asarray(policy, dtype=np.float64)
-    S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
-    if policy.shape == (S, A):
-        return policy
-    if T is not None and policy.shape == (T, S, A):
-        return policy
-    expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")
-    raise ValueError(f"policy has shape {policy.shape}, expected {expected}")
+    _checks.mdp(mdp)
+    return _checks.timed_or_stationary_policy(policy, mdp.n_states, mdp.n_actions, mdp.horizon)
 
 
 def exact_visitation(mdp, policy):

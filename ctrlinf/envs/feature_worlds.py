@@ -14,8 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from ctrlinf import _checks
-from ctrlinf.envs.grid import (ACTION_DELTAS, DEFAULT_HORIZON, _check_count,
-                               _check_grid_size, _check_probability, _int_pair, gridworld)
+from ctrlinf.envs.grid import ACTION_DELTAS, DEFAULT_HORIZON, check_grid_size, gridworld
 
 #: Objects per cell when ``n_objects`` is not given (Levine's toolkit, ``placement_prob``).
 OBJECT_DENSITY = 0.05
@@ -24,7 +23,7 @@ OBJECT_DENSITY = 0.05
 def _windy_world(size, wind, cell_reward, features, horizon, gamma, info):
     """The shared 5-action windy square grid with per-cell rewards and features."""
     n_actions = len(ACTION_DELTAS)
-    wind = _check_probability(wind, "wind", upper=(n_actions - 1) / n_actions)
+    wind = _checks.real(wind, "wind", low=0.0, high=(n_actions - 1) / n_actions)
     return gridworld((size, size), slip=wind * n_actions / (n_actions - 1),
                      rewards=cell_reward, stay_action=True, horizon=horizon, gamma=gamma,
                      features=features, info=info)
@@ -32,8 +31,7 @@ def _windy_world(size, wind, cell_reward, features, horizon, gamma, info):
 
 # -- objectworld -----------------------------------------------------------
 def _check_colours(colours):
-    n_inner, n_outer = _int_pair(
-        colours, f"colours must be a pair (n_inner, n_outer) of ints, got {colours!r}")
+    n_inner, n_outer = _checks.int_pair(colours, "colours", "a pair (n_inner, n_outer) of ints")
     if n_inner < 1 or n_outer < 2:
         raise ValueError(
             f"colours must have n_inner >= 1 and n_outer >= 2 (the reward depends on "
@@ -46,7 +44,7 @@ def _random_objects(size, n_objects, n_inner, n_outer, seed):
     """``n_objects`` rows ``(row, col, inner, outer)`` on distinct random cells."""
     if n_objects is None:
         n_objects = max(1, round(OBJECT_DENSITY * size * size))
-    n_objects = _check_count(n_objects, "n_objects", upper=size * size)
+    n_objects = _checks.integer(n_objects, "n_objects", low=1, high=size * size)
     rng = np.random.default_rng(_checks.seed(seed))
     cells = rng.choice(size * size, size=n_objects, replace=False)
     inner = rng.integers(n_inner, size=n_objects)
@@ -55,12 +53,10 @@ def _random_objects(size, n_objects, n_inner, n_outer, seed):
 
 
 def _check_objects(objects, size, n_inner, n_outer):
-    array = np.asarray(objects)
-    if not np.issubdtype(array.dtype, np.integer) or array.ndim != 2 or array.shape[1] != 4:
-        raise ValueError(
-            f"objects must be an int array of rows (row, col, inner, outer), shape (n, 4); "
-            f"got dtype {array.dtype} and shape {array.shape}"
-        )
+    array = _checks.index_array(objects, "objects")
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"objects must be an int array of rows (row, col, inner, outer), shape "
+                         f"(n, 4); got shape {array.shape}")
     upper = np.array([size, size, n_inner, n_outer])
     bad = np.argwhere((array < 0) | (array >= upper))
     if bad.size:
@@ -167,14 +163,13 @@ def objectworld(size=32, n_objects=None, colours=(2, 2), wind=0.3, discrete=True
     >>> world.features.shape
     (16, 16)
     """
-    size = _check_count(size, "size")
+    size = _checks.positive_int(size, "size")
     n_inner, n_outer = _check_colours(colours)
     # The discrete features are (size**2, size * colours) floats.
     _checks.allocation(8 * size**3 * (n_inner + n_outer), "size",
                        f"the features of a {size} x {size} objectworld")
-    _check_grid_size((size, size), len(ACTION_DELTAS), 1.0, "size")
-    if not isinstance(discrete, (bool, np.bool_)):
-        raise TypeError(f"discrete must be a bool, got {discrete!r}")
+    check_grid_size((size, size), len(ACTION_DELTAS), 1.0, "size")
+    discrete = _checks.flag(discrete, "discrete")
     if objects is None:
         objects = _random_objects(size, n_objects, n_inner, n_outer, seed)
     elif n_objects is not None:
@@ -259,16 +254,19 @@ def binaryworld(size=32, seed=None, wind=0.3, p_blue=0.5, horizon=DEFAULT_HORIZO
            [1., 1., 0.],
            [0., 0., 0.]])
     """
-    size = _check_count(size, "size")
-    _check_grid_size((size, size), len(ACTION_DELTAS), 1.0, "size")
+    size = _checks.positive_int(size, "size")
+    check_grid_size((size, size), len(ACTION_DELTAS), 1.0, "size")
     if blue is None:
-        p_blue = _check_probability(p_blue, "p_blue")
+        p_blue = _checks.fraction(p_blue, "p_blue")
         blue = np.random.default_rng(_checks.seed(seed)).random((size, size)) < p_blue
     else:
         blue = np.asarray(blue)
-        if blue.dtype != np.bool_ or blue.shape != (size, size):
-            raise ValueError(f"blue must be a bool array of shape (size, size) = "
-                             f"({size}, {size}), got dtype {blue.dtype} and shape {blue.shape}")
+        if blue.dtype != np.bool_:
+            raise TypeError(f"blue must be a bool array of shape (size, size) = ({size}, {size}), "
+                            f"got dtype {blue.dtype}")
+        if blue.shape != (size, size):
+            raise ValueError(f"blue must be a bool array of shape (size, size) = ({size}, {size}), "
+                             f"got shape {blue.shape}")
     features = _neighbourhood(blue)
     n_blue = features.sum(axis=1).reshape(size, size)
     cell_reward = np.where(n_blue == 4, 1.0, np.where(n_blue == 5, -1.0, 0.0))

@@ -32,14 +32,10 @@ with probability ``1 - slip + slip / A``.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf._checks import finite as _check_finite
-from ctrlinf._checks import real_array as _as_real_array
 from ctrlinf.mdp import TabularMDP
 
 #: Moves ``(drow, dcol)`` in the standard action order: up, right, down, left, stay.
@@ -121,7 +117,8 @@ class GridMDP(TabularMDP):
         self.walls = _read_only(_cell_mask(walls, self.shape, "walls"))
         self.goals = _read_only(_cell_mask(goals, self.shape, "goals"))
         self.pits = _read_only(_cell_mask(pits, self.shape, "pits"))
-        self.features = _check_features(features, self.n_states, self.n_actions)
+        self.features = None if features is None else _read_only(
+            _checks.feature_array(features, self.n_states, self.n_actions))
         self.info = _check_info(info)
 
     # -- cells and states ------------------------------------------------
@@ -184,7 +181,7 @@ class GridMDP(TabularMDP):
         array([[ 0., nan],
                [ 2.,  3.]])
         """
-        values = np.asarray(values, dtype=np.float64)
+        values = _checks.real_array(values, "values")
         if values.ndim == 0 or values.shape[-1] not in (self.n_states, self.n_cells):
             raise ValueError(
                 f"values has shape {values.shape}, expected (..., S) with S = "
@@ -244,56 +241,22 @@ def _read_only(array):
     return array
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _int_pair(value, message):
-    """Return ``value`` as a pair of ints, or raise ``TypeError(message)``."""
-    if (not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2
-            or not all(_is_int(n) for n in value)):
-        raise TypeError(message)
-    return int(value[0]), int(value[1])
-
-
-def _check_count(value, name, upper=None):
-    """Return ``value`` as an int in ``[1, upper]`` or raise naming ``name``."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value < 1 or (upper is not None and value > upper):
-        bound = f"in [1, {upper}]" if upper is not None else "a positive int"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return int(value)
-
-
 def _check_shape(shape):
     """Return ``shape`` as a ``(rows, cols)`` tuple of positive ints or raise."""
-    rows, cols = _int_pair(shape, f"shape must be a pair (rows, cols) of ints, got {shape!r}")
+    rows, cols = _checks.int_pair(shape, "shape", "a pair (rows, cols) of ints")
     if min(rows, cols) < 1:
         raise ValueError(f"shape must have rows >= 1 and cols >= 1, got {(rows, cols)}")
     return rows, cols
 
 
-def _check_probability(value, name, upper=1.0):
-    """Return ``value`` as a float in ``[0, upper]`` or raise naming ``name``."""
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a real number in [0, {upper:g}], got {value!r}")
-    if not 0.0 <= value <= upper:
-        raise ValueError(f"{name} must be in [0, {upper:g}], got {value}")
-    return float(value)
-
-
 def _check_deltas(action_deltas, n_actions):
     deltas = np.asarray(action_deltas)
-    if not np.issubdtype(deltas.dtype, np.integer) or deltas.shape != (n_actions, 2):
-        raise ValueError(
-            f"action_deltas must be an int array of shape (A, 2) = ({n_actions}, 2), "
-            f"got dtype {deltas.dtype} and shape {deltas.shape}"
-        )
+    if not np.issubdtype(deltas.dtype, np.integer):
+        raise TypeError(f"action_deltas must be an int array of shape (A, 2) = ({n_actions}, 2), "
+                        f"got dtype {deltas.dtype}")
+    if deltas.shape != (n_actions, 2):
+        raise ValueError(f"action_deltas must be an int array of shape (A, 2) = ({n_actions}, 2), "
+                         f"got shape {deltas.shape}")
     return _read_only(deltas.astype(np.int64))
 
 
@@ -301,26 +264,15 @@ def _check_action_names(action_names, deltas):
     if action_names is None:
         known = {tuple(d): name for d, name in zip(ACTION_DELTAS.tolist(), ACTION_NAMES)}
         return tuple(known.get(tuple(d), f"move{tuple(d)}") for d in deltas.tolist())
+    if isinstance(action_names, str) or not all(isinstance(n, str) for n in action_names):
+        raise TypeError(f"action_names must be {len(deltas)} strings (one per action), got "
+                        f"{action_names!r}")
     names = tuple(action_names)
-    if len(names) != len(deltas) or not all(isinstance(n, str) for n in names):
+    if len(names) != len(deltas):
         raise ValueError(
             f"action_names must be {len(deltas)} strings (one per action), got {action_names!r}"
         )
     return names
-
-
-def _check_features(features, n_states, n_actions):
-    if features is None:
-        return None
-    array = _as_real_array(features, "features")
-    if not (array.ndim == 2 and array.shape[0] == n_states
-            or array.ndim == 3 and array.shape[:2] == (n_states, n_actions)):
-        raise ValueError(
-            f"features has shape {array.shape}, expected (S, K) = ({n_states}, K) "
-            f"or (S, A, K) = ({n_states}, {n_actions}, K)"
-        )
-    _check_finite(array, "features")
-    return _read_only(array)
 
 
 def _check_info(info):
@@ -333,7 +285,7 @@ def _check_info(info):
 
 def _cell_index(cell, shape, name):
     """Return ``(row, col)`` of one cell given as a pair, or raise naming ``name``."""
-    row, col = _int_pair(cell, f"{name} must be given as (row, col) pairs of ints, got {cell!r}")
+    row, col = _checks.int_pair(cell, name, "given as (row, col) pairs of ints")
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
         raise ValueError(f"{name} cell {(row, col)} is outside the grid of shape {shape}")
     return row, col
@@ -393,13 +345,13 @@ def _cell_rewards(rewards, shape, goals, pits, goal_reward, pit_reward, step_rew
         base[goals] = goal_reward
         base[pits] = pit_reward
         return _apply_cell_rewards(base, rewards or {})
-    array = _as_real_array(rewards, "rewards")
+    array = _checks.real_array(rewards, "rewards")
     if array.shape != shape:
         raise ValueError(
             f"rewards has shape {array.shape}, expected the grid shape {shape} "
             "or a dict {(row, col): value}"
         )
-    _check_finite(array, "rewards")
+    _checks.finite(array, "rewards")
     return array
 
 
@@ -441,9 +393,7 @@ def _csr_from_targets(targets, weights):
 
 
 def _grid_deltas(stay_action):
-    if not isinstance(stay_action, (bool, np.bool_)):
-        raise TypeError(f"stay_action must be a bool, got {stay_action!r}")
-    return ACTION_DELTAS if stay_action else ACTION_DELTAS[:4]
+    return ACTION_DELTAS if _checks.flag(stay_action, "stay_action") else ACTION_DELTAS[:4]
 
 
 # -- builders --------------------------------------------------------------
@@ -508,16 +458,14 @@ def gridworld(shape, slip=0.0, walls=(), rewards=None, start=None, stay_action=T
     array([-0.01, -0.01,  1.  ])
     """
     shape = _check_shape(shape)
-    slip = _check_probability(slip, "slip")
+    slip = _checks.fraction(slip, "slip")
     deltas = _grid_deltas(stay_action)
-    _check_grid_size(shape, len(deltas), slip)
+    check_grid_size(shape, len(deltas), slip)
     walls = _cell_mask(walls, shape, "walls")
     goals = _cell_mask(goals, shape, "goals")
     pits = _cell_mask(pits, shape, "pits")
     _check_disjoint(walls=walls, goals=goals, pits=pits)
-    if not isinstance(absorbing, (bool, np.bool_)):
-        raise TypeError(f"absorbing must be a bool, got {absorbing!r}")
-    terminal = (goals | pits) if absorbing else np.zeros(shape, dtype=bool)
+    terminal = (goals | pits) if _checks.flag(absorbing, "absorbing") else np.zeros(shape, bool)
     cell_reward = _cell_rewards(rewards, shape, goals, pits, goal_reward, pit_reward,
                                 step_reward)
     cell_reward[walls] = 0.0
@@ -528,7 +476,7 @@ def gridworld(shape, slip=0.0, walls=(), rewards=None, start=None, stay_action=T
                    goals=goals, pits=pits, features=features, info=info)
 
 
-def _check_grid_size(shape, n_actions, slip, name="shape"):
+def check_grid_size(shape, n_actions, slip, name="shape"):
     """Refuse a grid whose transition matrix cannot fit in memory, before building it."""
     entries_per_row = n_actions if slip > 0 else 1
     # CSR data and indices (16 bytes an entry) and the COO triplets it is built from (24).
@@ -679,11 +627,11 @@ def cliff_walking(shape=(4, 12), slip=0.0, horizon=DEFAULT_HORIZON, gamma=1.0,
     rows, cols = _check_shape(shape)
     if rows < 2 or cols < 3:
         raise ValueError(f"shape must have rows >= 2 and cols >= 3, got {(rows, cols)}")
-    slip = _check_probability(slip, "slip")
+    slip = _checks.fraction(slip, "slip")
     step_reward = _checks.real(step_reward, "step_reward")
     cliff_reward = _checks.real(cliff_reward, "cliff_reward")
     deltas = _grid_deltas(stay_action)
-    _check_grid_size((rows, cols), len(deltas), slip)
+    check_grid_size((rows, cols), len(deltas), slip)
     start, goal = (rows - 1) * cols, rows * cols - 1
     cliff = np.zeros((rows, cols), dtype=bool)
     cliff[-1, 1:-1] = True

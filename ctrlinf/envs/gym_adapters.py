@@ -1,7 +1,9 @@
 r"""Gymnasium interop: toy-text environments in, any TabularMDP out as a ``gymnasium.Env``.
 
 gymnasium is an optional dependency (``pip install -e ".[gym]"`` from the repository
-root); it is imported only when one of these functions is called.
+root); it is imported only when one of these functions is called. The env class itself,
+:class:`ctrlinf.envs.gym_env.TabularMDPEnv`, lives in a module of its own that imports
+gymnasium at the top.
 
 The toy-text transition table is ``P[s][a] = [(prob, next_state, reward, terminated), ...]``
 (FrozenLake, Taxi, CliffWalking). :func:`from_gymnasium` turns it into
@@ -21,16 +23,13 @@ earns ``α log A`` per remaining step, ``V_t(⊥) = (T − t) α log A``. Pass a
 """
 from __future__ import annotations
 
-import functools
+import math
 
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf import _checks, kernels
-from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP, _is_int
-from ctrlinf._checks import PROBABILITY_TOLERANCE
-from ctrlinf._checks import distribution as validate_distribution
-from ctrlinf.inference import dead_states
+from ctrlinf import _checks
+from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP
 from ctrlinf.mdp import TabularMDP
 
 # Moves (drow, dcol) and names of the toy-text grid environments, in their action order.
@@ -51,38 +50,66 @@ def _import_gymnasium():
     return gymnasium
 
 
-def _discrete_size(space, name, gym):
-    if not isinstance(space, gym.spaces.Discrete) or int(space.start) != 0:
-        raise TypeError(f"env.{name} must be gymnasium.spaces.Discrete(n) starting at 0, "
-                        f"got {space!r}")
-    return int(space.n)
-
-
 # -- from gymnasium ----------------------------------------------------------
 def _table_entries(table, n_states, n_actions):
-    """Yield ``(s, a, prob, next_state, reward, terminated)`` from a toy-text P table."""
+    """Yield ``(s, a, prob, next_state, reward, terminated)`` from a toy-text P table.
+
+    Every row, outcome and field is checked before it is used, and an error names
+    ``env.unwrapped.P[s][a]`` and what is wrong there.
+    """
+    _no_extra_keys(table, n_states, "env.unwrapped.P", "state", "env.observation_space")
     for s in range(n_states):
-        if s not in table:
+        row = table.get(s)
+        if row is None:
             raise ValueError(f"env.unwrapped.P[{s}] is missing (the table must cover all "
                              f"{n_states} states)")
+        if not isinstance(row, dict):
+            raise TypeError(f"env.unwrapped.P[{s}] is a {type(row).__name__}; expected a dict "
+                            "{action: [(prob, next_state, reward, terminated), ...]}")
+        _no_extra_keys(row, n_actions, f"env.unwrapped.P[{s}]", "action", "env.action_space")
         for a in range(n_actions):
-            outcomes = table[s].get(a)
+            where = f"env.unwrapped.P[{s}][{a}]"
+            outcomes = row.get(a)
+            if outcomes is not None and not isinstance(outcomes, (list, tuple)):
+                raise TypeError(f"{where} is a {type(outcomes).__name__}; expected a list of "
+                                "tuples (prob, next_state, reward, terminated)")
             if not outcomes:
-                raise ValueError(f"env.unwrapped.P[{s}][{a}] is missing or empty")
+                raise ValueError(f"{where} is missing or empty")
             for outcome in outcomes:
-                if len(outcome) != 4:
-                    raise ValueError(
-                        f"env.unwrapped.P[{s}][{a}] holds {outcome!r}; expected tuples "
-                        "(prob, next_state, reward, terminated)"
-                    )
-                prob, next_state, reward, terminated = outcome
-                if not prob >= 0:
-                    raise ValueError(f"env.unwrapped.P[{s}][{a}] has probability {prob}, "
-                                     "expected >= 0")
-                if not 0 <= int(next_state) < n_states:
-                    raise ValueError(f"env.unwrapped.P[{s}][{a}] leads to state {next_state}, "
-                                     f"outside [0, {n_states})")
-                yield s, a, float(prob), int(next_state), float(reward), bool(terminated)
+                yield (s, a, *_outcome(outcome, where, n_states))
+
+
+def _no_extra_keys(mapping, size, where, kind, space):
+    for key in mapping:
+        if not (_checks.is_int(key) and 0 <= key < size):
+            raise ValueError(f"{where} has the key {key!r}; the {kind}s of {space} are the "
+                             f"ints 0 to {size - 1}")
+
+
+def _outcome(outcome, where, n_states):
+    """``(prob, next_state, reward, terminated)`` as (float, int, float, bool), or raise."""
+    if not isinstance(outcome, (tuple, list)) or len(outcome) != 4:
+        raise (TypeError if not isinstance(outcome, (tuple, list)) else ValueError)(
+            f"{where} holds {outcome!r}; expected tuples (prob, next_state, reward, terminated)")
+    prob, next_state, reward, terminated = outcome
+    for field, value in (("probability", prob), ("reward", reward)):
+        if not _checks.is_real_number(value):
+            raise TypeError(f"{where} has {field} {value!r} ({type(value).__name__}), expected "
+                            "a real number")
+        if not math.isfinite(value):
+            raise ValueError(f"{where} has {field} {value}, expected a finite number")
+    if prob < 0:
+        raise ValueError(f"{where} has probability {prob}, expected >= 0")
+    if not _checks.is_int(next_state):
+        raise TypeError(f"{where} leads to state {next_state!r} ({type(next_state).__name__}), "
+                        "expected an int")
+    if not 0 <= next_state < n_states:
+        raise ValueError(f"{where} leads to state {next_state}, outside [0, {n_states})")
+    if not (isinstance(terminated, (bool, np.bool_))
+            or _checks.is_int(terminated) and terminated in (0, 1)):
+        raise TypeError(f"{where} has terminated {terminated!r} ({type(terminated).__name__}), "
+                        "expected a bool")
+    return float(prob), int(next_state), float(reward), bool(terminated)
 
 
 def _initial_distribution(unwrapped, p0, n_states):
@@ -94,7 +121,7 @@ def _initial_distribution(unwrapped, p0, n_states):
                 "env.unwrapped has neither initial_state_distrib nor isd; pass p0 (shape "
                 f"({n_states},)) explicitly (ctrlinf does not estimate it by sampling resets)"
             )
-    return np.append(validate_distribution(p0, "p0", n_states), 0.0)
+    return np.append(_checks.distribution(p0, "p0", n_states), 0.0)
 
 
 def _grid_layout(unwrapped, n_states):
@@ -153,9 +180,14 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
     ImportError
         If gymnasium is not installed.
     TypeError
-        If ``env`` has no toy-text table or its spaces are not ``Discrete``.
+        If ``env`` has no toy-text table, its spaces are not ``Discrete``, or an entry
+        has the wrong type (a row that is not a dict, outcomes that are not a list of
+        4-tuples, a next state that is not an int, a probability or reward that is not
+        a real number, a termination that is not a bool); the message names
+        ``env.unwrapped.P[s][a]``.
     ValueError
-        If the table is incomplete or its probabilities do not sum to one.
+        If the table is incomplete, has keys outside the spaces, a next state outside
+        them, a non-finite or negative number, or probabilities that do not sum to one.
 
     Examples
     --------
@@ -166,7 +198,7 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
     >>> float(mdp.transition_tensor()[14, 2, 16])   # right from (3, 2) reaches G: episode over
     0.3333333333333333
     """
-    gym = _import_gymnasium()
+    _import_gymnasium()
     unwrapped = getattr(env, "unwrapped", env)
     table = getattr(unwrapped, "P", None)
     if not isinstance(table, dict):
@@ -175,13 +207,14 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
             "P[s][a] = [(prob, next_state, reward, terminated), ...] as in FrozenLake, "
             "Taxi or CliffWalking"
         )
-    S = _discrete_size(unwrapped.observation_space, "observation_space", gym)
-    A = _discrete_size(unwrapped.action_space, "action_space", gym)
+    S = _checks.discrete_space(getattr(unwrapped, "observation_space", None),
+                               "env.observation_space")
+    A = _checks.discrete_space(getattr(unwrapped, "action_space", None), "env.action_space")
     entries = list(_table_entries(table, S, A))
     s, a, prob, next_state, reward, terminated = (np.array(column) for column in zip(*entries))
     row = s * A + a
     totals = np.bincount(row, weights=prob, minlength=S * A)
-    bad = np.flatnonzero(np.abs(totals - 1.0) > PROBABILITY_TOLERANCE)
+    bad = np.flatnonzero(np.abs(totals - 1.0) > _checks.PROBABILITY_TOLERANCE)
     if bad.size:
         bad_s, bad_a = divmod(int(bad[0]), A)
         raise ValueError(f"env.unwrapped.P[{bad_s}][{bad_a}] has probabilities summing to "
@@ -200,114 +233,6 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
 
 
 # -- to gymnasium ------------------------------------------------------------
-def _grid_text(mdp, s):
-    """The board as text: ``#`` wall, ``G`` goal, ``P`` pit, ``.`` open, ``@`` the agent."""
-    board = np.full(mdp.shape, ".")
-    board[mdp.walls], board[mdp.goals], board[mdp.pits] = "#", "G", "P"
-    lines = []
-    if s is not None and s < mdp.n_cells:
-        board[mdp.coords(s)] = "@"
-    elif s is not None:
-        lines.append(f"(in state {s}, which is not a cell)")
-    return ["".join(row) for row in board] + lines
-
-
-@functools.cache
-def _env_class(gym):
-    """Define the Env subclass on first use, so gymnasium stays an optional import."""
-
-    class TabularMDPEnv(gym.Env):
-        """A ``gymnasium.Env`` that samples a :class:`~ctrlinf.TabularMDP`; see :func:`to_gymnasium`."""
-
-        metadata = {"render_modes": ["ansi"], "render_fps": 4}
-
-        def __init__(self, mdp, seed=None, render_mode=None):
-            self.mdp = mdp
-            self.observation_space = gym.spaces.Discrete(mdp.n_states)
-            self.action_space = gym.spaces.Discrete(mdp.n_actions)
-            self.render_mode = render_mode
-            self.initial_state_distrib = mdp.p0
-            self._dead = dead_states(mdp)
-            self._indptr, self._indices, self._data = mdp.P.indptr, mdp.P.indices, mdp.P.data
-            # r[s, a] = -inf forbids a in s; the agent learns it from the mask, never
-            # from a -inf reward.
-            self._allowed = np.isfinite(mdp.r)
-            self._mask = self._allowed.astype(np.uint8)
-            self.s, self.t = None, 0
-            self._over = False  # the episode ended (terminated or truncated)
-            if seed is not None:
-                self.np_random, _ = gym.utils.seeding.np_random(seed)
-                self.action_space.seed(seed)
-
-        @functools.cached_property
-        def P(self):
-            """Toy-text table ``P[s][a] = [(prob, next_state, r[s, a], terminated), ...]``."""
-            A, r = self.mdp.n_actions, self.mdp.r
-            lo, hi, idx, data = self._indptr[:-1], self._indptr[1:], self._indices, self._data
-            return {s: {a: [(float(data[k]), int(idx[k]), float(r[s, a]), bool(self._dead[idx[k]]))
-                            for k in range(lo[s * A + a], hi[s * A + a])]
-                        for a in range(A)}
-                    for s in range(self.mdp.n_states)}
-
-        def _draw(self, probabilities):
-            # The sampler's inverse-CDF draw: a row summing to 1 - 1e-12 lands on its
-            # last positive entry, never on a zero one.
-            return int(kernels._draw(probabilities, self.np_random.random()))
-
-        def action_masks(self):
-            """Allowed actions in the current state, bool (A,) (sb3-contrib's MaskablePPO
-            calls this); ``r[s, a] = -inf`` marks a forbidden action."""
-            if self.s is None:
-                raise gym.error.ResetNeeded("call reset() before action_masks()")
-            return self._allowed[self.s].copy()
-
-        def _info(self, prob):
-            return {"prob": prob, "t": self.t, "action_mask": self._mask[self.s].copy()}
-
-        def reset(self, *, seed=None, options=None):
-            seed = None if seed is None else _checks.integer(seed, "seed", low=0)
-            super().reset(seed=seed)
-            self.s, self.t, self._over = self._draw(self.mdp.p0), 0, False
-            return self.s, self._info(float(self.mdp.p0[self.s]))
-
-        def step(self, action):
-            if self.s is None:
-                raise gym.error.ResetNeeded("call reset() before step()")
-            if self._over:
-                raise gym.error.ResetNeeded(
-                    f"the episode ended (terminated or truncated) at t={self.t}; "
-                    "call reset() before step()")
-            if not self.action_space.contains(action):
-                raise ValueError(f"action must be an int in [0, {self.mdp.n_actions}), "
-                                 f"got {action!r}")
-            if not self._allowed[self.s, int(action)]:
-                raise ValueError(
-                    f"action {int(action)} is forbidden in state {self.s} "
-                    f"(r[{self.s}, {int(action)}] = -inf); info['action_mask'] and "
-                    "action_masks() give the allowed actions")
-            row = self.s * self.mdp.n_actions + int(action)
-            lo, hi = self._indptr[row], self._indptr[row + 1]
-            k = lo + self._draw(self._data[lo:hi])
-            reward = float(self.mdp.r[self.s, int(action)])
-            self.s, self.t = int(self._indices[k]), self.t + 1
-            terminated = bool(self._dead[self.s])
-            horizon = self.mdp.horizon
-            truncated = horizon is not None and self.t >= horizon and not terminated
-            self._over = terminated or truncated
-            return self.s, reward, terminated, truncated, self._info(float(self._data[k]))
-
-        def render(self):
-            if self.render_mode is None:
-                gym.logger.warn("render() needs render_mode='ansi' (pass it to to_gymnasium)")
-                return None
-            header = f"t={self.t}"
-            if isinstance(self.mdp, GridMDP):
-                return "\n".join([header] + _grid_text(self.mdp, self.s)) + "\n"
-            return f"{header} state={self.s}\n"
-
-    return TabularMDPEnv
-
-
 def to_gymnasium(mdp, seed=None, render_mode=None):
     r"""Wrap an MDP as a ``gymnasium.Env`` that samples exactly that MDP.
 
@@ -327,8 +252,17 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     Rewards ``r[s, a] = -inf`` forbid action ``a`` in ``s``: ``info["action_mask"]``
     (uint8, shape ``(A,)``, 1 = allowed; on ``reset`` and ``step``) and
     ``env.action_masks()`` (bool, the method sb3-contrib's MaskablePPO calls) give the
-    allowed actions of the current state, and taking a forbidden action raises a
-    ValueError naming the state and the action instead of paying ``-inf``.
+    allowed actions of the current state. Taking a forbidden action anyway ends the
+    episode (``terminated=True``, the state unchanged) with the finite reward
+    ``env.forbidden_reward = −(1 + H max|r|)`` (``H`` the horizon, or ``1/(1 − γ)``),
+    worse than any return the MDP pays, so it is never optimal (see
+    :func:`ctrlinf.envs.gym_env.forbidden_reward`); every reward the env pays is finite.
+
+    ``gymnasium.utils.env_checker.check_env`` passes (masked MDPs too, since a forbidden
+    action is a valid step), except at horizon 1 when the checker's first step is a
+    truncation: its ``check_step_determinism`` asserts that no episode is truncated after
+    one step, and at horizon 1 every step that does not terminate (enter a dead state or
+    take a forbidden action) is.
 
     Parameters
     ----------
@@ -344,11 +278,11 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     Returns
     -------
     gymnasium.Env
-        With ``Discrete(S)`` observations, ``Discrete(A)`` actions, the toy-text
-        table ``env.P[s][a] = [(prob, next_state, r[s, a], terminated), ...]``,
-        ``env.initial_state_distrib`` (= ``p0``), the wrapped ``env.mdp`` and the
-        current state and step count ``env.s``, ``env.t`` (toy-text style); it
-        passes ``gymnasium.utils.env_checker.check_env``.
+        A :class:`ctrlinf.envs.gym_env.TabularMDPEnv`, with ``Discrete(S)``
+        observations, ``Discrete(A)`` actions, the toy-text table
+        ``env.P[s][a] = [(prob, next_state, reward, terminated), ...]`` of what ``step``
+        does, ``env.initial_state_distrib`` (= ``p0``), the wrapped ``env.mdp`` and the
+        current state and step count ``env.s``, ``env.t`` (toy-text style).
 
     Examples
     --------
@@ -364,12 +298,7 @@ def to_gymnasium(mdp, seed=None, render_mode=None):
     ..G
     .@.
     """
-    env_class = _env_class(_import_gymnasium())
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
-    if seed is not None and not _is_int(seed):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
-    seed = None if seed is None else _checks.integer(seed, "seed", low=0)
-    if render_mode not in (None, "ansi"):
-        raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-    return env_class(mdp, seed=seed, render_mode=render_mode)
+    _import_gymnasium()
+    from ctrlinf.envs.gym_env import TabularMDPEnv  # imports gymnasium
+
+    return TabularMDPEnv(mdp, seed=seed, render_mode=render_mode)

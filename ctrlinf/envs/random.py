@@ -5,7 +5,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.envs.grid import _check_count
 from ctrlinf.mdp import TabularMDP
 
 
@@ -67,17 +66,16 @@ def random_mdp(n_states, n_actions, branching=None, seed=None, horizon=10, gamma
     >>> bool((dense.P != mdp.P).nnz == 0)
     True
     """
-    n_states = _check_count(n_states, "n_states")
-    n_actions = _check_count(n_actions, "n_actions")
+    n_states = _checks.positive_int(n_states, "n_states")
+    n_actions = _checks.positive_int(n_actions, "n_actions")
     if branching is not None:
-        branching = _check_count(branching, "branching", upper=n_states)
+        branching = _checks.integer(branching, "branching", low=1, high=n_states)
     # Gaussian draws reach about 6 standard deviations: stay well inside float64.
     reward_scale = _checks.real(reward_scale, "reward_scale", low=0.0,
                                 high=_checks.FLOAT_LIMIT / 100)
+    sparse = _checks.flag(sparse, "sparse", allow_none=True)
     if sparse is None:
         sparse = branching is not None
-    elif not isinstance(sparse, (bool, np.bool_)):
-        raise TypeError(f"sparse must be a bool or None, got {sparse!r}")
 
     n_rows = n_states * n_actions
     k = n_states if branching is None else branching
