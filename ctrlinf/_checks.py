@@ -516,6 +516,33 @@ def solution(value, name="sol"):
     return value
 
 
+def trajectories(value, name="demos", n_states=None, n_actions=None):
+    """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``, or raise.
+
+    ``TypeError`` for anything else; ``ValueError`` naming ``name.states[i, t]`` (or
+    ``actions``) at the first observed step whose index is outside ``[0, S-1]``
+    (``[0, A-1]``). Padding is not read. A bound left None is not checked.
+    """
+    from ctrlinf.trajectories import Trajectories  # trajectories.py imports this module
+
+    if not isinstance(value, Trajectories):
+        raise TypeError(f"{name} must be a ctrlinf.Trajectories, got {type(value).__name__}")
+    if n_states is None and n_actions is None:
+        return value
+    steps = value.observed()
+    for what, indices, bound in (("states", steps.state, n_states),
+                                 ("actions", steps.action, n_actions)):
+        if bound is None:
+            continue
+        bad = np.flatnonzero((indices < 0) | (indices >= bound))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(
+                f"{name}.{what}[{steps.trajectory[k]}, {steps.t[k]}] is {indices[k]}, expected "
+                f"an index in [0, {bound - 1}]")
+    return value
+
+
 def value_range(mdp_, temperature_, mode):
     r"""Raise ``ValueError`` if solving ``mdp_`` would leave the float64 range.
 

@@ -22,6 +22,7 @@ from ctrlinf.bridge.approximators import all_states, make_approximator, make_opt
 from ctrlinf.bridge.importance_sampling import (_check_maxent_mdp, _reward_features, _summed,
                                                 policy_log_probability)
 from ctrlinf.bridge.visitation import exact_visitation
+from ctrlinf.trajectories import visitation
 
 
 def optimal_discriminator(log_p, log_q):
@@ -204,10 +205,12 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     f = make_approximator(approximator, S, A, features, hidden, "tanh", seed=rng)
     optimizer = make_optimizer("adam", f)
     # Count each distinct pair once, weighted by its frequency: the loss is unchanged.
+    # The empirical visitation reads the observed steps only (never padding).
     weights = np.zeros((2, S * A))
-    for row, trajectories in enumerate((demos, samples)):
-        flat = (trajectories.states * A + trajectories.actions).ravel()
-        weights[row] = np.bincount(flat, minlength=S * A) / flat.size
+    for row, (name, trajectories) in enumerate((("demos", demos), ("samples", samples))):
+        _checks.trajectories(trajectories, name, S, A)
+        counts = visitation(trajectories, S, A).ravel()
+        weights[row] = counts / counts.sum()
     states = np.repeat(np.arange(S), A)
     actions = np.tile(np.arange(A), S)
     rows = np.arange(S * A)

@@ -40,8 +40,11 @@ class TrajectorySet:
 
     def log_maxent(self, reward):
         """``log p(τ) + R(τ) − log Z``: the MaxEnt distribution for ``reward`` (S, A)."""
-        traj = self.trajectories
-        logits = self.log_dynamics + np.asarray(reward)[traj.states, traj.actions].sum(axis=1)
+        steps = self.trajectories.observed()
+        rewards = np.asarray(reward)[steps.state, steps.action]
+        returns = np.bincount(steps.trajectory, weights=rewards,
+                              minlength=self.trajectories.n_trajectories)
+        logits = self.log_dynamics + returns
         shift = logits.max()
         return logits - (shift + np.log(np.exp(logits - shift).sum()))
 

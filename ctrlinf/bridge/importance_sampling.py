@@ -48,15 +48,23 @@ def _summed(phi, trajectories):
 
 
 def policy_log_probability(policy, trajectories):
-    """``Σ_t log π_t(a_t|s_t)`` per trajectory, shape (N,); policy (T, S, A) or (S, A)."""
+    """``Σ_t log π_t(a_t|s_t)`` over each trajectory's observed steps, shape (N,).
+
+    Parameters
+    ----------
+    policy : ndarray, shape (T, S, A) or (S, A)
+    trajectories : Trajectories
+        Their padding (steps ``t >= lengths[i]``) is not read.
+    """
     policy = np.asarray(policy, dtype=np.float64)
-    T = trajectories.length
+    steps = trajectories.observed()
     if policy.ndim == 2:
-        picked = policy[trajectories.states, trajectories.actions]
+        picked = policy[steps.state, steps.action]
     else:
-        picked = policy[np.arange(T)[None, :], trajectories.states, trajectories.actions]
+        picked = policy[steps.t, steps.state, steps.action]
     with np.errstate(divide="ignore"):
-        return np.log(picked).sum(axis=1)
+        return np.bincount(steps.trajectory, weights=np.log(picked),
+                           minlength=trajectories.n_trajectories)
 
 
 def _check_maxent_mdp(mdp):
