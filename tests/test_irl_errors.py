@@ -185,10 +185,35 @@ def test_optimizer_settings(setup):
 
 def test_a_diverging_fit_stops_with_advice(setup):
     mdp, phi, demos = setup
-    with raises(FloatingPointError, "the reward became non-finite during the fit; lower "
-                                    "learning_rate or raise l2"), np.errstate(all="ignore"):
+    with raises(ValueError, "features: the reward left the float range during the fit (at "
+                            "theta not finite); scale the features to O(1), lower "
+                            "learning_rate or raise l2"), np.errstate(all="ignore"):
         ci.irl.fit(mdp, 1e10 * phi, demos, optimizer="gradient", learning_rate=1e300,
                    progress=False)
+    # Features near 1e200 (issue 18: a FloatingPointError from L-BFGS's steps; Adam's
+    # squared gradients overflowed and it stopped moving, silently).
+    for mode in ("soft", "exact"):
+        for fit in (ci.irl.fit, ci.irl.fit_deep):
+            with raises(ValueError, "features up to 1e+200 are too large to fit: over 2 steps "
+                                    "the gradient reaches 2e+200, and the optimisers square "
+                                    "it (beyond the float64 range); scale the features"):
+                fit(mdp, 1e200 * phi, demos, mode=mode, progress=False)
+
+
+def test_theta_that_overflows_the_values_is_named(setup):
+    mdp, phi, demos = setup
+    for mode in ("soft", "exact"):
+        with raises(ValueError, "theta (max |theta| = 1e+300) is too large for these features: "
+                                "r = features @ theta: values overflow: r up to 1e+300"):
+            ci.irl.objective(mdp, phi, demos, np.full(S, 1e300), mode=mode)
+        with raises(ValueError, "theta (max |theta| = 1e+308) is too large for these features: "
+                                "r = features @ theta: r[0, 0] is inf"):
+            ci.irl.objective(mdp, 2 * phi, demos, np.full(S, 1e308), mode=mode)
+        with raises(ValueError, "reward is too large: values overflow: r up to 1e+300"):
+            ci.irl.reward_objective(mdp, np.full((S, A), 1e300), demos, mode=mode)
+        net = ci.irl.RewardNet(S, hidden=())
+        with raises(ValueError, "params are too large: the network's reward: values overflow"):
+            ci.irl.deep_objective(mdp, phi, demos, net, np.full(net.n_params, 1e300), mode=mode)
 
 
 def test_reward_for_needs_the_same_number_of_features(setup):

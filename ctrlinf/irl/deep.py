@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from ctrlinf import nn
 from ctrlinf.irl.demos import expert_occupancy
+from ctrlinf.irl.fitting import check_fit_scale
 from ctrlinf.irl.fitting import fit_model
 from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
@@ -175,9 +176,11 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     """
     check_mdp_and_mode(mdp, mode)
     model = NetModel(net, _check_net_features(net, features, mdp), mdp.n_actions)
-    reward, pull_back = model(np.asarray(params, dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names params
+        reward, pull_back = model(np.asarray(params, dtype=np.float64))
     D_E, ends = expert_occupancy(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends)
+    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends,
+                                culprit="params are too large: the network's reward")
     return value, pull_back(grad_r)
 
 
@@ -242,7 +245,7 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     [0.25, 0.75]
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_features(features, mdp)
+    features = check_fit_scale(check_features(features, mdp), mdp)
     net = RewardNet(features.shape[-1], hidden, activation)
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"

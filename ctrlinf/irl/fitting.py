@@ -155,6 +155,23 @@ def check_l2(l2):
     return float(l2)
 
 
+def check_fit_scale(features, mdp):
+    """Refuse features so large that an optimiser's squared gradients leave the float range.
+
+    The gradient ``μ_E − μ_θ`` (and a network's, by backpropagation) scales with the
+    features times ``Σ_t γ^t``; L-BFGS and Adam square it.
+    """
+    values = features.data if sp.issparse(features) else features
+    largest = float(np.abs(values).max(initial=0.0))
+    steps = mdp.horizon if mdp.horizon is not None else 1.0 / (1.0 - mdp.gamma)
+    if not largest * steps < math.sqrt(_checks.FLOAT_LIMIT):
+        raise ValueError(
+            f"features up to {largest:.3g} are too large to fit: over {steps:g} steps the "
+            f"gradient reaches {largest * steps:.3g}, and the optimisers square it (beyond "
+            "the float64 range); scale the features to O(1)")
+    return features
+
+
 def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
               progress, desc, ends=None):
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
@@ -172,13 +189,14 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
         progress = _long_fit(mdp, max_iter)
 
     def penalised(x):
-        reward, pull_back = model(x)
-        if not np.all(np.isfinite(reward)):
-            raise FloatingPointError(
-                "the reward became non-finite during the fit; lower learning_rate or raise l2"
-            )
+        with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names features
+            reward, pull_back = model(x)
         reward = masked_reward(mdp, reward)
-        value, grad_r, sol = evaluate(mdp, reward, D_E, mode, ends)
+        size = np.abs(x).max()
+        where = f"max |theta| = {size:.3g}" if np.isfinite(size) else "theta not finite"
+        culprit = (f"features: the reward left the float range during the fit (at {where}); "
+                   "scale the features to O(1), lower learning_rate or raise l2. The reward")
+        value, grad_r, sol = evaluate(mdp, reward, D_E, mode, ends, culprit)
         size, grad_size = model.penalty(x)
         return value - l2 * size, pull_back(grad_r) - l2 * grad_size, (reward, sol)
 
@@ -289,7 +307,7 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     (1.0986, 1.0986)
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_features(features, mdp)
+    features = check_fit_scale(check_features(features, mdp), mdp)
     model = LinearModel(features, mdp.n_actions)
     if seed is None:
         theta0 = np.zeros(model.n_params)
