@@ -153,6 +153,16 @@ def choice(value, name, options):
     return value
 
 
+def sequence(value, name):
+    """Return ``value``, any iterable but a string, as a list (a generator is read once), or raise."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__} {value!r}")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__}") from None
+
+
 def _describe_bounds(low, high):
     if low is not None and high is not None:
         return f" in [{low}, {high}]"
@@ -314,31 +324,63 @@ def action_prior(prior, n_states, n_actions, name="action_prior"):
     return prior
 
 
+#: Rows of a policy must sum to one within this (or, for narrower input, the dtype's
+#: :func:`probability_tolerance`); they are then renormalised.
+POLICY_TOLERANCE = 1e-6
+
+
 def policy(value, n_states, n_actions, length, name="policy"):
     """Return a policy as float64 ``(T, S, A)``; a stationary ``(S, A)`` becomes ``(1, S, A)``.
 
-    Every ``π_t(· | s)`` must be a distribution (tolerance 1e-6).
+    Parameters
+    ----------
+    value : array_like, shape (T, S, A) or (S, A)
+    n_states, n_actions : int
+    length : int or None
+        ``T``: a time-varying policy has exactly ``T`` rows (more would be silently
+        dropped, so they are refused). None (an infinite horizon) takes only a
+        stationary ``(S, A)`` policy.
+    name : str
+
+    Every ``π_t(· | s)`` must be a distribution within :data:`POLICY_TOLERANCE` (or
+    the rounding of its dtype, e.g. 1.2e-5 for float32), and is renormalised to sum to
+    one: a row off by ``ε`` would otherwise scale values by ``1 + ε`` per step, a
+    factor ``1/(1 − γ(1 + ε))`` that is 10 for ``ε = 9e-7`` at ``γ = 0.999999``.
     """
+    tolerance = max(POLICY_TOLERANCE, probability_tolerance(_dtype_of(value)))
     array = real_array(value, name)
     S, A = n_states, n_actions
     if array.shape == (S, A):
         array = array[None]
-    elif array.ndim != 3 or array.shape[1:] != (S, A) or array.shape[0] < length:
+    elif length is None:
+        raise ValueError(
+            f"{name} has shape {array.shape}; an infinite-horizon MDP needs a stationary "
+            f"(S, A) = ({S}, {A}) policy")
+    elif array.shape != (length, S, A):
         raise ValueError(
             f"{name} has shape {array.shape}, expected (T, S, A) = ({length}, {S}, {A}) "
             f"or a stationary (S, A) = ({S}, {A})"
         )
-    array = np.ascontiguousarray(array)
+    # Messages index the array as given: [s, a] for a stationary one, [t, s, a] otherwise.
+    given = 2 if array.shape[0] == 1 and np.ndim(value) == 2 else 3
     bad = ~(np.isfinite(array) & (array >= 0))
     if np.any(bad):
-        t, s, a = np.argwhere(bad)[0]
-        raise ValueError(f"{name}[{t}, {s}, {a}] is {array[t, s, a]}, expected a probability")
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}[{', '.join(map(str, index[-given:]))}] is {array[index]}, "
+                         "expected a probability")
     sums = array.sum(axis=2)
-    off = np.abs(sums - 1.0) > 1e-6
+    off = np.abs(sums - 1.0) > tolerance
     if np.any(off):
-        t, s = np.argwhere(off)[0]
-        raise ValueError(f"{name}[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1")
-    return array
+        index = tuple(int(i) for i in np.argwhere(off)[0])
+        raise ValueError(f"{name}[{', '.join(map(str, index[-given + 1:]))}, :] sums to "
+                         f"{sums[index]:.10g}, expected 1 (tolerance {tolerance:g})")
+    return np.ascontiguousarray(array / sums[..., None])
+
+
+def _dtype_of(value):
+    """The dtype ``value`` would have as an array (float64 for what is not an array yet)."""
+    dtype = getattr(value, "dtype", None)
+    return np.dtype(dtype) if isinstance(dtype, np.dtype) else np.dtype(np.float64)
 
 
 def policy_respects_mask(pi, r, name="policy"):
@@ -565,6 +607,25 @@ def value_range(mdp_, temperature_, mode):
             f"r / temperature overflows: r up to {largest:g} at temperature={temperature_:g} "
             f"over {steps:g} steps gives V/temperature up to {bound / temperature_:g}, beyond "
             "the float64 range; raise temperature or rescale r")
+
+
+def policy_value_range(mdp_, temperature_, kl_scale):
+    r"""Raise ``ValueError`` if a policy's (soft) value in ``mdp_`` would leave the float64 range.
+
+    :func:`value_range` for ``evaluate_policy``: ``|V^π| <= H (max|r| + α κ)`` with ``H``
+    the horizon (or ``1/(1−γ)``) and ``κ = max_{t,s} |Σ_a π log(π/prior)|`` the
+    policy's largest entropy (or KL) term, which must stay below :data:`FLOAT_LIMIT`.
+    """
+    largest = mdp_.reward_scale
+    steps = mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
+    bound = steps * (largest + temperature_ * kl_scale)
+    if not bound < FLOAT_LIMIT:
+        entropy = (f" and temperature={temperature_:g} times an entropy (or KL) term up to "
+                   f"{kl_scale:g}" if temperature_ > 0 else "")
+        raise ValueError(
+            f"values overflow: r up to {largest:g}{entropy} over {steps:g} steps can reach "
+            f"{bound:g}, beyond the float64 range; rescale r"
+            + (" or lower temperature" if temperature_ > 0 else ""))
 
 
 def state_action_features(features, n_states, n_actions, name="features"):

@@ -167,8 +167,9 @@ def sample(mdp, policy, n, seed=None, length=None):
     Parameters
     ----------
     mdp : TabularMDP
-    policy : array_like, shape (T, S, A) or (S, A)
-        ``π_t(a | s)``; an (S, A) array is used at every step.
+    policy : array_like, shape (length, S, A) or (S, A)
+        ``π_t(a | s)``, one row per step; an (S, A) array is used at every step.
+        Rows summing to one within 1e-6 (or their dtype's rounding) are renormalised.
     n : int
         Number of trajectories, ``n >= 0``.
     seed : int or numpy.random.Generator, optional

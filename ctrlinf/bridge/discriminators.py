@@ -114,7 +114,9 @@ def gcl_discriminator(mdp, features, demos, samples, sampler_policy, max_iter=10
     """
     _check_maxent_mdp(mdp)
     phi = _reward_features(mdp, features)
-    policy = np.asarray(sampler_policy, dtype=np.float64)
+    policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
+                            "sampler_policy")
+    policy = policy[0] if policy.shape[0] == 1 else policy
     groups = []
     for trajectories, label in ((demos, 1.0), (samples, 0.0)):
         Phi = _summed(phi, trajectories)
@@ -241,7 +243,7 @@ def exact_gail_optimum(mdp, expert_state_action, policy):
     Parameters
     ----------
     mdp : TabularMDP
-    expert_state_action : ndarray, shape (T, S, A)
+    expert_state_action : ndarray, shape (T, S, A), or (S, A) for an infinite horizon
         The expert's exact state-action marginals (e.g. ``ci.marginals`` of an exact
         solution).
     policy : ndarray, shape (T, S, A) or (S, A)
@@ -252,7 +254,15 @@ def exact_gail_optimum(mdp, expert_state_action, policy):
     ndarray, shape (S, A)
         NaN where neither visits the pair.
     """
-    rho_expert = np.asarray(expert_state_action).mean(axis=0)
-    rho_policy = exact_visitation(mdp, policy)[1].mean(axis=0)
+    _checks.mdp(mdp)
+    S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
+    policy = _checks.policy(policy, S, A, T)                       # rows renormalised
+    expert = _checks.real_array(expert_state_action, "expert_state_action",
+                                shape=(S, A) if T is None else (T, S, A))
+    _checks.finite(expert, "expert_state_action")
+    rho_policy = exact_visitation(mdp, policy[0] if policy.shape[0] == 1 else policy)[1]
+    # Time-averaged occupancies (an infinite horizon's are stationary already).
+    rho_expert = expert if T is None else expert.mean(axis=0)
+    rho_policy = rho_policy if T is None else rho_policy.mean(axis=0)
     with np.errstate(divide="ignore"):
         return optimal_discriminator(np.log(rho_expert), np.log(rho_policy))

@@ -56,12 +56,14 @@ def policy_log_probability(policy, trajectories):
     trajectories : Trajectories
         Their padding (steps ``t >= lengths[i]``) is not read.
     """
-    policy = np.asarray(policy, dtype=np.float64)
-    steps = trajectories.observed()
-    if policy.ndim == 2:
-        picked = policy[steps.state, steps.action]
-    else:
-        picked = policy[steps.t, steps.state, steps.action]
+    _checks.trajectories(trajectories, "trajectories")
+    array = _checks.real_array(policy, "policy")
+    if array.ndim not in (2, 3):
+        raise ValueError(f"policy has shape {array.shape}, expected (T, S, A) or (S, A)")
+    S, A = array.shape[-2:]
+    policy = _checks.policy(policy, S, A, trajectories.length)        # rows renormalised
+    steps = _checks.trajectories(trajectories, "trajectories", S, A).observed()
+    picked = policy[0 if policy.shape[0] == 1 else steps.t, steps.state, steps.action]
     with np.errstate(divide="ignore"):
         return np.bincount(steps.trajectory, weights=np.log(picked),
                            minlength=trajectories.n_trajectories)
@@ -191,7 +193,9 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
     if demos.length != mdp.horizon:
         raise ValueError(f"demos have length {demos.length}, expected the horizon {mdp.horizon}")
     demos.check_against(mdp)
-    policy = np.asarray(sampler_policy, dtype=np.float64)
+    policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
+                            "sampler_policy")
+    policy = policy[0] if policy.shape[0] == 1 else policy    # as given: (S, A) or (T, S, A)
     if np.any(policy <= 0):
         index = tuple(int(i) for i in np.argwhere(policy <= 0)[0])
         raise ValueError(

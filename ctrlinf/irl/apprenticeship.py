@@ -97,13 +97,18 @@ def mixture_policy(mdp, policies, weights):
     _checks.mdp(mdp)
     if mdp.horizon is None:
         raise ValueError("mixture_policy needs a finite horizon")
+    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    policies = _checks.sequence(policies, "policies")
+    if not policies:
+        raise ValueError("policies is empty; a mixture needs at least one policy")
+    policies = [np.broadcast_to(_checks.policy(pi, S, A, T, f"policies[{j}]"), (T, S, A))
+                for j, pi in enumerate(policies)]
     weights = _checks.real_array(weights, "weights", shape=(len(policies),))
+    _checks.finite(weights, "weights")
     if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
         raise ValueError(f"weights must be >= 0 and sum to 1, got {weights.tolist()}")
-    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     joint = np.zeros((T, S, A))
-    for lam, pi in zip(weights, policies):
-        pi = np.broadcast_to(np.asarray(pi, dtype=np.float64), (T, S, A))
+    for lam, pi in zip(weights / weights.sum(), policies):
         joint += lam * ci.occupancy(mdp, pi)[..., None] * pi
     state = joint.sum(axis=2, keepdims=True)
     return np.where(state > 0, joint / np.where(state > 0, state, 1.0), 1.0 / A)

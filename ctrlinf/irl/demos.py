@@ -68,7 +68,7 @@ def pad_episodes(episodes, length, pad_state, pad_action):
             raise ValueError(f"pad_state must be an int or 'last', got {pad_state!r}")
         pad_state = _check_index(pad_state, "pad_state")
     pad_action = _check_index(pad_action, "pad_action")
-    episodes = list(episodes)
+    episodes = _checks.sequence(episodes, "episodes")
     if not episodes:
         raise ValueError("episodes is empty; IRL needs at least one demonstration")
     states = np.empty((len(episodes), length), dtype=np.int64)

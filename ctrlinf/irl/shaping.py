@@ -133,7 +133,7 @@ def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
     >>> bool(np.ptp(offset) < 1e-8)
     True
     """
-    mdps, policies = list(mdps), list(policies)
+    mdps, policies = _checks.sequence(mdps, "mdps"), _checks.sequence(policies, "policies")
     if not mdps:
         raise ValueError("mdps is empty; give at least one dynamics")
     if len(policies) != len(mdps):
@@ -154,8 +154,7 @@ def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
         if (mdp.n_states, mdp.n_actions) != (S, A):
             raise ValueError(f"mdps[{i}] has (S, A) = ({mdp.n_states}, {mdp.n_actions}), "
                              f"expected ({S}, {A}) as mdps[0]")
-        pi = _checks.real_array(pi, f"policies[{i}]", shape=(S, A))
-        _checks.finite(pi, f"policies[{i}]")
+        pi = _checks.policy(pi, S, A, None, f"policies[{i}]")[0]     # rows renormalised
         if np.any(pi <= 0):
             raise ValueError(f"policies[{i}] has entries <= 0; a soft-optimal policy is "
                              "positive everywhere")
