@@ -56,12 +56,17 @@ def positive_int(value, name):
     return integer(value, name, low=1)
 
 
-def real(value, name, low=None, high=None, low_open=False, high_open=False):
+def real(value, name, low=None, high=None, low_open=False, high_open=False, allow_none=False,
+         note=""):
     """Return ``value`` as a finite float in the given interval or raise.
 
     ``low_open``/``high_open`` exclude the bound itself, e.g. a temperature is
-    ``real(x, "temperature", low=0, low_open=True)``.
+    ``real(x, "temperature", low=0, low_open=True)``. ``allow_none`` passes None
+    through (a documented "no value"); ``note`` follows "or None" in the message,
+    saying what None means.
     """
+    if value is None and allow_none:
+        return None
     if low is not None and high is not None:
         kind = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     elif low == 0 and low_open and high is None:
@@ -72,6 +77,8 @@ def real(value, name, low=None, high=None, low_open=False, high_open=False):
         kind = f"a finite number {'<' if high_open else '<='} {high:g}"
     else:
         kind = "a finite real number"
+    if allow_none:
+        kind += f" or None{note}"
     if not is_real_number(value):
         raise TypeError(f"{name} must be {kind}, got {value!r}")
     value = float(value)
@@ -161,6 +168,21 @@ def sequence(value, name):
         return list(value)
     except TypeError:
         raise TypeError(f"{name} must be a sequence, got {type(value).__name__}") from None
+
+
+def positive_ints(values, name, min_length=0, what=""):
+    """Return a sequence of positive ints (e.g. layer widths) as a tuple, or raise.
+
+    ``min_length`` entries at least; ``what`` (e.g. " (layer widths)") explains them.
+    """
+    kind = f"a sequence of positive ints{what}"
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be {kind}, got {values!r}")
+    values = tuple(sequence(values, name))
+    if len(values) < min_length:
+        raise ValueError(f"{name} must be {kind} with at least {min_length} entries, "
+                         f"got {values}")
+    return tuple(integer(n, f"{name}[{i}]", low=1) for i, n in enumerate(values))
 
 
 def _describe_bounds(low, high):
@@ -558,12 +580,13 @@ def solution(value, name="sol"):
     return value
 
 
-def trajectories(value, name="demos", n_states=None, n_actions=None):
+def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None):
     """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``, or raise.
 
     ``TypeError`` for anything else; ``ValueError`` naming ``name.states[i, t]`` (or
     ``actions``) at the first observed step whose index is outside ``[0, S-1]``
-    (``[0, A-1]``). Padding is not read. A bound left None is not checked.
+    (``[0, A-1]``), and ``sizes_from`` if given (the argument ``S`` and ``A`` come
+    from, e.g. ``"features"``). Padding is not read. A bound left None is not checked.
     """
     from ctrlinf.trajectories import Trajectories  # trajectories.py imports this module
 
@@ -581,7 +604,8 @@ def trajectories(value, name="demos", n_states=None, n_actions=None):
             k = int(bad[0])
             raise ValueError(
                 f"{name}.{what}[{steps.trajectory[k]}, {steps.t[k]}] is {indices[k]}, expected "
-                f"an index in [0, {bound - 1}]")
+                f"an index in [0, {bound - 1}]"
+                + (f" (the {what} of {sizes_from})" if sizes_from else ""))
     return value
 
 
@@ -609,6 +633,11 @@ def value_range(mdp_, temperature_, mode):
             "the float64 range; raise temperature or rescale r")
 
 
+def effective_steps(mdp_):
+    """The horizon ``T``, or ``1/(1 − γ)`` for an infinite one: how many steps values sum."""
+    return mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
+
+
 def policy_value_range(mdp_, temperature_, kl_scale):
     r"""Raise ``ValueError`` if a policy's (soft) value in ``mdp_`` would leave the float64 range.
 
@@ -617,7 +646,7 @@ def policy_value_range(mdp_, temperature_, kl_scale):
     policy's largest entropy (or KL) term, which must stay below :data:`FLOAT_LIMIT`.
     """
     largest = mdp_.reward_scale
-    steps = mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
+    steps = effective_steps(mdp_)
     bound = steps * (largest + temperature_ * kl_scale)
     if not bound < FLOAT_LIMIT:
         entropy = (f" and temperature={temperature_:g} times an entropy (or KL) term up to "
@@ -628,14 +657,53 @@ def policy_value_range(mdp_, temperature_, kl_scale):
             + (" or lower temperature" if temperature_ > 0 else ""))
 
 
-def state_action_features(features, n_states, n_actions, name="features"):
-    """Return features as a finite float64 ``(S, A, K)`` array; ``(S, K)`` broadcasts over actions."""
-    phi = real_array(features, name)
-    finite(phi, name)
+def features(value, n_states, n_actions, name="features", sparse=True):
+    """Return features ``φ`` as float64 ``(S, K)`` or ``(S, A, K)``, or a CSR ``(S, K)``, or raise.
+
+    Finite, with ``K >= 1``. A scipy.sparse ``(S, K)`` matrix is accepted when
+    ``sparse`` (its index arrays checked first, see :func:`sparse_structure`).
+    """
     S, A = n_states, n_actions
-    if phi.ndim == 2 and phi.shape[0] == S:
-        return np.repeat(phi[:, None, :], A, axis=1)
-    if phi.ndim == 3 and phi.shape[:2] == (S, A):
-        return phi
-    raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                     f"(S, A, K) = ({S}, {A}, K)")
+    if sp.issparse(value):
+        if not sparse:
+            raise TypeError(f"{name} must be a dense array here, got a scipy.sparse matrix")
+        if value.ndim != 2 or value.shape[0] != S:
+            raise ValueError(f"sparse {name} has shape {value.shape}, expected (S, K) = ({S}, K)")
+        if not _is_real_dtype(value.dtype):
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        sparse_structure(value, name)                 # before scipy reads through them
+        phi = sp.csr_matrix(value, dtype=np.float64)
+        values = phi.data
+    else:
+        phi = values = np.ascontiguousarray(real_array(value, name))
+        if phi.ndim not in (2, 3) or phi.shape[0] != S or (phi.ndim == 3 and phi.shape[1] != A):
+            raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
+                             f"(S, A, K) = ({S}, {A}, K)")
+    if phi.shape[-1] == 0:
+        raise ValueError(f"{name} has K = 0 columns; at least one feature is needed")
+    if not np.all(np.isfinite(values)):
+        finite(phi.toarray() if sp.issparse(phi) else phi, name)
+    return phi
+
+
+def state_action_features(value, n_states, n_actions, name="features"):
+    """Return dense features as float64 ``(S, A, K)``; ``(S, K)`` broadcasts over actions."""
+    phi = features(value, n_states, n_actions, name, sparse=False)
+    return np.repeat(phi[:, None, :], n_actions, axis=1) if phi.ndim == 2 else phi
+
+
+def feature_scale(phi, steps, name="features"):
+    """Refuse features whose gradients, squared by an optimiser, would leave the float range.
+
+    A gradient in feature space is bounded by ``max|φ| × steps`` (``steps`` the horizon,
+    or ``1/(1 − γ)``; times the batch for summed statistics); L-BFGS, Adam, Newton's
+    method and standard errors square it, so it must stay below ``sqrt(FLOAT_LIMIT)``.
+    """
+    values = phi.data if sp.issparse(phi) else phi
+    largest = float(np.abs(values).max(initial=0.0))
+    if not largest * steps < math.sqrt(FLOAT_LIMIT):
+        raise ValueError(
+            f"{name} up to {largest:.3g} are too large to fit: over {steps:g} steps the "
+            f"gradient reaches {largest * steps:.3g}, and the optimisers square it (beyond "
+            f"the float64 range); scale the {name} to O(1)")
+    return phi

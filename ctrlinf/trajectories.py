@@ -286,7 +286,7 @@ def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
     per_trajectory = _checks.flag(per_trajectory, "per_trajectory")
     S = features.shape[0]
     A = features.shape[1] if features.ndim == 3 else None
-    steps = _checks.trajectories(demos, "demos", S, A).observed()
+    steps = _checks.trajectories(demos, "demos", S, A, sizes_from="features").observed()
     if per_trajectory:
         phi = features[steps.state] if A is None else features[steps.state, steps.action]
         out = np.zeros((demos.n_trajectories, features.shape[-1]))

@@ -189,5 +189,7 @@ def test_errors(world, change, error, message):
 def test_enumeration_refuses_large_mdps():
     with pytest.raises(ValueError, match=r"\(S\*A\)\^T = \(10\*4\)\^5 trajectories"):
         enumerate_trajectories(ci.envs.random_mdp(10, 4, seed=0, horizon=5))
-    with pytest.raises(ValueError, match="needs a ctrlinf.TabularMDP with a finite horizon"):
+    with pytest.raises(ValueError, match="needs mdp with a finite horizon, got mdp.horizon=None"):
         enumerate_trajectories(ci.envs.random_mdp(2, 2, seed=0, horizon=None, gamma=0.5))
+    with pytest.raises(TypeError, match="mdp must be a ctrlinf.TabularMDP, got str"):
+        enumerate_trajectories("mdp")

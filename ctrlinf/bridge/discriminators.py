@@ -77,7 +77,8 @@ class GCLDiscriminator:
 
     def logit(self, trajectories):
         r"""``R_θ(τ) − log Z − Σ_t log π(a_t|s_t)`` per trajectory, shape (N,)."""
-        return (_summed(self._features, trajectories) @ self.theta - self.log_partition
+        return (_summed(self._features, trajectories, "trajectories") @ self.theta
+                - self.log_partition
                 - policy_log_probability(self._sampler_policy, trajectories))
 
     def __call__(self, trajectories):
@@ -113,13 +114,15 @@ def gcl_discriminator(mdp, features, demos, samples, sampler_policy, max_iter=10
     GCLDiscriminator
     """
     _check_maxent_mdp(mdp)
-    phi = _reward_features(mdp, features)
+    phi = _checks.feature_scale(_reward_features(mdp, features), mdp.horizon)
+    max_iter = _checks.positive_int(max_iter, "max_iter")
+    tol = _checks.real(tol, "tol", low=0.0)
     policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
                             "sampler_policy")
     policy = policy[0] if policy.shape[0] == 1 else policy
     groups = []
-    for trajectories, label in ((demos, 1.0), (samples, 0.0)):
-        Phi = _summed(phi, trajectories)
+    for name, trajectories, label in (("demos", demos, 1.0), ("samples", samples, 0.0)):
+        Phi = _summed(phi, trajectories, name)
         # Columns (Φ, −1) multiply (θ, log Z); the log π term is a fixed offset.
         X = np.hstack([Phi, -np.ones((Phi.shape[0], 1))])
         offset = -policy_log_probability(policy, trajectories)
@@ -201,7 +204,7 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     -------
     GAILDiscriminator
     """
-    S, A = mdp.n_states, mdp.n_actions
+    S, A = _checks.mdp(mdp).n_states, mdp.n_actions
     n_iterations = _checks.positive_int(n_iterations, "n_iterations")
     rng = np.random.default_rng(_checks.seed(seed))
     f = make_approximator(approximator, S, A, features, hidden, "tanh", seed=rng)

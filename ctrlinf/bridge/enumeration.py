@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.bridge.importance_sampling import policy_log_probability
-from ctrlinf.mdp import TabularMDP
 from ctrlinf.trajectories import Trajectories
 
 #: enumerate_trajectories refuses MDPs with more candidate trajectories than this.
@@ -70,8 +70,10 @@ def enumerate_trajectories(mdp):
     >>> float(np.round(np.exp(found.log_probability(uniform)).sum(), 12))
     1.0
     """
-    if not isinstance(mdp, TabularMDP) or mdp.horizon is None:
-        raise ValueError("enumerate_trajectories needs a ctrlinf.TabularMDP with a finite horizon")
+    _checks.mdp(mdp)
+    if mdp.horizon is None:
+        raise ValueError("enumerate_trajectories needs mdp with a finite horizon, got "
+                         "mdp.horizon=None")
     S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
     if float(S * A) ** T > MAX_ENUMERATED:
         raise ValueError(f"(S*A)^T = ({S}*{A})^{T} trajectories is more than "

@@ -172,9 +172,13 @@ def apprenticeship_projection(mdp, features, mu_expert, epsilon=1e-2, max_iter=2
     _checks.mdp(mdp)
     if mdp.horizon is None:
         raise ValueError("apprenticeship_projection needs a finite horizon (horizon=None given)")
-    phi = _features3(mdp, features)
+    # The inner rewards φ·w have w ~ μ ~ φ T: their size is that of a squared gradient.
+    phi = _checks.feature_scale(_features3(mdp, features), mdp.horizon)
     K = phi.shape[2]
-    mu_E = _checks.real_array(mu_expert, "mu_expert", shape=(K,))
+    mu_E = _checks.real_array(mu_expert, "mu_expert")
+    if mu_E.shape != (K,):
+        raise ValueError(f"mu_expert has shape {mu_E.shape}, expected (K,) = ({K},) to match "
+                         "the features")
     _checks.finite(mu_E, "mu_expert")
     epsilon = _checks.real(epsilon, "epsilon", low=0.0, low_open=True)
     max_iter = _checks.positive_int(max_iter, "max_iter")

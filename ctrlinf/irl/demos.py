@@ -11,18 +11,10 @@ expectation of :func:`ctrlinf.trajectories.feature_counts`.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.trajectories import Trajectories, visitation
-
-
-def _check_index(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    return int(value)
 
 
 def pad_episodes(episodes, length, pad_state, pad_action):
@@ -60,20 +52,21 @@ def pad_episodes(episodes, length, pad_state, pad_action):
     >>> demos.states.tolist(), demos.actions.tolist()
     ([[0, 1, 2], [0, 2, 2]], [[1, 1, 4], [1, 4, 4]])
     """
-    length = _check_index(length, "length")
-    if length < 1:
-        raise ValueError(f"length must be a positive int, got {length}")
+    length = _checks.positive_int(length, "length")
     if not (isinstance(pad_state, str) and pad_state == "last"):
         if isinstance(pad_state, str):
             raise ValueError(f"pad_state must be an int or 'last', got {pad_state!r}")
-        pad_state = _check_index(pad_state, "pad_state")
-    pad_action = _check_index(pad_action, "pad_action")
+        pad_state = _checks.integer(pad_state, "pad_state")
+    pad_action = _checks.integer(pad_action, "pad_action")
     episodes = _checks.sequence(episodes, "episodes")
     if not episodes:
         raise ValueError("episodes is empty; IRL needs at least one demonstration")
     states = np.empty((len(episodes), length), dtype=np.int64)
     actions = np.empty_like(states)
     for i, episode in enumerate(episodes):
+        if isinstance(episode, (str, bytes)) or not hasattr(episode, "__len__"):
+            raise TypeError(f"episodes[{i}] must be a pair (states, actions), got "
+                            f"{type(episode).__name__}")
         if len(episode) != 2:
             raise ValueError(f"episodes[{i}] must be a pair (states, actions)")
         s, a = (np.asarray(x) for x in episode)
@@ -187,6 +180,7 @@ def expert_visitation(mdp, demos):
     information, but expected counts of any length still lead back to the expert's
     policy.
     """
+    _checks.mdp(mdp)
     return visitation(demos, mdp.n_states, mdp.n_actions, mdp.gamma)
 
 

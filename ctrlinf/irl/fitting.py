@@ -7,7 +7,6 @@ reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ import scipy.sparse as sp
 
 from ctrlinf import _checks
 from ctrlinf.irl.demos import expert_occupancy
-from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import contract
 from ctrlinf.irl.objectives import evaluate
@@ -149,29 +147,6 @@ def _long_fit(mdp, max_iter):
     return max_iter * steps * mdp.P.nnz > PROGRESS_WORK
 
 
-def check_l2(l2):
-    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < np.inf:
-        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
-    return float(l2)
-
-
-def check_fit_scale(features, mdp):
-    """Refuse features so large that an optimiser's squared gradients leave the float range.
-
-    The gradient ``μ_E − μ_θ`` (and a network's, by backpropagation) scales with the
-    features times ``Σ_t γ^t``; L-BFGS and Adam square it.
-    """
-    values = features.data if sp.issparse(features) else features
-    largest = float(np.abs(values).max(initial=0.0))
-    steps = mdp.horizon if mdp.horizon is not None else 1.0 / (1.0 - mdp.gamma)
-    if not largest * steps < math.sqrt(_checks.FLOAT_LIMIT):
-        raise ValueError(
-            f"features up to {largest:.3g} are too large to fit: over {steps:g} steps the "
-            f"gradient reaches {largest * steps:.3g}, and the optimisers square it (beyond "
-            "the float64 range); scale the features to O(1)")
-    return features
-
-
 def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
               progress, desc, ends=None):
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
@@ -181,7 +156,7 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
-    l2 = check_l2(l2)
+    l2 = _checks.real(l2, "l2", low=0.0)
     optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
                                                                max_iter, gtol)
     progress = _checks.flag(progress, "progress", allow_none=True)
@@ -307,7 +282,8 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     (1.0986, 1.0986)
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_fit_scale(check_features(features, mdp), mdp)
+    features = _checks.features(features, mdp.n_states, mdp.n_actions)
+    _checks.feature_scale(features, _checks.effective_steps(mdp))
     model = LinearModel(features, mdp.n_actions)
     if seed is None:
         theta0 = np.zeros(model.n_params)

@@ -153,40 +153,6 @@ def check_mdp_and_mode(mdp, mode):
         )
 
 
-def check_features(features, mdp):
-    """Return features as a float64 ``(S, K)``/``(S, A, K)`` array or CSR ``(S, K)``, or raise."""
-    S, A = mdp.n_states, mdp.n_actions
-    if sp.issparse(features):
-        if features.ndim != 2 or features.shape[0] != S:
-            raise ValueError(f"sparse features have shape {features.shape}, expected "
-                             f"(S, K) = ({S}, K)")
-        _checks.sparse_structure(features, "features")  # before scipy reads through them
-        features = sp.csr_matrix(features, dtype=np.float64)
-        values = features.data
-    else:
-        array = np.asarray(features)
-        if array.dtype == object or not (array.dtype.kind in "iuf"
-                                         or array.dtype == np.bool_):
-            raise TypeError(f"features must be an array of real numbers, got dtype {array.dtype}")
-        if array.ndim not in (2, 3) or array.shape[0] != S or (array.ndim == 3
-                                                                and array.shape[1] != A):
-            raise ValueError(f"features have shape {array.shape}, expected (S, K) = ({S}, K) "
-                             f"or (S, A, K) = ({S}, {A}, K)")
-        features = values = np.ascontiguousarray(array, dtype=np.float64)
-    if features.shape[-1] == 0:
-        raise ValueError("features have K = 0 columns; IRL needs at least one feature")
-    if not np.all(np.isfinite(values)):
-        dense = features.toarray() if sp.issparse(features) else features
-        _raise_not_finite(dense, "features")
-    return features
-
-
-def _raise_not_finite(array, name):
-    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-    raise ValueError(f"{name}[{', '.join(map(str, index))}] is {array[index]}, expected a "
-                     "finite number")
-
-
 def contract(features, grad_sa):
     """``Σ_{s,a} grad_sa(s, a) φ(s, a)``, shape (K,): the chain rule through ``r = φ θ``."""
     if features.ndim == 3:
@@ -445,13 +411,12 @@ def objective(mdp, features, demos, theta, mode="soft"):
     (-0.693147, [0.5])
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_features(features, mdp)
+    features = _checks.features(features, mdp.n_states, mdp.n_actions)
     theta = _checks.real_array(theta, "theta")
     if theta.shape != (features.shape[-1],):
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = "
                          f"({features.shape[-1]},) to match the features")
-    if not np.all(np.isfinite(theta)):
-        _raise_not_finite(theta, "theta")
+    _checks.finite(theta, "theta")
     D_E, ends = expert_occupancy(mdp, demos)
     with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names theta
         reward = linear_reward(features, theta, mdp.n_actions)
