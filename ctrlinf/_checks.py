@@ -580,18 +580,22 @@ def solution(value, name="sol"):
     return value
 
 
-def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None):
+def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None,
+                 nonempty=False):
     """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``, or raise.
 
     ``TypeError`` for anything else; ``ValueError`` naming ``name.states[i, t]`` (or
     ``actions``) at the first observed step whose index is outside ``[0, S-1]``
     (``[0, A-1]``), and ``sizes_from`` if given (the argument ``S`` and ``A`` come
     from, e.g. ``"features"``). Padding is not read. A bound left None is not checked.
+    ``nonempty`` refuses zero trajectories (where an average over them is needed).
     """
     from ctrlinf.trajectories import Trajectories  # trajectories.py imports this module
 
     if not isinstance(value, Trajectories):
         raise TypeError(f"{name} must be a ctrlinf.Trajectories, got {type(value).__name__}")
+    if nonempty and value.n_trajectories == 0:
+        raise ValueError(f"{name} is empty (0 trajectories); at least one is needed")
     if n_states is None and n_actions is None:
         return value
     steps = value.observed()

@@ -67,6 +67,9 @@ class Trajectories:
         actions = _checks.index_array(actions, "actions")
         if states.ndim != 2:
             raise ValueError(f"states has shape {states.shape}, expected (N, T)")
+        if states.shape[1] == 0 and states.shape[0] > 0:
+            raise ValueError(f"states has shape {states.shape}; every trajectory needs at "
+                             "least one step (T >= 1)")
         if actions.shape != states.shape:
             raise ValueError(
                 f"actions has shape {actions.shape}, expected the shape of states {states.shape}"

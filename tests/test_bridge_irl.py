@@ -174,7 +174,7 @@ def test_optimal_discriminator_is_stable_for_extreme_logs():
      "demos have length 2, expected the horizon 3"),
     (dict(demos=ci.Trajectories([[0, 1, 5]], [[0, 0, 0]])), ValueError,
      r"states\[0, 2\] is 5"),
-    (dict(demos=[[0, 1, 2]]), TypeError, "demos must be ctrlinf.Trajectories"),
+    (dict(demos=[[0, 1, 2]]), TypeError, "demos must be a ctrlinf.Trajectories"),
     (dict(n_samples=0), ValueError, "n_samples must be a positive int"),
 ])
 def test_errors(world, change, error, message):

@@ -122,6 +122,7 @@ def gcl_discriminator(mdp, features, demos, samples, sampler_policy, max_iter=10
     policy = policy[0] if policy.shape[0] == 1 else policy
     groups = []
     for name, trajectories, label in (("demos", demos, 1.0), ("samples", samples, 0.0)):
+        _checks.trajectories(trajectories, name, nonempty=True)
         Phi = _summed(phi, trajectories, name)
         # Columns (Φ, −1) multiply (θ, log Z); the log π term is a fixed offset.
         X = np.hstack([Phi, -np.ones((Phi.shape[0], 1))])
@@ -213,7 +214,7 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     # The empirical visitation reads the observed steps only (never padding).
     weights = np.zeros((2, S * A))
     for row, (name, trajectories) in enumerate((("demos", demos), ("samples", samples))):
-        _checks.trajectories(trajectories, name, S, A)
+        _checks.trajectories(trajectories, name, S, A, nonempty=True)
         counts = visitation(trajectories, S, A).ravel()
         weights[row] = counts / counts.sum()
     states = np.repeat(np.arange(S), A)

@@ -195,11 +195,9 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = ({phi.shape[2]},) "
                          "to match the features")
     _checks.finite(theta, "theta")
-    if not isinstance(demos, Trajectories):
-        raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
+    _checks.trajectories(demos, "demos", mdp.n_states, mdp.n_actions, nonempty=True)
     if demos.length != mdp.horizon:
         raise ValueError(f"demos have length {demos.length}, expected the horizon {mdp.horizon}")
-    demos.check_against(mdp)
     policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
                             "sampler_policy")
     policy = policy[0] if policy.shape[0] == 1 else policy    # as given: (S, A) or (T, S, A)

@@ -103,7 +103,10 @@ def mixture_policy(mdp, policies, weights):
         raise ValueError("policies is empty; a mixture needs at least one policy")
     policies = [np.broadcast_to(_checks.policy(pi, S, A, T, f"policies[{j}]"), (T, S, A))
                 for j, pi in enumerate(policies)]
-    weights = _checks.real_array(weights, "weights", shape=(len(policies),))
+    weights = _checks.real_array(weights, "weights")
+    if weights.shape != (len(policies),):
+        raise ValueError(f"weights has shape {weights.shape}, expected ({len(policies)},): one "
+                         "per entry of policies")
     _checks.finite(weights, "weights")
     if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
         raise ValueError(f"weights must be >= 0 and sum to 1, got {weights.tolist()}")
