@@ -1110,15 +1110,20 @@ def _cli_cases(folder):
 
 
 def run_crafted(group, folder):
-    """Run one group of crafted cases, printing ``PASS id`` or ``FAIL id: why`` per case.
-
-    Called in a child interpreter by :func:`test_crafted_input_never_crashes`; the line
-    ``START id`` before each case tells which one crashed if the child dies.
-    """
+    """Run one group of crafted cases in a child (see :func:`run_cases`)."""
     if group == "sparse":
         cases = _sparse_cases()
     else:
         cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
+    run_cases(cases)
+
+
+def run_cases(cases):
+    """Run ``(id, call, names, expect)`` cases, printing ``PASS id`` or ``FAIL id: why`` per case.
+
+    Called in a child interpreter by :func:`assert_child_passes`; the line ``START id``
+    before each case tells which one crashed if the child dies.
+    """
     for id_, call, names, expect in cases:
         print(f"START {id_}", flush=True)
         try:
@@ -1131,8 +1136,13 @@ def run_crafted(group, folder):
 
 @pytest.mark.parametrize("group", ["sparse", "files", "cli"])
 def test_crafted_input_never_crashes(group, tmp_path):
-    code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
-            f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
+    assert_child_passes(f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
+
+
+def assert_child_passes(code):
+    """Run ``code`` (which calls :func:`run_cases`) in a child interpreter with tests/ on
+    its path; fail if the child dies (a segfault), hangs, or prints a FAIL line."""
+    code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); {code}"
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                timeout=CHILD_TIMEOUT)
