@@ -383,19 +383,16 @@ def policy(value, n_states, n_actions, length, name="policy"):
             f"{name} has shape {array.shape}, expected (T, S, A) = ({length}, {S}, {A}) "
             f"or a stationary (S, A) = ({S}, {A})"
         )
-    # Messages index the array as given: [s, a] for a stationary one, [t, s, a] otherwise.
-    given = 2 if array.shape[0] == 1 and np.ndim(value) == 2 else 3
     bad = ~(np.isfinite(array) & (array >= 0))
     if np.any(bad):
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{', '.join(map(str, index[-given:]))}] is {array[index]}, "
-                         "expected a probability")
+        t, s, a = np.argwhere(bad)[0]
+        raise ValueError(f"{name}[{t}, {s}, {a}] is {array[t, s, a]}, expected a probability")
     sums = array.sum(axis=2)
     off = np.abs(sums - 1.0) > tolerance
     if np.any(off):
-        index = tuple(int(i) for i in np.argwhere(off)[0])
-        raise ValueError(f"{name}[{', '.join(map(str, index[-given + 1:]))}, :] sums to "
-                         f"{sums[index]:.10g}, expected 1 (tolerance {tolerance:g})")
+        t, s = np.argwhere(off)[0]
+        raise ValueError(f"{name}[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1 "
+                         f"(tolerance {tolerance:g})")
     return np.ascontiguousarray(array / sums[..., None])
 
 

@@ -149,6 +149,6 @@ def test_rows_off_by_more_than_the_tolerance_are_refused(name, mdp):
     taker = TAKERS[name]
     pi = _random_policy(mdp, 5, stationary=True)
     pi[1] *= 1.001
-    message = rf"^{re.escape(taker.argument)}\[1, :\] sums to 1.001, expected 1"
+    message = rf"^{re.escape(taker.argument)}\[0, 1, :\] sums to 1.001, expected 1"
     with pytest.raises(ValueError, match=message):
         taker.call(mdp, pi)
