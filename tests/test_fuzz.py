@@ -1109,19 +1109,10 @@ def _cli_cases(folder):
             for id_, path, names, expect in build_file_corpus(folder) if expect is not None]
 
 
-def run_crafted(group, folder):
-    """Run one group of crafted cases in a child (see :func:`run_cases`)."""
-    if group == "sparse":
-        cases = _sparse_cases()
-    else:
-        cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
-    run_cases(cases)
-
-
 def run_cases(cases):
     """Run ``(id, call, names, expect)`` cases, printing ``PASS id`` or ``FAIL id: why`` per case.
 
-    Called in a child interpreter by :func:`assert_child_passes`; the line ``START id``
+    Called in a child interpreter (:func:`assert_child_passes`); the line ``START id``
     before each case tells which one crashed if the child dies.
     """
     for id_, call, names, expect in cases:
@@ -1134,14 +1125,21 @@ def run_cases(cases):
             print(f"PASS {id_}", flush=True)
 
 
-@pytest.mark.parametrize("group", ["sparse", "files", "cli"])
-def test_crafted_input_never_crashes(group, tmp_path):
-    assert_child_passes(f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
+def run_crafted(group, folder):
+    """Run one group of crafted cases (see :func:`run_cases`)."""
+    if group == "sparse":
+        cases = _sparse_cases()
+    else:
+        cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
+    run_cases(cases)
 
 
 def assert_child_passes(code):
-    """Run ``code`` (which calls :func:`run_cases`) in a child interpreter with tests/ on
-    its path; fail if the child dies (a segfault), hangs, or prints a FAIL line."""
+    """Run ``code`` (Python that calls :func:`run_cases`) in a child interpreter.
+
+    The tests folder is on the child's path. Fails on a crash (naming the case that
+    started last), a hang (``CHILD_TIMEOUT``) or any ``FAIL`` line.
+    """
     code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); {code}"
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -1158,6 +1156,11 @@ def assert_child_passes(code):
     assert started and started == finished
     failures = [l for l in lines if l.startswith("FAIL ")]
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("group", ["sparse", "files", "cli"])
+def test_crafted_input_never_crashes(group, tmp_path):
+    assert_child_passes(f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
 
 
 # -- hypothesis: any value for any argument, extreme numbers inside MDPs --------------
