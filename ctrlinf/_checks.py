@@ -161,7 +161,7 @@ def choice(value, name, options):
 
 
 def sequence(value, name):
-    """Return ``value``, any iterable but a string, as a list (a generator is read once), or raise."""
+    """Return ``value``, any iterable but a string, as a list (a generator is read once)."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a sequence, got {type(value).__name__} {value!r}")
     try:
@@ -366,8 +366,9 @@ def policy(value, n_states, n_actions, length, name="policy"):
 
     Every ``π_t(· | s)`` must be a distribution within :data:`POLICY_TOLERANCE` (or
     the rounding of its dtype, e.g. 1.2e-5 for float32), and is renormalised to sum to
-    one: a row off by ``ε`` would otherwise scale values by ``1 + ε`` per step, a
-    factor ``1/(1 − γ(1 + ε))`` that is 10 for ``ε = 9e-7`` at ``γ = 0.999999``.
+    one: a row off by ``ε`` would otherwise weigh each step by ``1 + ε``, so that a
+    one-state world paying 1 would be worth ``1/(1 − γ(1 + ε))`` instead of
+    ``1/(1 − γ)``, 10 times too much for ``ε = 9e-7`` at ``γ = 0.999999``.
     """
     tolerance = max(POLICY_TOLERANCE, probability_tolerance(_dtype_of(value)))
     array = real_array(value, name)
@@ -579,7 +580,7 @@ def solution(value, name="sol"):
 
 def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None,
                  nonempty=False):
-    """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``, or raise.
+    """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``.
 
     ``TypeError`` for anything else; ``ValueError`` naming ``name.states[i, t]`` (or
     ``actions``) at the first observed step whose index is outside ``[0, S-1]``

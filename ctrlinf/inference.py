@@ -674,8 +674,8 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     policy : array_like, shape (T, S, A) or (S, A)
         ``π_t(a | s)``; an (S, A) array is used at every step. An infinite horizon
         needs a stationary (S, A) policy. Each row must sum to one within 1e-6 (or the
-        rounding of its dtype, e.g. float32) and is renormalised: near ``γ = 1`` an
-        error ``ε`` in a row sum would scale the value by up to ``1/(1 − γ(1 + ε))``.
+        rounding of its dtype, e.g. float32) and is renormalised: near ``γ = 1`` even
+        rounding in a row sum would change the value noticeably.
     temperature : float, default 0.0
         ``α >= 0``, the weight of the entropy term.
     action_prior : array_like, shape (S, A) or (A,), optional

@@ -264,7 +264,8 @@ def visitation(demos, n_states, n_actions, gamma=1.0):
 def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
     r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)``.
 
-    Over the observed steps ``t < lengths[i]``: ``Σ_{s,a} D(s, a) φ(s, a)`` with ``D`` the demos' :func:`visitation`.
+    Over the observed steps ``t < lengths[i]``: ``Σ_{s,a} D(s, a) φ(s, a)`` with ``D``
+    the demos' :func:`visitation`.
 
     Parameters
     ----------

@@ -157,10 +157,11 @@ def constant_reward_world(gamma, n_actions=2, horizon=None):
 
 
 def test_rows_within_tolerance_of_one_are_renormalised_near_gamma_one():
-    # A row summing to 1 + 9e-7 multiplied the return by 1 + 9e-7 per step: V = 1.8e6
-    # instead of 1/(1 − γ) = 1e6 at γ = 0.999999.
-    mdp = constant_reward_world(0.999999)
-    _, V = ci.evaluate_policy(mdp, [[0.5, 0.5 + 9e-7]])
+    # A row summing to 1 + ε weighed each step by 1 + ε: V = 1/(1 − γ(1 + ε)), ten times
+    # 1/(1 − γ) = 1e6 for ε = 9e-7 at γ = 0.999999 (the _checks.policy docstring).
+    gamma, eps = 0.999999, 9e-7
+    assert 9.9 < (1 - gamma) / (1 - gamma * (1 + eps)) < 10.1
+    _, V = ci.evaluate_policy(constant_reward_world(gamma), [[0.5, 0.5 + eps]])
     assert_allclose(V, [1e6], rtol=1e-8)
 
 

@@ -278,8 +278,9 @@ def cases_overflow():
              ("features",), ValueError, r"the optimisers square it"),
         Case("gcl-features-1e200", lambda: ci.bridge.gcl_discriminator(
             MDP, big, full, samples, UNIFORM), ("features",), ValueError, r"too large to fit"),
-        Case("importance-sampling-features-1e200", lambda: ci.bridge.irl_gradient_importance_sampled(
-            MDP, big, full, [0.0, 0.0], UNIFORM, 10, seed=0), ("features",), ValueError,
+        Case("importance-sampling-features-1e200",
+             lambda: ci.bridge.irl_gradient_importance_sampled(
+                 MDP, big, full, [0.0, 0.0], UNIFORM, 10, seed=0), ("features",), ValueError,
              r"too large to fit"),
         Case("apprenticeship-features-1e200", lambda: ci.irl.apprenticeship_projection(
             MDP, big, np.ones(2)), ("features",), ValueError, r"too large to fit"),
@@ -346,7 +347,8 @@ def cases_policies():
         Case("feature_expectations-generator", lambda: ci.irl.feature_expectations(
             MDP, (p for p in [UNIFORM]), PHI), ("policy",), TypeError, r"^policy must be"),
         Case("feature_expectations-shape", lambda: ci.irl.feature_expectations(
-            MDP, np.full((2, 2), 0.5), PHI), ("policy",), ValueError, r"^policy has shape \(2, 2\)"),
+            MDP, np.full((2, 2), 0.5), PHI), ("policy",), ValueError,
+             r"^policy has shape \(2, 2\)"),
         Case("mixture_policy-generator-is-the-list", lambda: ci.irl.mixture_policy(
             MDP, (p for p in [UNIFORM, pi_T]), [0.5, 0.5]),
              check=close(ci.irl.mixture_policy(MDP, [UNIFORM, pi_T], [0.5, 0.5]))),
