@@ -56,12 +56,17 @@ def positive_int(value, name):
     return integer(value, name, low=1)
 
 
-def real(value, name, low=None, high=None, low_open=False, high_open=False):
+def real(value, name, low=None, high=None, low_open=False, high_open=False, allow_none=False,
+         note=""):
     """Return ``value`` as a finite float in the given interval or raise.
 
     ``low_open``/``high_open`` exclude the bound itself, e.g. a temperature is
-    ``real(x, "temperature", low=0, low_open=True)``.
+    ``real(x, "temperature", low=0, low_open=True)``. ``allow_none`` passes None
+    through (a documented "no value"); ``note`` follows "or None" in the message,
+    saying what None means.
     """
+    if value is None and allow_none:
+        return None
     if low is not None and high is not None:
         kind = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     elif low == 0 and low_open and high is None:
@@ -72,6 +77,8 @@ def real(value, name, low=None, high=None, low_open=False, high_open=False):
         kind = f"a finite number {'<' if high_open else '<='} {high:g}"
     else:
         kind = "a finite real number"
+    if allow_none:
+        kind += f" or None{note}"
     if not is_real_number(value):
         raise TypeError(f"{name} must be {kind}, got {value!r}")
     value = float(value)
@@ -151,6 +158,31 @@ def choice(value, name, options):
     if value not in options:
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
     return value
+
+
+def sequence(value, name):
+    """Return ``value``, any iterable but a string, as a list (a generator is read once)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__} {value!r}")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__}") from None
+
+
+def positive_ints(values, name, min_length=0, what=""):
+    """Return a sequence of positive ints (e.g. layer widths) as a tuple, or raise.
+
+    ``min_length`` entries at least; ``what`` (e.g. " (layer widths)") explains them.
+    """
+    kind = f"a sequence of positive ints{what}"
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be {kind}, got {values!r}")
+    values = tuple(sequence(values, name))
+    if len(values) < min_length:
+        raise ValueError(f"{name} must be {kind} with at least {min_length} entries, "
+                         f"got {values}")
+    return tuple(integer(n, f"{name}[{i}]", low=1) for i, n in enumerate(values))
 
 
 def _describe_bounds(low, high):
@@ -314,31 +346,61 @@ def action_prior(prior, n_states, n_actions, name="action_prior"):
     return prior
 
 
+#: Rows of a policy must sum to one within this (or, for narrower input, the dtype's
+#: :func:`probability_tolerance`); they are then renormalised.
+POLICY_TOLERANCE = 1e-6
+
+
 def policy(value, n_states, n_actions, length, name="policy"):
     """Return a policy as float64 ``(T, S, A)``; a stationary ``(S, A)`` becomes ``(1, S, A)``.
 
-    Every ``π_t(· | s)`` must be a distribution (tolerance 1e-6).
+    Parameters
+    ----------
+    value : array_like, shape (T, S, A) or (S, A)
+    n_states, n_actions : int
+    length : int or None
+        ``T``: a time-varying policy has exactly ``T`` rows (more would be silently
+        dropped, so they are refused). None (an infinite horizon) takes only a
+        stationary ``(S, A)`` policy.
+    name : str
+
+    Every ``π_t(· | s)`` must be a distribution within :data:`POLICY_TOLERANCE` (or
+    the rounding of its dtype, e.g. 1.2e-5 for float32), and is renormalised to sum to
+    one: a row off by ``ε`` would otherwise weigh each step by ``1 + ε``, so that a
+    one-state world paying 1 would be worth ``1/(1 − γ(1 + ε))`` instead of
+    ``1/(1 − γ)``, 10 times too much for ``ε = 9e-7`` at ``γ = 0.999999``.
     """
+    tolerance = max(POLICY_TOLERANCE, probability_tolerance(_dtype_of(value)))
     array = real_array(value, name)
     S, A = n_states, n_actions
     if array.shape == (S, A):
         array = array[None]
-    elif array.ndim != 3 or array.shape[1:] != (S, A) or array.shape[0] < length:
+    elif length is None:
+        raise ValueError(
+            f"{name} has shape {array.shape}; an infinite-horizon MDP needs a stationary "
+            f"(S, A) = ({S}, {A}) policy")
+    elif array.shape != (length, S, A):
         raise ValueError(
             f"{name} has shape {array.shape}, expected (T, S, A) = ({length}, {S}, {A}) "
             f"or a stationary (S, A) = ({S}, {A})"
         )
-    array = np.ascontiguousarray(array)
     bad = ~(np.isfinite(array) & (array >= 0))
     if np.any(bad):
         t, s, a = np.argwhere(bad)[0]
         raise ValueError(f"{name}[{t}, {s}, {a}] is {array[t, s, a]}, expected a probability")
     sums = array.sum(axis=2)
-    off = np.abs(sums - 1.0) > 1e-6
+    off = np.abs(sums - 1.0) > tolerance
     if np.any(off):
         t, s = np.argwhere(off)[0]
-        raise ValueError(f"{name}[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1")
-    return array
+        raise ValueError(f"{name}[{t}, {s}, :] sums to {sums[t, s]:.10g}, expected 1 "
+                         f"(tolerance {tolerance:g})")
+    return np.ascontiguousarray(array / sums[..., None])
+
+
+def _dtype_of(value):
+    """The dtype ``value`` would have as an array (float64 for what is not an array yet)."""
+    dtype = getattr(value, "dtype", None)
+    return np.dtype(dtype) if isinstance(dtype, np.dtype) else np.dtype(np.float64)
 
 
 def batched_table(function, n_states, width, name):
@@ -553,6 +615,39 @@ def solution(value, name="sol"):
     return value
 
 
+def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None,
+                 nonempty=False):
+    """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``.
+
+    ``TypeError`` for anything else; ``ValueError`` naming ``name.states[i, t]`` (or
+    ``actions``) at the first observed step whose index is outside ``[0, S-1]``
+    (``[0, A-1]``), and ``sizes_from`` if given (the argument ``S`` and ``A`` come
+    from, e.g. ``"features"``). Padding is not read. A bound left None is not checked.
+    ``nonempty`` refuses zero trajectories (where an average over them is needed).
+    """
+    from ctrlinf.trajectories import Trajectories  # trajectories.py imports this module
+
+    if not isinstance(value, Trajectories):
+        raise TypeError(f"{name} must be a ctrlinf.Trajectories, got {type(value).__name__}")
+    if nonempty and value.n_trajectories == 0:
+        raise ValueError(f"{name} is empty (0 trajectories); at least one is needed")
+    if n_states is None and n_actions is None:
+        return value
+    steps = value.observed()
+    for what, indices, bound in (("states", steps.state, n_states),
+                                 ("actions", steps.action, n_actions)):
+        if bound is None:
+            continue
+        bad = np.flatnonzero((indices < 0) | (indices >= bound))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(
+                f"{name}.{what}[{steps.trajectory[k]}, {steps.t[k]}] is {indices[k]}, expected "
+                f"an index in [0, {bound - 1}]"
+                + (f" (the {what} of {sizes_from})" if sizes_from else ""))
+    return value
+
+
 def value_range(mdp_, temperature_, mode):
     r"""Raise ``ValueError`` if solving ``mdp_`` would leave the float64 range.
 
@@ -577,17 +672,80 @@ def value_range(mdp_, temperature_, mode):
             "the float64 range; raise temperature or rescale r")
 
 
-def state_action_features(features, n_states, n_actions, name="features"):
-    """Return features as a finite float64 ``(S, A, K)`` array; ``(S, K)`` broadcasts over actions."""
-    phi = real_array(features, name)
-    finite(phi, name)
+def effective_steps(mdp_):
+    """The horizon ``T``, or ``1/(1 − γ)`` for an infinite one: how many steps values sum."""
+    return mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
+
+
+def policy_value_range(mdp_, temperature_, kl_scale):
+    r"""Raise ``ValueError`` if a policy's (soft) value in ``mdp_`` would leave the float64 range.
+
+    :func:`value_range` for ``evaluate_policy``: ``|V^π| <= H (max|r| + α κ)`` with ``H``
+    the horizon (or ``1/(1−γ)``) and ``κ = max_{t,s} |Σ_a π log(π/prior)|`` the
+    policy's largest entropy (or KL) term, which must stay below :data:`FLOAT_LIMIT`.
+    """
+    largest = mdp_.reward_scale
+    steps = effective_steps(mdp_)
+    bound = steps * (largest + temperature_ * kl_scale)
+    if not bound < FLOAT_LIMIT:
+        entropy = (f" and temperature={temperature_:g} times an entropy (or KL) term up to "
+                   f"{kl_scale:g}" if temperature_ > 0 else "")
+        raise ValueError(
+            f"values overflow: r up to {largest:g}{entropy} over {steps:g} steps can reach "
+            f"{bound:g}, beyond the float64 range; rescale r"
+            + (" or lower temperature" if temperature_ > 0 else ""))
+
+
+def features(value, n_states, n_actions, name="features", sparse=True):
+    """Return features ``φ`` as float64 ``(S, K)`` or ``(S, A, K)``, or a CSR ``(S, K)``, or raise.
+
+    Finite, with ``K >= 1``. A scipy.sparse ``(S, K)`` matrix is accepted when
+    ``sparse`` (its index arrays checked first, see :func:`sparse_structure`).
+    """
     S, A = n_states, n_actions
-    if phi.ndim == 2 and phi.shape[0] == S:
-        return np.repeat(phi[:, None, :], A, axis=1)
-    if phi.ndim == 3 and phi.shape[:2] == (S, A):
-        return phi
-    raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                     f"(S, A, K) = ({S}, {A}, K)")
+    if sp.issparse(value):
+        if not sparse:
+            raise TypeError(f"{name} must be a dense array here, got a scipy.sparse matrix")
+        if value.ndim != 2 or value.shape[0] != S:
+            raise ValueError(f"sparse {name} has shape {value.shape}, expected (S, K) = ({S}, K)")
+        if not _is_real_dtype(value.dtype):
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        sparse_structure(value, name)                 # before scipy reads through them
+        phi = sp.csr_matrix(value, dtype=np.float64)
+        values = phi.data
+    else:
+        phi = values = np.ascontiguousarray(real_array(value, name))
+        if phi.ndim not in (2, 3) or phi.shape[0] != S or (phi.ndim == 3 and phi.shape[1] != A):
+            raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
+                             f"(S, A, K) = ({S}, {A}, K)")
+    if phi.shape[-1] == 0:
+        raise ValueError(f"{name} has K = 0 columns; at least one feature is needed")
+    if not np.all(np.isfinite(values)):
+        finite(phi.toarray() if sp.issparse(phi) else phi, name)
+    return phi
+
+
+def state_action_features(value, n_states, n_actions, name="features"):
+    """Return dense features as float64 ``(S, A, K)``; ``(S, K)`` broadcasts over actions."""
+    phi = features(value, n_states, n_actions, name, sparse=False)
+    return np.repeat(phi[:, None, :], n_actions, axis=1) if phi.ndim == 2 else phi
+
+
+def feature_scale(phi, steps, name="features"):
+    """Refuse features whose gradients, squared by an optimiser, would leave the float range.
+
+    A gradient in feature space is bounded by ``max|φ| × steps`` (``steps`` the horizon,
+    or ``1/(1 − γ)``; times the batch for summed statistics); L-BFGS, Adam, Newton's
+    method and standard errors square it, so it must stay below ``sqrt(FLOAT_LIMIT)``.
+    """
+    values = phi.data if sp.issparse(phi) else phi
+    largest = float(np.abs(values).max(initial=0.0))
+    if not largest * steps < math.sqrt(FLOAT_LIMIT):
+        raise ValueError(
+            f"{name} up to {largest:.3g} are too large to fit: over {steps:g} steps the "
+            f"gradient reaches {largest * steps:.3g}, and the optimisers square it (beyond "
+            f"the float64 range); scale the {name} to O(1)")
+    return phi
 
 
 # -- envs and agents ---------------------------------------------------------
@@ -616,21 +774,6 @@ def feature_array(value, n_states, n_actions=None, name="features"):
                          f"(S, A, K) = ({S}, {'A' if A is None else A}, K)")
     finite(phi, name)
     return phi
-
-
-def discrete_space(space, name):
-    """``n`` of a ``gymnasium.spaces.Discrete(n)`` that starts at 0, or raise.
-
-    Duck-typed (an ``n`` and the scalar shape ``()``), so gymnasium need not be imported.
-    """
-    n = getattr(space, "n", None)
-    if n is None or getattr(space, "shape", None) != ():
-        raise TypeError(f"{name} must be gymnasium.spaces.Discrete, got {space!r}; ctrlinf "
-                        "works on discrete states and actions (e.g. ci.envs.to_gymnasium(mdp))")
-    start = int(getattr(space, "start", 0))
-    if start != 0:
-        raise ValueError(f"{name} must start at 0, got Discrete(n={n}, start={start})")
-    return int(n)
 
 
 def timed_or_stationary_policy(value, n_states, n_actions, horizon, name="policy"):

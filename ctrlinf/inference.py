@@ -503,18 +503,12 @@ def occupancy(mdp, policy, start=None):
     from ctrlinf.trajectories import validate_policy
 
     _checks.mdp(mdp)
-    length = 1 if mdp.horizon is None else mdp.horizon
-    policy = validate_policy(policy, mdp, length)
+    policy = validate_policy(policy, mdp, mdp.horizon)
     if start is not None:
         start = _checks.real_array(start, "start", shape=(mdp.n_states,))
         if not np.all(np.isfinite(start)):
             raise ValueError("start has an entry that is not finite")
     if mdp.horizon is None:
-        if policy.shape[0] != 1:
-            raise ValueError(
-                f"policy has shape {policy.shape}; an infinite-horizon MDP needs a stationary "
-                f"(S, A) = ({mdp.n_states}, {mdp.n_actions}) policy"
-            )
         return _rollout(mdp, policy[0], start)
     stationary = policy.shape[0] == 1
     return _rollout(mdp, lambda t: policy[0 if stationary else t], start)
@@ -539,9 +533,12 @@ def discounted_visitation(mdp, policy, start=None):
     -------
     ndarray, shape (S, A)
     """
-    d = occupancy(mdp, policy, start)
-    policy = np.asarray(policy, dtype=np.float64)
-    return _discount_sum(mdp, d[..., None] * policy)
+    from ctrlinf.trajectories import validate_policy
+
+    _checks.mdp(mdp)
+    policy = validate_policy(policy, mdp, mdp.horizon)      # renormalised rows
+    d = occupancy(mdp, policy[0] if policy.shape[0] == 1 else policy, start)
+    return _discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
 
 
 def _discount_sum(mdp, per_step):
@@ -676,7 +673,9 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     mdp : TabularMDP
     policy : array_like, shape (T, S, A) or (S, A)
         ``π_t(a | s)``; an (S, A) array is used at every step. An infinite horizon
-        needs a stationary (S, A) policy.
+        needs a stationary (S, A) policy. Each row must sum to one within 1e-6 (or the
+        rounding of its dtype, e.g. float32) and is renormalised: near ``γ = 1`` even
+        rounding in a row sum would change the value noticeably.
     temperature : float, default 0.0
         ``α >= 0``, the weight of the entropy term.
     action_prior : array_like, shape (S, A) or (A,), optional
@@ -693,7 +692,8 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     ------
     ValueError
         If the policy puts probability on a forbidden action (its value would be
-        ``−inf``), or on malformed arguments.
+        ``−inf``), if the values would leave the float64 range (naming ``r`` and
+        ``temperature``), or on malformed arguments.
 
     Examples
     --------
@@ -712,12 +712,7 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     alpha = _checks.real(temperature, "temperature", low=0.0)
     S, A, T, gamma = mdp.n_states, mdp.n_actions, mdp.horizon, mdp.gamma
     prior = _checks.action_prior(action_prior, S, A)
-    policy = _checks.policy(policy, S, A, 1 if T is None else T)
-    if T is None and policy.shape[0] != 1:
-        raise ValueError(
-            f"policy has shape {policy.shape}; an infinite-horizon MDP needs a stationary "
-            f"(S, A) = ({S}, {A}) policy"
-        )
+    policy = _checks.policy(policy, S, A, T)        # rows renormalised to sum to one
     r = mdp.r
     forbidden = np.isneginf(r) if prior is None else np.isneginf(r) | (prior == 0)
     bad = np.argwhere((policy > 0) & forbidden[None])
@@ -733,8 +728,11 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
     safe_pi = np.where(taken, policy, 1.0)
     log_ratio = np.log(safe_pi) if prior is None else np.log(safe_pi) - np.log(
         np.where(taken, prior, 1.0))
-    per_action = np.where(taken, r[None] - alpha * log_ratio, 0.0)
-    reward_pi = (policy * per_action).sum(axis=2)                       # (T or 1, S)
+    # π·log(π/prior) before α multiplies it: α log π alone can overflow where π is tiny.
+    kl = (policy * np.where(taken, log_ratio, 0.0)).sum(axis=2)          # (T or 1, S)
+    expected_r = (policy * np.where(taken, r[None], 0.0)).sum(axis=2)
+    _checks.policy_value_range(mdp, alpha, float(np.abs(kl).max()))
+    reward_pi = expected_r - alpha * kl
     if T is None:
         P_pi = policy_transition(mdp, policy[0])
         system = (sp.identity(S, format="csc") - gamma * P_pi.tocsc()).tocsc()

@@ -27,8 +27,6 @@ a single array (scipy's L-BFGS in :func:`~ctrlinf.irl.fit_deep`).
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -40,23 +38,6 @@ ACTIVATIONS = ("tanh", "relu")
 #: 2010), keeps tanh units out of saturation. ``"normal"``: N(0, 2/n_in) for ReLU (He et
 #: al. 2015) and N(0, 2/(n_in+n_out)) for tanh (Glorot's normal variant).
 INITS = ("glorot_uniform", "normal")
-
-
-def check_sizes(sizes, name="sizes"):
-    """``sizes`` as a tuple of positive ints, at least an input and an output size."""
-    sizes = tuple(sizes)
-    if len(sizes) < 2:
-        raise ValueError(f"{name} needs at least an input and an output size, got {sizes}")
-    for i, n in enumerate(sizes):
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{name}[{i}] is {n!r}, expected a positive int")
-    return tuple(int(n) for n in sizes)
-
-
-def check_activation(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return activation
 
 
 def n_params(sizes):
@@ -92,8 +73,11 @@ def init_params(sizes, activation="tanh", init="glorot_uniform", output_scale=1.
     out : list of ndarray, optional
         Arrays (e.g. :func:`layer_views` of a flat vector) to fill in place.
     """
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    sizes = _checks.positive_ints(sizes, "sizes", min_length=2,
+                                  what=" (an input, hidden and output size)")
+    activation = _checks.choice(activation, "activation", ACTIVATIONS)
+    init = _checks.choice(init, "init", INITS)
+    output_scale = _checks.real(output_scale, "output_scale")
     rng = np.random.default_rng(_checks.seed(seed))
     params = out if out is not None else [
         np.zeros(shape) for n_in, n_out in zip(sizes[:-1], sizes[1:])
@@ -203,19 +187,33 @@ class MLP:
 
     def __init__(self, sizes, activation="tanh", output_scale=0.1, seed=None,
                  init="glorot_uniform"):
-        self.sizes = check_sizes(sizes)
-        self.activation = check_activation(activation)
+        self.sizes = _checks.positive_ints(sizes, "sizes", min_length=2,
+                                           what=" (an input, hidden and output size)")
+        self.activation = _checks.choice(activation, "activation", ACTIVATIONS)
         self.params = init_params(self.sizes, activation, init, output_scale, seed)
 
     def forward(self, x):
-        """Outputs, shape (B, n_outputs), and the cache :meth:`backward` needs."""
+        """Outputs, shape (B, n_outputs), and the cache :meth:`backward` needs.
+
+        ``x`` has shape (B, n_inputs): an array or a scipy.sparse matrix.
+        """
+        if not sp.issparse(x):
+            x = _checks.real_array(x, "x")
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"x has shape {x.shape}, expected (B, n_inputs) = "
+                             f"(B, {self.sizes[0]})")
         return forward(self.params, x, self.activation)
 
     def __call__(self, x):
         return self.forward(x)[0]
 
     def backward(self, cache, grad_y):
-        """Gradients with respect to :attr:`params` of a loss with ``∂L/∂y = grad_y``."""
+        """Gradients with respect to :attr:`params` of a loss with ``∂L/∂y = grad_y``.
+
+        ``grad_y`` has the shape of :meth:`forward`'s output, (B, n_outputs).
+        """
+        batch = cache[0].shape[0]
+        grad_y = _checks.real_array(grad_y, "grad_y", shape=(batch, self.sizes[-1]))
         return backward(self.params, cache, grad_y, self.activation)
 
     def copy(self):
@@ -227,10 +225,18 @@ class MLP:
 
 
 def _check_rate(learning_rate):
-    if isinstance(learning_rate, (bool, np.bool_)) or not (
-            isinstance(learning_rate, numbers.Real) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    return float(learning_rate)
+    return _checks.real(learning_rate, "learning_rate", low=0.0, low_open=True)
+
+
+def _parameter_list(params):
+    """``params`` as a list of float ndarrays, which the optimisers update in place."""
+    params = _checks.sequence(params, "params")
+    for i, p in enumerate(params):
+        if not (isinstance(p, np.ndarray) and p.dtype.kind == "f"):
+            raise TypeError(f"params[{i}] must be a float ndarray (updated in place), got "
+                            f"{type(p).__name__}" + (f" of dtype {p.dtype}"
+                                                     if isinstance(p, np.ndarray) else ""))
+    return params
 
 
 class Adam:
@@ -256,9 +262,11 @@ class Adam:
     """
 
     def __init__(self, params, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.params = params
+        self.params = _parameter_list(params)
         self.learning_rate = _check_rate(learning_rate)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.beta1 = _checks.real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
+        self.beta2 = _checks.real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
+        self.eps = _checks.real(eps, "eps", low=0.0, low_open=True)
         self._m = [np.zeros_like(p) for p in params]
         self._v = [np.zeros_like(p) for p in params]
         self._k = 0
@@ -281,7 +289,7 @@ class SGD:
     """Plain gradient descent ``θ ← θ − η g`` over a list of arrays (same API as :class:`Adam`)."""
 
     def __init__(self, params, learning_rate=0.1):
-        self.params = params
+        self.params = _parameter_list(params)
         self.learning_rate = _check_rate(learning_rate)
 
     def step(self, grads, learning_rate=None):

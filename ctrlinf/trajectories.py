@@ -1,9 +1,26 @@
 """Trajectories: sampled or demonstrated state-action sequences, and their feature counts."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ctrlinf import _checks, kernels
+
+
+class ObservedSteps(NamedTuple):
+    """The observed steps of a :class:`Trajectories`, flat, ordered by trajectory then time.
+
+    Every field is an int64 array of shape ``(n_observed,)`` with
+    ``n_observed = Σ_i lengths[i]``; step ``k`` is ``states[trajectory[k], t[k]]`` and
+    ``actions[trajectory[k], t[k]]``. Within a trajectory the steps are consecutive,
+    so step ``k + 1`` follows step ``k`` whenever ``trajectory[k + 1] == trajectory[k]``.
+    """
+
+    trajectory: np.ndarray
+    t: np.ndarray
+    state: np.ndarray
+    action: np.ndarray
 
 
 class Trajectories:
@@ -17,11 +34,19 @@ class Trajectories:
         ``actions[i, t]`` is the action taken in ``states[i, t]``.
     lengths : array_like of int, shape (N,), optional
         ``lengths[i]`` in ``[1, T]`` is how many steps trajectory ``i`` has; steps
-        ``t >= lengths[i]`` are padding, which nothing reads (their values may be
-        anything). Default: every trajectory has all ``T`` steps. In IRL a shorter
-        trajectory is a *truncated* episode whose unobserved steps are marginalised
-        (see ``ci.irl.objective``); an episode that *terminated* into an absorbing
-        state is instead padded with that state as data (``ci.irl.pad_episodes``).
+        ``t >= lengths[i]`` are padding (their values may be anything, even negative).
+        Default: every trajectory has all ``T`` steps. In IRL a shorter trajectory is
+        a *truncated* episode whose unobserved steps are marginalised (see
+        ``ci.irl.objective``); an episode that *terminated* into an absorbing state is
+        instead padded with that state as data (``ci.irl.pad_episodes``).
+
+    Notes
+    -----
+    Padding is never read. The arrays ``states`` and ``actions`` hold it, so read the
+    data through :meth:`observed`, the one accessor of the observed steps: it gives
+    flat ``(trajectory, t, state, action)`` arrays of every step ``t < lengths[i]``.
+    Every function of ctrlinf that takes ``Trajectories`` reads them that way, so
+    changing the padding changes no result (the tests check every such function).
 
     Examples
     --------
@@ -32,6 +57,9 @@ class Trajectories:
     >>> short = ci.Trajectories([[0, 1, 1], [0, 0, 0]], [[1, 0, 0], [0, 0, 0]], lengths=[3, 1])
     >>> short.lengths.tolist(), short.mask.sum(axis=1).tolist()
     ([3, 1], [3, 1])
+    >>> steps = short.observed()                     # the padding [0, 0] of row 1 is left out
+    >>> steps.trajectory.tolist(), steps.t.tolist(), steps.state.tolist()
+    ([0, 0, 0, 1], [0, 1, 2, 0], [0, 1, 1, 0])
     """
 
     def __init__(self, states, actions, lengths=None):
@@ -39,6 +67,9 @@ class Trajectories:
         actions = _checks.index_array(actions, "actions")
         if states.ndim != 2:
             raise ValueError(f"states has shape {states.shape}, expected (N, T)")
+        if states.shape[1] == 0 and states.shape[0] > 0:
+            raise ValueError(f"states has shape {states.shape}; every trajectory needs at "
+                             "least one step (T >= 1)")
         if actions.shape != states.shape:
             raise ValueError(
                 f"actions has shape {actions.shape}, expected the shape of states {states.shape}"
@@ -77,6 +108,19 @@ class Trajectories:
         """bool ndarray, shape (N, T): ``t < lengths[i]``, the steps that are data."""
         return np.arange(self.length)[None, :] < self.lengths[:, None]
 
+    def observed(self):
+        """The observed steps (``t < lengths[i]``) as flat arrays: the one way to read the data.
+
+        Returns
+        -------
+        ObservedSteps
+            ``(trajectory, t, state, action)``, int64 arrays of shape
+            ``(Σ_i lengths[i],)``, ordered by trajectory, then time.
+        """
+        trajectory, t = np.nonzero(self.mask)
+        return ObservedSteps(trajectory, t, self.states[trajectory, t],
+                             self.actions[trajectory, t])
+
     @property
     def is_full(self):
         """bool: every trajectory has all ``T`` steps (no padding)."""
@@ -96,17 +140,12 @@ class Trajectories:
         return Trajectories(np.atleast_2d(self.states[index]), np.atleast_2d(self.actions[index]),
                             np.atleast_1d(self.lengths[index]))
 
-    def check_against(self, mdp):
-        """Raise ``ValueError`` if a state or action index is out of range (padding not checked)."""
-        mask = self.mask
-        for name, values, bound in (("states", self.states, mdp.n_states),
-                                    ("actions", self.actions, mdp.n_actions)):
-            bad = np.argwhere(mask & ((values < 0) | (values >= bound)))
-            if bad.size:
-                i, t = bad[0]
-                raise ValueError(
-                    f"{name}[{i}, {t}] is {values[i, t]}, expected an index in [0, {bound - 1}]"
-                )
+    def check_against(self, mdp, name="demos"):
+        """Raise ``ValueError`` if an observed state or action index is out of ``mdp``'s range.
+
+        Padding is not checked; the message names ``name.states[i, t]`` (or ``actions``).
+        """
+        _checks.trajectories(self, name, mdp.n_states, mdp.n_actions)
 
     def __repr__(self):
         if self.is_full:
@@ -131,8 +170,9 @@ def sample(mdp, policy, n, seed=None, length=None):
     Parameters
     ----------
     mdp : TabularMDP
-    policy : array_like, shape (T, S, A) or (S, A)
-        ``π_t(a | s)``; an (S, A) array is used at every step.
+    policy : array_like, shape (length, S, A) or (S, A)
+        ``π_t(a | s)``, one row per step; an (S, A) array is used at every step.
+        Rows summing to one within 1e-6 (or their dtype's rounding) are renormalised.
     n : int
         Number of trajectories, ``n >= 0``.
     seed : int or numpy.random.Generator, optional
@@ -212,10 +252,11 @@ def visitation(demos, n_states, n_actions, gamma=1.0):
     >>> ci.trajectories.visitation(demos, 2, 2, gamma=0.5).tolist()  # (1/2)(1 + 1, 0.5 + 0.5)
     [[0.0, 1.25], [0.25, 0.0]]
     """
-    S, A = n_states, n_actions
-    mask = demos.mask        # padding steps (t >= demos.lengths[i]) are not counted
-    discounts = np.broadcast_to(gamma ** np.arange(demos.length), mask.shape)[mask]
-    counts = np.bincount(demos.states[mask] * A + demos.actions[mask], weights=discounts,
+    S = _checks.positive_int(n_states, "n_states")
+    A = _checks.positive_int(n_actions, "n_actions")
+    gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0)
+    steps = _checks.trajectories(demos, "demos", S, A).observed()
+    counts = np.bincount(steps.state * A + steps.action, weights=gamma ** steps.t,
                          minlength=S * A)
     return counts.reshape(S, A) / max(demos.n_trajectories, 1)
 
@@ -223,8 +264,8 @@ def visitation(demos, n_states, n_actions, gamma=1.0):
 def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
     r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)``.
 
-
-    ``Σ_{s,a} D(s, a) φ(s, a)`` with ``D`` the demos' :func:`visitation`.
+    Over the observed steps ``t < lengths[i]``: ``Σ_{s,a} D(s, a) φ(s, a)`` with ``D``
+    the demos' :func:`visitation`.
 
     Parameters
     ----------
@@ -241,16 +282,22 @@ def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
     -------
     ndarray, shape (K,), or (N, K) if ``per_trajectory``
     """
-    features = np.asarray(features, dtype=np.float64)
-    if per_trajectory:
-        mask = demos.mask
-        discounts = np.where(mask, gamma ** np.arange(demos.length), 0.0)
-        states, actions = np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)
-        phi = features[states] if features.ndim == 2 else features[states, actions]
-        return np.einsum("nt,ntk->nk", discounts, phi)
+    features = _checks.real_array(features, "features")
+    if features.ndim not in (2, 3):
+        raise ValueError(f"features has shape {features.shape}, expected (S, K) or (S, A, K)")
+    _checks.finite(features, "features")
+    gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0)
+    per_trajectory = _checks.flag(per_trajectory, "per_trajectory")
     S = features.shape[0]
-    A = features.shape[1] if features.ndim == 3 else \
-        int(demos.actions[demos.mask].max(initial=0)) + 1
+    A = features.shape[1] if features.ndim == 3 else None
+    steps = _checks.trajectories(demos, "demos", S, A, sizes_from="features").observed()
+    if per_trajectory:
+        phi = features[steps.state] if A is None else features[steps.state, steps.action]
+        out = np.zeros((demos.n_trajectories, features.shape[-1]))
+        np.add.at(out, steps.trajectory, (gamma ** steps.t)[:, None] * phi)
+        return out
+    if A is None:        # state features: any action count will do
+        A = int(steps.action.max(initial=0)) + 1
     D = visitation(demos, S, A, gamma)
     if features.ndim == 2:
         return D.sum(axis=1) @ features

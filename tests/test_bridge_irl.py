@@ -174,7 +174,7 @@ def test_optimal_discriminator_is_stable_for_extreme_logs():
      "demos have length 2, expected the horizon 3"),
     (dict(demos=ci.Trajectories([[0, 1, 5]], [[0, 0, 0]])), ValueError,
      r"states\[0, 2\] is 5"),
-    (dict(demos=[[0, 1, 2]]), TypeError, "demos must be ctrlinf.Trajectories"),
+    (dict(demos=[[0, 1, 2]]), TypeError, "demos must be a ctrlinf.Trajectories"),
     (dict(n_samples=0), ValueError, "n_samples must be a positive int"),
 ])
 def test_errors(world, change, error, message):
@@ -189,5 +189,7 @@ def test_errors(world, change, error, message):
 def test_enumeration_refuses_large_mdps():
     with pytest.raises(ValueError, match=r"\(S\*A\)\^T = \(10\*4\)\^5 trajectories"):
         enumerate_trajectories(ci.envs.random_mdp(10, 4, seed=0, horizon=5))
-    with pytest.raises(ValueError, match="needs a ctrlinf.TabularMDP with a finite horizon"):
+    with pytest.raises(ValueError, match="needs mdp with a finite horizon, got mdp.horizon=None"):
         enumerate_trajectories(ci.envs.random_mdp(2, 2, seed=0, horizon=None, gamma=0.5))
+    with pytest.raises(TypeError, match="mdp must be a ctrlinf.TabularMDP, got str"):
+        enumerate_trajectories("mdp")

@@ -160,8 +160,8 @@ def test_wrong_types_and_bad_transitions_are_refused_by_name(call, error, messag
 @pytest.mark.parametrize("call, message", [
     (lambda: ReplayBuffer(0), "capacity must be a positive int"),
     (lambda: ReplayBuffer(2).sample(1), "empty replay buffer"),
-    (lambda: MLP((3,)), "sizes needs at least"),
-    (lambda: MLP((3, 0, 2)), r"sizes\[1\] is 0"),
+    (lambda: MLP((3,)), r"sizes must be a sequence of positive ints .* with at least 2 entries"),
+    (lambda: MLP((3, 0, 2)), r"sizes\[1\] must be a positive int, got 0"),
     (lambda: MLP((3, 2), activation="sigmoid"), "activation must be one of"),
     (lambda: Adam([np.zeros(1)], learning_rate=0), "learning_rate must be a positive"),
     (lambda: SGD([np.zeros(1)], learning_rate=-1), "learning_rate must be a positive"),

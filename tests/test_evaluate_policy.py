@@ -147,3 +147,53 @@ def test_infinite_horizon_needs_a_stationary_policy():
         ci.evaluate_policy(mdp, np.full((4, 3, 2), 0.5))
     with pytest.raises(TypeError, match="mdp must be a ctrlinf.TabularMDP"):
         ci.evaluate_policy("mdp", np.full((3, 2), 0.5))
+
+
+# -- issue 18: rows off one by rounding, overflow, extra rows ----------------------------
+def constant_reward_world(gamma, n_actions=2, horizon=None):
+    """Every action pays 1 and stays: V^π = 1/(1 − γ) (or T) for every policy."""
+    P = np.ones((1, n_actions, 1))
+    return ci.TabularMDP(P, r=np.ones((1, n_actions)), p0=[1.0], horizon=horizon, gamma=gamma)
+
+
+def test_rows_within_tolerance_of_one_are_renormalised_near_gamma_one():
+    # A row summing to 1 + ε weighed each step by 1 + ε: V = 1/(1 − γ(1 + ε)), ten times
+    # 1/(1 − γ) = 1e6 for ε = 9e-7 at γ = 0.999999 (the _checks.policy docstring).
+    gamma, eps = 0.999999, 9e-7
+    assert 9.9 < (1 - gamma) / (1 - gamma * (1 + eps)) < 10.1
+    _, V = ci.evaluate_policy(constant_reward_world(gamma), [[0.5, 0.5 + eps]])
+    assert_allclose(V, [1e6], rtol=1e-8)
+
+
+def test_a_float32_softmax_policy_is_evaluated_as_the_distribution_it_means():
+    # A float32 softmax over 20 actions sums to 1 − 2e-7 in float64: at γ = 0.999999
+    # the value was 16% low.
+    logits = 3 * np.random.default_rng(234).normal(size=(1, 20)).astype(np.float32)
+    e = np.exp(logits - logits.max())
+    policy = e / e.sum(axis=1, keepdims=True)
+    assert abs(policy.astype(np.float64).sum() - 1) > 1e-7
+    _, V = ci.evaluate_policy(constant_reward_world(0.999999, n_actions=20), policy)
+    assert_allclose(V, [1e6], rtol=1e-8)
+
+
+@pytest.mark.parametrize("r, temperature, message", [
+    (1.5e308, 0.0, r"values overflow: r up to 1.5e\+308 over 3 steps"),
+    (1.0, 1e308, r"values overflow: r up to 1 and temperature=1e\+308 times an entropy"),
+])
+def test_values_beyond_the_float_range_are_refused_by_name(r, temperature, message):
+    # Was inf, with overflow warnings.
+    mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=[[r, 0.0]], p0=[1.0], horizon=3)
+    with pytest.raises(ValueError, match=message):
+        ci.evaluate_policy(mdp, [[0.5, 0.5]], temperature=temperature)
+    # A deterministic policy has no entropy term: any temperature is fine.
+    _, V = ci.evaluate_policy(mdp.replace(r=[[1.0, 0.0]]), [[1.0, 0.0]], temperature=1e308)
+    assert_allclose(V[:, 0], [3.0, 2.0, 1.0], rtol=0)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, 6])
+def test_only_T_rows_or_a_stationary_policy_are_a_policy_for_horizon_T(rows):
+    # T + 2 rows were silently cut to T.
+    mdp = constant_reward_world(1.0, horizon=4)
+    with pytest.raises(ValueError, match=rf"policy has shape \({rows}, 1, 2\), expected "
+                                         r"\(T, S, A\) = \(4, 1, 2\) or a stationary"):
+        ci.evaluate_policy(mdp, np.full((rows, 1, 2), 0.5))

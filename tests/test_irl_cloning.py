@@ -1,6 +1,7 @@
 """Behaviour cloning: the empirical action frequencies per state."""
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 import ctrlinf as ci
 
@@ -40,7 +41,29 @@ def test_errors():
     demos = ci.Trajectories([[0, 3]], [[0, 1]])
     with pytest.raises(TypeError, match="demos"):
         ci.irl.behaviour_cloning([[0]], 2, 2)
-    with pytest.raises(ValueError, match="outside n_states"):
+    with pytest.raises(ValueError,
+                       match=r"demos.states\[0, 1\] is 3, expected an index in \[0, 1\]"):
         ci.irl.behaviour_cloning(demos, 2, 2)
     with pytest.raises(ValueError, match="pseudocount"):
         ci.irl.behaviour_cloning(demos, 4, 2, pseudocount=-1)
+
+
+def test_padding_is_not_data():
+    # Issue 18: both demos have one observed step, (0, 1) and (0, 0); their padding
+    # ([1, 1] / [0, 0] and [0, 0] / [1, 1]) was counted as data, giving π(·|0) = [.25, .75]
+    # and state 1 visited.
+    demos = ci.Trajectories([[0, 1, 1], [0, 0, 0]], [[1, 0, 0], [0, 1, 1]], lengths=[1, 1])
+    policy, visited = ci.irl.behaviour_cloning(demos, 2, 2)
+    # By hand from the observed steps: one count each of (0, 1) and (0, 0).
+    assert_allclose(policy, [[0.5, 0.5], [0.5, 0.5]], rtol=0, atol=1e-15)
+    assert visited.tolist() == [True, False]
+    # Padding out of range (or negative) is not an error either.
+    wild = ci.Trajectories([[0, -7, 9], [0, 5, -1]], [[1, -2, 8], [0, 3, -4]], lengths=[1, 1])
+    assert_allclose(ci.irl.behaviour_cloning(wild, 2, 2)[0], policy, rtol=0, atol=0)
+
+
+def test_negative_states_and_actions_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"demos.states\[0, 0\] is -1, expected an index"):
+        ci.irl.behaviour_cloning(ci.Trajectories([[-1]], [[0]]), 2, 2)
+    with pytest.raises(ValueError, match=r"demos.actions\[0, 1\] is -1, expected an index"):
+        ci.irl.behaviour_cloning(ci.Trajectories([[0, 1]], [[0, -1]]), 2, 2)

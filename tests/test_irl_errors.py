@@ -85,7 +85,7 @@ def test_scored_reward_must_be_finite(setup):
 
 def test_pad_episodes_errors():
     good = [([0, 1], [1, 0])]
-    with raises(TypeError, "length must be an int, got 2.0"):
+    with raises(TypeError, "length must be a positive int, got 2.0"):
         ci.irl.pad_episodes(good, 2.0, 0, 0)
     with raises(ValueError, "length must be a positive int, got 0"):
         ci.irl.pad_episodes(good, 0, 0, 0)
@@ -136,16 +136,16 @@ def test_mdp_and_mode(setup):
 def test_features(setup):
     mdp, _, demos = setup
     theta = np.zeros(2)
-    with raises(ValueError, "features have shape (3, 3, 2), expected (S, K) = (3, K) or "
+    with raises(ValueError, "features has shape (3, 3, 2), expected (S, K) = (3, K) or "
                             "(S, A, K) = (3, 2, K)"):
         ci.irl.objective(mdp, np.zeros((3, 3, 2)), demos, theta)
-    with raises(ValueError, "features have shape (2, 2), expected (S, K) = (3, K)"):
+    with raises(ValueError, "features has shape (2, 2), expected (S, K) = (3, K)"):
         ci.irl.objective(mdp, np.zeros((2, 2)), demos, theta)
-    with raises(ValueError, "sparse features have shape (2, 2), expected (S, K) = (3, K)"):
+    with raises(ValueError, "sparse features has shape (2, 2), expected (S, K) = (3, K)"):
         ci.irl.objective(mdp, sp.eye(2), demos, theta)
     with raises(TypeError, "features must be an array of real numbers, got dtype <U1"):
         ci.irl.objective(mdp, np.full((3, 2), "a"), demos, theta)
-    with raises(ValueError, "features have K = 0 columns; IRL needs at least one feature"):
+    with raises(ValueError, "features has K = 0 columns; at least one feature is needed"):
         ci.irl.objective(mdp, np.zeros((3, 0)), demos, np.zeros(0))
     bad = np.zeros((3, 2))
     bad[2, 1] = np.nan
@@ -168,27 +168,52 @@ def test_theta(setup):
 def test_optimizer_settings(setup):
     mdp, phi, demos = setup
     fit = lambda **kw: ci.irl.fit(mdp, phi, demos, progress=False, **kw)  # noqa: E731
-    with raises(ValueError, "optimizer must be one of ('lbfgs', 'adam', 'gradient'), got 'sgd'"):
+    with raises(ValueError, "optimizer must be one of ['lbfgs', 'adam', 'gradient'], got 'sgd'"):
         fit(optimizer="sgd")
     with raises(ValueError, "learning_rate is for optimizer='adam' or 'gradient'; L-BFGS"):
         fit(learning_rate=0.1)
-    with raises(ValueError, "learning_rate must be a number > 0, got -1"):
+    with raises(ValueError, "learning_rate must be a positive finite number, got -1"):
         fit(optimizer="adam", learning_rate=-1)
     with raises(ValueError, "max_iter must be a positive int, got 0"):
         fit(max_iter=0)
-    with raises(ValueError, "gtol must be a number >= 0 or None (a fixed budget of max_iter "
-                            "iterations), got -1e-06"):
+    with raises(ValueError, "gtol must be a finite number >= 0 or None (a fixed budget of "
+                            "max_iter iterations), got -1e-06"):
         fit(gtol=-1e-6)
-    with raises(ValueError, "l2 must be a number >= 0, got -0.1"):
+    with raises(ValueError, "l2 must be a finite number >= 0, got -0.1"):
         fit(l2=-0.1)
 
 
 def test_a_diverging_fit_stops_with_advice(setup):
     mdp, phi, demos = setup
-    with raises(FloatingPointError, "the reward became non-finite during the fit; lower "
-                                    "learning_rate or raise l2"), np.errstate(all="ignore"):
+    with raises(ValueError, "features: the reward left the float range during the fit (at "
+                            "theta not finite); scale the features to O(1), lower "
+                            "learning_rate or raise l2"), np.errstate(all="ignore"):
         ci.irl.fit(mdp, 1e10 * phi, demos, optimizer="gradient", learning_rate=1e300,
                    progress=False)
+    # Features near 1e200 (issue 18: a FloatingPointError from L-BFGS's steps; Adam's
+    # squared gradients overflowed and it stopped moving, silently).
+    for mode in ("soft", "exact"):
+        for fit in (ci.irl.fit, ci.irl.fit_deep):
+            with raises(ValueError, "features up to 1e+200 are too large to fit: over 2 steps "
+                                    "the gradient reaches 2e+200, and the optimisers square "
+                                    "it (beyond the float64 range); scale the features"):
+                fit(mdp, 1e200 * phi, demos, mode=mode, progress=False)
+
+
+def test_theta_that_overflows_the_values_is_named(setup):
+    mdp, phi, demos = setup
+    for mode in ("soft", "exact"):
+        with raises(ValueError, "theta (max |theta| = 1e+300) is too large for these features: "
+                                "r = features @ theta: values overflow: r up to 1e+300"):
+            ci.irl.objective(mdp, phi, demos, np.full(S, 1e300), mode=mode)
+        with raises(ValueError, "theta (max |theta| = 1e+308) is too large for these features: "
+                                "r = features @ theta: r[0, 0] is inf"):
+            ci.irl.objective(mdp, 2 * phi, demos, np.full(S, 1e308), mode=mode)
+        with raises(ValueError, "reward is too large: values overflow: r up to 1e+300"):
+            ci.irl.reward_objective(mdp, np.full((S, A), 1e300), demos, mode=mode)
+        net = ci.irl.RewardNet(S, hidden=())
+        with raises(ValueError, "params are too large: the network's reward: values overflow"):
+            ci.irl.deep_objective(mdp, phi, demos, net, np.full(net.n_params, 1e300), mode=mode)
 
 
 def test_reward_for_needs_the_same_number_of_features(setup):
@@ -205,9 +230,9 @@ def test_reward_for_needs_the_same_number_of_features(setup):
 def test_reward_net_arguments():
     with raises(ValueError, "n_features must be a positive int, got 0"):
         ci.irl.RewardNet(0)
-    with raises(ValueError, "hidden must be a tuple of positive ints (layer widths), got 32"):
+    with raises(TypeError, "hidden must be a sequence of positive ints (layer widths), got 32"):
         ci.irl.RewardNet(3, hidden=32)
-    with raises(ValueError, "activation must be one of ('tanh', 'relu'), got 'sigmoid'"):
+    with raises(ValueError, "activation must be one of ['tanh', 'relu'], got 'sigmoid'"):
         ci.irl.RewardNet(3, activation="sigmoid")
     with raises(ValueError, "params has shape (2,), expected (21,)"):
         ci.irl.RewardNet(3, hidden=(4,)).layers(np.zeros(2))

@@ -10,6 +10,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
+from enumeration import all_trajectories
+from enumeration import dynamics_probability
 from enumeration import log_posterior
 from enumeration import random_mdp_arrays
 from test_irl_objective import finite_difference
@@ -73,3 +75,63 @@ def test_exact_gradient_matches_log_space_enumeration_for_large_random_rewards(d
     numeric = finite_difference(
         lambda x: ci.irl.objective(mdp, phi, demos, x, mode="exact")[0], theta, h=1e-4)
     assert_allclose(grad, numeric, atol=1e-5)
+
+
+def enumerated_prefix_objective(mdp, phi, demos, theta):
+    """The truncated-demos objective and its gradient by log-space enumeration.
+
+    Demo ``i`` scores ``log Σ_{τ ⊇ prefix_i} p(τ) e^{R(τ)} − log Z − log p(prefix_i)``
+    (every continuation of what was observed), whose gradient in θ is
+    ``E[Φ(τ) | prefix_i, O] − E[Φ(τ) | O]``; ``R = −inf`` where ``mdp.r`` forbids.
+    """
+    r = np.where(np.isneginf(mdp.r), -np.inf, phi @ theta)
+    P, p0, T = mdp.transition_tensor(), mdp.p0, mdp.horizon
+    logs, feats, paths = [], [], []
+    for states, actions in all_trajectories(mdp.n_states, mdp.n_actions, T):
+        dyn = dynamics_probability(P, p0, states, actions)
+        R = r[states, actions].sum()
+        if dyn > 0 and R > -np.inf:
+            logs.append(np.log(dyn) + R)
+            feats.append(phi[states, actions].sum(axis=0))
+            paths.append((states, actions))
+    logs, feats = np.array(logs), np.array(feats)
+
+    def mean_features(keep):
+        w = np.exp(logs[keep] - logs[keep].max())
+        return (w / w.sum()) @ feats[keep]
+
+    log_Z, everything = np.logaddexp.reduce(logs), mean_features(slice(None))
+    value, grad = 0.0, np.zeros(phi.shape[-1])
+    for i in range(demos.n_trajectories):
+        L = demos.lengths[i]
+        s_i, a_i = demos.states[i, :L], demos.actions[i, :L]
+        keep = np.array([np.array_equal(s[:L], s_i) and np.array_equal(a[:L], a_i)
+                         for s, a in paths])
+        value += (np.logaddexp.reduce(logs[keep]) - log_Z
+                  - np.log(dynamics_probability(P, p0, s_i, a_i)))
+        grad += mean_features(keep) - everything
+    return value / demos.n_trajectories, grad / demos.n_trajectories
+
+
+@pytest.mark.parametrize("seed, scale, masked", [(3, 1e150, False), (9, 1e150, False),
+                                                 (5, 300.0, True), (8, 300.0, True)])
+def test_exact_gradient_of_truncated_demos_is_finite_at_any_reward_scale(seed, scale, masked):
+    # Issue 18: θ ≈ 1e150 (no mask), or θ = 300 with a forbidden action, and truncated
+    # demos gave NaN gradients: exp(V − (Q − r)) overflowed in the continuation (Q − r
+    # cancels at r ≈ 1e150; at a forbidden pair it was 0), then inf · 0.
+    rng = np.random.default_rng(seed)
+    S, A, T = 3, 2, 3
+    P, _, p0 = random_mdp_arrays(rng, S, A, deterministic=seed % 2 == 0, sparsity=0.5)
+    r = np.zeros((S, A))
+    if masked:
+        r[rng.integers(S), rng.integers(A)] = -np.inf
+    mdp = ci.TabularMDP(P, r, p0, horizon=T)
+    phi = rng.normal(size=(S, A, 4))
+    theta = scale * rng.normal(size=4)
+    full = ci.sample(mdp, ci.solve(mdp).policy, n=4, seed=seed)
+    demos = ci.Trajectories(full.states, full.actions, lengths=[1, 2, 3, 1])
+    value, grad = ci.irl.objective(mdp, phi, demos, theta, mode="exact")
+    expected_value, expected_grad = enumerated_prefix_objective(mdp, phi, demos, theta)
+    assert np.all(np.isfinite(grad))
+    assert_allclose(value, expected_value, rtol=1e-9)
+    assert_allclose(grad, expected_grad, atol=1e-9)

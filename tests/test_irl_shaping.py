@@ -62,6 +62,8 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="mdps\\[1\\] has \\(S, A\\)"):
         ci.irl.reward_from_soft_policies([a, _world(1, S=5)], [np.full((4, 3), 1 / 3)] * 2)
     with pytest.raises(ValueError, match="policies\\[0\\] has entries <= 0"):
+        ci.irl.reward_from_soft_policies([a], [np.tile([0.5, 0.5, 0.0], (4, 1))])
+    with pytest.raises(ValueError, match=r"policies\[0\]\[0, 3, :\] sums to 0, expected 1"):
         ci.irl.reward_from_soft_policies([a], [np.eye(4, 3)])
     with pytest.raises(ValueError, match="policies\\[0\\]"):
         ci.irl.reward_from_soft_policies([a], [np.full((4, 3), np.nan)])

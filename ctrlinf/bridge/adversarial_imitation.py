@@ -44,7 +44,7 @@ from ctrlinf.bridge.discriminators import _log_sigmoid
 from ctrlinf.bridge.discriminators import _sigmoid
 from ctrlinf.bridge.visitation import exact_visitation
 from ctrlinf.inference import solve
-from ctrlinf.trajectories import Trajectories, sample, visitation
+from ctrlinf.trajectories import sample, visitation
 
 
 @dataclass(frozen=True)
@@ -104,12 +104,12 @@ def discounted_pair_weights(trajectories, n_states, n_actions, gamma):
     >>> discounted_pair_weights(demos, 2, 2, gamma=0.5).round(3).tolist()
     [[0.0, 0.667], [0.333, 0.0]]
     """
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(f"trajectories must be ctrlinf.Trajectories, "
-                        f"got {type(trajectories).__name__}")
+    S = _checks.positive_int(n_states, "n_states")
+    A = _checks.positive_int(n_actions, "n_actions")
+    _checks.trajectories(trajectories, "trajectories", S, A, nonempty=True)
     gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0)
     # The core's empirical visitation, normalised to a distribution.
-    weights = visitation(trajectories, n_states, n_actions, gamma)
+    weights = visitation(trajectories, S, A, gamma)
     return weights / weights.sum()
 
 
@@ -174,9 +174,7 @@ def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollo
     discriminator_steps = _checks.positive_int(discriminator_steps, "discriminator_steps")
     discriminator_rate = _checks.real(discriminator_rate, "discriminator_rate", low=0.0,
                                       low_open=True)
-    if not isinstance(demos, Trajectories):
-        raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
-    demos.check_against(mdp)
+    _checks.trajectories(demos, "demos", mdp.n_states, mdp.n_actions, nonempty=True)
     length = demos.length if rollout_length is None else _checks.positive_int(
         rollout_length, "rollout_length")
     S, A, gamma = mdp.n_states, mdp.n_actions, mdp.gamma

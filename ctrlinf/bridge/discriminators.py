@@ -22,6 +22,7 @@ from ctrlinf.bridge.approximators import all_states, make_approximator, make_opt
 from ctrlinf.bridge.importance_sampling import (_check_maxent_mdp, _reward_features, _summed,
                                                 policy_log_probability)
 from ctrlinf.bridge.visitation import exact_visitation
+from ctrlinf.trajectories import visitation
 
 
 def optimal_discriminator(log_p, log_q):
@@ -76,7 +77,8 @@ class GCLDiscriminator:
 
     def logit(self, trajectories):
         r"""``R_θ(τ) − log Z − Σ_t log π(a_t|s_t)`` per trajectory, shape (N,)."""
-        return (_summed(self._features, trajectories) @ self.theta - self.log_partition
+        return (_summed(self._features, trajectories, "trajectories") @ self.theta
+                - self.log_partition
                 - policy_log_probability(self._sampler_policy, trajectories))
 
     def __call__(self, trajectories):
@@ -112,11 +114,16 @@ def gcl_discriminator(mdp, features, demos, samples, sampler_policy, max_iter=10
     GCLDiscriminator
     """
     _check_maxent_mdp(mdp)
-    phi = _reward_features(mdp, features)
-    policy = np.asarray(sampler_policy, dtype=np.float64)
+    phi = _checks.feature_scale(_reward_features(mdp, features), mdp.horizon)
+    max_iter = _checks.positive_int(max_iter, "max_iter")
+    tol = _checks.real(tol, "tol", low=0.0)
+    policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
+                            "sampler_policy")
+    policy = policy[0] if policy.shape[0] == 1 else policy
     groups = []
-    for trajectories, label in ((demos, 1.0), (samples, 0.0)):
-        Phi = _summed(phi, trajectories)
+    for name, trajectories, label in (("demos", demos, 1.0), ("samples", samples, 0.0)):
+        _checks.trajectories(trajectories, name, nonempty=True)
+        Phi = _summed(phi, trajectories, name)
         # Columns (Φ, −1) multiply (θ, log Z); the log π term is a fixed offset.
         X = np.hstack([Phi, -np.ones((Phi.shape[0], 1))])
         offset = -policy_log_probability(policy, trajectories)
@@ -198,16 +205,18 @@ def gail_discriminator(mdp, demos, samples, approximator="tabular", features=Non
     -------
     GAILDiscriminator
     """
-    S, A = mdp.n_states, mdp.n_actions
+    S, A = _checks.mdp(mdp).n_states, mdp.n_actions
     n_iterations = _checks.positive_int(n_iterations, "n_iterations")
     rng = np.random.default_rng(_checks.seed(seed))
     f = make_approximator(approximator, S, A, features, hidden, "tanh", seed=rng)
     optimizer = make_optimizer("adam", f)
     # Count each distinct pair once, weighted by its frequency: the loss is unchanged.
+    # The empirical visitation reads the observed steps only (never padding).
     weights = np.zeros((2, S * A))
-    for row, trajectories in enumerate((demos, samples)):
-        flat = (trajectories.states * A + trajectories.actions).ravel()
-        weights[row] = np.bincount(flat, minlength=S * A) / flat.size
+    for row, (name, trajectories) in enumerate((("demos", demos), ("samples", samples))):
+        _checks.trajectories(trajectories, name, S, A, nonempty=True)
+        counts = visitation(trajectories, S, A).ravel()
+        weights[row] = counts / counts.sum()
     states = np.repeat(np.arange(S), A)
     actions = np.tile(np.arange(A), S)
     rows = np.arange(S * A)
@@ -238,7 +247,7 @@ def exact_gail_optimum(mdp, expert_state_action, policy):
     Parameters
     ----------
     mdp : TabularMDP
-    expert_state_action : ndarray, shape (T, S, A)
+    expert_state_action : ndarray, shape (T, S, A), or (S, A) for an infinite horizon
         The expert's exact state-action marginals (e.g. ``ci.marginals`` of an exact
         solution).
     policy : ndarray, shape (T, S, A) or (S, A)
@@ -249,7 +258,15 @@ def exact_gail_optimum(mdp, expert_state_action, policy):
     ndarray, shape (S, A)
         NaN where neither visits the pair.
     """
-    rho_expert = np.asarray(expert_state_action).mean(axis=0)
-    rho_policy = exact_visitation(mdp, policy)[1].mean(axis=0)
+    _checks.mdp(mdp)
+    S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
+    policy = _checks.policy(policy, S, A, T)                       # rows renormalised
+    expert = _checks.real_array(expert_state_action, "expert_state_action",
+                                shape=(S, A) if T is None else (T, S, A))
+    _checks.finite(expert, "expert_state_action")
+    rho_policy = exact_visitation(mdp, policy[0] if policy.shape[0] == 1 else policy)[1]
+    # Time-averaged occupancies (an infinite horizon's are stationary already).
+    rho_expert = expert if T is None else expert.mean(axis=0)
+    rho_policy = rho_policy if T is None else rho_policy.mean(axis=0)
     with np.errstate(divide="ignore"):
         return optimal_discriminator(np.log(rho_expert), np.log(rho_policy))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctrlinf import _checks
 from ctrlinf.bridge.importance_sampling import policy_log_probability
-from ctrlinf.mdp import TabularMDP
 from ctrlinf.trajectories import Trajectories
 
 #: enumerate_trajectories refuses MDPs with more candidate trajectories than this.
@@ -40,8 +40,11 @@ class TrajectorySet:
 
     def log_maxent(self, reward):
         """``log p(τ) + R(τ) − log Z``: the MaxEnt distribution for ``reward`` (S, A)."""
-        traj = self.trajectories
-        logits = self.log_dynamics + np.asarray(reward)[traj.states, traj.actions].sum(axis=1)
+        steps = self.trajectories.observed()
+        rewards = np.asarray(reward)[steps.state, steps.action]
+        returns = np.bincount(steps.trajectory, weights=rewards,
+                              minlength=self.trajectories.n_trajectories)
+        logits = self.log_dynamics + returns
         shift = logits.max()
         return logits - (shift + np.log(np.exp(logits - shift).sum()))
 
@@ -67,8 +70,10 @@ def enumerate_trajectories(mdp):
     >>> float(np.round(np.exp(found.log_probability(uniform)).sum(), 12))
     1.0
     """
-    if not isinstance(mdp, TabularMDP) or mdp.horizon is None:
-        raise ValueError("enumerate_trajectories needs a ctrlinf.TabularMDP with a finite horizon")
+    _checks.mdp(mdp)
+    if mdp.horizon is None:
+        raise ValueError("enumerate_trajectories needs mdp with a finite horizon, got "
+                         "mdp.horizon=None")
     S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
     if float(S * A) ** T > MAX_ENUMERATED:
         raise ValueError(f"(S*A)^T = ({S}*{A})^{T} trajectories is more than "

@@ -27,7 +27,6 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.irl import objective
-from ctrlinf.mdp import TabularMDP
 from ctrlinf.trajectories import Trajectories, feature_counts, sample
 
 
@@ -38,30 +37,46 @@ def _reward_features(mdp, features):
 
 
 def trajectory_features(mdp, features, trajectories):
-    """``Φ(τ) = Σ_t φ(s_t, a_t)`` per trajectory, shape (N, K)."""
-    return _summed(_reward_features(mdp, features), trajectories)
+    """``Φ(τ) = Σ_t φ(s_t, a_t)`` over each trajectory's observed steps, shape (N, K)."""
+    _checks.mdp(mdp)
+    return _summed(_reward_features(mdp, features), trajectories, "trajectories")
 
 
-def _summed(phi, trajectories):
-    """``Σ_t phi[s_t, a_t]`` per trajectory for a (S, A, K) array."""
+def _summed(phi, trajectories, name):
+    """``Σ_t phi[s_t, a_t]`` per trajectory for a (S, A, K) array; ``name`` the argument."""
+    S, A = phi.shape[:2]
+    _checks.trajectories(trajectories, name, S, A)
     return feature_counts(trajectories, phi, per_trajectory=True)
 
 
 def policy_log_probability(policy, trajectories):
-    """``Σ_t log π_t(a_t|s_t)`` per trajectory, shape (N,); policy (T, S, A) or (S, A)."""
-    policy = np.asarray(policy, dtype=np.float64)
-    T = trajectories.length
-    if policy.ndim == 2:
-        picked = policy[trajectories.states, trajectories.actions]
-    else:
-        picked = policy[np.arange(T)[None, :], trajectories.states, trajectories.actions]
+    """``Σ_t log π_t(a_t|s_t)`` over each trajectory's observed steps, shape (N,).
+
+    Parameters
+    ----------
+    policy : ndarray, shape (T, S, A) or (S, A)
+    trajectories : Trajectories
+        Their padding (steps ``t >= lengths[i]``) is not read.
+    """
+    _checks.trajectories(trajectories, "trajectories")
+    array = _checks.real_array(policy, "policy")
+    if array.ndim not in (2, 3):
+        raise ValueError(f"policy has shape {array.shape}, expected (T, S, A) or (S, A)")
+    S, A = array.shape[-2:]
+    if S == 0 or A == 0:
+        raise ValueError(f"policy has shape {array.shape}, expected at least one state and "
+                         "action")
+    policy = _checks.policy(policy, S, A, trajectories.length)        # rows renormalised
+    steps = _checks.trajectories(trajectories, "trajectories", S, A,
+                                 sizes_from="policy").observed()
+    picked = policy[0 if policy.shape[0] == 1 else steps.t, steps.state, steps.action]
     with np.errstate(divide="ignore"):
-        return np.log(picked).sum(axis=1)
+        return np.bincount(steps.trajectory, weights=np.log(picked),
+                           minlength=trajectories.n_trajectories)
 
 
 def _check_maxent_mdp(mdp):
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a ctrlinf.TabularMDP, got {type(mdp).__name__}")
+    _checks.mdp(mdp)
     if mdp.horizon is None or mdp.gamma != 1.0:
         raise ValueError(
             f"MaxEnt IRL's trajectory distribution p(τ) exp(R(τ))/Z needs a finite horizon "
@@ -174,16 +189,18 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
     """
     _check_maxent_mdp(mdp)
     n = _checks.positive_int(n_samples, "n_samples")
-    theta = np.asarray(theta, dtype=np.float64)
-    phi = _reward_features(mdp, features)
+    phi = _checks.feature_scale(_reward_features(mdp, features), mdp.horizon)
+    theta = _checks.real_array(theta, "theta")
     if theta.shape != (phi.shape[2],):
-        raise ValueError(f"theta has shape {theta.shape}, expected (K,) = ({phi.shape[2]},)")
-    if not isinstance(demos, Trajectories):
-        raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
+        raise ValueError(f"theta has shape {theta.shape}, expected (K,) = ({phi.shape[2]},) "
+                         "to match the features")
+    _checks.finite(theta, "theta")
+    _checks.trajectories(demos, "demos", mdp.n_states, mdp.n_actions, nonempty=True)
     if demos.length != mdp.horizon:
         raise ValueError(f"demos have length {demos.length}, expected the horizon {mdp.horizon}")
-    demos.check_against(mdp)
-    policy = np.asarray(sampler_policy, dtype=np.float64)
+    policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
+                            "sampler_policy")
+    policy = policy[0] if policy.shape[0] == 1 else policy    # as given: (S, A) or (T, S, A)
     if np.any(policy <= 0):
         index = tuple(int(i) for i in np.argwhere(policy <= 0)[0])
         raise ValueError(
@@ -191,12 +208,14 @@ def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy,
             "π(a|s) > 0 for every action, or trajectories p_θ reaches are never drawn"
         )
     samples = sample(mdp, policy, n, seed=seed)
-    Phi = _summed(phi, samples)
+    Phi = _summed(phi, samples, "samples")
     log_w = Phi @ theta - policy_log_probability(policy, samples)
     shift = log_w.max()
     w = np.exp(log_w - shift)
     normalised = w / w.sum()
     expert = feature_counts(demos, phi)
+    if log_partition is not None:
+        log_partition = _checks.real(log_partition, "log_partition")
     if log_partition is None:
         model = normalised @ Phi
         # Delta method for a ratio of means: Var ≈ Σ_j w̃_j² (Φ_j − μ̂)².

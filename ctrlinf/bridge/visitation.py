@@ -18,6 +18,7 @@ from ctrlinf import _checks
 from ctrlinf.bridge._common import effective_horizon
 from ctrlinf.inference import occupancy
 from ctrlinf.trajectories import sample
+from ctrlinf.trajectories import visitation
 
 
 def _stationary_or_timed(mdp, policy):
@@ -82,18 +83,15 @@ def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
         L = effective_horizon(mdp.gamma) if length is None else _checks.positive_int(
             length, "length")
         demos = sample(mdp, policy, n, seed=seed, length=L)
-        weights = mdp.gamma ** np.arange(L)
-        weights /= weights.sum()
-        flat = demos.states * A + demos.actions
-        counts = np.bincount(flat.ravel(), weights=np.tile(weights, n), minlength=S * A)
-        state_action = counts.reshape(S, A) / n
+        # The demos' discounted visitation, renormalised per trajectory to mass 1.
+        state_action = visitation(demos, S, A, mdp.gamma) / np.sum(mdp.gamma ** np.arange(L))
         return state_action.sum(axis=1), state_action
     if length is not None:
         raise ValueError("length is only for infinite-horizon MDPs; a finite one uses T")
     T = mdp.horizon
-    demos = sample(mdp, policy, n, seed=seed)
-    flat = (np.arange(T)[None, :] * S + demos.states) * A + demos.actions
-    state_action = np.bincount(flat.ravel(), minlength=T * S * A).reshape(T, S, A) / n
+    steps = sample(mdp, policy, n, seed=seed).observed()
+    flat = (steps.t * S + steps.state) * A + steps.action
+    state_action = np.bincount(flat, minlength=T * S * A).reshape(T, S, A) / n
     return state_action.sum(axis=2), state_action
 
 

@@ -97,13 +97,21 @@ def mixture_policy(mdp, policies, weights):
     _checks.mdp(mdp)
     if mdp.horizon is None:
         raise ValueError("mixture_policy needs a finite horizon")
-    weights = _checks.real_array(weights, "weights", shape=(len(policies),))
+    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    policies = _checks.sequence(policies, "policies")
+    if not policies:
+        raise ValueError("policies is empty; a mixture needs at least one policy")
+    policies = [np.broadcast_to(_checks.policy(pi, S, A, T, f"policies[{j}]"), (T, S, A))
+                for j, pi in enumerate(policies)]
+    weights = _checks.real_array(weights, "weights")
+    if weights.shape != (len(policies),):
+        raise ValueError(f"weights has shape {weights.shape}, expected ({len(policies)},): one "
+                         "per entry of policies")
+    _checks.finite(weights, "weights")
     if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
         raise ValueError(f"weights must be >= 0 and sum to 1, got {weights.tolist()}")
-    T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     joint = np.zeros((T, S, A))
-    for lam, pi in zip(weights, policies):
-        pi = np.broadcast_to(np.asarray(pi, dtype=np.float64), (T, S, A))
+    for lam, pi in zip(weights / weights.sum(), policies):
         joint += lam * ci.occupancy(mdp, pi)[..., None] * pi
     state = joint.sum(axis=2, keepdims=True)
     return np.where(state > 0, joint / np.where(state > 0, state, 1.0), 1.0 / A)
@@ -167,9 +175,13 @@ def apprenticeship_projection(mdp, features, mu_expert, epsilon=1e-2, max_iter=2
     _checks.mdp(mdp)
     if mdp.horizon is None:
         raise ValueError("apprenticeship_projection needs a finite horizon (horizon=None given)")
-    phi = _features3(mdp, features)
+    # The inner rewards φ·w have w ~ μ ~ φ T: their size is that of a squared gradient.
+    phi = _checks.feature_scale(_features3(mdp, features), mdp.horizon)
     K = phi.shape[2]
-    mu_E = _checks.real_array(mu_expert, "mu_expert", shape=(K,))
+    mu_E = _checks.real_array(mu_expert, "mu_expert")
+    if mu_E.shape != (K,):
+        raise ValueError(f"mu_expert has shape {mu_E.shape}, expected (K,) = ({K},) to match "
+                         "the features")
     _checks.finite(mu_E, "mu_expert")
     epsilon = _checks.real(epsilon, "epsilon", low=0.0, low_open=True)
     max_iter = _checks.positive_int(max_iter, "max_iter")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.trajectories import Trajectories
+from ctrlinf.trajectories import visitation
 
 
 def behaviour_cloning(demos, n_states, n_actions, pseudocount=0.0):
@@ -26,7 +26,8 @@ def behaviour_cloning(demos, n_states, n_actions, pseudocount=0.0):
     Parameters
     ----------
     demos : Trajectories
-        ``N`` demonstrations of length ``L``.
+        ``N`` demonstrations; only their observed steps count (not the padding
+        beyond ``demos.lengths``).
     n_states, n_actions : int
         ``S`` and ``A``.
     pseudocount : float, default 0.0
@@ -49,16 +50,12 @@ def behaviour_cloning(demos, n_states, n_actions, pseudocount=0.0):
     >>> policy.round(3).tolist(), visited.tolist()
     ([[0.25, 0.75], [0.5, 0.5], [0.5, 0.5]], [True, True, False])
     """
-    if not isinstance(demos, Trajectories):
-        raise TypeError(f"demos must be ctrlinf.Trajectories, got {type(demos).__name__}")
     S = _checks.positive_int(n_states, "n_states")
     A = _checks.positive_int(n_actions, "n_actions")
     pseudocount = _checks.real(pseudocount, "pseudocount", low=0.0)
-    if demos.states.size and (demos.states.max() >= S or demos.actions.max() >= A):
-        raise ValueError(f"demos visit state {demos.states.max()} or action "
-                         f"{demos.actions.max()}, outside n_states={S}, n_actions={A}")
-    flat = (demos.states * A + demos.actions).ravel()
-    counts = np.bincount(flat, minlength=S * A).reshape(S, A).astype(np.float64)
+    # The undiscounted visitation counts only observed steps (never padding); ×N
+    # turns its per-demo mean back into counts.
+    counts = visitation(demos, S, A) * demos.n_trajectories
     visited = counts.sum(axis=1) > 0
     counts += pseudocount
     totals = counts.sum(axis=1, keepdims=True)

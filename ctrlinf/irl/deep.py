@@ -14,21 +14,14 @@ its backward pass written out.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf import nn
+from ctrlinf import _checks, nn
 from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.irl.fitting import fit_model
-from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import evaluate
-
-
-def _is_positive_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 class RewardNet:
@@ -57,21 +50,15 @@ class RewardNet:
     """
 
     def __init__(self, n_features, hidden=(32, 32), activation="relu"):
-        if not _is_positive_int(n_features):
-            raise ValueError(f"n_features must be a positive int, got {n_features!r}")
-        if not (isinstance(hidden, (tuple, list)) and all(map(_is_positive_int, hidden))):
-            raise ValueError(f"hidden must be a tuple of positive ints (layer widths), "
-                             f"got {hidden!r}")
-        self.activation = nn.check_activation(activation)
-        self.n_features = int(n_features)
-        self.hidden = tuple(int(h) for h in hidden)
+        self.n_features = _checks.positive_int(n_features, "n_features")
+        self.hidden = _checks.positive_ints(hidden, "hidden", what=" (layer widths)")
+        self.activation = _checks.choice(activation, "activation", nn.ACTIVATIONS)
         self.sizes = (self.n_features, *self.hidden, 1)
         self.n_params = nn.n_params(self.sizes)
 
     def _views(self, params):
-        params = np.asarray(params, dtype=np.float64)
-        if params.shape != (self.n_params,):
-            raise ValueError(f"params has shape {params.shape}, expected ({self.n_params},)")
+        params = _checks.real_array(params, "params", shape=(self.n_params,))
+        _checks.finite(params, "params")
         return nn.layer_views(params, self.sizes)
 
     def layers(self, params):
@@ -175,16 +162,20 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     """
     check_mdp_and_mode(mdp, mode)
     model = NetModel(net, _check_net_features(net, features, mdp), mdp.n_actions)
-    reward, pull_back = model(np.asarray(params, dtype=np.float64))
+    params = _checks.real_array(params, "params", shape=(net.n_params,))
+    _checks.finite(params, "params")
+    with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names params
+        reward, pull_back = model(params)
     D_E, ends = expert_occupancy(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends)
+    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends,
+                                culprit="params are too large: the network's reward")
     return value, pull_back(grad_r)
 
 
 def _check_net_features(net, features, mdp):
     if not isinstance(net, RewardNet):
         raise TypeError(f"net must be a ci.irl.RewardNet, got {type(net).__name__}")
-    features = check_features(features, mdp)
+    features = _checks.features(features, mdp.n_states, mdp.n_actions)
     if features.shape[-1] != net.n_features:
         raise ValueError(f"features have K = {features.shape[-1]} columns but the network "
                          f"takes n_features = {net.n_features}")
@@ -242,7 +233,8 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     [0.25, 0.75]
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_features(features, mdp)
+    features = _checks.features(features, mdp.n_states, mdp.n_actions)
+    _checks.feature_scale(features, _checks.effective_steps(mdp))
     net = RewardNet(features.shape[-1], hidden, activation)
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"

@@ -11,18 +11,10 @@ expectation of :func:`ctrlinf.trajectories.feature_counts`.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.trajectories import Trajectories, visitation
-
-
-def _check_index(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    return int(value)
 
 
 def pad_episodes(episodes, length, pad_state, pad_action):
@@ -60,20 +52,21 @@ def pad_episodes(episodes, length, pad_state, pad_action):
     >>> demos.states.tolist(), demos.actions.tolist()
     ([[0, 1, 2], [0, 2, 2]], [[1, 1, 4], [1, 4, 4]])
     """
-    length = _check_index(length, "length")
-    if length < 1:
-        raise ValueError(f"length must be a positive int, got {length}")
+    length = _checks.positive_int(length, "length")
     if not (isinstance(pad_state, str) and pad_state == "last"):
         if isinstance(pad_state, str):
             raise ValueError(f"pad_state must be an int or 'last', got {pad_state!r}")
-        pad_state = _check_index(pad_state, "pad_state")
-    pad_action = _check_index(pad_action, "pad_action")
-    episodes = list(episodes)
+        pad_state = _checks.integer(pad_state, "pad_state")
+    pad_action = _checks.integer(pad_action, "pad_action")
+    episodes = _checks.sequence(episodes, "episodes")
     if not episodes:
         raise ValueError("episodes is empty; IRL needs at least one demonstration")
     states = np.empty((len(episodes), length), dtype=np.int64)
     actions = np.empty_like(states)
     for i, episode in enumerate(episodes):
+        if isinstance(episode, (str, bytes)) or not hasattr(episode, "__len__"):
+            raise TypeError(f"episodes[{i}] must be a pair (states, actions), got "
+                            f"{type(episode).__name__}")
         if len(episode) != 2:
             raise ValueError(f"episodes[{i}] must be a pair (states, actions)")
         s, a = (np.asarray(x) for x in episode)
@@ -140,36 +133,38 @@ def check_demos(mdp, demos, support=True):
 
 
 def _check_allowed(mdp, demos):
-    mask = demos.mask
-    taken = mdp.r[np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)]
-    bad = np.argwhere(mask & np.isneginf(taken))
+    steps = demos.observed()
+    bad = np.flatnonzero(np.isneginf(mdp.r[steps.state, steps.action]))
     if bad.size:
-        i, t = (int(x) for x in bad[0])
+        k = int(bad[0])
         raise ValueError(
-            f"demos[{i}] takes action {demos.actions[i, t]} in state {demos.states[i, t]} at "
-            f"t={t}, which mdp.r forbids (r = -inf there); no reward can explain it"
+            f"demos[{steps.trajectory[k]}] takes action {steps.action[k]} in state "
+            f"{steps.state[k]} at t={steps.t[k]}, which mdp.r forbids (r = -inf there); no "
+            "reward can explain it"
         )
 
 
 def _check_support(mdp, demos):
-    starts = demos.states[:, 0]
-    bad = np.flatnonzero(mdp.p0[starts] == 0)
+    steps = demos.observed()
+    first = steps.t == 0
+    bad = np.flatnonzero(first & (mdp.p0[steps.state] == 0))
     if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"demos[{i}] starts in state {starts[i]}, which has p0 = 0 in this mdp")
-    if demos.length < 2:
+        k = int(bad[0])
+        raise ValueError(f"demos[{steps.trajectory[k]}] starts in state {steps.state[k]}, "
+                         "which has p0 = 0 in this mdp")
+    # Observed steps are consecutive within a demo: step k+1 follows step k unless it
+    # starts the next demo.
+    moves = ~first[1:]
+    if not moves.any():
         return
-    both = demos.mask[:, 1:]                  # a step and its successor are both data
-    s = np.where(both, demos.states[:, :-1], 0)
-    a = np.where(both, demos.actions[:, :-1], 0)
-    s_next = np.where(both, demos.states[:, 1:], 0)
-    prob = np.asarray(mdp.P[(s * mdp.n_actions + a).ravel(), s_next.ravel()]).reshape(s.shape)
-    bad = np.argwhere(both & (prob == 0))
+    s, a, s_next = steps.state[:-1][moves], steps.action[:-1][moves], steps.state[1:][moves]
+    prob = np.asarray(mdp.P[s * mdp.n_actions + a, s_next]).ravel()
+    bad = np.flatnonzero(prob == 0)
     if bad.size:
-        i, t = (int(x) for x in bad[0])
+        k = int(np.flatnonzero(moves)[bad[0]])
         raise ValueError(
-            f"demos[{i}] moves from state {s[i, t]} to {s_next[i, t]} by action {a[i, t]} "
-            f"at t={t}, which has P = 0 in this mdp"
+            f"demos[{steps.trajectory[k]}] moves from state {s[bad[0]]} to {s_next[bad[0]]} "
+            f"by action {a[bad[0]]} at t={steps.t[k]}, which has P = 0 in this mdp"
         )
 
 
@@ -185,6 +180,7 @@ def expert_visitation(mdp, demos):
     information, but expected counts of any length still lead back to the expert's
     policy.
     """
+    _checks.mdp(mdp)
     return visitation(demos, mdp.n_states, mdp.n_actions, mdp.gamma)
 
 
@@ -203,9 +199,10 @@ def truncated_ends(mdp, demos):
     if mdp.horizon is None or demos.is_full:
         return None
     S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
-    rows = np.flatnonzero(demos.lengths < T)
-    t = demos.lengths[rows] - 1
-    s, a = demos.states[rows, t], demos.actions[rows, t]
+    steps = demos.observed()
+    last = np.flatnonzero((steps.t == demos.lengths[steps.trajectory] - 1)
+                          & (demos.lengths[steps.trajectory] < T))
+    t, s, a = steps.t[last], steps.state[last], steps.action[last]
     ends = np.bincount((t * S + s) * A + a, weights=mdp.gamma ** t, minlength=T * S * A)
     return ends.reshape(T, S, A) / demos.n_trajectories
 
@@ -275,13 +272,14 @@ def start_distribution(demos, n_states):
     array([0.        , 0.33333333, 0.66666667])
     """
     n_states = _checks.positive_int(n_states, "n_states")
-    if not isinstance(demos, Trajectories):
-        raise TypeError(f"demos must be a ctrlinf.Trajectories, got {type(demos).__name__}")
+    _checks.trajectories(demos, "demos")
     if demos.n_trajectories == 0 or demos.length == 0:
         raise ValueError("demos is empty; there is no start distribution")
-    starts = demos.states[:, 0]
-    if starts.min() < 0 or starts.max() >= n_states:
-        i = int(np.flatnonzero((starts < 0) | (starts >= n_states))[0])
-        raise ValueError(f"states[{i}, 0] is {starts[i]}, expected an index in "
+    steps = demos.observed()
+    starts = steps.state[steps.t == 0]           # every demo has its step t = 0
+    bad = np.flatnonzero((starts < 0) | (starts >= n_states))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"demos.states[{i}, 0] is {starts[i]}, expected an index in "
                          f"[0, {n_states - 1}]")
     return np.bincount(starts, minlength=n_states) / demos.n_trajectories

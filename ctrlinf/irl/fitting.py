@@ -7,7 +7,6 @@ reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ import scipy.sparse as sp
 
 from ctrlinf import _checks
 from ctrlinf.irl.demos import expert_occupancy
-from ctrlinf.irl.objectives import check_features
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import contract
 from ctrlinf.irl.objectives import evaluate
@@ -149,12 +147,6 @@ def _long_fit(mdp, max_iter):
     return max_iter * steps * mdp.P.nnz > PROGRESS_WORK
 
 
-def check_l2(l2):
-    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < np.inf:
-        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
-    return float(l2)
-
-
 def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
               progress, desc, ends=None):
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
@@ -164,7 +156,7 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
-    l2 = check_l2(l2)
+    l2 = _checks.real(l2, "l2", low=0.0)
     optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
                                                                max_iter, gtol)
     progress = _checks.flag(progress, "progress", allow_none=True)
@@ -172,13 +164,14 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
         progress = _long_fit(mdp, max_iter)
 
     def penalised(x):
-        reward, pull_back = model(x)
-        if not np.all(np.isfinite(reward)):
-            raise FloatingPointError(
-                "the reward became non-finite during the fit; lower learning_rate or raise l2"
-            )
+        with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names features
+            reward, pull_back = model(x)
         reward = masked_reward(mdp, reward)
-        value, grad_r, sol = evaluate(mdp, reward, D_E, mode, ends)
+        size = np.abs(x).max()
+        where = f"max |theta| = {size:.3g}" if np.isfinite(size) else "theta not finite"
+        culprit = (f"features: the reward left the float range during the fit (at {where}); "
+                   "scale the features to O(1), lower learning_rate or raise l2. The reward")
+        value, grad_r, sol = evaluate(mdp, reward, D_E, mode, ends, culprit)
         size, grad_size = model.penalty(x)
         return value - l2 * size, pull_back(grad_r) - l2 * grad_size, (reward, sol)
 
@@ -289,7 +282,8 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     (1.0986, 1.0986)
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_features(features, mdp)
+    features = _checks.features(features, mdp.n_states, mdp.n_actions)
+    _checks.feature_scale(features, _checks.effective_steps(mdp))
     model = LinearModel(features, mdp.n_actions)
     if seed is None:
         theta0 = np.zeros(model.n_params)

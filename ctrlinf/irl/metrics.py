@@ -111,11 +111,9 @@ def log_likelihood(mdp, reward, demos):
     demos = check_demos(mdp, demos, support=False)
     mdp_r = mdp.replace(r=check_reward(mdp, reward))
     sol = solve(mdp_r, mode="soft", tol=value_iteration_tol(mdp_r), progress=False)
-    mask = demos.mask                 # padding of shorter demos is not data
-    s, a = np.where(mask, demos.states, 0), np.where(mask, demos.actions, 0)
+    steps = demos.observed()                  # padding of shorter demos is not data
     if mdp.horizon is None:
-        log_pi = sol.Q[s, a] - sol.V[s]
+        log_pi = sol.Q[steps.state, steps.action] - sol.V[steps.state]
     else:
-        t = np.arange(demos.length)
-        log_pi = sol.Q[t, s, a] - sol.V[t, s]
-    return np.where(mask, log_pi, 0.0).sum(axis=1)
+        log_pi = sol.Q[steps.t, steps.state, steps.action] - sol.V[steps.t, steps.state]
+    return np.bincount(steps.trajectory, weights=log_pi, minlength=demos.n_trajectories)

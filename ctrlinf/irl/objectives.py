@@ -153,40 +153,6 @@ def check_mdp_and_mode(mdp, mode):
         )
 
 
-def check_features(features, mdp):
-    """Return features as a float64 ``(S, K)``/``(S, A, K)`` array or CSR ``(S, K)``, or raise."""
-    S, A = mdp.n_states, mdp.n_actions
-    if sp.issparse(features):
-        if features.ndim != 2 or features.shape[0] != S:
-            raise ValueError(f"sparse features have shape {features.shape}, expected "
-                             f"(S, K) = ({S}, K)")
-        _checks.sparse_structure(features, "features")  # before scipy reads through them
-        features = sp.csr_matrix(features, dtype=np.float64)
-        values = features.data
-    else:
-        array = np.asarray(features)
-        if array.dtype == object or not (array.dtype.kind in "iuf"
-                                         or array.dtype == np.bool_):
-            raise TypeError(f"features must be an array of real numbers, got dtype {array.dtype}")
-        if array.ndim not in (2, 3) or array.shape[0] != S or (array.ndim == 3
-                                                                and array.shape[1] != A):
-            raise ValueError(f"features have shape {array.shape}, expected (S, K) = ({S}, K) "
-                             f"or (S, A, K) = ({S}, {A}, K)")
-        features = values = np.ascontiguousarray(array, dtype=np.float64)
-    if features.shape[-1] == 0:
-        raise ValueError("features have K = 0 columns; IRL needs at least one feature")
-    if not np.all(np.isfinite(values)):
-        dense = features.toarray() if sp.issparse(features) else features
-        _raise_not_finite(dense, "features")
-    return features
-
-
-def _raise_not_finite(array, name):
-    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-    raise ValueError(f"{name}[{', '.join(map(str, index))}] is {array[index]}, expected a "
-                     "finite number")
-
-
 def contract(features, grad_sa):
     """``Σ_{s,a} grad_sa(s, a) φ(s, a)``, shape (K,): the chain rule through ``r = φ θ``."""
     if features.ndim == 3:
@@ -286,39 +252,63 @@ def continuation(mdp, sol, ends, mode):
     (exact).
     """
     S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
-    allowed = ~forbidden(mdp)
-    gap = np.where(allowed[None], sol.Q - np.where(allowed, mdp.r, 0.0)[None], 0.0)  # Q_t − r
-    value = float(np.sum(ends * gap))
-    P = mdp.P.tocsr()
+    P = mdp.P
     rows = np.repeat(np.arange(S * A), np.diff(P.indptr))
+    starts = P.indptr[:-1]           # every row of P sums to one, so none is empty
+    value = 0.0
     X = np.zeros((S, A))
     visitation = np.zeros((S, A))
     for t in range(T - 1):
-        source = (ends[t] + X).ravel()
         if mode == "exact":
-            # Posterior dynamics: P(s'|s,a) e^{V_{t+1}(s')} / Σ P e^{V_{t+1}}; the
-            # exponent is at most −log P, so no overflow.
-            data = P.data * np.exp(sol.V[t + 1][P.indices] - gap[t].ravel()[rows])
-            step = sp.csr_matrix((data, P.indices, P.indptr), shape=P.shape)
+            # Q_t − r = log Σ_{s'} P e^{V_{t+1}}, and the posterior dynamics
+            # P e^{V_{t+1}} / Σ P e^{V_{t+1}}, shifted by each row's largest V_{t+1}(s'):
+            # every exponent is <= 0, so nothing overflows at any reward scale. (Q_t − r
+            # by subtraction cancels catastrophically when r is huge.)
+            exponent = sol.V[t + 1][P.indices]
+            shift = np.maximum.reduceat(exponent, starts)
+            weights = P.data * np.exp(exponent - shift[rows])
+            total = np.add.reduceat(weights, starts)
+            gap = shift + np.log(total)
+            step = sp.csr_matrix((weights / total[rows], P.indices, P.indptr), shape=P.shape)
         else:
+            gap = mdp.gamma * (P @ sol.V[t + 1])            # Q_t − r, soft
             step = P
+        value += float(ends[t].ravel() @ gap)
+        source = (ends[t] + X).ravel()
         Y = mdp.gamma * (step.T @ source)
         X = Y[:, None] * sol.policy[t + 1]
         visitation += X
     return value, visitation
 
 
-def evaluate(mdp, reward, D_E, mode, ends=None):
+def reward_mdp(mdp, reward, mode, culprit=None):
+    """``mdp`` with ``reward`` (and ``mdp``'s mask), ready to solve in ``mode``, or a ValueError.
+
+    Refuses a reward that is not finite where ``mdp.r`` is, or whose values would
+    leave the float64 range (:func:`ctrlinf._checks.value_range`); ``culprit`` (e.g.
+    ``"theta ..."``), if given, opens the message: the argument the reward came from.
+    """
+    try:
+        mdp_r = mdp.replace(r=masked_reward(mdp, reward))
+        _checks.value_range(mdp_r, 1.0, mode)
+    except ValueError as error:
+        if culprit is None:
+            raise
+        raise ValueError(f"{culprit}: {error}") from None
+    return mdp_r
+
+
+def evaluate(mdp, reward, D_E, mode, ends=None, culprit=None):
     """Objective value, gradient with respect to ``reward`` (S, A), and the Solution.
 
     The one path every IRL entry point takes. ``reward`` gets ``mdp``'s mask
     (:func:`masked_reward`); forbidden pairs have ``D_E = 0`` (checked demos) and model
     visitation 0, so they add nothing to the value and their gradient is 0. No
-    validation beyond what :meth:`TabularMDP.replace` does to ``reward``. ``ends``
+    validation beyond :func:`reward_mdp` (whose error names ``culprit``). ``ends``
     (T, S, A), from :func:`~ctrlinf.irl.demos.truncated_ends`, adds the marginalised
     steps of truncated demos (:func:`continuation`).
     """
-    mdp_r = mdp.replace(r=masked_reward(mdp, reward))
+    mdp_r = reward_mdp(mdp, reward, mode, culprit)
     # keep="all": the marginals read π_t at every t, which keep="V" would recompute.
     sol = solve(mdp_r, mode=mode, keep="all", tol=value_iteration_tol(mdp_r), progress=False)
     if mode == "exact":
@@ -369,7 +359,7 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     check_mdp_and_mode(mdp, mode)
     reward = check_reward(mdp, reward)
     D_E, ends = expert_occupancy(mdp, demos)
-    value, grad, _ = evaluate(mdp, reward, D_E, mode, ends)
+    value, grad, _ = evaluate(mdp, reward, D_E, mode, ends, culprit="reward is too large")
     return value, grad
 
 
@@ -421,14 +411,16 @@ def objective(mdp, features, demos, theta, mode="soft"):
     (-0.693147, [0.5])
     """
     check_mdp_and_mode(mdp, mode)
-    features = check_features(features, mdp)
+    features = _checks.features(features, mdp.n_states, mdp.n_actions)
     theta = _checks.real_array(theta, "theta")
     if theta.shape != (features.shape[-1],):
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = "
                          f"({features.shape[-1]},) to match the features")
-    if not np.all(np.isfinite(theta)):
-        _raise_not_finite(theta, "theta")
+    _checks.finite(theta, "theta")
     D_E, ends = expert_occupancy(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, linear_reward(features, theta, mdp.n_actions), D_E, mode,
-                                ends)
+    with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names theta
+        reward = linear_reward(features, theta, mdp.n_actions)
+    culprit = (f"theta (max |theta| = {np.abs(theta).max():.3g}) is too large for these "
+               "features: r = features @ theta")
+    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends, culprit)
     return value, contract(features, grad_r)

@@ -9,13 +9,12 @@ and the seconds the iteration took.
 """
 from __future__ import annotations
 
-import math
-import numbers
 import time
 
 import numpy as np
 import scipy.optimize
 
+from ctrlinf import _checks
 from ctrlinf._progress import progress_bar
 from ctrlinf.nn import SGD, Adam
 
@@ -35,27 +34,20 @@ LBFGS_FTOL = 1e-15
 
 
 def check_optimizer(optimizer, learning_rate, max_iter, gtol):
-    """Validate the optimiser settings; return them as (str, float or None, int, float)."""
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    """Validate the optimiser settings; return them as (str, float or None, int, float or None)."""
+    optimizer = _checks.choice(optimizer, "optimizer", OPTIMIZERS)
     if optimizer == "lbfgs":
         if learning_rate is not None:
             raise ValueError("learning_rate is for optimizer='adam' or 'gradient'; "
                              "L-BFGS chooses its own step by line search")
     elif learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE[optimizer]
-    elif (isinstance(learning_rate, (bool, np.bool_)) or not isinstance(learning_rate, numbers.Real)
-          or not (learning_rate > 0 and math.isfinite(learning_rate))):
-        raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
-    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) \
-            or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
-    if gtol is None:
-        return optimizer, learning_rate, int(max_iter), None
-    if isinstance(gtol, (bool, np.bool_)) or not isinstance(gtol, numbers.Real) or not gtol >= 0:
-        raise ValueError(f"gtol must be a number >= 0 or None (a fixed budget of max_iter "
-                         f"iterations), got {gtol!r}")
-    return optimizer, learning_rate, int(max_iter), float(gtol)
+    else:
+        learning_rate = _checks.real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    max_iter = _checks.positive_int(max_iter, "max_iter")
+    gtol = _checks.real(gtol, "gtol", low=0.0, allow_none=True,
+                        note=" (a fixed budget of max_iter iterations)")
+    return optimizer, learning_rate, max_iter, gtol
 
 
 class _Recorder:

@@ -133,18 +133,19 @@ def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
     >>> bool(np.ptp(offset) < 1e-8)
     True
     """
-    mdps, policies = list(mdps), list(policies)
+    mdps, policies = _checks.sequence(mdps, "mdps"), _checks.sequence(policies, "policies")
     if not mdps:
         raise ValueError("mdps is empty; give at least one dynamics")
-    if len(policies) != len(mdps):
-        raise ValueError(f"policies has {len(policies)} entries, expected one per mdp "
-                         f"({len(mdps)})")
-    temperature = _checks.temperature(temperature)
     for i, mdp in enumerate(mdps):
         _checks.mdp(mdp, f"mdps[{i}]")
         if mdp.horizon is not None:
             raise ValueError(f"mdps[{i}] has horizon={mdp.horizon}; the inversion needs "
                              "horizon=None (a stationary soft policy)")
+    if len(policies) != len(mdps):
+        raise ValueError(f"policies has {len(policies)} entries, expected one per mdp "
+                         f"({len(mdps)})")
+    temperature = _checks.temperature(temperature)
+    rtol = _checks.real(rtol, "rtol", low=0.0, high=1.0, low_open=True)
     S, A = mdps[0].n_states, mdps[0].n_actions
     n = len(mdps)
     rows = []
@@ -154,8 +155,7 @@ def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
         if (mdp.n_states, mdp.n_actions) != (S, A):
             raise ValueError(f"mdps[{i}] has (S, A) = ({mdp.n_states}, {mdp.n_actions}), "
                              f"expected ({S}, {A}) as mdps[0]")
-        pi = _checks.real_array(pi, f"policies[{i}]", shape=(S, A))
-        _checks.finite(pi, f"policies[{i}]")
+        pi = _checks.policy(pi, S, A, None, f"policies[{i}]")[0]     # rows renormalised
         if np.any(pi <= 0):
             raise ValueError(f"policies[{i}] has entries <= 0; a soft-optimal policy is "
                              "positive everywhere")

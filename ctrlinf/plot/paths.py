@@ -5,11 +5,26 @@ from matplotlib import colors
 from ctrlinf.plot._common import (add_colorbar, color_limits, draw_grid, grid_shape, make_norm,
                                   new_axes, panel_size, state_values, visible_states)
 from ctrlinf import _checks
+from ctrlinf.trajectories import Trajectories
 
 
 def demo_states(mdp, demos):
-    """The ``(N, T)`` int state array of ``demos`` (Trajectories or array), checked."""
-    states = np.asarray(getattr(demos, "states", demos))
+    """``(states, observed)``: the ``(N, T)`` int states of ``demos``, checked, and which are data.
+
+    For ``Trajectories`` only the observed steps (``t < lengths[i]``) are read and
+    ``observed`` marks them (padding holds state 0); an array is all data.
+    """
+    if isinstance(demos, Trajectories):
+        steps = _checks.trajectories(demos, "demos", mdp.n_states).observed()
+        states = np.zeros(demos.states.shape, dtype=np.int64)
+        observed = np.zeros(demos.states.shape, dtype=bool)
+        states[steps.trajectory, steps.t] = steps.state
+        observed[steps.trajectory, steps.t] = True
+        if states.size == 0:
+            raise ValueError(f"demos.states has shape {states.shape}, expected a non-empty "
+                             "(N, T) int array")
+        return states, observed
+    states = np.asarray(demos)
     if states.size and not np.issubdtype(states.dtype, np.integer):
         raise TypeError(f"demos must be Trajectories or an (N, T) int array of states, got "
                         f"dtype {states.dtype}")
@@ -26,7 +41,7 @@ def demo_states(mdp, demos):
             f"demos.states contains {states[bad][0]}, expected states in 0..S-1 = "
             f"0..{mdp.n_states - 1}"
         )
-    return states
+    return states, np.ones(states.shape, dtype=bool)
 
 
 def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=None,
@@ -66,7 +81,7 @@ def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=
     """
     _checks.mdp(mdp)
     seed = _checks.seed(seed)
-    states = demo_states(mdp, demos)
+    states, observed = demo_states(mdp, demos)
     shown = states[:n_max]
     n, T = shown.shape
     rng = np.random.default_rng(seed)
@@ -77,7 +92,7 @@ def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=
     fig, ax = new_axes(ax, figsize=(width + (1.0 if background is not None else 0.0), height))
     if shape is None:
         x = np.broadcast_to(np.arange(T), (n, T))
-        y = shown + offset[1] + noise[1]
+        y = np.where(observed[:n_max], shown + offset[1] + noise[1], np.nan)
         ax.set_xlabel("time t")
         ax.set_ylabel("state s")
     else:
@@ -89,7 +104,8 @@ def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=
         if background is not None:
             add_colorbar(fig, image, ax)
         row, col = np.divmod(shown, shape[1])
-        off_grid = shown >= shape[0] * shape[1]  # e.g. an "episode over" state: not drawn
+        # Padding, and states beyond the grid (an "episode over" state), are not drawn.
+        off_grid = ~observed[:n_max] | (shown >= shape[0] * shape[1])
         x = np.where(off_grid, np.nan, col + offset[0] + noise[0])
         y = np.where(off_grid, np.nan, row + offset[1] + noise[1])
     for i in range(n):
