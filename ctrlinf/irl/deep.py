@@ -199,8 +199,10 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
 
     Maximises ``L(r_w) − (l2/2) ‖W‖²`` (weights only; Wulfmeier et al. 2015 use
     weight decay the same way) with the exact IRL gradient pushed through the
-    network. Unlike the linear case the objective is not concave in ``w``, so the
-    result depends on ``seed`` (which only sets the initial weights).
+    network. The objective is not concave in ``w`` (a linear reward's is, for a finite
+    horizon), so the result depends on ``seed`` (which only sets the initial
+    weights). Like :func:`~ctrlinf.irl.fit` it warns when it stops with ``‖∇‖_∞ >
+    gtol``; ``gtol=None`` asks for a fixed budget of ``max_iter`` steps instead.
 
     Parameters
     ----------
