@@ -87,6 +87,33 @@ assert np.isclose(objective["cut log"], np.log(p_cut), rtol=1e-12)
 assert np.isclose(p_terminated, p_truncated_quit, rtol=1e-12)
 
 # %% [markdown]
+# Both conditions matter. Allow *two* actions in the absorbing state (same features,
+# zero reward): the padded steps then claim the expert chose action 0 there twice, each
+# a choice of probability ½ under the posterior, so the terminated reading is a quarter
+# of the truncated one, which sums over both.
+
+# %%
+two_actions = game.replace(r=[[0.0, 0.0], [0.0, 0.0]])
+enum_two = enumerate_trajectories(two_actions.replace(r=phi[..., 0] * theta))
+posterior_two, _ = enum_two.posterior()
+
+
+def enumerated_two(states, actions):
+    L = len(states)
+    match = ((enum_two.states[:, :L] == states).all(axis=1)
+             & (enum_two.actions[:, :L] == actions).all(axis=1))
+    return posterior_two[match].sum()
+
+
+p_terminated_two = enumerated_two([0, 0, 1, 1], [PLAY, QUIT, 0, 0])
+p_truncated_two = enumerated_two([0, 0], [PLAY, QUIT])
+print(f"two actions in the absorbing state: terminated p = {p_terminated_two:.4f}, "
+      f"truncated p = {p_truncated_two:.4f}")
+assert np.isclose(p_terminated_two, p_truncated_two / 4, rtol=1e-12)
+assert np.isclose(ci.irl.objective(two_actions, phi, quit_episode, theta, mode="exact")[0],
+                  np.log(p_terminated_two), rtol=1e-12)
+
+# %% [markdown]
 # Reading the cut log as *terminated* would claim a quit nobody saw; ctrlinf refuses
 # it, because the padding would be a step the dynamics cannot take:
 
@@ -183,7 +210,8 @@ save_figure(fig, "26_episode_lengths")
 # ## What you saw
 #
 # - A terminated episode padded with its absorbing state and the same episode read as
-#   truncated have the same likelihood when the terminating step is observed; a log
+#   truncated have the same likelihood when the terminating step is observed and the
+#   absorbing state allows a single action (with two, the padding's choices count); a log
 #   cut mid-play can only be read as truncated (padding it is refused). ctrlinf's
 #   objective is the exact log-probability of each reading, checked by enumerating
 #   every trajectory, and its gradient matches finite differences.
