@@ -386,7 +386,8 @@ def reward_objective(mdp, reward, demos, mode="soft"):
         ``N`` demonstrations of length ``mdp.horizon``, or the expert's discounted
         visitation ``D_E`` itself (:func:`~ctrlinf.irl.demos.expert_occupancy`).
     mode : {"soft", "exact"}
-        ``"soft"``: maximum causal entropy IRL; ``"exact"``: MaxEnt IRL (needs γ = 1).
+        ``"soft"``: maximum causal entropy IRL (``horizon=None``: the demos' discounted
+        causal log-likelihood); ``"exact"``: MaxEnt IRL (needs γ = 1).
 
     Returns
     -------
