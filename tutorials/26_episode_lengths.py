@@ -61,7 +61,7 @@ enum = enumerate_trajectories(game.replace(r=np.where(np.isinf(game.r), -np.inf,
 posterior, _ = enum.posterior()
 
 
-def enumerated(states, actions):
+def enumerated(states, actions, enum=enum, posterior=posterior):
     """p(τ_{0:L-1} | O): the posterior mass of every trajectory that starts this way."""
     L = len(states)
     match = ((enum.states[:, :L] == states).all(axis=1)
@@ -96,17 +96,8 @@ assert np.isclose(p_terminated, p_truncated_quit, rtol=1e-12)
 two_actions = game.replace(r=[[0.0, 0.0], [0.0, 0.0]])
 enum_two = enumerate_trajectories(two_actions.replace(r=phi[..., 0] * theta))
 posterior_two, _ = enum_two.posterior()
-
-
-def enumerated_two(states, actions):
-    L = len(states)
-    match = ((enum_two.states[:, :L] == states).all(axis=1)
-             & (enum_two.actions[:, :L] == actions).all(axis=1))
-    return posterior_two[match].sum()
-
-
-p_terminated_two = enumerated_two([0, 0, 1, 1], [PLAY, QUIT, 0, 0])
-p_truncated_two = enumerated_two([0, 0], [PLAY, QUIT])
+p_terminated_two = enumerated([0, 0, 1, 1], [PLAY, QUIT, 0, 0], enum_two, posterior_two)
+p_truncated_two = enumerated([0, 0], [PLAY, QUIT], enum_two, posterior_two)
 print(f"two actions in the absorbing state: terminated p = {p_terminated_two:.4f}, "
       f"truncated p = {p_truncated_two:.4f}")
 assert np.isclose(p_terminated_two, p_truncated_two / 4, rtol=1e-12)
