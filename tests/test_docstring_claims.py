@@ -178,7 +178,7 @@ def test_infinite_horizon_soft_irl_is_not_the_long_horizon_limit_of_the_mce_dual
         endless, _ = ci.irl.objective(mdp, phi, demos, theta)
         dual, dual_grad = ci.irl.objective(mdp.replace(p0=p0_hat, horizon=L), phi, demos, theta)
         V = ci.solve(mdp.replace(r=phi @ theta), tol=1e-13).V
-        # The finite-horizon dual tends to θ·μ_E − p̂0·V; the endless one is θ·μ_E − ρ̂·V.
+        # The finite-horizon dual tends to θ·μ_E − p̂0·V, the endless one is θ·μ_E − ρ̂·V.
         assert_allclose(dual - endless, luck @ V, atol=1e-6)
         if branching == 1:
             assert abs(dual - endless) < 1e-6

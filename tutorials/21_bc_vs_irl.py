@@ -152,11 +152,12 @@ assert returns["discounted clone"] < returns["expert"] - 1.5
 # drop it into a pit: by t = 19 it is in one with probability 0.015). The clone learns
 # from 20 demonstrations of 20 steps. Slips are rare, so many cells beside the rope
 # never appear in the demos; there the clone is uniform, and one of its five moves goes
-# into the pit, for good. Ross & Bagnell show that a clone which errs with probability ε per
-# step on the expert's states can lose of order $T^2\varepsilon$ over $T$ steps, not
-# $T\varepsilon$: an error takes it where the expert seldom goes, and there it errs
-# more. We roll both out exactly over the demos' 20 steps and compare, at each $t$,
-# the reward the clone loses, $c_t = E_{d^E_t, \pi_E}[r] - E_{d^{\hat\pi}_t, \hat\pi}[r]$.
+# into the pit, for good. Ross & Bagnell show that a clone which errs with probability
+# ε per step on the expert's states can lose of order $T^2\varepsilon$ over $T$ steps,
+# not $T\varepsilon$: an error takes it where the expert seldom goes, and there it
+# errs more. We roll both out exactly over the demos' 20 steps and compare, at each
+# $t$, the reward the clone loses,
+# $c_t = E_{d^E_t, \pi_E}[r] - E_{d^{\hat\pi}_t, \hat\pi}[r]$.
 
 # %%
 ROPE = np.array([list(row) for row in ["XXXXXXXX",

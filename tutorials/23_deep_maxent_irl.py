@@ -47,8 +47,8 @@ X = np.c_[world.features, np.ones(world.n_states)]
 K = X.shape[1]
 least_squares = X @ np.linalg.lstsq(X, true_r, rcond=None)[0]
 # min_w max_s |X w − r|: minimise e subject to −e <= X w − r <= e.
-lp = scipy.optimize.linprog(np.r_[np.zeros(K), 1.0],
-                            A_ub=np.block([[X, -np.ones((len(X), 1))], [-X, -np.ones((len(X), 1))]]),
+column = -np.ones((len(X), 1))
+lp = scipy.optimize.linprog(np.r_[np.zeros(K), 1.0], A_ub=np.block([[X, column], [-X, column]]),
                             b_ub=np.r_[true_r, -true_r], bounds=[(None, None)] * K + [(0, None)])
 assert lp.status == 0
 minimax = X @ lp.x[:K]
