@@ -31,6 +31,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'ctrlinf' has no attribute {name!r}")
 
 
+def __dir__():
+    # The lazy subpackages are attributes too, before their first use (tab completion).
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+
 __all__ = [
     "TabularMDP",
     "Solution",

@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import ctrlinf as ci  # noqa: E402
+from ctrlinf.demo import build_world  # noqa: E402
 from ctrlinf.plot._common import WALL_COLOUR  # noqa: E402
 from ctrlinf.plot.messages import ROW_LABELS, message_rows  # noqa: E402
 
@@ -149,16 +150,15 @@ def test_heatmap_log_needs_a_positive_value(grid):
 
 # -- message intersection --------------------------------------------------------------
 
-def test_message_rows_are_the_lecture_quantities(grid, exact):
-    alpha, beta, posterior = message_rows(grid, exact)
-    assert_allclose(alpha, ci.forward(grid, exact))
-    cells = ~grid.walls.ravel()
-    log_beta = exact.V / exact.temperature
-    assert_allclose(beta, np.exp(log_beta - log_beta[:, cells].max(axis=1, keepdims=True)))
-    expected = alpha * np.exp(log_beta)
-    assert_allclose(posterior, expected / expected.sum(axis=1, keepdims=True), atol=1e-12)
-    # p(s_t | O) ∝ α_t β_t is what the solver calls the posterior marginal
-    assert_allclose(posterior, ci.marginals(grid, exact)[0], atol=1e-12)
+def test_message_rows_are_the_core_quantities(grid, exact):
+    alpha, log_beta, posterior = message_rows(grid, exact)
+    assert_allclose(alpha, ci.forward(grid, exact), rtol=0, atol=0)
+    assert_allclose(posterior, ci.marginals(grid, exact)[0], rtol=0, atol=0)
+    # log β_t scaled as Solution.backward_messages scales β_t: its largest entry is 0.
+    _, beta_s, _ = exact.backward_messages()
+    assert_allclose(np.exp(log_beta), beta_s, rtol=1e-12, atol=1e-300)
+    assert_allclose(log_beta.max(axis=1), 0.0, atol=1e-12)
+    assert_allclose(message_rows(grid, exact, beta_scale="linear")[1], beta_s, rtol=0, atol=0)
 
 
 def test_message_intersection_panels_labels_and_scales(grid, exact, tmp_path):
@@ -172,8 +172,32 @@ def test_message_intersection_panels_labels_and_scales(grid, exact, tmp_path):
         row = panels[3 * i:3 * i + 3]
         norms = {(ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in row}
         assert len(norms) == 1
+    # Every colour bar names its quantity and its scale.
+    labels = [bar.get_ylabel() for bar in colorbars]
+    assert "α_t(s)" in labels[0] and "sqrt scale" in labels[0]
+    assert "log β_t" in labels[1] and "temperature" in labels[1] and "nats" in labels[1]
+    assert "p(s_t | O" in labels[2] and "sqrt scale" in labels[2]
     assert "mode='exact'" in fig._suptitle.get_text()
+    assert "temperature 1" in fig._suptitle.get_text() and "α" not in fig._suptitle.get_text()
     assert_renders(fig, tmp_path, min_bytes=20_000)
+
+
+def test_the_backward_row_is_visible_away_from_the_goal_on_its_default_log_scale():
+    """Issue 19: on a linear scale β_t (∝ e^{V_t/α}) was white everywhere but at the goal."""
+    world = build_world()
+    sol = ci.solve(world, mode="exact", temperature=0.2)
+    open_cells = ~(world.walls | world.pits | world.goals).ravel()
+
+    def coloured_share(fig):       # open cells at t = 0 whose colour is visibly not white
+        ax = fig.axes[1]           # times=[0]: α, β and posterior panels are axes 0, 1, 2
+        values = np.ma.filled(ax.images[0].get_array().astype(float), np.nan).ravel()
+        shade = ax.images[0].norm(values)
+        return float(np.mean(np.asarray(shade)[open_cells] > 0.1))
+
+    log_share = coloured_share(ci.plot.message_intersection(world, sol, times=[0]))
+    linear_share = coloured_share(ci.plot.message_intersection(world, sol, times=[0],
+                                                               beta_scale="linear"))
+    assert linear_share < 0.1 and log_share > 0.9
 
 
 def test_message_intersection_default_times_and_given_fig(grid, exact):
@@ -422,3 +446,129 @@ def test_curves_reject_bad_input():
         ci.plot.curves({"a": [1.0], "b": [2.0]}, ax=[plt.subplots()[1]])
     with pytest.raises(TypeError, match="dict of lists or a list of dicts"):
         ci.plot.curves([1.0, 2.0])
+
+
+# -- every picture shows the core's numbers (issue 18), at any temperature -----------------
+
+TEMPERATURES = [1.0, 1e-2, 1e-3]
+
+
+def drawn(ax, mdp):
+    """The per-state values a panel shows, read back from its artists: (S,), NaN if not drawn."""
+    values = np.full(mdp.n_states, np.nan)
+    if ax.images:                                   # a grid: cells (walls masked)
+        cells = np.ma.filled(ax.images[0].get_array().astype(float), np.nan).ravel()
+        values[:cells.size] = cells
+    else:                                           # bars over states
+        values[:] = [patch.get_height() for patch in ax.patches]
+    return values
+
+
+def assert_shows(ax, mdp, expected, rtol=1e-12):
+    shown = drawn(ax, mdp)
+    where = np.isfinite(shown)
+    assert where.sum() >= (~getattr(mdp, "walls", np.zeros(1, bool))).sum()
+    assert_allclose(shown[where], np.asarray(expected)[where], rtol=rtol, atol=1e-300)
+
+
+def two_routes():
+    """Issue 18: from 0, action 0 reaches absorbing 1 (r = 0), action 1 absorbing 2 (r = 10)."""
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 1] = P[0, 1, 2] = 1.0
+    P[1, :, 1] = P[2, :, 2] = 1.0
+    r = np.zeros((3, 2))
+    r[0, 1] = -1.0
+    r[2, :] = 10.0
+    return ci.TabularMDP(P, r, p0=[1.0, 0.0, 0.0], horizon=3)
+
+
+@pytest.mark.parametrize("temperature", TEMPERATURES)
+def test_message_intersection_posterior_is_the_cores_at_low_temperature(temperature):
+    # The picture used to form α_t β_t from the linear forward message: at 1e-3 its
+    # posterior at t = 1 sat in state 1 (α_1(2) = e^-1000 rounds to 0), where the
+    # agent never is; the posterior (ci.marginals, and enumeration) is in state 2.
+    mdp = two_routes()
+    sol = ci.solve(mdp, mode="exact", temperature=temperature)
+    fig = ci.plot.message_intersection(mdp, sol, times=[1])
+    posterior = ci.marginals(mdp, sol)[0]
+    assert_shows(fig.axes[2], mdp, posterior[1])
+    assert_allclose(drawn(fig.axes[2], mdp), [0.0, 0.0, 1.0], atol=1e-8)
+
+
+@pytest.mark.parametrize("temperature", TEMPERATURES)
+@pytest.mark.parametrize("mode", ["exact", "soft"])
+def test_message_intersection_rows_are_the_cores(grid, temperature, mode):
+    sol = ci.solve(grid, mode=mode, temperature=temperature)
+    times = [0, 4, 7]
+    fig = ci.plot.message_intersection(grid, sol, times=times)
+    log_beta = sol.V / temperature - sol.backward_messages()[2][:, None]
+    forward, posterior = ci.forward(grid, sol), ci.marginals(grid, sol)[0]
+    for j, t in enumerate(times):
+        assert_shows(fig.axes[j], grid, forward[t])
+        assert_shows(fig.axes[len(times) + j], grid, log_beta[t])
+        assert_shows(fig.axes[2 * len(times) + j], grid, posterior[t])
+
+
+@pytest.mark.parametrize("temperature", TEMPERATURES)
+def test_policy_and_value_pictures_show_the_cores(grid, temperature):
+    sol = ci.solve(grid, mode="exact", temperature=temperature)
+    fig = ci.plot.policy(grid, sol, times=[2], scale=0.4)
+    ax = fig.axes[0]
+    assert_shows(ax, grid, sol.V[2])
+    quiver = next(c for c in ax.collections if isinstance(c, Quiver))
+    moves = grid.action_deltas.any(axis=1)
+    shown = ~grid.walls.ravel()[:, None] & (sol.policy[2] > 0.01) & moves[None]
+    lengths = np.hypot(quiver.U, quiver.V)
+    assert_allclose(np.sort(lengths), np.sort(0.4 * sol.policy[2][shown]), rtol=1e-12)
+    soft = ci.solve(grid, mode="soft", temperature=temperature)
+    fig = ci.plot.compare_modes(grid, sol, soft, t=3)
+    assert_shows(fig.axes[0], grid, sol.V[3])
+    assert_shows(fig.axes[1], grid, soft.V[3])
+    assert_shows(fig.axes[2], grid, sol.V[3] - soft.V[3])
+
+
+def test_values_vs_temperature_are_the_cores(chain):
+    ax = ci.plot.values_vs_temperature(chain, TEMPERATURES)
+    for line, mode in zip(ax.lines, ("exact", "soft", "hard")):
+        expected = [chain.p0 @ ci.solve(chain, mode=mode, temperature=a).V[0]
+                    for a in TEMPERATURES]
+        assert_allclose(line.get_ydata(), expected, rtol=1e-12)
+    assert ax.get_xlabel() == "temperature"
+
+
+def test_no_plot_names_the_temperature_alpha(grid, exact, soft):
+    """α is the forward message in these pictures; the temperature is called temperature."""
+    texts = [ci.plot.message_intersection(grid, soft, times=[0])._suptitle.get_text(),
+             ci.plot.policy(grid, exact, times=[0])._suptitle.get_text(),
+             ci.plot.compare_modes(grid, exact, soft)._suptitle.get_text()]
+    for text in texts:
+        assert "temperature 1" in text and "α" not in text
+
+
+# -- letters and labels --------------------------------------------------------------------
+
+def test_a_start_spread_over_most_cells_is_not_lettered():
+    """gridworld's default start is every cell but the goal: lettering them all S hid the map."""
+    spread = ci.envs.gridworld((3, 4), goals=[(0, 3)], horizon=5)
+    assert (spread.p0 > 0).sum() == 11
+    ax = ci.plot.heatmap(spread, np.arange(12.0))
+    assert [t.get_text() for t in ax.texts] == ["G"]
+    one = ci.envs.gridworld((3, 4), goals=[(0, 3)], start=(2, 0), horizon=5)
+    ax = ci.plot.heatmap(one, np.arange(12.0))
+    assert sorted(t.get_text() for t in ax.texts) == ["G", "S"]
+
+
+def test_error_map_labels_a_regret_as_a_regret():
+    grid = ci.envs.gridworld((2, 3), goals=[(0, 2)], start=(1, 0), horizon=None, gamma=0.9)
+    oracle = ci.bridge.Oracle(grid, temperature=0.0)
+    uniform = np.full((grid.n_states, grid.n_actions), 1 / grid.n_actions)
+    report = oracle.compare_policy(uniform)
+    ax = ci.plot.error_map(grid, report)
+    assert ax.figure.axes[-1].get_ylabel() == ci.plot.errors.REGRET_LABEL
+    assert_shows(ax, grid, report.state_regret)
+    report = oracle.compare_q(oracle.Q + 0.1)
+    ax = ci.plot.error_map(grid, report)
+    assert ax.figure.axes[-1].get_ylabel() == ci.plot.errors.ERROR_LABEL
+    assert_shows(ax, grid, report.state_error)
+    ax = ci.plot.error_map(grid, report.state_error, label="max_a |Q − Q*|")
+    assert ax.figure.axes[-1].get_ylabel() == "max_a |Q − Q*|"

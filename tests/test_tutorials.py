@@ -76,3 +76,12 @@ def test_tutorials_cite_public_sources_not_files_outside_the_repository():
         text = path.read_text(encoding="utf-8")
         for name in ("../shared", "DESIGN.md", "STYLE.md", "002_", ".txt`"):
             assert name not in text, f"{path.name} mentions {name}"
+
+
+def test_tutorials_name_only_files_that_exist():
+    """Tutorial 22 once pointed at `ctrlinf/irl/objective.py` (it is objectives.py)."""
+    root = TUTORIALS.parent
+    for path in [*SCRIPTS, TUTORIALS / "README.md"]:
+        for name in re.findall(r"`((?:ctrlinf|tutorials|benchmarks|examples)/[\w/.]+\.py)`",
+                               path.read_text(encoding="utf-8")):
+            assert (root / name).exists(), f"{path.name} names {name}, which does not exist"

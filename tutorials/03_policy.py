@@ -153,16 +153,16 @@ axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})
 for ax, a in zip(axes[:3], (temperatures[0], 0.3, 3.0)):
     pi_a = ci.solve(grid, mode="soft", temperature=a).policy
     ci.plot.policy_arrows(grid, pi_a[0], ax=ax, scale=0.8, colorbar=False,
-                          title=f"π_0, α = {a:.3g}")
+                          title=f"π_0, temperature {a:.3g}")
 ax = axes[3]
 probs = np.array([policies[a][0, s] for a in temperatures])
 for k, name in enumerate(grid.action_names):
     ax.semilogx(temperatures, probs[:, k], label=name)
 ax.axhline(0.75, color="grey", ls=":", lw=1)
 ax.axhline(0.25, color="grey", ls=":", lw=1)
-ax.set_xlabel("temperature α")
+ax.set_xlabel("temperature")
 ax.set_ylabel("π_0(a | cell (0, 2))")
-ax.set_title("α → 0: down 3/4, right 1/4 (path counts)")
+ax.set_title("temperature → 0: down 3/4, right 1/4 (path counts)")
 ax.legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, "03_policy_temperature")

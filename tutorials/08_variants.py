@@ -162,11 +162,11 @@ ax = ci.plot.values_vs_temperature(grid, np.logspace(-3, -0.5, 11), state=start,
 ax.axhline(V_opt, color="C0", ls=":", lw=1, label="optimistic limit")
 ax.axhline(hard_fin, color="C2", ls=":", lw=1, label="value iteration")
 ax.legend(fontsize=8)
-ax.set_title(f"finite horizon T = {T}, slip 0.2: V_0(start) vs α")
+ax.set_title(f"finite horizon T = {T}, slip 0.2: V_0(start) vs temperature")
 ax = axes[1]
-ax.loglog(alphas, soft_gaps, "o-", label="$V^{soft}_\\alpha − V^{hard}$ at start")
-ax.loglog(alphas, alphas * np.log(A) / (1 - gamma), "--", label="α log A / (1 − γ)")
-ax.set_xlabel("temperature α")
+ax.loglog(alphas, soft_gaps, "o-", label="$V^{soft} − V^{hard}$ at start")
+ax.loglog(alphas, alphas * np.log(A) / (1 - gamma), "--", label="temperature × log A / (1 − γ)")
+ax.set_xlabel("temperature")
 ax.set_title(f"infinite horizon, γ = {gamma}: soft → hard")
 ax.legend(fontsize=8)
 ax = axes[2]

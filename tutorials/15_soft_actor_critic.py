@@ -112,7 +112,7 @@ ax.set_ylabel("occupancy-weighted |ΔQ|")
 ax.set_title("critic: soft policy evaluation")
 ax.legend(fontsize=8)
 ax = axes[2]
-ax.plot(auto.history["step"], auto.history["temperature"], label="α")
+ax.plot(auto.history["step"], auto.history["temperature"], label="temperature")
 ax.plot(auto.history["step"], auto.history["entropy"], label="batch entropy")
 ax.axhline(target, color="k", ls=":", lw=1, label="target entropy")
 ax.set_xlabel("environment steps")

@@ -2,19 +2,21 @@
 # # 19. GAIL as an algorithm, and why its discriminator is not a reward
 #
 # CS285 lecture 20, *Inverse Reinforcement Learning* (Levine; slides at
-# https://rail.eecs.berkeley.edu/deeprlcourse/), slide "Generative Adversarial Imitation
-# Learning", after Ho & Ermon 2016, *Generative Adversarial Imitation Learning*: a
-# classifier $D(s, a)$ learns to tell the expert's state-action pairs from the policy's,
-# and the policy is trained to fool it,
+# https://rail.eecs.berkeley.edu/deeprlcourse/), the part "Inverse RL as a GAN", after
+# Ho & Ermon 2016, *Generative Adversarial Imitation Learning*: a classifier $D(s, a)$
+# learns to tell the expert's state-action pairs from the policy's, and the policy is
+# trained to fool it,
 #
 # $$\min_\pi \max_D\; E_{\rho_E}[\log D] + E_{\rho_\pi}[\log(1 - D)] - \lambda \bar H(\pi).$$
 #
 # For a fixed policy the best classifier is $D^* = \rho_E / (\rho_E + \rho_\pi)$ on the
 # discounted occupancies; the policy's step is RL with reward $-\log(1 - D)$ (Ho & Ermon's
-# cost $\log D$ with the labels swapped). The slide's two remarks: the *discriminator
-# knows nothing at convergence* ($D = ½$), and one *generally cannot re-optimise the
-# "reward"*. Here the world is tiny, so the policy's RL step is exact (one soft solve
-# with a KL step penalty, `ci.bridge.gail`) and both remarks become numbers.
+# cost $\log D$ with the labels swapped). The slide that asks "Can we just use a
+# regular discriminator?" (a plain classifier, as in GAIL, instead of one built from a
+# reward) lists two drawbacks: the *discriminator knows nothing at convergence*
+# ($D = ½$), and one *generally cannot re-optimise the "reward"*. Here the world is
+# tiny, so the policy's RL step is exact (one soft solve with a KL step penalty,
+# `ci.bridge.gail`) and both remarks become numbers.
 
 # %%
 import matplotlib.pyplot as plt
@@ -104,8 +106,9 @@ assert history["discriminator_mean"][0] > 0.7          # at the start it could t
 # ## Re-optimising the discriminator's reward in new dynamics
 #
 # Move the walls (same cells, same goal). The expert, re-planning with its true reward,
-# still reaches the goal. Re-solving the GAIL "reward" $-\log(1 - D)$ (or $\log D$) in the
-# new world gives a policy that almost never gets there: $D ≈ ½$ wherever the expert
+# still reaches the goal (discounted time at G above 0.35). Re-solving the GAIL
+# "reward" $-\log(1 - D)$ (or $\log D$) in the new world gives a policy that almost
+# never gets there (below 0.05): $D ≈ ½$ wherever the expert
 # went, so the reward is ≈ log 2 on the expert's pairs, at the goal as on the way
 # there — it encodes "look like the demos in the old world", not "reach G". The learned
 # policy itself, carried over, does no better.
@@ -170,7 +173,7 @@ ax.axhline(0.5, color="grey", ls=":")
 ax.set_xlabel("GAIL iteration")
 ax.set_ylabel("E_ρ̂E[D]")
 ax.set_title("the discriminator ends knowing nothing")
-ci.plot.heatmap(world, result.reward.max(axis=1), ax=axes[2],
+ci.plot.heatmap(world, result.reward.max(axis=1), ax=axes[2], label="max_a −log(1 − D(s, a))",
                 title="−log(1−D), best action (old walls)")
 names = list(scores)
 axes[3].barh(range(len(names)), [scores[n][0] for n in names])
@@ -189,6 +192,6 @@ save_figure(fig, "19_gail")
 # - The learned classifier is within a few hundredths of the exact optimum
 #   $\hat\rho_E / (\hat\rho_E + \rho_\pi)$, and at convergence it says ½ on the expert's
 #   pairs: it knows nothing.
-# - Its output is therefore no reward: re-solved in dynamics with moved walls it never
-#   almost reaches the goal (nor does the imitating policy), while the true reward does.
+# - Its output is therefore no reward: re-solved in dynamics with moved walls it almost
+#   never reaches the goal (nor does the imitating policy), while the true reward does.
 #   Learning a reward that transfers is what IRL is for (tutorials 10, 21, 22).

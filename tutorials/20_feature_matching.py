@@ -2,16 +2,18 @@
 # # 20. Feature matching: apprenticeship learning vs MaxEnt IRL
 #
 # CS285 lecture 20, *Inverse Reinforcement Learning* (Levine;
-# https://rail.eecs.berkeley.edu/deeprlcourse/), slides "Feature matching IRL" and
-# "Feature matching IRL & maximum margin", after Abbeel & Ng 2004, *Apprenticeship
-# learning via inverse reinforcement learning*: with a linear reward $r = w\cdot\phi$,
-# any policy whose feature expectations $\mu(\pi) = E_\pi[\sum_t \phi(s_t, a_t)]$ equal
-# the expert's has the expert's return for *every* such $w$. Abbeel & Ng's projection
-# algorithm finds such a policy (a mixture) by calling RL in a loop; here the RL step is
-# the exact hard solution and $\mu$ the exact occupancy
-# (`ci.irl.apprenticeship_projection`). The slide's catch: many policies match the
-# features — "maximising the margin is a bit arbitrary". MaxEnt IRL (tutorial 10) picks
-# the one of largest entropy; we put the two side by side.
+# https://rail.eecs.berkeley.edu/deeprlcourse/), slide "Feature matching IRL", after
+# Abbeel & Ng 2004, *Apprenticeship learning via inverse reinforcement learning*: with a
+# linear reward $r = w\cdot\phi$, any policy whose feature expectations
+# $\mu(\pi) = E_\pi[\sum_t \phi(s_t, a_t)]$ equal the expert's has the expert's return
+# for *every* such $w$. Matching alone does not single out a reward or a policy; the
+# slides' next step, a maximum margin between the expert and every other policy, is
+# one way to choose, and they list its problems ("maximizing the margin is a bit
+# arbitrary"). Abbeel & Ng's *projection* algorithm, the one used here, chooses no
+# reward at all: it returns a mixture of policies whose feature expectations match,
+# calling RL in a loop. Here the RL step is the exact hard solution and $\mu$ the exact
+# occupancy (`ci.irl.apprenticeship_projection`). MaxEnt IRL (tutorial 10) chooses
+# differently, the matching policy of largest entropy; we put the two side by side.
 
 # %%
 import matplotlib.pyplot as plt
@@ -50,15 +52,19 @@ print("μ_E (goal, water, grass steps per episode):", np.round(mu_E, 3))
 # Start from the uniform policy; each step hands $w = \mu_E - \bar\mu$ to the exact
 # RL solver, and projects $\mu_E$ onto the segment between $\bar\mu$ and the new
 # policy's $\mu$. The distance $\|\mu_E - \bar\mu\|$ never increases; we stop at 0.05.
-# The result is a mixture of optimal policies of linear rewards (pick one per episode); the Markov
-# policy with the same occupancy (`ci.irl.mixture_policy`) has the same μ exactly.
+# The result is a mixture (draw one policy per episode) of the uniform policy π₀ the
+# algorithm starts from and the optimal policies of the linear rewards $w_i$ it handed to
+# RL; the Markov policy with the same occupancy (`ci.irl.mixture_policy`) has the same μ
+# exactly.
 
 # %%
 result = ci.irl.apprenticeship_projection(world, phi, mu_E, epsilon=0.05)
 n_used = int((result.weights > 1e-9).sum())
 print(f"{len(result.distances) - 1} RL calls: ‖μ_E − μ̄‖ from {result.distances[0]:.2f} "
-      f"to {result.distances[-1]:.3f}; mixture of {n_used} policies")
+      f"to {result.distances[-1]:.3f}; mixture of {n_used} policies, weights "
+      f"{np.round(result.weights, 3)} (π₀ first)")
 assert result.distances[-1] <= 0.05 and result.distances[0] > 3.0
+assert result.weights[0] > 0.01                  # π₀ is part of the mixture
 assert np.all(np.diff(result.distances) <= 1e-12)
 mixed = ci.irl.mixture_policy(world, result.policies, result.weights)
 mu_mixed = ci.irl.feature_expectations(world, mixed, phi)
@@ -85,8 +91,8 @@ assert np.linalg.norm(mu_E - mu_maxent) < 1e-3
 # are different policies: the causal entropy
 # $\sum_t E_{d_t}[H(\pi_t(\cdot|s))]$ of the MaxEnt policy is larger by more than a nat
 # (it spreads over every path with the right counts; the mixture only randomises
-# between a few optimal policies of linear rewards, and among their tied actions),
-# and their state visitations differ.
+# among π₀, a few optimal policies of linear rewards and their tied actions), and
+# their state visitations differ.
 
 # %%
 def causal_entropy(policy):
@@ -112,11 +118,11 @@ axes[0].set_xlabel("RL calls")
 axes[0].set_ylabel("‖μ_E − μ̄‖")
 axes[0].set_title("projection algorithm")
 axes[0].set_xticks(range(len(result.distances)))
-ci.plot.heatmap(world, visits_maxent, ax=axes[1],
+ci.plot.heatmap(world, visits_maxent, ax=axes[1], label="expected visits in T = 16 steps",
                 title=f"MaxEnt IRL: expected visits (H = {H_maxent:.1f})")
 limit = np.abs(visits_maxent - visits_mixed).max()
 ci.plot.heatmap(world, visits_maxent - visits_mixed, ax=axes[2], cmap="RdBu_r",
-                vmin=-limit, vmax=limit,
+                vmin=-limit, vmax=limit, label="expected visits, MaxEnt − mixture",
                 title=f"visits: MaxEnt − mixture (mixture H = {H_mixed:.1f})")
 fig.tight_layout()
 save_figure(fig, "20_feature_matching")
@@ -125,7 +131,8 @@ save_figure(fig, "20_feature_matching")
 # ## What you saw
 #
 # - Abbeel & Ng's projection algorithm, with an exact RL step, reaches the expert's
-#   feature counts to within 0.05 with a mixture of a few optimal policies.
+#   feature counts to within 0.05 with a mixture of a few policies: its uniform start
+#   and the optimal policies of the linear rewards it tried.
 # - MaxEnt IRL matches the same counts with a single stochastic policy.
 # - Matching features does not determine behaviour: the two visit the grid differently,
 #   and MaxEnt's policy has the larger entropy — the principled tie-break

@@ -47,7 +47,7 @@ assert np.allclose(sol_shaped.V, sol.V - potential, atol=1e-8)
 # %% [markdown]
 # **Finite-horizon caveat.** With horizon T the last step's $Q_{T-1} = r$ keeps the
 # $\gamma P\Phi$ term that no later $-\Phi$ cancels, so a stationary potential is no
-# longer an equivalence (the "Identifiability" note of `ctrlinf/irl/objective.py`).
+# longer an equivalence (the "Identifiability" note of `ctrlinf/irl/objectives.py`).
 
 # %%
 finite = world.replace(horizon=10, gamma=1.0)
@@ -114,7 +114,7 @@ for ax in axes:
     ax.set_xticks(range(S))
     ax.set_yticks(range(A))
 axes[0].set_ylabel("action a")
-fig.colorbar(image, ax=axes, shrink=0.8)
+fig.colorbar(image, ax=axes, shrink=0.8, label="r(s, a) − mean of r (reward units)")
 save_figure(fig, "22_reward_identifiability")
 
 # %% [markdown]

@@ -61,7 +61,7 @@ enum = enumerate_trajectories(game.replace(r=np.where(np.isinf(game.r), -np.inf,
 posterior, _ = enum.posterior()
 
 
-def enumerated(states, actions):
+def enumerated(states, actions, enum=enum, posterior=posterior):
     """p(τ_{0:L-1} | O): the posterior mass of every trajectory that starts this way."""
     L = len(states)
     match = ((enum.states[:, :L] == states).all(axis=1)
@@ -85,6 +85,24 @@ assert np.isclose(objective["quit, truncated"], np.log(p_truncated_quit), rtol=1
 assert np.isclose(objective["cut log"], np.log(p_cut), rtol=1e-12)
 # The quit is observed and the absorbing state has one action: both readings agree.
 assert np.isclose(p_terminated, p_truncated_quit, rtol=1e-12)
+
+# %% [markdown]
+# Both conditions matter. Allow *two* actions in the absorbing state (same features,
+# zero reward): the padded steps then claim the expert chose action 0 there twice, each
+# a choice of probability ½ under the posterior, so the terminated reading is a quarter
+# of the truncated one, which sums over both.
+
+# %%
+two_actions = game.replace(r=[[0.0, 0.0], [0.0, 0.0]])
+enum_two = enumerate_trajectories(two_actions.replace(r=phi[..., 0] * theta))
+posterior_two, _ = enum_two.posterior()
+p_terminated_two = enumerated([0, 0, 1, 1], [PLAY, QUIT, 0, 0], enum_two, posterior_two)
+p_truncated_two = enumerated([0, 0], [PLAY, QUIT], enum_two, posterior_two)
+print(f"two actions in the absorbing state: terminated p = {p_terminated_two:.4f}, "
+      f"truncated p = {p_truncated_two:.4f}")
+assert np.isclose(p_terminated_two, p_truncated_two / 4, rtol=1e-12)
+assert np.isclose(ci.irl.objective(two_actions, phi, quit_episode, theta, mode="exact")[0],
+                  np.log(p_terminated_two), rtol=1e-12)
 
 # %% [markdown]
 # Reading the cut log as *terminated* would claim a quit nobody saw; ctrlinf refuses
@@ -183,7 +201,8 @@ save_figure(fig, "26_episode_lengths")
 # ## What you saw
 #
 # - A terminated episode padded with its absorbing state and the same episode read as
-#   truncated have the same likelihood when the terminating step is observed; a log
+#   truncated have the same likelihood when the terminating step is observed and the
+#   absorbing state allows a single action (with two, the padding's choices count); a log
 #   cut mid-play can only be read as truncated (padding it is refused). ctrlinf's
 #   objective is the exact log-probability of each reading, checked by enumerating
 #   every trajectory, and its gradient matches finite differences.

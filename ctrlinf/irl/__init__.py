@@ -1,7 +1,8 @@
 r"""Inverse reinforcement learning with exact messages.
 
 MaxEnt IRL (``mode="exact"``, Ziebart et al. 2008) and maximum causal entropy IRL
-(``mode="soft"``, Ziebart et al. 2010) for linear rewards ``r = φ θ``, and deep MaxEnt
+(``mode="soft"``, Ziebart et al. 2010; with ``horizon=None`` the demos' discounted causal
+log-likelihood instead) for linear rewards ``r = φ θ``, and deep MaxEnt
 IRL (Wulfmeier et al. 2015) for an MLP reward; the gradients come from the exact
 backward and forward messages of :mod:`ctrlinf.inference`, never from samples.
 The objectives, their gradients and the reward equivalences they cannot resolve are

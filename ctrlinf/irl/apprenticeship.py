@@ -201,7 +201,10 @@ def apprenticeship_projection(mdp, features, mu_expert, epsilon=1e-2, max_iter=2
         mu = feature_expectations(mdp, pi, phi)
         step = mu - mu_bar
         denominator = float(step @ step)
-        if denominator == 0.0:                 # the oracle found nothing new: converged
+        if denominator == 0.0:
+            # μ = μ̄ although ‖μ_E − μ̄‖ > ε: no policy gets further along w than μ̄
+            # (w·μ(π) <= w·μ̄ for all π), so μ̄ is the attainable point nearest μ_E and
+            # μ_E is not attainable (e.g. counts from finitely many demos): stop.
             break
         beta = float(np.clip(step @ (mu_E - mu_bar) / denominator, 0.0, 1.0))
         weights = [lam * (1.0 - beta) for lam in weights] + [beta]

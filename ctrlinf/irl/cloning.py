@@ -3,11 +3,15 @@ r"""Behaviour cloning: the policy read off the demonstrations, no reward involve
 The tabular maximum-likelihood policy of demonstrations (CS285 lecture 2, "Supervised
 learning of behaviors"; the "alternative: directly mimic the expert" of lecture 20):
 
-.. math:: \hat\pi(a \mid s) = \frac{\sum_i \sum_t w_t\,[s_{it} = s,\ a_{it} = a]}
-                                  {\sum_i \sum_t w_t\,[s_{it} = s]},
+.. math:: \hat\pi(a \mid s) = \frac{\sum_i \sum_t [s_{it} = s,\ a_{it} = a]}
+                                  {\sum_i \sum_t [s_{it} = s]},
 
-uniform in states the demonstrations never visit. With weights ``w_t = 1`` it maximises
-the demos' log-likelihood ``Σ_i Σ_t log π(a_it | s_it)`` over stationary policies.
+uniform in states the demonstrations never visit. It maximises the demos'
+log-likelihood ``Σ_i Σ_t log π(a_it | s_it)`` over stationary policies. Weighting step
+``t`` by ``γ^t`` instead gives the *discounted* clone ``D_E(s, a) / Σ_b D_E(s, b)``
+(``D_E`` from :func:`~ctrlinf.irl.expert_visitation`), the maximiser of the
+discounted log-likelihood, which is what infinite-horizon soft IRL with one
+indicator feature per ``(s, a)`` learns (:mod:`ctrlinf.irl.objectives`, tutorial 21).
 Its errors compound: a mistake leads to states the expert rarely visited, where the
 clone is worse still (Ross & Bagnell 2010, *Efficient reductions for imitation
 learning*: the return gap can grow as ``T² ε``).

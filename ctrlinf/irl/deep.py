@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ctrlinf import _checks, nn
 from ctrlinf.irl.demos import expert_occupancy
+from ctrlinf.irl.fitting import _warn_unconverged
 from ctrlinf.irl.fitting import fit_model
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import evaluate
@@ -189,8 +190,10 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
 
     Maximises ``L(r_w) − (l2/2) ‖W‖²`` (weights only; Wulfmeier et al. 2015 use
     weight decay the same way) with the exact IRL gradient pushed through the
-    network. Unlike the linear case the objective is not concave in ``w``, so the
-    result depends on ``seed`` (which only sets the initial weights).
+    network. The objective is not concave in ``w`` (a linear reward's is, for a finite
+    horizon), so the result depends on ``seed`` (which only sets the initial
+    weights). Like :func:`~ctrlinf.irl.fit` it warns when it stops with ``‖∇‖_∞ >
+    gtol``; ``gtol=None`` asks for a fixed budget of ``max_iter`` steps instead.
 
     Parameters
     ----------
@@ -239,5 +242,7 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     model = NetModel(net, features, mdp.n_actions)
     name = f"deep IRL ({mode})"
     D_E, ends = expert_occupancy(mdp, demos)
-    return fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
-                     learning_rate, max_iter, gtol, progress, name, ends)
+    result = fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
+                       learning_rate, max_iter, gtol, progress, name, ends)
+    _warn_unconverged(name, result, max_iter, l2, gtol)   # as fit does
+    return result

@@ -175,10 +175,10 @@ def expert_visitation(mdp, demos):
     and ``L_i = demos.lengths[i]`` (padding is not counted); it sums to the mean of
     ``Σ_{t<L_i} γ^t``. Demos must have passed
     :func:`check_demos`. With ``horizon=None`` demos of any length ``L`` will do:
-    the soft objective compares ``D_E`` with the model's occupancy of the same
-    first ``L`` steps (:mod:`ctrlinf.irl.objectives`), so short demos carry less
-    information, but expected counts of any length still lead back to the expert's
-    policy.
+    the soft objective compares ``D_E`` with the model's occupancy started from
+    ``ρ̂`` (in expectation, its occupancy of the same first ``L`` steps;
+    :mod:`ctrlinf.irl.objectives`), so short demos carry less information, but
+    expected counts of any length still lead back to the expert's policy.
     """
     _checks.mdp(mdp)
     return visitation(demos, mdp.n_states, mdp.n_actions, mdp.gamma)

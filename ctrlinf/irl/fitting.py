@@ -1,5 +1,9 @@
 """Fitting a linear reward: MaxEnt IRL (exact) and maximum causal entropy IRL (soft).
 
+With ``horizon=None`` the soft fit maximises the demos' discounted causal
+log-likelihood instead (:mod:`ctrlinf.irl.objectives`): with one indicator feature
+per ``(s, a)`` that gives discounted behaviour cloning, ``π = D_E / Σ_a D_E``.
+
 :func:`fit_model` is the loop :func:`fit` and :func:`~ctrlinf.irl.fit_deep` share: a
 reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
 ``D_E − D_r`` back to ``x`` (``φᵀ(D_E − D_r) = μ_E − μ_θ`` for a linear model).
@@ -218,17 +222,22 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     and ``μ_E`` is on the boundary of the reachable feature expectations, e.g. with
     few demos). At the optimum the model matches the expert's features:
     ``μ_θ = μ_E − l2 θ``. With ``horizon=None`` (soft) ``L`` is the demos' discounted
-    log-likelihood and ``μ_θ`` the model's occupancy of the demos' first ``L`` steps;
-    that ``L`` is not concave, but with one indicator feature per state-action pair
-    every stationary point is global (see :mod:`ctrlinf.irl.objectives`).
+    causal log-likelihood, for any dynamics, and ``μ_θ`` the model's occupancy
+    started from ``ρ̂``. That is neither maximum causal entropy IRL nor the limit of
+    its finite-horizon objective as ``T`` grows: on stochastic dynamics the two
+    differ by the demos' transition luck, and so do their maximisers. This ``L`` is
+    not concave, but with one indicator feature per state-action pair every
+    stationary point is global, and it is discounted behaviour cloning,
+    ``π(a|s) = D_E(s, a) / Σ_b D_E(s, b)`` on the states the demos visit (see
+    :mod:`ctrlinf.irl.objectives`; tutorial 21).
 
     ``mode="exact"`` is the MaxEnt IRL likelihood of Ziebart, Maas, Bagnell & Dey 2008
     with its exact gradient (CS285's "MaxEnt IRL algorithm"): backward messages,
     forward messages, ``μ(s_t, a_t) ∝ α_t(s) β_t(s, a)``, gradient ``μ_E − μ_θ``. (The
     paper's Algorithm 1 instead rolls ``β_t(s, a)/β_t(s)`` forward through ``P``; the
-    two ``μ`` agree only for deterministic dynamics.) ``mode="soft"`` is maximum
-    causal entropy IRL (Ziebart, Bagnell & Dey 2010): the same with the soft backup
-    and the policy's rollout occupancy.
+    two ``μ`` agree only for deterministic dynamics.) ``mode="soft"`` with a finite
+    horizon is maximum causal entropy IRL (Ziebart, Bagnell & Dey 2010): the same
+    with the soft backup and the policy's rollout occupancy.
 
     Parameters
     ----------

@@ -13,7 +13,7 @@ For a reward ``r(s, a)`` (temperature 1) and the demos' discounted visitation
 with ``V_0`` the soft value (``Q_t = r + γ P V_{t+1}``) and ``log p(O) =
 log Σ_s p0(s) exp V_0(s)`` the log-partition function of ``p(τ | O) ∝ p(τ) exp Σ_t r``
 (``Q_t = r + log P exp V_{t+1}``). For a linear reward ``r = φ θ`` the first term is
-``θ · μ_E``. Both are concave in ``r``, and
+``θ · μ_E``. Both (finite horizon) are concave in ``r``, and
 
 .. math:: \frac{\partial L}{\partial r(s, a)} = D_E(s, a) - D_r(s, a), \qquad
           D_r(s, a) = \textstyle\sum_t \gamma^t\, m_t(s, a)
@@ -42,24 +42,53 @@ log-likelihood, which puts both on the same footing:
     \hat\rho(s) = \sum_a D_E(s,a) - \gamma \sum_{s',a'} P(s \mid s',a')\, D_E(s',a'),
 
 exactly, for any dynamics (``log π_r = Q − V`` with ``Q = r + γ P V``; sum by parts).
-``ρ̂`` is where the demos' visitation enters minus where it leaves: it sums to
-``1 − γ^L``; for a full occupancy from ``p0`` it would be ``p0``; for demos of the
-model itself its expectation is ``p0 − γ^L d_L``. The gradient is
+Written out over the demos,
+
+.. math::
+
+    \hat\rho = \hat p_0 - \gamma^L \hat P_L
+        + \frac{1}{N}\sum_{i=1}^{N}\sum_{t=1}^{L-1} \gamma^t
+          \big(\delta_{s_{it}} - P(\cdot \mid s_{i,t-1}, a_{i,t-1})\big),
+
+with ``p̂0`` the demos' start distribution and ``P̂_L = (1/N) Σ_i P(· | s_{i,L−1},
+a_{i,L−1})`` the model's distribution of the first state no demo shows. The last sum
+is the demos' transition luck, where each observed successor differs from its
+expectation: it is zero for deterministic dynamics and zero in expectation, but not
+on finite data, and it shrinks only as ``1/√N``. ``ρ̂`` sums to ``1 − γ^L``; for a
+full occupancy from ``p0`` it would be ``p0``; for demos of the model itself its
+expectation is ``p0 − γ^L d_L``.
+
+This is not maximum causal entropy IRL. The finite-horizon soft objective below
+(``θ · μ_E − Σ p0 V_0``, the dual of maximum causal entropy) with ``p0 = p̂0`` tends,
+as its horizon grows, to ``θ · μ_E − p̂0 · V``; ``L`` above subtracts ``ρ̂ · V``
+instead, so on stochastic dynamics the two differ by the luck term times ``V`` (and
+so do their gradients and maximisers), however long the horizon; they agree (up to
+``γ^L`` terms) for deterministic dynamics. The gradient of ``L`` is
 
 .. math:: \frac{\partial L}{\partial r(s, a)} = D_E(s, a) - D^{\hat\rho}_r(s, a), \qquad
           D^{\hat\rho}_r = \textstyle\sum_{t \ge 0} \gamma^t d_t \ \text{from}\ d_0 = \hat\rho
 
-(one sparse solve ``(I − γ P_π^T) d = ρ̂``, then ``d(s) π(a|s)``): the model's
-occupancy of the first ``L`` steps, ``Σ_{t<L} γ^t d_t = D^{p0} − γ^L D^{d_L}``, with
-the start and the step-``L`` distribution read from the demos. Both sides sum to
-``(1 − γ^L)/(1 − γ)``. (Reading ``d_L`` from the model instead gives a field
-``D_E − Σ_{t<L} γ^t d_t`` that is the gradient of no function: its Jacobian is not
-symmetric.) ``mdp.p0`` does not enter. The price: ``−ρ̂ · V`` is convex where
-``ρ̂ < 0`` (the value after the last step counts in the demos' favour), so this
-``L`` is not concave; yet it depends on ``r`` only through the policy, and with one
-indicator feature per state-action pair every stationary point is a global maximum,
-``π(a|s) = D_E(s, a) / Σ_b D_E(s, b)`` wherever the demos go (``r ↦ (π_r, V_r)`` is
-one-to-one).
+(one sparse solve ``(I − γ P_π^T) d = ρ̂``, then ``d(s) π(a|s)``). Both sides sum to
+``(1 − γ^L)/(1 − γ)``. In expectation over demos of the model itself ``D^ρ̂`` is the
+model's occupancy of the first ``L`` steps, ``Σ_{t<L} γ^t d_t = D^{p0} − γ^L D^{d_L}``.
+(Reading ``d_L`` from the model instead gives a field ``D_E − Σ_{t<L} γ^t d_t`` that
+is the gradient of no function: its Jacobian is not symmetric.) ``mdp.p0`` enters
+neither the value nor the gradient: the demos' own states are the starts. It is read
+only to refuse demos that start where ``p0 = 0`` (:func:`~ctrlinf.irl.demos.check_demos`),
+as everywhere in ``ci.irl``. The price: ``−ρ̂ · V`` is convex where ``ρ̂ < 0`` (the
+value after the last step counts in the demos' favour), so this ``L`` is not concave.
+Yet it depends on ``r`` only through the policy, ``L = ℓ(π_r)`` with ``ℓ(π) = Σ_{s,a}
+D_E(s, a) log π(a|s)``, and ``r ↦ (π_r, V_r)`` is a diffeomorphism of all rewards onto
+(policies with every ``π(a|s) > 0``) × (all ``V``): smooth, with the smooth inverse
+``r = log π + V − γ P V``. So with one indicator feature per state-action pair (``θ =
+r``) a stationary point of ``L`` is a stationary point of ``ℓ`` over policies, and
+every one is the global maximum: discounted behaviour cloning,
+
+.. math:: \pi(a \mid s) = \frac{D_E(s, a)}{\sum_b D_E(s, b)}
+
+wherever the demos go (a map that is only one-to-one would not do: ``x ↦ x³`` has a
+stationary point that is no extremum). Where the demos never show an action this
+maximum is approached as its ``θ`` goes to ``−∞``, not attained.
 
 Demos of different lengths (``Trajectories(..., lengths=L)``, finite horizon). A demo
 truncated after ``L_i < T`` steps contributes the log-probability of what was seen,
@@ -72,8 +101,8 @@ in an absorbing state is data to the end: pad it with that state
 (:func:`~ctrlinf.irl.pad_episodes`). With ``horizon=None`` the log-likelihood above
 already covers prefixes of any length.
 
-Soft versus exact. The soft objective is the dual of maximising causal entropy subject
-to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
+Soft versus exact (finite horizon). The soft objective is the dual of maximising causal
+entropy subject to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
 distribution it equals the mean causal log-likelihood ``(1/N) Σ_i Σ_t γ^t log π_t(a_it |
 s_it)`` (for ``γ = 1``, the mean of :func:`~ctrlinf.irl.log_likelihood`). With
 stochastic dynamics the two differ by the demos' luck, ``Σ_t (E_{s'}[V_{t+1}(s')] −
@@ -228,10 +257,12 @@ def demo_start_measure(mdp, D_E):
 
     .. math:: \hat\rho(s) = \sum_a D_E(s, a) - \gamma \sum_{s', a'} P(s \mid s', a')\, D_E(s', a')
 
-    The Bellman flow residual of ``D_E``: ``p0`` for a whole occupancy from ``p0``;
-    for length-``L`` prefixes it sums to ``1 − γ^L`` and, over demos of a policy
-    with step-``L`` distribution ``d_L``, averages ``p0 − γ^L d_L``. A signed
-    measure: the infinite-horizon soft objective is ``Σ D_E r − ρ̂ · V``.
+    The Bellman flow residual of ``D_E``: ``p0`` for a whole occupancy from ``p0``.
+    For ``N`` demos of length ``L`` it is ``p̂0 − γ^L P̂_L`` plus their transition
+    luck ``(1/N) Σ_i Σ_{1≤t<L} γ^t (δ_{s_it} − P(·|s_{i,t−1}, a_{i,t−1}))`` (module
+    docstring), sums to ``1 − γ^L`` and, over demos of a policy with step-``L``
+    distribution ``d_L``, averages ``p0 − γ^L d_L``. A signed measure: the
+    infinite-horizon soft objective is ``Σ D_E r − ρ̂ · V``.
     """
     return D_E.sum(axis=1) - mdp.gamma * (mdp.P.T @ D_E.ravel())
 
@@ -345,7 +376,8 @@ def reward_objective(mdp, reward, demos, mode="soft"):
         ``N`` demonstrations of length ``mdp.horizon``, or the expert's discounted
         visitation ``D_E`` itself (:func:`~ctrlinf.irl.demos.expert_occupancy`).
     mode : {"soft", "exact"}
-        ``"soft"``: maximum causal entropy IRL; ``"exact"``: MaxEnt IRL (needs γ = 1).
+        ``"soft"``: maximum causal entropy IRL (``horizon=None``: the demos' discounted
+        causal log-likelihood); ``"exact"``: MaxEnt IRL (needs γ = 1).
 
     Returns
     -------
@@ -374,8 +406,12 @@ def objective(mdp, features, demos, theta, mode="soft"):
     with ``r = φ θ``, ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)`` and
     ``μ_θ = Σ_t γ^t Σ_{s,a} m_t(s, a) φ(s, a)`` from :func:`ctrlinf.marginals`.
     For ``horizon=None`` (soft) ``p0 · V_0`` becomes ``ρ̂ · V`` and ``μ_θ`` the
-    model's occupancy of the demos' first ``L`` steps, so that ``L(θ)`` is the
-    demos' mean discounted log-likelihood and both sides have the same mass.
+    model's discounted occupancy started from ``ρ̂`` (in expectation its occupancy
+    of the demos' first ``L`` steps), so that ``L(θ)`` is the demos' mean
+    discounted causal log-likelihood, for any dynamics, and both sides have the
+    same mass. That is not maximum causal entropy IRL, nor its long-horizon limit
+    on stochastic dynamics; with one indicator feature per ``(s, a)`` its maximiser
+    is discounted behaviour cloning (module docstring).
     Where ``mdp.r`` is ``-inf`` the reward stays ``-inf`` (a forbidden action).
     No sampling: the backward and forward messages are exact. See the module
     docstring for the definitions and the reward equivalences.

@@ -245,12 +245,20 @@ def _style_grid_axes(ax, shape):
     ax.tick_params(which="both", length=0, labelsize=7)
 
 
+#: Start states are marked only if they are at most this share of the shown states; a
+#: start spread wider (``gridworld``'s default: every cell but the goals) is no landmark,
+#: and lettering every cell "S" would hide the values.
+MAX_MARKED_START_SHARE = 0.5
+
+
 def start_states(mdp):
-    """States with ``p0 > 0``, or none when every shown state may start (a uniform start)."""
+    """States with ``p0 > 0``, or none when they are more than half of the shown states."""
     p0 = np.asarray(getattr(mdp, "p0", np.zeros(mdp.n_states)))
     visible = visible_states(mdp)
     starts = (p0 > 0) & visible
-    return np.flatnonzero(starts) if starts.sum() < visible.sum() else np.array([], dtype=int)
+    if starts.sum() > MAX_MARKED_START_SHARE * visible.sum():
+        return np.array([], dtype=int)
+    return np.flatnonzero(starts)
 
 
 def _mark_cells(ax, mdp, mark_start):

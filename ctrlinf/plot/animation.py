@@ -47,7 +47,8 @@ def animate_marginals(mdp, marginal_states, path, fps=4, log=False, cmap="viridi
     fig, ax = plt.subplots(figsize=(width + 1.0, height + 0.4), layout="constrained")
     try:
         if grid_shape(mdp) is not None:
-            add_colorbar(fig, draw_states(ax, mdp, marginal_states[0], norm, cmap), ax)
+            add_colorbar(fig, draw_states(ax, mdp, marginal_states[0], norm, cmap), ax,
+                         f"{title} ({'log' if log else 'linear'} scale)")
         writer = PillowWriter(fps=fps)
         with writer.saving(fig, path, dpi):
             for t, values in enumerate(marginal_states):

@@ -163,7 +163,7 @@ def policy(mdp, sol, times=None, fig=None, background="V", scale=0.45, cmap="vir
     if isinstance(background, str):
         if background != "V":
             raise ValueError(f"background is {background!r}, expected 'V', None or a (T, S) array")
-        background, label = np.reshape(sol.V, (T, -1)), "$V_t(s)$"
+        background, label = np.reshape(sol.V, (T, -1)), "$V_t(s)$ (reward units)"
     elif background is not None:
         label = None
         if stationary:
@@ -186,5 +186,5 @@ def policy(mdp, sol, times=None, fig=None, background="V", scale=0.45, cmap="vir
         image = axes[-1].images[0]
         add_colorbar(fig, image, list(axes), label)
     fig.suptitle(f"Policy $\\pi_t(a \\mid s)$, mode={sol.mode!r}, "
-                 f"temperature α={sol.temperature:g}")
+                 f"temperature {sol.temperature:g}")
     return fig

@@ -6,22 +6,29 @@ from ctrlinf.plot.heatmaps import heatmap
 from ctrlinf.plot.progress import history_columns
 
 
-def error_map(mdp, errors, ax=None, title=None, label="|error|", cmap="magma_r", log=False,
+#: Colour-bar labels of :func:`error_map` for the oracle's reports.
+ERROR_LABEL = "largest |error| per state\n(over time steps and actions)"
+REGRET_LABEL = "regret per step: $V^*(s) - E_\\pi Q^*(s, a)$\n(return lost where π visits)"
+
+
+def error_map(mdp, errors, ax=None, title=None, label=None, cmap="magma_r", log=False,
               mark_worst=True):
     """Draw a per-state error on the MDP's grid, white where nothing was compared.
 
     Parameters
     ----------
     mdp : TabularMDP or GridMDP
-    errors : array_like, shape (S,)
-        One non-negative number per state, NaN for states not compared; e.g.
-        ``oracle.compare_q(Q_hat).state_error`` (largest ``|Q̂ − Q*|`` per reachable
-        state) or ``oracle.compare_policy(pi).state_regret`` (return lost per step
-        where π visits).
+    errors : array_like, shape (S,), or an oracle report
+        One non-negative number per state, NaN for states not compared; or the
+        report itself: ``oracle.compare_q(Q_hat)`` / ``compare_v`` (draws its
+        ``state_error``, the largest ``|Q̂ − Q*|`` per reachable state) or
+        ``oracle.compare_policy(pi)`` (draws its ``state_regret``, the return lost
+        per step where π visits), each with a colour-bar label that says which.
     ax : matplotlib.axes.Axes, optional
     title : str, optional
-    label : str, default "|error|"
-        Colour-bar label.
+    label : str, optional
+        Colour-bar label; by default the report's quantity (``ERROR_LABEL`` or
+        ``REGRET_LABEL``), or "error" for an array.
     cmap : str, default "magma_r"
         Dark means large error.
     log : bool, default False
@@ -43,9 +50,17 @@ def error_map(mdp, errors, ax=None, title=None, label="|error|", cmap="magma_r",
     >>> import numpy as np, ctrlinf as ci
     >>> grid = ci.envs.gridworld((2, 3), goals=[(0, 2)], start=(1, 0), horizon=None, gamma=0.9)
     >>> oracle = ci.bridge.Oracle(grid, temperature=0.0)
-    >>> report = oracle.compare_q(oracle.Q + 0.1)
-    >>> ax = ci.plot.error_map(grid, report.state_error, title="|Q̂ − Q*|")
+    >>> ax = ci.plot.error_map(grid, oracle.compare_q(oracle.Q + 0.1), title="|Q̂ − Q*|")
+    >>> ax.figure.axes[-1].get_ylabel() == ci.plot.errors.ERROR_LABEL
+    True
     """
+    if hasattr(errors, "state_regret"):            # a PolicyReport
+        errors, default_label = errors.state_regret, REGRET_LABEL
+    elif hasattr(errors, "state_error"):           # a QReport (compare_q, compare_v)
+        errors, default_label = errors.state_error, ERROR_LABEL
+    else:
+        default_label = "error"
+    label = default_label if label is None else label
     errors = state_values(mdp, errors, "errors")
     if np.any(errors < 0):
         raise ValueError(f"errors[{int(np.flatnonzero(errors < 0)[0])}] is negative; "

@@ -9,9 +9,9 @@ def heatmap(mdp, values, ax=None, title=None, log=False, cmap="viridis", colorba
             mark_start=True, label=None, vmin=None, vmax=None):
     """Draw a per-state quantity on the MDP's grid.
 
-    Walls are dark grey, and the start (``p0 > 0``, unless the start is uniform),
-    goal and pit cells carry the letters S, G and X. An MDP without a grid
-    ``shape`` is drawn by :func:`state_bars` instead.
+    Walls are dark grey, and the start (``p0 > 0``; not marked when it covers more
+    than half of the cells), goal and pit cells carry the letters S, G and X. An MDP
+    without a grid ``shape`` is drawn by :func:`state_bars` instead.
 
     Parameters
     ----------
@@ -71,7 +71,8 @@ def state_bars(mdp, values, ax=None, title=None, log=False, cmap="viridis", mark
     """Draw a per-state quantity as bars over states ``0 .. S-1``.
 
     The view for MDPs without a grid. Bars are coloured by value with ``cmap``;
-    start states (``p0 > 0``, unless the start is uniform) get a triangle on the axis.
+    start states (``p0 > 0``; not marked when they are more than half of the states)
+    get a triangle on the axis.
 
     Parameters
     ----------

@@ -3,11 +3,16 @@ Li & Todorov 2006): the states the agent can reach from the start (forward
 messages α_t) intersected with the states from which it can still reach high
 reward (backward messages β_t) give the posterior
 ``p(s_t | O_{0:T-1}) ∝ α_t(s) β_t(s)``.
+
+Every row is the core's own quantity: ``ci.forward`` (α_t), the solution's values
+``V_t = temperature · log β_t`` scaled as ``Solution.backward_messages`` scales them
+(β_t), and ``ci.marginals`` (the posterior); the picture computes none of them again.
 """
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.inference import forward
+from ctrlinf.inference import marginals
 from ctrlinf.plot._common import (add_colorbar, check_scale, check_times, color_limits,
                                   draw_states, make_norm, new_figure, panel_size, visible_states)
 
@@ -19,20 +24,30 @@ ROW_LABELS = (
 )
 #: One colour map per row: blue (forward) and red (backward) make purple (their product).
 ROW_CMAPS = ("Blues", "Oranges", "Purples")
+#: How the backward row can be drawn: its logarithm (V_t / temperature) or β_t itself.
+BETA_SCALES = ("log", "linear")
 
 
-def message_rows(mdp, sol):
-    r"""The three quantities of the picture, each ``(T, S)``.
+def message_rows(mdp, sol, beta_scale="log"):
+    r"""The three quantities of the picture, each ``(T, S)``, from the core.
 
     .. math::
 
         \alpha_t(s),\qquad
-        \tilde\beta_t(s) = \exp\big(V_t(s)/α - \max_{s'} V_t(s')/α\big),\qquad
-        p(s_t = s \mid O) = \frac{\alpha_t(s)\,\beta_t(s)}{\sum_{s'} \alpha_t(s')\,\beta_t(s')}
+        \log\tilde\beta_t(s) = \log\beta_t(s) - \max_{s'}\log\beta_t(s')
+            = \frac{V_t(s) - \max_{s'} V_t(s')}{\text{temperature}},\qquad
+        p(s_t = s \mid O) \propto \alpha_t(s)\,\beta_t(s)
 
-    The maximum runs over states outside walls; the product is formed in log
-    space so large rewards or small temperatures do not overflow. In exact
-    mode the last row equals ``ci.marginals(mdp, sol)[0]``.
+    ``α_t`` is :func:`ctrlinf.forward`, the posterior :func:`ctrlinf.marginals`
+    (computed in log space there, so it stays right at any temperature), and
+    ``β̃_t = β_t / c_t`` the scaled message of :meth:`Solution.backward_messages`
+    (largest entry 1 at each ``t``). ``beta_scale="log"`` returns ``log β̃_t``, in
+    nats: ``0`` where reaching reward is likeliest, ``−k`` where it is ``e^k`` times
+    less likely; ``"linear"`` returns ``β̃_t`` itself, which underflows to 0 once
+    ``V_t`` falls more than about 745 temperatures below its maximum. For soft and
+    hard solutions the first and last rows are both the policy's occupancy (what
+    ``ci.forward`` and ``ci.marginals`` return there) and the middle row is
+    ``V_t / temperature`` of that mode.
 
     Returns
     -------
@@ -43,29 +58,32 @@ def message_rows(mdp, sol):
             f"message_intersection needs a finite-horizon solution with V of shape (T, S); "
             f"got V of shape {np.shape(sol.V)} (horizon=None)"
         )
+    _checks.choice(beta_scale, "beta_scale", BETA_SCALES)
     alpha = forward(mdp, sol)
-    log_beta = sol.V / sol.temperature
-    visible = visible_states(mdp)
-    beta = np.exp(log_beta - log_beta[:, visible].max(axis=1, keepdims=True))
-    with np.errstate(divide="ignore"):
-        log_post = np.log(alpha) + log_beta
-    log_post -= log_post.max(axis=1, keepdims=True)
-    posterior = np.exp(log_post)
-    posterior /= posterior.sum(axis=1, keepdims=True)
+    if beta_scale == "linear":
+        beta = sol.backward_messages()[1]
+    else:
+        # log(β_t / c_t) with the scale c_t of backward_messages, without the exp/log
+        # round trip that would turn a message below e^-745 into -inf.
+        log_scale = sol.backward_messages()[2]
+        beta = sol.V / sol.temperature - log_scale[:, None]
+    posterior = marginals(mdp, sol)[0]
     return alpha, beta, posterior
 
 
-def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt"):
+def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt", beta_scale="log"):
     r"""Forward messages, backward messages and their product at a few time steps.
 
     Three rows of panels, one column per time step: forward messages
     ``α_t(s) = p(s_t | O_{0:t-1})`` ("reachable from start"), backward messages
-    ``β_t(s) = exp(V_t(s)/α)`` normalised by their maximum ("can reach the
-    goal"), and the posterior ``p(s_t | O_{0:T-1}) ∝ α_t β_t``. Each row has
-    one colour scale and colour bar. This is the picture of the CS285 lecture
-    "Control as inference" (Li & Todorov 2006); it is meant for
-    ``mode="exact"``. For soft and hard solutions the first row is the
-    policy's occupancy and β is ``exp(V/α)`` of that mode, which the title says.
+    ``β_t(s) = exp(V_t(s)/temperature)`` scaled to a maximum of one per step ("can
+    reach the goal"), and the posterior ``p(s_t | O_{0:T-1}) ∝ α_t β_t``. Each row
+    has one colour scale and a colour bar that names the quantity and the scale.
+    This is the picture of the CS285 lecture "Control as inference" (Li & Todorov
+    2006); it is meant for ``mode="exact"``. For soft and hard solutions the first
+    and last rows are the policy's occupancy and the middle one ``V/temperature`` of
+    that mode, which the title says. Every row is the core's quantity
+    (:func:`message_rows`).
 
     Parameters
     ----------
@@ -78,14 +96,21 @@ def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt"):
     fig : matplotlib.figure.Figure, optional
         An empty figure to draw into.
     scale : {"sqrt", "linear", "log"}, default "sqrt"
-        Colour scale of every row. The square root keeps the spread-out
-        probabilities of later time steps visible next to the point mass of
-        ``α_0``; the colour bars show the true values.
+        Colour scale of the forward and posterior rows (probabilities). The square
+        root keeps the spread-out probabilities of later time steps visible next to
+        the point mass of ``α_0``; the colour bars show the true values.
+    beta_scale : {"log", "linear"}, default "log"
+        The backward row: ``"log"`` draws ``log β_t − max_s log β_t = (V_t − max_s
+        V_t)/temperature`` on a linear colour scale, so every state that can still
+        reach reward is visibly coloured; ``"linear"`` draws ``β_t / max_s β_t`` with
+        ``scale``, where ``β_t`` (a probability of optimality that shrinks
+        exponentially with the distance to reward) is near 0 everywhere but at the goal.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Axes ``fig.axes[:3 * len(times)]`` are the panels, row by row.
+        Axes ``fig.axes[:3 * len(times)]`` are the panels, row by row; then one
+        colour bar per row.
 
     Examples
     --------
@@ -98,33 +123,54 @@ def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt"):
     _checks.mdp(mdp)
     _checks.solution(sol)
     check_scale(scale)
-    rows = message_rows(mdp, sol)
+    rows = message_rows(mdp, sol, beta_scale)
     times = check_times(times, rows[0].shape[0])
     width, height = panel_size(mdp, width=2.4)
-    fig = new_figure(fig, figsize=(width * len(times) + 2.6, 3 * (height + 0.3) + 0.5))
+    fig = new_figure(fig, figsize=(width * len(times) + 3.2, 3 * (height + 0.3) + 0.5))
     axes = fig.subplots(3, len(times), squeeze=False)
     visible = visible_states(mdp)
     log = scale == "log"
     for i, (quantity, label, cmap) in enumerate(zip(rows, ROW_LABELS, ROW_CMAPS)):
-        limits = color_limits([quantity[t] for t in times], visible, log, None if log else 0.0)
-        norm = make_norm(limits, scale)
+        if i == 1 and beta_scale == "log":       # log β̃ <= 0: its own range, up to 0
+            row_scale = "linear"
+            limits = color_limits([quantity[t] for t in times], visible, vmax=0.0)
+        else:
+            row_scale = scale
+            limits = color_limits([quantity[t] for t in times], visible, log,
+                                  None if log else 0.0)
+        norm = make_norm(limits, row_scale)
         for j, t in enumerate(times):
             mappable = draw_states(axes[i, j], mdp, quantity[t], norm, cmap)
             axes[i, j].tick_params(labelleft=j == 0, labelbottom=i == 2)
             if i < 2:
                 axes[i, j].set_xlabel("")
         axes[i, 0].set_ylabel(label, rotation=0, ha="right", va="center")
-        add_colorbar(fig, mappable, axes[i, :])
+        colorbar = add_colorbar(fig, mappable, axes[i, :],
+                                _colorbar_label(i, sol, scale, beta_scale))
+        colorbar.ax.yaxis.label.set_fontsize(8)
     for j, t in enumerate(times):
         axes[0, j].set_title(f"t = {t}")
     fig.suptitle(_title(sol))
     return fig
 
 
+def _colorbar_label(row, sol, scale, beta_scale):
+    """What row ``row`` shows, and on which colour scale."""
+    if row == 1:
+        if beta_scale == "log":
+            return ("log β_t − max log β_t (nats)\n"
+                    "= (V_t − max V_t) / temperature")
+        return f"β_t / max β_t, {scale} scale"
+    if sol.mode != "exact":
+        return f"occupancy d_t(s), {scale} scale"
+    quantity = "α_t(s) = p(s_t | O_0:t−1)" if row == 0 else "p(s_t | O_0:T−1)"
+    return f"{quantity}\n{scale} scale"
+
+
 def _title(sol):
     text = (f"Forward/backward message intersection (mode={sol.mode!r}, "
-            f"temperature α={sol.temperature:g})")
+            f"temperature {sol.temperature:g})")
     if sol.mode != "exact":
-        text += ("\nnot exact inference: row 1 is the policy's occupancy, "
-                 "row 2 exp(V/α) of this mode")
+        text += ("\nnot exact inference: rows 1 and 3 are the policy's occupancy, "
+                 "row 2 is V/temperature of this mode")
     return text

@@ -55,12 +55,13 @@ def compare_modes(mdp, sol_exact, sol_soft, t=0, fig=None, cmap="viridis", diff_
     for ax, V, sol in ((axes[0], V_exact, sol_exact), (axes[1], V_soft, sol_soft)):
         mappable = draw_states(ax, mdp, V, norm, cmap)
         ax.set_title(f"$V{when}(s)$, mode={sol.mode!r}")
-    add_colorbar(fig, mappable, list(axes[:2]))
-    add_colorbar(fig, draw_states(axes[2], mdp, diff, diff_norm, diff_cmap), axes[2])
+    add_colorbar(fig, mappable, list(axes[:2]), f"$V{when}(s)$ (reward units)")
+    add_colorbar(fig, draw_states(axes[2], mdp, diff, diff_norm, diff_cmap), axes[2],
+                 f"$V{when}$ {sol_exact.mode} − $V{when}$ {sol_soft.mode}")
     axes[2].set_title(f"{sol_exact.mode} − {sol_soft.mode}")
     at = "" if stationary else f" at t = {t}"
     fig.suptitle(f"{sol_exact.mode} vs {sol_soft.mode} values{at} "
-                 f"(α = {sol_exact.temperature:g} and {sol_soft.temperature:g}); "
+                 f"(temperature {sol_exact.temperature:g} and {sol_soft.temperature:g}); "
                  f"largest difference {np.nanmax(np.abs(diff[visible])):.3g}")
     return fig
 
@@ -72,7 +73,7 @@ def _values_at(sol, t):
 
 def values_vs_temperature(mdp, temperatures, modes=("exact", "soft", "hard"), t=0, ax=None,
                           state=None):
-    r"""Value at the start against the temperature α, one line per mode.
+    r"""Value at the start against the temperature, one line per mode.
 
     Plots ``Σ_s p0(s) V_t(s)`` (or ``V_t(state)``) of ``ci.solve(mdp, mode, α)``
     for each α. As ``α → 0`` the soft value approaches the hard (classic) one,
@@ -116,7 +117,7 @@ def values_vs_temperature(mdp, temperatures, modes=("exact", "soft", "hard"), t=
                   for a in temperatures]
         ax.plot(temperatures, values, "o-", markersize=3, label=mode)
     ax.set_xscale("log")
-    ax.set_xlabel("temperature α")
+    ax.set_xlabel("temperature")
     ax.set_ylabel(f"$V_{{{t}}}$ at state {state}" if state is not None
                   else f"$\\sum_s p_0(s) V_{{{t}}}(s)$")
     ax.legend()
