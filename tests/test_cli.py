@@ -92,6 +92,21 @@ def test_every_option_of_every_command_states_its_default(command):
             command, option.option_strings, text)
 
 
+def test_sweep_help_defaults_are_the_sweeps_own():
+    from ctrlinf import sweep_tasks
+    from ctrlinf.experiments import irl_evd
+
+    helps = {a.dest: " ".join(a.help.split()) for a in _options("sweep")}
+    quick, full = sweep_tasks.QUICK, sweep_tasks.FULL
+    assert f"(default: {' '.join(f'{d:g}' for d in quick['demos'])};" in helps["demos"]
+    assert f"with --full {' '.join(f'{d:g}' for d in full['demos'])})" in helps["demos"]
+    assert f"(default: {quick['seeds']};" in helps["seeds"]
+    assert f"(default: {quick['transfer']};" in helps["transfer"]
+    assert f"(default: {' '.join(f'{t:g}' for t in quick['temperatures'])};" \
+        in helps["temperatures"]
+    assert f"at least {irl_evd.MIN_SIZE}" in helps["size"]
+
+
 def test_cli_is_one_module_per_command_in_a_plain_table():
     """Issue 20: no dispatch through globals(); each command a module with the same five
     names, listed once in cli.COMMANDS, so adding one is one module and one line."""

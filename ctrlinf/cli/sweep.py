@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+from ctrlinf.cli._common import UsageError
 from ctrlinf.cli._common import check_writable_dir
 from ctrlinf.cli._common import positive_float
 from ctrlinf.cli._common import positive_int
@@ -17,13 +18,13 @@ DEFAULT_SIZE = 32
 HELP = "parameter sweeps on local processes or a Dask cluster"
 DESCRIPTION = (
     "irl-evd: expected value difference of IRL methods against the number of\n"
-    "demonstrations and the demonstrator's temperature, with 95% bands over\n"
-    "seeds. Every finished cell is kept in --store; a rerun computes only the\n"
-    "missing ones.\n"
+    "demonstrations and the demonstrator's temperature, the mean over seeds with\n"
+    "95% bootstrap intervals (each seed's value instead under 5 seeds). Every\n"
+    "finished cell is kept in --store; a rerun computes only the missing ones.\n"
     "Needs pip install -e \".[sweep]\".")
 EPILOG = ("Examples:\n  ctrlinf sweep irl-evd --store runs/evd --workers 2\n"
           "  ctrlinf sweep irl-evd --store runs/evd --scheduler tcp://10.0.0.5:8786 --full\n"
-          "  ctrlinf sweep irl-evd --store /tmp/s --worlds gridworld --size 5 --seeds 2")
+          "  ctrlinf sweep irl-evd --store /tmp/s --worlds gridworld --size 5 --seeds 5")
 
 
 def _values(values):
@@ -57,10 +58,11 @@ def add_arguments(parser):
                         help=f"demo counts of the curves (default: {_values(QUICK['demos'])}; "
                              f"with --full {_values(FULL['demos'])})")
     parser.add_argument("--seeds", type=positive_int, metavar="N",
-                        help=f"seeds per point (default: {QUICK['seeds']}; with --full "
+                        help=f"seeds per point; under 5 there is no interval, each seed's "
+                             f"value is shown (default: {QUICK['seeds']}; with --full "
                              f"{FULL['seeds']})")
     parser.add_argument("--size", type=positive_int, default=DEFAULT_SIZE, metavar="N",
-                        help="grid side (default: %(default)s)")
+                        help="grid side, at least 2 (default: %(default)s)")
     parser.add_argument("--transfer", type=positive_int, metavar="N",
                         help=f"transfer worlds per seed (default: {QUICK['transfer']}; "
                              f"with --full {FULL['transfer']})")
@@ -76,6 +78,13 @@ def add_arguments(parser):
 
 def run(args):
     from ctrlinf import sweep_tasks
+    from ctrlinf.experiments import irl_evd
+
+    for world in args.worlds:
+        try:
+            irl_evd.check_size(world, args.size)
+        except ValueError as error:
+            raise UsageError(f"--size {args.size}: {error}") from None
     check_writable_dir(args.store, "--store")
     if args.out is not None:
         check_writable_dir(args.out, "--out")
@@ -87,6 +96,10 @@ def run(args):
         args.store, worlds=args.worlds, methods=args.methods, size=args.size,
         scheduler=args.scheduler, n_workers=args.workers, out=args.out,
         plot=not args.no_plot, **settings)
+    if settings["seeds"] < sweep_tasks.MIN_SEEDS_FOR_INTERVAL:
+        print(f"ctrlinf sweep: warning: {settings['seeds']} seeds per point are too few for "
+              f"an interval (at least {sweep_tasks.MIN_SEEDS_FOR_INTERVAL}); the tables give "
+              "the mean and the figures each seed's value", file=sys.stderr)
     failed = int(table["error"].notna().sum())
     if failed:
         print(f"{failed} of {len(table)} cells failed; rerun to retry them", file=sys.stderr)
