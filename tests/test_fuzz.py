@@ -1110,15 +1110,20 @@ def _cli_cases(folder):
 
 
 def run_crafted(group, folder):
-    """Run one group of crafted cases, printing ``PASS id`` or ``FAIL id: why`` per case.
-
-    Called in a child interpreter by :func:`test_crafted_input_never_crashes`; the line
-    ``START id`` before each case tells which one crashed if the child dies.
-    """
+    """Run one group of crafted cases in a child interpreter (see :func:`run_cases`)."""
     if group == "sparse":
         cases = _sparse_cases()
     else:
         cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
+    run_cases(cases)
+
+
+def run_cases(cases):
+    """Check ``(id, call, names, expect)`` cases, printing ``PASS id`` or ``FAIL id: why``.
+
+    Called in a child interpreter by :func:`check_in_child`; the line ``START id``
+    before each case tells which one crashed if the child dies.
+    """
     for id_, call, names, expect in cases:
         print(f"START {id_}", flush=True)
         try:
@@ -1131,8 +1136,14 @@ def run_crafted(group, folder):
 
 @pytest.mark.parametrize("group", ["sparse", "files", "cli"])
 def test_crafted_input_never_crashes(group, tmp_path):
+    check_in_child("test_fuzz", group, tmp_path)
+
+
+def check_in_child(module, group, folder):
+    """Run ``module.run_crafted(group, folder)`` (tests/``module``.py) in a child interpreter;
+    fail on a crash, a hang or a ``FAIL`` line (see :func:`run_cases`)."""
     code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
-            f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
+            f"import {module}; {module}.run_crafted({group!r}, {str(folder)!r})")
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                timeout=CHILD_TIMEOUT)

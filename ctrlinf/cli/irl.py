@@ -38,7 +38,7 @@ def run(args):
 
     if args.demos > MAX_DEMOS:
         raise UsageError(f"--demos {args.demos} is more than {MAX_DEMOS}")
-    if args.plot:
+    if args.plot is not None:
         check_writable_file(args.plot, "--plot")
         check_image_format(args.plot, "--plot")
     rep = ci.experiments.irl_evd.run_demo(
@@ -49,6 +49,6 @@ def run(args):
           f"{rep['n_iter']} iterations in {rep['fit_time']:.2f} s")
     print(f"expected value difference {rep['evd']:.4g} (constant reward: {rep['evd_zero']:.4g}); "
           f"feature gap {rep['feature_gap']:.3g}")
-    if args.plot:
+    if args.plot is not None:
         print(f"wrote {args.plot}")
     return 0

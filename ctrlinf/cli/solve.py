@@ -78,7 +78,7 @@ def run(args):
 
     import ctrlinf as ci
 
-    if args.plot:
+    if args.plot is not None:
         check_writable_file(args.plot, "--plot")
         check_image_format(args.plot, "--plot")
     mdp = _worlds.load_world(args.world, args.horizon, args.gamma, args.mode, args.slip)
@@ -111,7 +111,7 @@ def run(args):
         hint = temperature_hint(mdp, args.mode, args.temperature, args.world)
         if hint is not None:
             print(hint)
-    if args.plot:
+    if args.plot is not None:
         _plot_values(mdp, V0, args)
     return 0
 
