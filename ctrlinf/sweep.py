@@ -58,15 +58,17 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
         ``{name: [values, ...]}`` for the Cartesian product of the value lists (the
         last name varies fastest), or an explicit list of ``{name: value}`` cells.
         Values must be storable as JSON (numbers, strings, booleans, None, lists; a
-        tuple reaches the task as a list, a numpy scalar as a Python number).
+        tuple reaches the task as a list, a numpy scalar as a Python number), and not
+        NaN, which equals nothing, so its stored cell could never be found again.
     store : str or os.PathLike
         Directory for the finished cells (created if needed), one JSON file per cell
         named by a hash of the task's ``module:name`` and the parameters. Cells already
-        stored there without an error are not computed again.
+        stored there without an error are not computed again; a file there that is not
+        such a record of its cell (hand-edited, foreign, cut short) is computed again.
     scheduler : None, str or distributed.Client, default None
         ``None``: a local cluster of worker processes started for this call and
         closed after it. A string: the address of a running Dask scheduler,
-        e.g. ``"tcp://10.0.0.5:8786"``. A ``Client`` (or a Dask ``Cluster``): use it
+        e.g. ``"tcp://10.0.0.5:8786"`` (checked before anything is computed). A ``Client`` (or a Dask ``Cluster``): use it
         and leave it open.
     n_workers : int, optional
         Worker processes of the local cluster (``scheduler=None`` only); default the

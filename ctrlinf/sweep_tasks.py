@@ -343,9 +343,10 @@ def irl_evd(store, worlds=("objectworld", "binaryworld"), methods=("exact", "sof
         stream(f"{'method':24s} {'demos':>5s} {'expert τ':>8s} {'EVD train':>23s} "
                f"{'EVD transfer':>23s} {'fit s':>7s}")
         for row in rows.itertuples():
+            train = _band(row.evd, row.evd_low, row.evd_high)
+            transfer = _band(row.evd_transfer, row.evd_transfer_low, row.evd_transfer_high)
             stream(f"{METHODS[row.method][2]:24s} {row.n_demos:5d} "
-                   f"{row.expert_temperature:8.3g} {_band(row.evd, row.evd_low, row.evd_high):>23s} "
-                   f"{_band(row.evd_transfer, row.evd_transfer_low, row.evd_transfer_high):>23s} "
+                   f"{row.expert_temperature:8.3g} {train:>23s} {transfer:>23s} "
                    f"{row.fit_seconds:7.2f}")
         if plot and len(rows):
             path = os.path.join(folder, f"irl_{world}_evd.png")

@@ -29,34 +29,29 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 # -- argument types ------------------------------------------------------------
-def positive_float(text):
+def _parse(text, convert, valid, expected, unreadable=None):
+    """``convert(text)`` if it reads and is ``valid``; else "expected ..., got 'text'"."""
     try:
-        value = float(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected {unreadable or expected}, got {text!r}") from None
+    if not valid(value):  # NaN fails every comparison, so every check
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def positive_float(text):
+    return _parse(text, float, lambda v: 0 < v < float("inf"), "a finite number > 0",
+                  unreadable="a number")
 
 
 def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
-    return value
+    return _parse(text, int, lambda v: v >= 1, "a positive int")
 
 
 def probability(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0 <= value <= 1:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
+    return _parse(text, float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 #: What ``--horizon inf`` parses to (not None: None means "keep the world's own horizon").
@@ -66,14 +61,7 @@ INFINITE = "inf"
 def horizon(text):
     if text.lower() in ("none", "inf", "infinite"):
         return INFINITE
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive int or 'inf', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int or 'inf', got {text!r}")
-    return value
+    return _parse(text, int, lambda v: v >= 1, "a positive int or 'inf'")
 
 
 def discount(text):

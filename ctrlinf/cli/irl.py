@@ -1,4 +1,7 @@
-"""``ctrlinf irl WORLD``: sample demos, fit a reward, score it (:mod:`ctrlinf.experiments.irl_evd`)."""
+"""``ctrlinf irl WORLD``: sample demos, fit a reward and score it.
+
+The experiment is :func:`ctrlinf.experiments.irl_evd.run_demo`.
+"""
 from __future__ import annotations
 
 from ctrlinf.cli._common import UsageError

@@ -117,7 +117,10 @@ def run(args):
 
 
 def expected_return(mdp, policy):
-    """``V^π`` with no entropy term from each state, shape (S,): :func:`ctrlinf.evaluate_policy`."""
+    """``V^π`` with no entropy term from each state, shape (S,).
+
+    The core's :func:`ctrlinf.evaluate_policy` at temperature 0.
+    """
     import ctrlinf as ci
 
     V = ci.evaluate_policy(mdp, policy)[1]

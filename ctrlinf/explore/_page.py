@@ -41,8 +41,9 @@ N_TEMPERATURES = 9
 #: asserts each of them.
 CAPTION = (
     "Exact mode is inference in the graphical model with p(O_t = 1 | s_t, a_t) = "
-    "exp(r(s_t, a_t)/τ), τ the temperature: the forward message α_t(s) = p(s_t = s | O_0:t−1) says where the "
-    "agent can be if it was optimal so far, the backward message β_t(s) = p(O_t:T−1 | s_t = s), "
+    "exp(r(s_t, a_t)/τ), τ the temperature: the forward message α_t(s) = p(s_t = s | O_0:t−1) "
+    "says where the agent can be if it was optimal so far, the backward message "
+    "β_t(s) = p(O_t:T−1 | s_t = s), "
     "scaled at each step so that its largest value is 1, says from where it can still be "
     "optimal, and the posterior p(s_t | O_0:T−1) is their normalised product.",
     "Conditioning on optimality also conditions the dice: exact inference is optimistic, as if "
