@@ -1109,19 +1109,10 @@ def _cli_cases(folder):
             for id_, path, names, expect in build_file_corpus(folder) if expect is not None]
 
 
-def run_crafted(group, folder):
-    """Run one group of crafted cases in a child interpreter (see :func:`run_cases`)."""
-    if group == "sparse":
-        cases = _sparse_cases()
-    else:
-        cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
-    run_cases(cases)
-
-
 def run_cases(cases):
-    """Check ``(id, call, names, expect)`` cases, printing ``PASS id`` or ``FAIL id: why``.
+    """Run ``(id, call, names, expect)`` cases, printing ``PASS id`` or ``FAIL id: why`` per case.
 
-    Called in a child interpreter by :func:`check_in_child`; the line ``START id``
+    Called in a child interpreter (:func:`assert_child_passes`); the line ``START id``
     before each case tells which one crashed if the child dies.
     """
     for id_, call, names, expect in cases:
@@ -1134,16 +1125,22 @@ def run_cases(cases):
             print(f"PASS {id_}", flush=True)
 
 
-@pytest.mark.parametrize("group", ["sparse", "files", "cli"])
-def test_crafted_input_never_crashes(group, tmp_path):
-    check_in_child("test_fuzz", group, tmp_path)
+def run_crafted(group, folder):
+    """Run one group of crafted cases (see :func:`run_cases`)."""
+    if group == "sparse":
+        cases = _sparse_cases()
+    else:
+        cases = {"files": _file_cases, "cli": _cli_cases}[group](folder)
+    run_cases(cases)
 
 
-def check_in_child(module, group, folder):
-    """Run ``module.run_crafted(group, folder)`` (tests/``module``.py) in a child interpreter;
-    fail on a crash, a hang or a ``FAIL`` line (see :func:`run_cases`)."""
-    code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
-            f"import {module}; {module}.run_crafted({group!r}, {str(folder)!r})")
+def assert_child_passes(code):
+    """Run ``code`` (Python that calls :func:`run_cases`) in a child interpreter.
+
+    The tests folder is on the child's path. Fails on a crash (naming the case that
+    started last), a hang (``CHILD_TIMEOUT``) or any ``FAIL`` line.
+    """
+    code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); {code}"
     try:
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                timeout=CHILD_TIMEOUT)
@@ -1159,6 +1156,11 @@ def check_in_child(module, group, folder):
     assert started and started == finished
     failures = [l for l in lines if l.startswith("FAIL ")]
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("group", ["sparse", "files", "cli"])
+def test_crafted_input_never_crashes(group, tmp_path):
+    assert_child_passes(f"import test_fuzz; test_fuzz.run_crafted({group!r}, {str(tmp_path)!r})")
 
 
 # -- hypothesis: any value for any argument, extreme numbers inside MDPs --------------

@@ -7,9 +7,9 @@ an OSError after minutes of work, or a silent wrong answer. For the command: exi
 ``path``, ``title``) and says why. Every case states its expected message.
 
 The cases run in a child interpreter, group by group, through test_fuzz.py's
-:func:`~test_fuzz.check_in_child` and :func:`~test_fuzz.run_cases` (``START``/``PASS``/``FAIL``
-lines, so a crash names its case): NUL bytes, crafted files and half-created folders are
-the inputs that crash programs.
+:func:`~test_fuzz.assert_child_passes` and :func:`~test_fuzz.run_cases`
+(``START``/``PASS``/``FAIL`` lines, so a crash names its case): NUL bytes, crafted files
+and half-created folders are the inputs that crash programs.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import numpy as np
 import pytest
 
-from test_fuzz import check_in_child
+import test_fuzz
 
 # -- the command -------------------------------------------------------------------
 #: (id, argv with {tmp} for the case folder, expected exit status, text the line must hold)
@@ -298,14 +298,13 @@ def _library_cases(folder):
     return cases
 
 
-def run_crafted(group, folder):
-    """Run one group in a child interpreter (called by test_fuzz.check_in_child)."""
-    from test_fuzz import run_cases
-
-    run_cases({"cli": _cli_cases, "library": _library_cases}[group](folder))
+#: The groups of cases, each run in its own child interpreter.
+GROUPS = {"cli": _cli_cases, "library": _library_cases}
 
 
-@pytest.mark.parametrize("group", ["cli", "library"])
+@pytest.mark.parametrize("group", list(GROUPS))
 def test_bad_input_above_the_core_is_a_clean_error(group, tmp_path):
-    check_in_child("test_fuzz_cli", group, tmp_path)
+    test_fuzz.assert_child_passes(
+        "import test_fuzz, test_fuzz_cli; "
+        f"test_fuzz.run_cases(test_fuzz_cli.GROUPS[{group!r}]({str(tmp_path)!r}))")
 
