@@ -104,14 +104,14 @@ def main(argv=None):
         settings["seeds"] = args.seeds
     print(f"load average {os.getloadavg()}; settings {settings}; store {args.store}")
     start = time.perf_counter()
-    _, summary = sweep_tasks.irl_evd(args.store, worlds=args.worlds, methods=args.methods,
-                                     size=args.size, scheduler=args.scheduler,
-                                     n_workers=args.workers, plot=False, **settings)
+    table, summary = sweep_tasks.irl_evd(args.store, worlds=args.worlds, methods=args.methods,
+                                         size=args.size, scheduler=args.scheduler,
+                                         n_workers=args.workers, plot=False, **settings)
     print(f"({time.perf_counter() - start:.0f} s)")
     if not args.no_plot:
         for world in args.worlds:
             path = os.path.join(FIGURES, f"irl_{world}_evd.png")
-            sweep_tasks.plot_evd(summary, world).savefig(path, dpi=110)
+            sweep_tasks.plot_evd(summary, world, cells=table).savefig(path, dpi=110)
             print(f"wrote {path}")
     return 0
 

@@ -595,6 +595,65 @@ def allocation(n_bytes, name, what="the arrays"):
             f"this machine's {limit / 2**30:.3g} GiB of memory")
 
 
+# -- output paths ------------------------------------------------------------
+def _path_text(value, name, what):
+    """``value`` as a str path; TypeError for other types, ValueError for a NUL byte or ""."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__} "
+                        f"(expected a {what} path)")
+    path = os.fspath(value)
+    if not isinstance(path, str):
+        raise TypeError(f"{name} must be a {what} path given as text, got {type(path).__name__}")
+    if path == "":
+        raise ValueError(f"{name} is empty, expected a {what} path")
+    if "\0" in path:
+        raise ValueError(f"{name} {path!r}: cannot write there, a path cannot contain a NUL byte")
+    return path
+
+
+def output_file(value, name="path"):
+    """Return ``value`` as a str once a file can be written there, else raise.
+
+    Called before long work, so that a directory, a missing folder, an unwritable
+    place or a NUL byte is a ``ValueError`` naming ``name`` at once, not an
+    ``OSError`` after it. The check opens the file for appending (an existing file
+    keeps its content) and removes it again if it did not exist.
+    """
+    path = _path_text(value, name, "file")
+    if os.path.isdir(path):
+        raise ValueError(f"{name} {path}: cannot write there, it is a directory; expected a "
+                         "file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{name} {path}: cannot write there, folder {folder} does not exist")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as error:
+        raise ValueError(f"{name} {path}: cannot write there ({error.strerror})") from None
+    if not existed:
+        os.remove(path)
+    return path
+
+
+def output_folder(value, name="path"):
+    """Create folder ``value`` if needed and return it as a str; raise unless files can be
+    written in it (a file in the way, no permission, a NUL byte: ``ValueError`` naming ``name``)."""
+    import tempfile
+
+    path = _path_text(value, name, "folder")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{name} {path}: is a file, expected a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise ValueError(f"{name} {path}: cannot write there ({error.strerror})") from None
+    return path
+
+
 # -- core objects ------------------------------------------------------------
 def mdp(value, name="mdp"):
     """Return ``value`` if it is a ``ctrlinf.TabularMDP`` or raise ``TypeError``."""

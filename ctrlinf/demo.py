@@ -112,7 +112,7 @@ def run(out="figures/demo", figures=True, gif=False, stream=print):
     worst = int(np.argmax(gap))
 
     stream(f"ctrlinf demo: {len(DEMO_MAP)}x{len(DEMO_MAP[0])} cliff, slip {DEMO_SLIP}, "
-           f"horizon {DEMO_HORIZON}, temperature α = {DEMO_TEMPERATURE}")
+           f"horizon {DEMO_HORIZON}, temperature τ = {DEMO_TEMPERATURE}")
     stream("  S start, G goal (+1 per step), X pits (−1 per step), −0.05 per step elsewhere")
     table = []
     header = f"{'mode':<7}{'V_0(start)':>12}{'P(in pit at T-1)':>19}{'log p(O)':>11}"

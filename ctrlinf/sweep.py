@@ -58,15 +58,17 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
         ``{name: [values, ...]}`` for the Cartesian product of the value lists (the
         last name varies fastest), or an explicit list of ``{name: value}`` cells.
         Values must be storable as JSON (numbers, strings, booleans, None, lists; a
-        tuple reaches the task as a list, a numpy scalar as a Python number).
+        tuple reaches the task as a list, a numpy scalar as a Python number), and not
+        NaN, which equals nothing, so its stored cell could never be found again.
     store : str or os.PathLike
         Directory for the finished cells (created if needed), one JSON file per cell
         named by a hash of the task's ``module:name`` and the parameters. Cells already
-        stored there without an error are not computed again.
+        stored there without an error are not computed again; a file there that is not
+        such a record of its cell (hand-edited, foreign, cut short) is computed again.
     scheduler : None, str or distributed.Client, default None
         ``None``: a local cluster of worker processes started for this call and
         closed after it. A string: the address of a running Dask scheduler,
-        e.g. ``"tcp://10.0.0.5:8786"``. A ``Client`` (or a Dask ``Cluster``): use it
+        e.g. ``"tcp://10.0.0.5:8786"`` (checked before anything is computed). A ``Client`` (or a Dask ``Cluster``): use it
         and leave it open.
     n_workers : int, optional
         Worker processes of the local cluster (``scheduler=None`` only); default the
@@ -113,6 +115,8 @@ def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
     if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be None, True or False, got {type(progress).__name__}")
     pd = _import_pandas()
+    if isinstance(scheduler, str):
+        _check_address(scheduler)
     store = _check_store(store)  # last: a refused call creates no directory
 
     keys = [_cell_key(task_name, params) for params in cells]
@@ -184,7 +188,7 @@ def _grid_cells(grid):
             values = list(values)
             if not values:
                 raise ValueError(f"grid[{name!r}] is empty, so the grid has no cells")
-            axes.append([_plain(v, f"grid[{name!r}]") for v in values])
+            axes.append([_plain(v, f"grid[{name!r}]", allow_nan=False) for v in values])
         if not axes:
             raise ValueError("grid is empty: give at least one parameter")
         return [dict(zip(grid, combo)) for combo in itertools.product(*axes)]
@@ -198,7 +202,7 @@ def _grid_cells(grid):
                                 f"got {type(cell).__name__}")
             for name in cell:
                 _check_name(name)
-            cells.append({name: _plain(value, f"grid[{i}][{name!r}]")
+            cells.append({name: _plain(value, f"grid[{i}][{name!r}]", allow_nan=False)
                           for name, value in cell.items()})
         return cells
     raise TypeError(f"grid must be a dict {{name: [values]}} or a list of dicts, "
@@ -213,29 +217,38 @@ def _check_name(name):
         raise ValueError(f"grid parameter name {ERROR!r} is reserved for the error column")
 
 
-def _plain(value, where):
-    """``value`` as plain JSON-able Python (numpy scalars and arrays converted)."""
+def _plain(value, where, allow_nan=True):
+    """``value`` as plain JSON-able Python (numpy scalars and arrays converted).
+
+    ``allow_nan=False`` (grid values) refuses NaN: a cell is found in the store by
+    comparing its parameters, and NaN equals nothing, so its cell would be computed
+    again on every run.
+    """
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, float) and value != value and not allow_nan:
+        raise ValueError(f"{where} holds NaN, which equals nothing, so its stored cell "
+                         f"would never be found again; use None or a string for 'no value'")
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_plain(v, where) for v in value]
+        return [_plain(v, where, allow_nan) for v in value]
     raise TypeError(f"{where} must hold numbers, strings, booleans, None or lists of "
                     f"them (stored as JSON), got {type(value).__name__}")
 
 
 def _check_store(store):
+    """The store as a str, created if needed; a ValueError naming ``store`` unless cells
+    can be written there (a file in the way, no permission, a NUL byte, ``""``)."""
     if not isinstance(store, (str, os.PathLike)):
         raise TypeError(f"store must be a directory path (str or os.PathLike), "
                         f"got {type(store).__name__}")
-    store = os.fspath(store)
-    if os.path.exists(store) and not os.path.isdir(store):
-        raise ValueError(f"store must be a directory, but {store!r} is a file")
-    os.makedirs(store, exist_ok=True)
-    return store
+    path = os.fspath(store)
+    if isinstance(path, str) and os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"store must be a directory, but {path!r} is a file")
+    return _checks.output_folder(path, "store")
 
 
 def _check_scheduler(scheduler, n_workers):
@@ -252,6 +265,22 @@ def _check_scheduler(scheduler, n_workers):
     if n_workers is not None:
         raise ValueError("n_workers applies to the local cluster (scheduler=None) only; a "
                          "running cluster has the workers it was started with")
+
+
+def _check_address(address):
+    """Raise a ValueError naming ``scheduler`` unless ``address`` reads as a Dask address."""
+    from distributed.comm.addressing import get_address_host_port
+    from distributed.comm.addressing import parse_address
+
+    try:
+        scheme, _ = parse_address(address)
+        if scheme != "inproc":  # in-process addresses have no host and port
+            _, port = get_address_host_port(address)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is not in 1..65535")
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"scheduler {address!r} is not a Dask scheduler address such as "
+                         f"'tcp://host:8786' ({error})") from None
 
 
 def _is_client(obj):
@@ -296,15 +325,30 @@ def _path(store, key):
 
 
 def _load(store, key, task_name, params):
-    """The stored record of a cell, or None when it is missing or unreadable."""
+    """The stored record of a cell, or None when it is missing, unreadable or not a record
+    of this cell (a hand-edited or foreign file, a hash collision): then it is recomputed."""
     try:
         with open(_path(store, key), encoding="utf-8") as f:
             record = json.load(f)
     except (OSError, ValueError):
         return None
-    if record.get("task") != task_name or record.get("params") != params:
-        return None  # a hash collision or a hand-edited file: recompute
+    if not _is_record(record) or record["task"] != task_name or record["params"] != params:
+        return None
     return record
+
+
+def _is_record(record):
+    """True for what :func:`_run_cell` writes: a dict result and no error, or an error."""
+    if not isinstance(record, dict) or not {"task", "params", "result", ERROR} <= set(record):
+        return False
+    error, result, params = record[ERROR], record["result"], record["params"]
+    if not isinstance(params, dict):
+        return False
+    if error is None:
+        # The result's keys become columns beside the parameters and the error.
+        return (isinstance(result, dict) and all(isinstance(k, str) for k in result)
+                and not set(result) & (set(params) | {ERROR}))
+    return isinstance(error, str) and error != "" and result is None
 
 
 def _save(store, key, record):
@@ -378,7 +422,7 @@ def _compute(task, task_name, cells, keys, scheduler, n_workers):
         elif isinstance(scheduler, str):
             try:
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError) as error:
+            except (OSError, TimeoutError, ValueError, TypeError) as error:
                 raise ValueError(f"scheduler: cannot reach a Dask scheduler at "
                                  f"{scheduler!r} ({error})") from None
         elif _is_cluster(scheduler):

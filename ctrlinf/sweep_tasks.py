@@ -156,19 +156,42 @@ def irl_evd_grid(worlds=("objectworld", "binaryworld"), methods=("exact", "soft"
     return cells
 
 
-def mean_and_halfwidth(values):
-    """Mean and half-width of the 95% t confidence interval (NaN for fewer than 2 values)."""
-    from scipy import stats
+#: Fewest seeds per point for which the tables and figures give an interval; with fewer,
+#: they give each seed's value (a 95% interval from 2 to 4 values says little).
+MIN_SEEDS_FOR_INTERVAL = 5
+#: Resamples of the bootstrap, and the seed that makes its intervals reproducible.
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0
 
+
+def mean_and_interval(values):
+    """Mean and 95% bootstrap percentile interval of the mean of ``values``.
+
+    The interval is the 2.5 and 97.5 percentiles of the means of
+    ``BOOTSTRAP_RESAMPLES`` resamples (with replacement, seed ``BOOTSTRAP_SEED``;
+    Efron & Tibshirani 1993, ch. 13). Every resampled mean lies between the
+    smallest and the largest value, so the interval respects the quantity's range:
+    an EVD, which is never negative, never gets a negative bound (a t interval,
+    mean ± t·s/√n, does with few seeds). NaN bounds for fewer than
+    ``MIN_SEEDS_FOR_INTERVAL`` values.
+
+    Returns
+    -------
+    (float, float, float)
+        ``(mean, low, high)``.
+    """
     values = np.asarray(values, dtype=float)
-    if values.size < 2:
-        return float(values.mean()), float("nan")
-    sem = values.std(ddof=1) / np.sqrt(values.size)
-    return float(values.mean()), float(stats.t.ppf(0.975, values.size - 1) * sem)
+    mean = float(values.mean())
+    if values.size < MIN_SEEDS_FOR_INTERVAL:
+        return mean, float("nan"), float("nan")
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    resampled = values[rng.integers(values.size, size=(BOOTSTRAP_RESAMPLES, values.size))]
+    low, high = np.percentile(resampled.mean(axis=1), [2.5, 97.5])
+    return mean, float(low), float(high)
 
 
 def summarise(table):
-    """Mean ± 95% half-width over seeds of each (world, method, n_demos, temperature).
+    """Mean and 95% bootstrap interval over seeds of each (world, method, n_demos, temperature).
 
     Parameters
     ----------
@@ -180,8 +203,9 @@ def summarise(table):
     -------
     pandas.DataFrame
         Columns ``world, method, n_demos, expert_temperature, seeds``, then
-        ``evd, evd_half, evd_transfer, evd_transfer_half, evd_zero, evd_zero_transfer,
-        fit_seconds`` (means, and half-widths of the 95% bands).
+        ``evd, evd_low, evd_high, evd_transfer, evd_transfer_low, evd_transfer_high,
+        evd_zero, evd_zero_transfer, fit_seconds``: means over seeds, and the bounds of
+        :func:`mean_and_interval` (NaN under ``MIN_SEEDS_FOR_INTERVAL`` seeds).
     """
     import pandas as pd
 
@@ -189,23 +213,22 @@ def summarise(table):
     keys = ["world", "method", "n_demos", "expert_temperature"]
     rows = []
     for values, group in done.groupby(keys, sort=True):
-        evd, evd_half = mean_and_halfwidth(group["evd"])
-        transfer, transfer_half = mean_and_halfwidth(group["evd_transfer"])
-        rows.append(dict(zip(keys, values), seeds=len(group), evd=evd, evd_half=evd_half,
-                         evd_transfer=transfer, evd_transfer_half=transfer_half,
-                         evd_zero=group["evd_zero"].mean(),
+        row = dict(zip(keys, values), seeds=len(group))
+        for key in ("evd", "evd_transfer"):
+            row[key], row[f"{key}_low"], row[f"{key}_high"] = mean_and_interval(group[key])
+        rows.append(dict(row, evd_zero=group["evd_zero"].mean(),
                          evd_zero_transfer=group["evd_zero_transfer"].mean(),
                          fit_seconds=group["fit_seconds"].mean()))
     order = {method: i for i, method in enumerate(METHODS)}
     rows.sort(key=lambda row: (row["world"], order.get(row["method"], len(order)),
                                row["expert_temperature"] != 1.0, row["n_demos"],
                                row["expert_temperature"]))
-    return pd.DataFrame(rows, columns=[*keys, "seeds", "evd", "evd_half", "evd_transfer",
-                                       "evd_transfer_half", "evd_zero", "evd_zero_transfer",
-                                       "fit_seconds"])
+    return pd.DataFrame(rows, columns=[*keys, "seeds", "evd", "evd_low", "evd_high",
+                                       "evd_transfer", "evd_transfer_low", "evd_transfer_high",
+                                       "evd_zero", "evd_zero_transfer", "fit_seconds"])
 
 
-def plot_evd(summary, world):
+def plot_evd(summary, world, cells=None):
     """EVD against demos (training and transfer worlds) and against the expert's temperature.
 
     Parameters
@@ -214,15 +237,24 @@ def plot_evd(summary, world):
         From :func:`summarise`.
     world : str
         Which world's rows to draw.
+    cells : pandas.DataFrame, optional
+        The table of cells the summary came from; under ``MIN_SEEDS_FOR_INTERVAL``
+        seeds each seed's value is drawn as a dot from it.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Three panels; bands are the 95% t intervals over seeds.
+        Three panels: means over seeds, with the 95% bootstrap intervals of
+        :func:`mean_and_interval` as bands, or each seed's value as a dot when there
+        are too few seeds for an interval.
     """
     from matplotlib.figure import Figure
 
     rows = summary[summary["world"] == world]
+    seeds = int(rows["seeds"].max()) if len(rows) else 0
+    dots = seeds < MIN_SEEDS_FOR_INTERVAL
+    if cells is not None:
+        cells = cells[(cells["world"] == world) & cells["error"].isna()]
     curves = rows[rows["expert_temperature"] == 1.0]
     fig = Figure(figsize=(14, 4), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)
@@ -238,10 +270,16 @@ def plot_evd(summary, world):
             line = data[data["method"] == method].sort_values(x)
             if line.empty:
                 continue
-            mean = line[key].to_numpy()
-            half = np.nan_to_num(line[f"{key}_half"].to_numpy())
-            ax.plot(line[x], mean, "o-", color=f"C{i}", label=label)
-            ax.fill_between(line[x], mean - half, mean + half, color=f"C{i}", alpha=0.2)
+            ax.plot(line[x], line[key], "o-", color=f"C{i}", label=label)
+            if not dots:
+                ax.fill_between(line[x], line[f"{key}_low"], line[f"{key}_high"],
+                                color=f"C{i}", alpha=0.2)
+            elif cells is not None:
+                mine = cells[(cells["method"] == method)
+                             & cells[x].isin(line[x])
+                             & ((cells["expert_temperature"] == 1.0) if x == "n_demos"
+                                else (cells["n_demos"] == n_max))]
+                ax.plot(mine[x], mine[key], ".", color=f"C{i}", alpha=0.5)
         if not data.empty:
             ax.axhline(data[zero].mean(), color="grey", ls="--", label="constant reward")
         ax.set_xscale("log", base=2)
@@ -251,8 +289,8 @@ def plot_evd(summary, world):
     axes[2].set_xlabel("temperature of the demonstrator (learner assumes 1)")
     axes[0].set_ylabel("expected value difference")
     axes[0].legend(fontsize=8)
-    seeds = int(rows["seeds"].max()) if len(rows) else 0
-    fig.suptitle(f"{world}: expected value difference ({seeds} seeds, 95% bands)")
+    spread = "each seed a dot" if dots else "95% bootstrap intervals"
+    fig.suptitle(f"{world}: expected value difference, mean of {seeds} seeds ({spread})")
     return fig
 
 
@@ -295,22 +333,27 @@ def irl_evd(store, worlds=("objectworld", "binaryworld"), methods=("exact", "sof
     summary.to_csv(os.path.join(folder, "irl_evd_summary.csv"), index=False)
     for world in worlds:
         rows = summary[summary["world"] == world]
-        stream(f"\n{world} {size}x{size}: EVD (γ = 0.9, hard-optimal policies), mean ± 95% "
-               f"CI over seeds; a constant reward scores {rows['evd_zero'].mean():.3f} "
-               f"(training) and {rows['evd_zero_transfer'].mean():.3f} (transfer)")
-        stream(f"{'method':24s} {'demos':>5s} {'expert α':>8s} {'EVD train':>17s} "
-               f"{'EVD transfer':>17s} {'fit s':>7s}")
+        seeds = int(rows["seeds"].max()) if len(rows) else 0
+        spread = ("[95% bootstrap interval]" if seeds >= MIN_SEEDS_FOR_INTERVAL else
+                  f"(too few seeds for an interval; each seed's EVD is in irl_evd_cells.csv)")
+        stream(f"\n{world} {size}x{size}: EVD (γ = 0.9, hard-optimal policies), mean over "
+               f"{seeds} seeds {spread}; a constant reward scores "
+               f"{rows['evd_zero'].mean():.3f} (training) and "
+               f"{rows['evd_zero_transfer'].mean():.3f} (transfer)")
+        stream(f"{'method':24s} {'demos':>5s} {'expert τ':>8s} {'EVD train':>23s} "
+               f"{'EVD transfer':>23s} {'fit s':>7s}")
         for row in rows.itertuples():
+            train = _band(row.evd, row.evd_low, row.evd_high)
+            transfer = _band(row.evd_transfer, row.evd_transfer_low, row.evd_transfer_high)
             stream(f"{METHODS[row.method][2]:24s} {row.n_demos:5d} "
-                   f"{row.expert_temperature:8.3g} {_band(row.evd, row.evd_half):>17s} "
-                   f"{_band(row.evd_transfer, row.evd_transfer_half):>17s} "
+                   f"{row.expert_temperature:8.3g} {train:>23s} {transfer:>23s} "
                    f"{row.fit_seconds:7.2f}")
         if plot and len(rows):
             path = os.path.join(folder, f"irl_{world}_evd.png")
-            plot_evd(summary, world).savefig(path, dpi=110)
+            plot_evd(summary, world, cells=table).savefig(path, dpi=110)
             stream(f"wrote {path}")
     return table, summary
 
 
-def _band(mean, half):
-    return f"{mean:7.3f} ± {half:6.3f}" if np.isfinite(half) else f"{mean:7.3f}"
+def _band(mean, low, high):
+    return f"{mean:7.3f} [{low:6.3f}, {high:6.3f}]" if np.isfinite(low) else f"{mean:7.3f}"

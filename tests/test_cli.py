@@ -14,6 +14,8 @@ from numpy.testing import assert_allclose
 
 import ctrlinf as ci
 from ctrlinf import cli, demo
+from ctrlinf.cli import _common, _worlds
+from ctrlinf.cli import solve as solve_command
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -44,17 +46,24 @@ def test_help_lists_the_commands_and_version():
         assert command in result.stdout
     version = run("--version")
     assert version.returncode == 0
-    assert version.stdout.strip() == f"ctrlinf {cli._version()}"
-    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", cli._version())
+    assert version.stdout.strip() == f"ctrlinf {_common.version()}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", _common.version())
 
 
 @pytest.mark.parametrize("command, defaults", [
     ("solve", ["(default: soft)", "(default: 1.0)", "(default: the world's own)",
-               "(default: the world's own, 1", "(default: none)"]),
-    ("demo", ["(default: figures/demo)", "(default: write figures)", "default: no)"]),
+               "(default: the world's own, 1", "(default: none)",
+               "(default: the world's own: 0 for a map file, 0.1 for gridworld"]),
+    ("demo", ["(default: figures/demo)", "(default: write figures)", "(default: no)"]),
     ("irl", ["(default: 32)", "(default: soft)", "(default: linear)", "(default: none)",
              "(default: 0)"]),
-    ("explore", ["(required)", "(default: the world's own)", "(default: 9 from"]),
+    ("explore", ["(required)", "(default: the world's own)", "(default: 9 from",
+                 "(default: the world's own: 0 for a map file"]),
+    ("tutorial", ["(default: list them)", "(default: run tutorial N)"]),
+    ("sweep", ["(required)", "(default: local processes)", "(default: one per core)",
+               "(default: objectworld binaryworld)", "(default: exact soft deep)",
+               "(default: 2 8 32 128;", "(default: 3;", "(default: 32)", "(default: 2;",
+               "(default: 0.5 1 2;", "(default: --store)", "(default: tables and figures)"]),
 ])
 def test_help_shows_every_default(capsys, command, defaults):
     status, out, _ = main(capsys, command, "--help")
@@ -66,6 +75,72 @@ def test_help_shows_every_default(capsys, command, defaults):
     options = [a for a in cli.build_parser()._subparsers._group_actions[0].choices[command]
                ._actions if a.option_strings and a.dest != "help"]
     assert all("default" in a.help or a.required for a in options)
+
+
+def _options(command):
+    parser = cli.build_parser()._subparsers._group_actions[0].choices[command]
+    return [a for a in parser._actions if a.option_strings and a.dest != "help"]
+
+
+@pytest.mark.parametrize("command", [name for name, _ in cli.COMMANDS])
+def test_every_option_of_every_command_states_its_default(command):
+    """Issue 19: `--help` shows every option's default, in every subcommand."""
+    for option in _options(command):
+        assert option.help, option.option_strings
+        text = " ".join(option.help.split())
+        assert "(default: " in text or text.endswith("(required)"), (
+            command, option.option_strings, text)
+
+
+def test_sweep_help_defaults_are_the_sweeps_own():
+    from ctrlinf import sweep_tasks
+    from ctrlinf.experiments import irl_evd
+
+    helps = {a.dest: " ".join(a.help.split()) for a in _options("sweep")}
+    quick, full = sweep_tasks.QUICK, sweep_tasks.FULL
+    assert f"(default: {' '.join(f'{d:g}' for d in quick['demos'])};" in helps["demos"]
+    assert f"with --full {' '.join(f'{d:g}' for d in full['demos'])})" in helps["demos"]
+    assert f"(default: {quick['seeds']};" in helps["seeds"]
+    assert f"(default: {quick['transfer']};" in helps["transfer"]
+    assert f"(default: {' '.join(f'{t:g}' for t in quick['temperatures'])};" \
+        in helps["temperatures"]
+    assert f"at least {irl_evd.MIN_SIZE}" in helps["size"]
+
+
+def test_cli_is_one_module_per_command_in_a_plain_table():
+    """Issue 20: no dispatch through globals(); each command a module with the same five
+    names, listed once in cli.COMMANDS, so adding one is one module and one line."""
+    import importlib
+
+    source = pathlib.Path(cli.__file__).read_text()
+    assert "globals()" not in source
+    names = [name for name, _ in cli.COMMANDS]
+    assert {"demo", "solve", "irl", "tutorial", "explore", "sweep"} <= set(names)
+    assert len(set(names)) == len(names)
+    assert list(cli.build_parser()._subparsers._group_actions[0].choices) == names
+    for name, module in cli.COMMANDS:
+        assert module is importlib.import_module(f"ctrlinf.cli.{name}")
+        for attribute in ("HELP", "DESCRIPTION", "EPILOG", "add_arguments", "run"):
+            assert hasattr(module, attribute), (name, attribute)
+    assert setup_entry_point() == "ctrlinf.cli:main"
+
+
+def setup_entry_point():
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    (line,) = [l for l in config["options.entry_points"]["console_scripts"].splitlines() if l]
+    return line.split("=")[1].strip()
+
+
+def test_cli_takes_the_maths_from_the_core():
+    """Issue 20: the CLI re-implements no policy evaluation and no reading of P's storage
+    (dead states, absorbing goals): those are ci.evaluate_policy and dead_states."""
+    sources = "\n".join(path.read_text() for path in
+                        (REPO / "ctrlinf" / "cli").glob("*.py"))
+    # Reading P's CSR rows (np.diff(P.indptr), P.indices[...]) is how dead states are found.
+    for derived in ("indptr)", "indptr[", "indices[", "def policy_return", "_policy_rewards"):
+        assert derived not in sources, derived
+    assert "evaluate_policy(" in sources and "dead_states(" in sources
 
 
 def test_main_returns_zero_without_a_command(capsys):
@@ -149,7 +224,7 @@ def test_solve_gridworld_spec_prints_v0():
     result = run("solve", "gridworld:4x5", "--mode", "exact", "--temperature", "0.5")
     assert result.returncode == 0, result.stderr
     assert "E_p0[V_0]" in result.stdout and "log p(O)" in result.stdout
-    grid = cli._gridworld_spec("gridworld:4x5")
+    grid = _worlds.gridworld_spec("gridworld:4x5")
     sol = ci.solve(grid, mode="exact", temperature=0.5)
     assert numbers(result.stdout, "log p(O)") == pytest.approx(ci.log_evidence(grid, sol),
                                                                rel=1e-5)
@@ -190,7 +265,7 @@ def test_solve_frozenlake_separates_return_from_entropy(capsys):
     assert status == 0
     status, hard, _ = main(capsys, "solve", "frozenlake", "--mode", "hard")
     assert status == 0
-    mdp = cli._frozenlake()
+    mdp = _worlds.frozenlake()
     sol = ci.solve(mdp, mode="soft")
     # Soft value = expected return + α Σ_t E[H(π_t(·|s_t))], from the occupancy.
     d = ci.occupancy(mdp, sol.policy)
@@ -216,7 +291,7 @@ def test_solve_frozenlake_separates_return_from_entropy(capsys):
     readme = " ".join((REPO / "README.md").read_text().split())
     soft_v, soft_g = numbers(soft, "E_p0[V_0]"), numbers(soft, "expected return")
     assert entropy <= 100 * np.log(4) and soft_v - soft_g > 0.99 * soft_v
-    assert (f"On FrozenLake (100 steps, α = 1) the soft `V_0` = {soft_v:.1f} is almost all "
+    assert (f"On FrozenLake (100 steps, τ = 1) the soft `V_0` = {soft_v:.1f} is almost all "
             f"entropy bonus (at most 100 log 4 = {100 * np.log(4):.1f}): the soft policy's "
             f"expected return is {soft_g:.3f}, the hard policy's "
             f"{numbers(hard, 'expected return'):.3f}.") in readme
@@ -249,7 +324,7 @@ def _enumerate(mdp, policy, value):
     return total
 
 
-def test_policy_return_and_success_match_enumeration():
+def test_expected_return_and_goal_probability_match_enumeration():
     grid = ci.envs.gridworld((1, 3), slip=0.4, goals=[(0, 2)], start=[(0, 0)], horizon=3,
                              gamma=0.9, stay_action=False)
     pi = ci.solve(grid, mode="soft", temperature=0.7).policy
@@ -258,14 +333,15 @@ def test_policy_return_and_success_match_enumeration():
     def discounted(states, actions):
         return sum(0.9 ** t * r[states[t], actions[t]] for t in range(len(actions)))
 
-    assert_allclose(cli.policy_return(grid, pi), _enumerate(grid, pi, discounted), atol=1e-12)
-    reached = cli.success_probability(grid, pi, "gridworld:1x3")
+    assert_allclose(solve_command.expected_return(grid, pi), _enumerate(grid, pi, discounted),
+                    atol=1e-12)
+    reached = solve_command.goal_probability(grid, pi, "gridworld:1x3")
     hit = _enumerate(grid, pi, lambda states, actions: float(2 in states))
     assert_allclose(reached, hit, atol=1e-12)
     assert 0 < reached[0] < 1
 
 
-def test_policy_return_never_takes_a_forbidden_action():
+def test_expected_return_never_takes_a_forbidden_action():
     """r = -inf where π = 0 contributes nothing (not NaN from 0 · −inf)."""
     mdp = ci.envs.random_mdp(4, 3, seed=2, horizon=5)
     pi = ci.solve(mdp, mode="soft").policy.copy()
@@ -273,10 +349,11 @@ def test_policy_return_never_takes_a_forbidden_action():
     pi /= pi.sum(axis=2, keepdims=True)
     masked = mdp.r.copy()
     masked[:, 0] = -np.inf
-    assert_allclose(cli.policy_return(mdp, pi, reward=masked), cli.policy_return(mdp, pi))
-    stationary = mdp.replace(horizon=None, gamma=0.8)
+    assert_allclose(solve_command.expected_return(mdp.replace(r=masked), pi),
+                    solve_command.expected_return(mdp, pi))
+    stationary = mdp.replace(horizon=None, gamma=0.8, r=masked)
     pi_inf = pi[0]
-    G = cli.policy_return(stationary, pi_inf, reward=masked)
+    G = solve_command.expected_return(stationary, pi_inf)
     assert np.isfinite(G).all()
     # Infinite horizon: G = r_π + γ P_π G.
     r_pi = (pi_inf * mdp.r).sum(axis=1)
@@ -387,15 +464,15 @@ def test_memory_is_checked_before_anything_is_built(capsys, monkeypatch):
 
 
 def test_memory_limit_is_a_fraction_of_the_available_memory(monkeypatch):
-    monkeypatch.setattr(cli, "available_memory", lambda: 1_000_000)
-    cli.check_memory(cli.MEMORY_FRACTION * 1_000_000, "fits")
-    with pytest.raises(cli.UsageError, match=r"needs about 900 KB of memory, more than the "
+    monkeypatch.setattr(_common, "available_memory", lambda: 1_000_000)
+    _common.check_memory(_common.MEMORY_FRACTION * 1_000_000, "fits")
+    with pytest.raises(_common.UsageError, match=r"needs about 900 KB of memory, more than the "
                                              r"limit of 800 KB \(80% of the 1 MB available\)"):
-        cli.check_memory(900_000, "this")
-    monkeypatch.setattr(cli, "available_memory", lambda: None)
-    cli.check_memory(10**30, "no limit known")  # the system will not say: no refusal
+        _common.check_memory(900_000, "this")
+    monkeypatch.setattr(_common, "available_memory", lambda: None)
+    _common.check_memory(10**30, "no limit known")  # the system will not say: no refusal
     # The estimate covers Q and π of shape (T, S, A) and V of shape (T, S), float64.
-    assert cli._solve_bytes(10, 4, 7) >= 8 * (2 * 7 * 10 * 4 + 7 * 10)
+    assert _common.solve_bytes(10, 4, 7) >= 8 * (2 * 7 * 10 * 4 + 7 * 10)
 
 
 def test_output_paths_are_checked_before_solving(capsys, monkeypatch, tmp_path):
@@ -407,15 +484,15 @@ def test_output_paths_are_checked_before_solving(capsys, monkeypatch, tmp_path):
                           str(tmp_path / "missing" / "v.png"))
     assert status == 2 and "--plot" in err
     assert not (tmp_path / "missing").exists()
-    cli.check_writable_file(tmp_path / "ok.png", "--plot")
+    _common.check_writable_file(tmp_path / "ok.png", "--plot")
     assert not (tmp_path / "ok.png").exists()  # the check leaves no file behind
     (tmp_path / "kept.png").write_bytes(b"old")
-    cli.check_writable_file(tmp_path / "kept.png", "--plot")
+    _common.check_writable_file(tmp_path / "kept.png", "--plot")
     assert (tmp_path / "kept.png").read_bytes() == b"old"
 
 
 def test_gridworld_spec_places_start_and_goal():
-    grid = cli._gridworld_spec("gridworld:3x4")
+    grid = _worlds.gridworld_spec("gridworld:3x4")
     assert grid.shape == (3, 4) and grid.p0[grid.state(0, 0)] == 1.0
     assert grid.goals[2, 3] and np.isclose(grid.P.sum(axis=1), 1).all()
     # As its help says: slip 0.1, horizon ROWS + COLS + 4.
@@ -428,7 +505,7 @@ def test_install_hints_match_the_readme():
     readme = (REPO / "README.md").read_text()
     hint = 'pip install -e ".[gym]"'
     assert hint in readme
-    assert hint in pathlib.Path(cli.__file__).read_text()
+    assert hint in pathlib.Path(_worlds.__file__).read_text()
     config = configparser.ConfigParser()
     config.read(REPO / "setup.cfg")
     extras = config["options.extras_require"]
@@ -500,5 +577,181 @@ def test_solve_a_world_with_forbidden_actions(tmp_path, capsys, mode):
     masked = mdp.replace(r=r)
     sol = ci.solve(masked, mode=mode)
     assert numbers(out, "expected return") == pytest.approx(
-        masked.p0 @ cli.policy_return(masked, sol.policy), rel=1e-5)
+        masked.p0 @ ci.evaluate_policy(masked, sol.policy)[1][0], rel=1e-5)
     assert "nan" not in out and "inf" not in out.replace("horizon=inf", "")
+
+
+# -- issue 19: own maps, --slip, the temperature hint, τ, the tutorial folder ----------
+#: An open 4x10 map, goal 12 moves from the start (solve --help quotes it).
+OPEN_MAP = "S.........\n..........\n..........\n.........G\n"
+
+
+def reference_goal_probability(grid, policy):
+    """P(in a goal at step T) from p0, by ci.occupancy one step past the horizon (goals
+    are absorbing, so being there at T is having reached it at some t <= T)."""
+    T = grid.horizon
+    padded = np.concatenate([policy, np.full((1,) + policy.shape[1:], 1 / grid.n_actions)])
+    last = ci.occupancy(grid.replace(horizon=T + 1), padded)[T]
+    return float(last[grid.goals.ravel()].sum())
+
+
+@pytest.mark.parametrize("mode", ["exact", "soft", "hard"])
+@pytest.mark.parametrize("temperature", [1.0, 1e-2, 1e-3])
+def test_solve_prints_the_cores_numbers_at_every_temperature(tmp_path, capsys, mode,
+                                                             temperature):
+    """Every number solve prints is the core's (V_0, return, goal, evidence, per start)."""
+    (tmp_path / "map.txt").write_text(OPEN_MAP)
+    status, out, err = main(capsys, "solve", str(tmp_path / "map.txt"), "--mode", mode,
+                            "--temperature", str(temperature), "--slip", "0.1")
+    assert status == 0, err
+    grid = ci.envs.gridworld_from_map(OPEN_MAP, slip=0.1)
+    sol = ci.solve(grid, mode=mode, temperature=temperature)
+    V0, G0 = sol.V[0], ci.evaluate_policy(grid, sol.policy)[1][0]
+    reach = reference_goal_probability(grid, sol.policy)
+    assert numbers(out, "E_p0[V_0]") == pytest.approx(grid.p0 @ V0, rel=1e-5)
+    assert numbers(out, "expected return") == pytest.approx(grid.p0 @ G0, rel=1e-5)
+    assert numbers(out, "P(reach goal)") == pytest.approx(reach, rel=1e-5, abs=1e-12)
+    if mode == "exact":
+        assert numbers(out, "log p(O)") == pytest.approx(ci.log_evidence(grid, sol), rel=1e-5)
+    (start,) = np.flatnonzero(grid.p0)
+    assert (f"  V_0({start}) = {V0[start]:.6g}   expected return {G0[start]:.6g}   "
+            f"P(reach goal) {reach:.4g}") in out
+
+
+def test_slip_reaches_map_files_and_gridworld_specs(tmp_path, capsys):
+    (tmp_path / "map.txt").write_text(OPEN_MAP)
+    for slip in ("0", "0.2", "1"):
+        status, out, err = main(capsys, "solve", str(tmp_path / "map.txt"), "--slip", slip,
+                                "--mode", "hard")
+        assert status == 0, err
+        grid = ci.envs.gridworld_from_map(OPEN_MAP, slip=float(slip))
+        assert numbers(out, "E_p0[V_0]") == pytest.approx(
+            grid.p0 @ ci.solve(grid, mode="hard").V[0], rel=1e-5)
+    status, out, _ = main(capsys, "solve", "gridworld:3x4", "--slip", "0.3", "--mode", "hard")
+    grid = ci.envs.gridworld((3, 4), slip=0.3, start=[(0, 0)], goals=[(2, 3)], horizon=11)
+    assert numbers(out, "E_p0[V_0]") == pytest.approx(
+        grid.p0 @ ci.solve(grid, mode="hard").V[0], rel=1e-5)
+    # Without --slip: a map file is deterministic, gridworld:RxC slips 0.1.
+    assert (_worlds.read_world(str(tmp_path / "map.txt")).P
+            != ci.envs.gridworld_from_map(OPEN_MAP).P).nnz == 0
+    assert (_worlds.read_world("gridworld:3x4").P
+            != ci.envs.gridworld((3, 4), slip=_worlds.GRID_SLIP, start=[(0, 0)],
+                                 goals=[(2, 3)]).P).nnz == 0
+
+
+def test_explore_slip_gives_the_page_of_the_slippery_map(tmp_path, capsys):
+    (tmp_path / "map.txt").write_text("S..\n..G\n")
+    out = tmp_path / "page.html"
+    assert cli.main(["explore", str(tmp_path / "map.txt"), "--out", str(out), "--slip", "0.3",
+                     "--temperatures", "0.5"]) == 0
+    reference = ci.explore.page(ci.envs.gridworld_from_map("S..\n..G\n", slip=0.3),
+                                tmp_path / "reference.html", temperatures=[0.5])
+    pattern = r'<script type="application/json" id="ctrlinf-data">(.*?)</script>'
+    assert (re.search(pattern, out.read_text(), re.S).group(1)
+            == re.search(pattern, reference.read_text(), re.S).group(1))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("solve", "{tmp}/good.npz", "--slip", "0.1"), "--slip applies to a map file or gridworld"),
+    (("solve", "frozenlake", "--slip", "0.1"), "--slip applies to a map file or gridworld"),
+    (("explore", "{tmp}/good.npz", "--out", "{tmp}/p.html", "--slip", "0"),
+     "--slip applies to a map file"),
+    (("solve", "gridworld:3x3", "--slip", "1.5"), "expected a number in [0, 1], got '1.5'"),
+    (("solve", "gridworld:3x3", "--slip", "nan"), "expected a number in [0, 1], got 'nan'"),
+    (("solve", "gridworld:3x3", "--slip", "-0.1"), "expected a number in [0, 1]"),
+    (("solve", "gridworld:3x3", "--slip", "wet"), "expected a number in [0, 1], got 'wet'"),
+])
+def test_slip_errors_print_one_line_and_exit_2(capsys, bad_files, args, message):
+    args = [a.format(tmp=bad_files) for a in args]
+    status, _, err = main(capsys, *args)
+    assert status == 2 and err.count("\n") == 1 and message in err
+
+
+def test_hint_rule_fires_on_a_large_gain_and_suggests_the_first_good_temperature():
+    rule, gain = solve_command.hint_rule, solve_command.HINT_GAIN
+    table = {1.0: 0.02, 0.1: 0.5, 0.01: 0.95, 1e-3: 1.0}
+    reach = table.__getitem__
+    # From 1: near zero (1e-3) reaches 1.0; 0.1 is not within the gain, 0.01 is.
+    assert rule(1.0, 1e-3, reach) == (0.02, 0.01, 0.95, 1.0)
+    assert rule(0.1, 1e-3, reach) == (0.5, 0.01, 0.95, 1.0)
+    assert rule(0.01, 1e-3, reach) is None                  # within the gain of near zero
+    assert rule(1e-3, 1e-3, reach) is None                  # already near zero
+    flat = {1.0: 0.5, 0.1: 0.5, 0.01: 0.5, 1e-3: 0.5 + gain * 0.99}
+    assert rule(1.0, 1e-3, flat.__getitem__) is None        # a gain under HINT_GAIN
+    late = {1.0: 0.0, 0.1: 0.0, 0.01: 0.0, 2e-3: 1.0}
+    assert rule(1.0, 2e-3, late.__getitem__) == (0.0, 2e-3, 1.0, 1.0)  # only near zero
+
+
+def test_solve_hints_when_the_temperature_swamps_the_rewards(tmp_path, capsys):
+    """Issue 19: the open map at τ = 1 (exact and soft) reaches the goal rarely; solve says
+    so, with the core's goal probabilities; at τ = 0.2 and in hard mode it does not."""
+    (tmp_path / "map.txt").write_text(OPEN_MAP)
+    grid = ci.envs.gridworld_from_map(OPEN_MAP)
+
+    def reach(mode, tau):
+        return reference_goal_probability(grid, ci.solve(grid, mode=mode, temperature=tau).policy)
+
+    cold = ci.explore.default_temperatures(grid)[0]
+    for mode in ("exact", "soft"):
+        status, out, _ = main(capsys, "solve", str(tmp_path / "map.txt"), "--mode", mode)
+        assert status == 0
+        hint = re.search(r"^hint: the temperature swamps the rewards: this policy reaches a "
+                         r"goal with probability (\S+), the (\w+) policy at --temperature "
+                         r"(\S+) with (\S+) \(near temperature 0: (\S+)\)", out, re.M)
+        assert hint, out
+        here, named, suggested, there, near_zero = hint.groups()
+        assert named == mode and float(suggested) < 1
+        # Four significant digits: within half a unit of the fourth.
+        assert float(here) == pytest.approx(reach(mode, 1.0), rel=5.001e-4)
+        assert float(there) == pytest.approx(reach(mode, float(suggested)), rel=5.001e-4)
+        assert float(near_zero) == pytest.approx(reach(mode, cold), rel=5.001e-4)
+        assert float(near_zero) - float(here) >= solve_command.HINT_GAIN
+    for args in (("--temperature", "0.2"), ("--mode", "hard")):
+        status, out, _ = main(capsys, "solve", str(tmp_path / "map.txt"), *args)
+        assert status == 0 and "hint" not in out
+    # solve --help quotes this map's numbers.
+    status, text, _ = main(capsys, "solve", "--help")
+    text = " ".join(text.split())
+    quoted = re.search(r"the exact policy at τ = 1 reaches the goal with probability (\S+), "
+                       r"at τ = 0.2 with (\S+);", text)
+    assert float(quoted.group(1)) == pytest.approx(reach("exact", 1.0), abs=5e-4)
+    assert float(quoted.group(2)) == pytest.approx(reach("exact", 0.2), abs=5e-4)
+    assert "goal 12 moves away" in text and grid.state(3, 9) == 39
+    from ctrlinf.envs import grid as grid_module
+    assert (grid_module.STEP_REWARD, grid_module.GOAL_REWARD) == (-0.01, 1.0)
+    assert "A map pays -0.01 per step and +1 per step in the goal" in text
+
+
+def test_the_temperature_is_tau_never_alpha(tmp_path, capsys):
+    """Issue 19: α is the forward message α_t; the temperature is τ in help and output."""
+    for command in ("solve", "explore", "sweep"):
+        status, out, _ = main(capsys, command, "--help")
+        assert status == 0 and not re.search("α(?!_t)", out) and "τ" in out
+    (tmp_path / "map.txt").write_text(OPEN_MAP)
+    status, out, _ = main(capsys, "solve", str(tmp_path / "map.txt"), "--mode", "exact",
+                          "--temperature", "0.5")
+    assert status == 0 and "α" not in out
+    assert "mode = exact, temperature τ = 0.5" in out and "exp(V_0(s)/τ)" in out
+    lines = []
+    demo.run(figures=False, stream=lines.append)
+    assert "α" not in "\n".join(lines) and f"temperature τ = {demo.DEMO_TEMPERATURE}" in lines[0]
+
+
+def test_tutorial_help_names_the_folder_the_tutorials_write_to(capsys, tmp_path,
+                                                               monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tutorials_common",
+                                                  REPO / "tutorials" / "_common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    status, out, _ = main(capsys, "tutorial", "--help")
+    text = " ".join(out.split())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CTRLINF_FIGURES", raising=False)
+    default = common.figure_dir().relative_to(tmp_path).as_posix()
+    assert f"figures go to ./{default}/ under the current directory" in text
+    monkeypatch.setenv("CTRLINF_FIGURES", str(tmp_path / "elsewhere"))
+    assert common.figure_dir() == tmp_path / "elsewhere" / "tutorials"
+    assert "(or $CTRLINF_FIGURES/tutorials/ when set)" in text
+    assert "figures/tutorials/ (or" not in text

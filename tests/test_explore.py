@@ -12,6 +12,7 @@ import pytest
 
 import ctrlinf as ci
 from ctrlinf import cli
+from ctrlinf.cli import _worlds
 from ctrlinf.explore import _page as explore_page
 from ctrlinf.explore._screenshot import chromium_driver, missing_browser
 
@@ -63,7 +64,7 @@ def test_page_is_one_self_contained_file(written):
 
 
 def test_ten_by_ten_page_stays_under_two_megabytes(tmp_path):
-    grid = cli._gridworld_spec("gridworld:10x10")
+    grid = _worlds.gridworld_spec("gridworld:10x10")
     K = len(ci.explore.default_temperatures(grid))
     stored = grid.n_states * grid.horizon * (2 * K + 1)
     assert stored == 45_600 <= ci.explore.MAX_VALUES       # the MAX_VALUES comment
@@ -271,7 +272,7 @@ def test_cli_writes_the_page_of_the_world_solve_would_load(tmp_path, capsys):
     out = tmp_path / "page.html"
     assert cli.main(["explore", "gridworld:4x5", "--out", str(out)]) == 0
     line = capsys.readouterr().out
-    grid = cli._load_world("gridworld:4x5", None, None)
+    grid = _worlds.load_world("gridworld:4x5", None, None)
     alphas = ci.explore.default_temperatures(grid)
     assert line == (f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): T = {grid.horizon}, "
                     f"{len(alphas)} temperatures from {alphas[0]:g} to {alphas[-1]:g}\n")
@@ -404,7 +405,7 @@ def test_browser_controls_redraw_and_hover_shows_the_posterior(browser, world, w
     after_a = _pictures(browser)
     assert after_a[1] != after_t[1] and after_a[2] != after_t[2]   # β and posterior change with α
     temperature = data["temperatures"][int(a_slider.get_attribute("value"))]
-    assert f"α = {temperature}" in browser.find_element(By.ID, "temperature-value").text
+    assert f"τ = {temperature}" in browser.find_element(By.ID, "temperature-value").text
 
     browser.find_element(By.ID, "log-scale").click()
     after_log = _pictures(browser)
@@ -479,4 +480,161 @@ def test_browser_scale_reports_the_largest_cell_and_the_mass_off_the_grid(browse
         assert float(largest) == pytest.approx(values[:lake.n_cells].max(), rel=RTOL)
         assert float(off) == pytest.approx(values[lake.n_cells:].sum(), rel=RTOL)
         assert float(off) > 0.01
+    assert _errors(browser) == []
+
+
+# -- issue 18: the title is text, the path is checked first; issue 19: τ, not α ---------
+WEIRD_TITLES = ["%%DATA%%", "%%TITLE%% %%CAPTION%%", "</script><script>alert(1)</script>",
+                "a \"quoted\" 'title' & <b>bold</b>", "ünïcode τ α_t"]
+
+
+@pytest.mark.parametrize("title", WEIRD_TITLES)
+def test_any_title_is_shown_as_text_and_never_fills_a_placeholder(title, tmp_path):
+    grid = ci.envs.gridworld_from_map(["S.", ".G"], horizon=3)
+    path = ci.explore.page(grid, tmp_path / "p.html", temperatures=[1.0], title=title)
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"shape":') == 1 and text.count("<script") == 2     # one data block
+    assert text.count(f"<span>{html.escape(explore_page.CAPTION[0])}</span>") == 1
+    assert f"<title>ctrlinf explore: {html.escape(title)}</title>" in text
+    assert f"<h1>Forward, backward and posterior messages: {html.escape(title)}</h1>" in text
+    assert "%%" not in text.replace(html.escape(title), "")
+    assert embedded(path)["shape"] == [2, 2]
+
+
+def test_placeholders_in_the_template_are_each_filled_once():
+    from ctrlinf.explore._template import TEMPLATE
+
+    assert sorted(re.findall(r"%%(\w+)%%", TEMPLATE)) == ["CAPTION", "DATA", "TITLE", "TITLE"]
+
+
+@pytest.mark.parametrize("where, message", [
+    ("{tmp}", "it is a directory"),
+    ("{tmp}/missing/p.html", "does not exist"),
+    ("/proc/no/such/p.html", "cannot write there"),
+    ("{tmp}/a\0b.html", "NUL byte"),
+    ("{tmp}/a_file/p.html", "does not exist"),
+    ("", "path is empty"),
+])
+def test_an_unwritable_path_is_refused_before_any_solve(where, message, world, tmp_path,
+                                                        monkeypatch):
+    (tmp_path / "a_file").write_text("x")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solved before checking the path")
+
+    monkeypatch.setattr(ci, "solve", refuse)
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
+        ci.explore.page(world, where.replace("{tmp}", str(tmp_path)))
+    assert str(error.value).startswith("path")
+
+
+@pytest.mark.parametrize("out, message", [
+    ("{tmp}/a\0b.html", "--out '{tmp}/a\\x00b.html': cannot write there, a path cannot "
+                        "contain a NUL byte"),
+    ("{tmp}/a_file/p.html", "does not exist"),
+    ("/proc/p.html", "cannot write there"),
+])
+def test_cli_refuses_an_unwritable_out_before_any_solve(out, message, tmp_path, capsys,
+                                                        monkeypatch):
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.setattr(ci, "solve", lambda *a, **k: pytest.fail("solved first"))
+    assert cli.main(["explore", "gridworld:3x3", "--out", out.replace("{tmp}", str(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message.replace("{tmp}", str(tmp_path)) in err
+
+
+def _decoded(text):
+    """The page's text with the script's \\uXXXX escapes written out."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def test_alpha_is_only_the_forward_message_and_the_temperature_is_tau(written):
+    """Issue 19: the page named the temperature α above the forward message α_t."""
+    path, _ = written
+    text = _decoded(path.read_text(encoding="utf-8"))
+    assert "α" in text and not re.search("α(?!_t)", text)
+    assert '"τ = " + sol.temperature' in text
+    assert "τ the temperature" in text and "temperature τ falls" in text
+
+
+# -- issue 18 item 1 / cross-layer: every number is the core's at any temperature -------
+def chain():
+    """P[0,0,1] = P[0,1,2] = 1, states 1 and 2 absorbing, r[0,1] = −1, r[2,:] = 10, T = 3, as
+    a 1x3 grid (action 0 moves right, action 1 jumps two cells)."""
+    from ctrlinf.envs.grid import GridMDP
+
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 1] = P[0, 1, 2] = 1.0
+    P[1, :, 1] = P[2, :, 2] = 1.0
+    r = np.zeros((3, 2))
+    r[0, 1], r[2, :] = -1.0, 10.0
+    return GridMDP(P, r, [1.0, 0.0, 0.0], horizon=3, shape=(1, 3),
+                   action_deltas=[(0, 1), (0, 2)], action_names=["right", "jump"])
+
+
+@pytest.mark.parametrize("temperature", [1.0, 1e-2, 1e-3])
+def test_page_numbers_are_the_cores_and_enumerations_at_every_temperature(temperature,
+                                                                         tmp_path):
+    import enumeration
+
+    mdp = chain()
+    data = embedded(ci.explore.page(mdp, tmp_path / "p.html", temperatures=[temperature]))
+    (entry,) = data["modes"]["exact"]
+    sol = ci.solve(mdp, mode="exact", temperature=temperature)
+    _, beta, _ = sol.backward_messages()
+    core = {"forward": ci.forward(mdp, sol), "posterior": ci.marginals(mdp, sol)[0],
+            "backward": beta, "V": sol.V}
+    for key, value in core.items():
+        np.testing.assert_allclose(shaped(entry[key], mdp), value, rtol=RTOL, atol=0,
+                                   err_msg=key)
+    policy = shaped(entry["policy"], mdp, 2) / data["policy_scale"]
+    np.testing.assert_allclose(policy, sol.policy, atol=0.5e-3 + 1e-12)
+    # An independent reference: every trajectory's weight, in log space.
+    _, posterior, _, forward = enumeration.log_posterior(mdp.transition_tensor(), mdp.r,
+                                                         mdp.p0, 3, temperature)
+    np.testing.assert_allclose(shaped(entry["posterior"], mdp), posterior, rtol=RTOL,
+                               atol=1e-300)
+    np.testing.assert_allclose(shaped(entry["forward"], mdp), forward, rtol=RTOL, atol=1e-300)
+    if temperature == 1e-3:
+        # The posterior at t = 1 is on state 2 (the +10 state), though α_1 is on state 1.
+        assert shaped(entry["posterior"], mdp)[1].tolist() == [0, 0, 1]
+        assert shaped(entry["forward"], mdp)[1].tolist() == [0, 1, 0]
+    (soft,) = data["modes"]["soft"]
+    soft_sol = ci.solve(mdp, mode="soft", temperature=temperature)
+    np.testing.assert_allclose(shaped(soft["occupancy"], mdp), ci.marginals(mdp, soft_sol)[0],
+                               rtol=RTOL, atol=0)
+    np.testing.assert_allclose(shaped(soft["V"], mdp), soft_sol.V, rtol=RTOL, atol=0)
+
+
+def test_browser_shows_the_posterior_of_the_core_at_low_temperature(browser, tmp_path):
+    """At temperature 1e-3 the hovered posterior at t = 1 is 1 on the +10 state, 0 on the other."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    mdp = chain()
+    path = ci.explore.page(mdp, tmp_path / "chain.html", temperatures=[1e-3])
+    browser.get(path.resolve().as_uri())
+    browser.find_element(By.ID, "t").send_keys(Keys.ARROW_RIGHT)
+    shown = {}
+    for col in (1, 2):
+        tip = _hover(browser, mdp, 0, col)
+        assert tip.get_attribute("data-t") == "1"
+        shown[col] = tip.get_attribute("data-marginal")
+    assert shown == {1: "0", 2: "1.000"}
+    assert "forward α_t = 1.000" in _hover(browser, mdp, 0, 1).text
+    assert browser.find_element(By.ID, "temperature-value").text.startswith("τ = 0.001")
+    assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("title", WEIRD_TITLES)
+def test_browser_shows_a_weird_title_as_written(browser, title, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    grid = ci.envs.gridworld_from_map(["S.", ".G"], horizon=3)
+    path = ci.explore.page(grid, tmp_path / "p.html", temperatures=[1.0], title=title)
+    browser.get(path.resolve().as_uri())
+    assert browser.title == f"ctrlinf explore: {title}"
+    assert browser.find_element(By.TAG_NAME, "h1").text == (
+        f"Forward, backward and posterior messages: {title}")
+    assert browser.execute_script("return document.scripts.length") == 2
     assert _errors(browser) == []

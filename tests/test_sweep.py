@@ -15,6 +15,7 @@ import time
 import numba
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 pytest.importorskip("distributed")
@@ -342,6 +343,105 @@ def test_store_that_is_a_file_is_refused(tmp_path):
         ci.sweep.run(counted, {"x": [1], "log": ["l"]}, tmp_path / "f")
 
 
+#: Cell files a person or another program might leave in a store: each is recomputed.
+FOREIGN_RECORDS = {
+    "a list": [1, 2, 3],
+    "a number": 7,
+    "null": None,
+    "no error key": {"task": "test_sweep:counted", "params": "{params}", "result": {"y": 0}},
+    "a list result": {"task": "test_sweep:counted", "params": "{params}", "result": [0],
+                      "error": None},
+    "no result and no error": {"task": "test_sweep:counted", "params": "{params}",
+                               "result": None, "error": None},
+    "a number error": {"task": "test_sweep:counted", "params": "{params}", "result": None,
+                       "error": 3},
+    "a result that names the error column": {"task": "test_sweep:counted",
+                                             "params": "{params}",
+                                             "result": {"error": 1}, "error": None},
+    "a result that shadows a parameter": {"task": "test_sweep:counted", "params": "{params}",
+                                          "result": {"x": 1}, "error": None},
+    "params as a list": {"task": "test_sweep:counted", "params": [1], "result": {"y": 0},
+                         "error": None},
+}
+
+
+def test_foreign_cell_files_are_recomputed_not_crashed_on(tmp_path, client):
+    """Issue 18: the docstring says hand-edited files are recomputed; so they are."""
+    log = str(tmp_path / "calls.txt")
+    cells = [{"x": i, "log": log} for i in range(len(FOREIGN_RECORDS))]
+    store = tmp_path / "store"
+    store.mkdir()
+    for params, record in zip(cells, FOREIGN_RECORDS.values()):
+        if isinstance(record, dict) and record.get("params") == "{params}":
+            record = dict(record, params=params)
+        key = sweep._cell_key("test_sweep:counted", params)
+        (store / f"{key}.json").write_text(json.dumps(record))
+    df = ci.sweep.run(counted, cells, store, scheduler=client, progress=False)
+    assert df["y"].tolist() == [2 * i for i in range(len(cells))] and df["error"].isna().all()
+    assert calls(log) == list(range(len(cells)))          # every one computed again
+    again = ci.sweep.run(counted, cells, store, scheduler=client, progress=False)
+    pd.testing.assert_frame_equal(df, again)
+    assert calls(log) == list(range(len(cells)))          # and now kept
+
+
+@pytest.mark.parametrize("store, message", [
+    ("", "store is empty, expected a folder path"),
+    ("{tmp}/a_file/store", "store {tmp}/a_file/store: cannot write there (Not a directory)"),
+    ("{tmp}/a\0b", "store '{tmp}/a\\x00b': cannot write there, a path cannot contain a NUL"),
+    ("/proc/no/such", "store /proc/no/such: cannot write there"),
+    (b"bytes", "store must be a directory path"),
+])
+def test_a_store_that_cannot_be_written_is_a_named_error(store, message, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    if isinstance(store, str):
+        store, message = store.replace("{tmp}", str(tmp_path)), message.replace("{tmp}",
+                                                                                str(tmp_path))
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        ci.sweep.run(counted, {"x": [1], "log": [str(tmp_path / "l")]}, store)
+    assert not os.path.exists(tmp_path / "l")
+
+
+@pytest.mark.parametrize("grid, where", [
+    ({"x": [1.0, float("nan")], "log": ["l"]}, "grid['x']"),
+    ({"x": [np.nan], "log": ["l"]}, "grid['x']"),
+    ({"x": [np.array([1.0, np.nan])], "log": ["l"]}, "grid['x']"),
+    ({"x": [[0.5, [float("nan")]]], "log": ["l"]}, "grid['x']"),
+    ([{"x": 1, "log": "l"}, {"x": np.float32("nan"), "log": "l"}], "grid[1]['x']"),
+])
+def test_nan_in_the_grid_is_refused(grid, where, tmp_path):
+    """Issue 18: NaN equals nothing, so its stored cell was never found and ran every time."""
+    with pytest.raises(ValueError, match=re.escape(f"{where} holds NaN")):
+        ci.sweep.run(counted, grid, tmp_path / "s")
+    assert not os.path.exists(tmp_path / "s")
+
+
+def test_inf_in_the_grid_finds_its_stored_cell(tmp_path, client):
+    log = str(tmp_path / "calls.txt")
+    grid = {"x": [float("inf")], "log": [log]}
+    ci.sweep.run(counted, grid, tmp_path / "s", scheduler=client, progress=False)
+    ci.sweep.run(counted, grid, tmp_path / "s", scheduler=client, progress=False)
+    assert len(open(log).read().splitlines()) == 1
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("nonsense", "missing port number"),
+    ("tcp://host:notaport", "invalid literal"),
+    ("tcp://", "missing port number"),
+    ("foo://bar:1", "unknown address scheme 'foo'"),
+    ("127.0.0.1", "missing port number"),
+    ("tcp://127.0.0.1:99999", "port 99999 is not in 1..65535"),
+    ("tcp://127.0.0.1:0", "port 0 is not in 1..65535"),
+    ("\0", "missing port number"),
+])
+def test_a_malformed_scheduler_address_names_scheduler(address, reason, tmp_path):
+    with pytest.raises(ValueError, match=re.escape(f"scheduler {address!r} is not a Dask "
+                                                   f"scheduler address")) as error:
+        ci.sweep.run(counted, {"x": [1], "log": [str(tmp_path / "l")]}, tmp_path / "s",
+                     scheduler=address)
+    assert reason in str(error.value)
+    assert not os.path.exists(tmp_path / "s")
+
+
 def test_unreachable_scheduler_is_a_value_error(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(ValueError, match="scheduler: cannot reach a Dask scheduler"):
@@ -357,12 +457,68 @@ def test_sweep_is_a_lazy_public_name():
 
 # ------------------------------------------------------------------- the IRL EVD sweep
 
-def test_mean_and_halfwidth_is_the_t_interval():
-    mean, half = sweep_tasks.mean_and_halfwidth([1.0, 2.0, 3.0])
-    assert mean == 2.0
-    np.testing.assert_allclose(half, stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3), rtol=1e-12)
-    np.testing.assert_allclose(half, 4.302652729911275 / np.sqrt(3), rtol=1e-9)
-    assert np.isnan(sweep_tasks.mean_and_halfwidth([5.0])[1])
+def test_mean_and_interval_is_the_bootstrap_percentile_interval():
+    values = np.array([0.0, 0.01, 0.02, 3.0, 0.05, 0.1, 0.0])     # an EVD: never negative
+    mean, low, high = sweep_tasks.mean_and_interval(values)
+    assert mean == values.mean() and 0.0 <= low < mean < high <= values.max()
+    # scipy's percentile bootstrap (another random stream): the same up to resampling noise.
+    reference = stats.bootstrap((values,), np.mean, method="percentile", n_resamples=20_000,
+                                random_state=1).confidence_interval
+    np.testing.assert_allclose([low, high], [reference.low, reference.high], rtol=0.1, atol=0.01)
+    # The t interval mean ± t s/√n that it replaces goes below zero here.
+    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    assert mean - half < 0
+    assert sweep_tasks.mean_and_interval(values) == (mean, low, high)       # reproducible
+    few = sweep_tasks.mean_and_interval([1.0, 2.0, 3.0, 4.0])
+    assert few[0] == 2.5 and np.isnan(few[1]) and np.isnan(few[2])
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.lists(st.floats(0, 1e6), min_size=sweep_tasks.MIN_SEEDS_FOR_INTERVAL, max_size=12))
+def test_bootstrap_interval_stays_within_the_values(values):
+    """Every resampled mean lies between the smallest and the largest value."""
+    mean, low, high = sweep_tasks.mean_and_interval(values)
+    tolerance = 1e-12 * max(values)
+    assert min(values) - tolerance <= low <= high <= max(values) + tolerance
+    assert low - tolerance <= mean <= high + tolerance
+
+
+def _evd_cells(n_seeds):
+    """A table of irl_evd_cell results: one world, one method, two demo counts."""
+    rng = np.random.default_rng(0)
+    rows = [dict(world="gridworld", method="soft", n_demos=n, seed=seed, expert_temperature=1.0,
+                 evd=float(rng.exponential(1.0 / n)), evd_transfer=float(rng.exponential(1.0)),
+                 evd_zero=2.0, evd_zero_transfer=2.0, fit_seconds=0.1, error=None)
+            for n in (2, 8) for seed in range(n_seeds)]
+    return pd.DataFrame(rows)
+
+
+def test_summary_and_figure_bands_respect_the_range_of_the_evd():
+    cells = _evd_cells(6)
+    summary = sweep_tasks.summarise(cells)
+    assert (summary["seeds"] == 6).all()
+    for row in summary.itertuples():
+        values = cells[cells.n_demos == row.n_demos]["evd"]
+        assert (row.evd, row.evd_low, row.evd_high) == sweep_tasks.mean_and_interval(values)
+        assert 0 <= values.min() <= row.evd_low <= row.evd_high <= values.max()
+    fig = sweep_tasks.plot_evd(summary, "gridworld", cells=cells)
+    ax = fig.axes[0]
+    (band,) = ax.collections
+    y = band.get_paths()[0].vertices[:, 1]
+    assert y.min() >= 0 and np.isclose(y.min(), summary["evd_low"].min())
+    assert "95% bootstrap intervals" in fig._suptitle.get_text()
+
+
+def test_under_five_seeds_the_figure_shows_each_seed():
+    cells = _evd_cells(2)
+    summary = sweep_tasks.summarise(cells)
+    assert summary["evd_low"].isna().all() and summary["evd_high"].isna().all()
+    fig = sweep_tasks.plot_evd(summary, "gridworld", cells=cells)
+    ax = fig.axes[0]
+    assert not ax.collections                                   # no band
+    (dots,) = [line for line in ax.lines if line.get_marker() == "."]
+    np.testing.assert_array_equal(np.sort(dots.get_ydata()), np.sort(cells["evd"]))
+    assert "each seed a dot" in fig._suptitle.get_text()
 
 
 def test_fewer_demos_are_a_prefix_of_more():
@@ -408,12 +564,15 @@ def test_cli_sweep_irl_evd_writes_table_and_plot_and_resumes(tmp_path):
     summary = pd.read_csv(tmp_path / "out" / "irl_evd_summary.csv")
     assert len(cells) == 2 * (2 * 2 + 2) == len(list((tmp_path / "store").glob("*.json")))
     assert (tmp_path / "out" / "irl_gridworld_evd.png").stat().st_size > 10_000
-    # The summary is the t interval over the two seeds of the stored cells.
+    # Two seeds: the mean of the stored cells, no interval, and a warning that says so.
     row = summary[(summary.method == "exact") & (summary.n_demos == 8)
                   & (summary.expert_temperature == 1.0)].iloc[0]
     values = cells[(cells.method == "exact") & (cells.n_demos == 8)
                    & (cells.expert_temperature == 1.0)]["evd"]
-    np.testing.assert_allclose([row.evd, row.evd_half], sweep_tasks.mean_and_halfwidth(values))
+    np.testing.assert_allclose(row.evd, values.mean())
+    assert summary["evd_low"].isna().all() and summary["evd_high"].isna().all()
+    assert "warning: 2 seeds per point are too few for an interval" in result.stderr
+    assert "too few seeds for an interval" in result.stdout
     # A cell computed in a worker equals the direct computation.
     one = cells.iloc[0]
     direct = sweep_tasks.irl_evd_cell(one.world, one.method, int(one.n_demos), int(one.seed),
@@ -436,12 +595,16 @@ def test_cli_sweep_irl_evd_writes_table_and_plot_and_resumes(tmp_path):
     (("--seeds", "0"), "expected a positive int"),
     (("--methods", "magic"), "invalid choice"),
     (("--store", "/proc/no/such"), "--store /proc/no/such: cannot write there"),
+    (("--worlds", "gridworld", "--size", "1"), "--size 1: size 1 is too small for gridworld"),
+    (("--size", "1"), "--size 1: size 1 is too small for objectworld"),
+    (("--scheduler", "tcp://host:notaport"), "scheduler 'tcp://host:notaport' is not a Dask"),
 ])
 def test_cli_sweep_bad_arguments_exit_2(tmp_path, args, message):
-    result = run_cli("sweep", "irl-evd", "--store", str(tmp_path), *args)
+    result = run_cli("sweep", "irl-evd", "--store", str(tmp_path / "store"), *args)
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()       # one line, no traceback
     assert line.startswith("ctrlinf sweep") and message in line
+    assert not list(tmp_path.rglob("*.json"))          # no cell was computed
 
 
 def readme_section():

@@ -36,6 +36,32 @@ LINEAR_L2 = 0.01
 DEEP_L2 = 0.1
 
 
+#: Smallest grid side of the benchmark worlds: a 1x1 world has a single state, where
+#: every reward is optimal (each EVD is 0), and gridworld places 2 goals and 2 pits in
+#: distinct cells.
+MIN_SIZE = 2
+
+
+def check_size(name, size):
+    """Return ``size`` if ``make_world(name, size)`` can build a world worth learning in.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not one of :data:`WORLDS`, or ``size`` is below :data:`MIN_SIZE`.
+    TypeError
+        ``size`` is not an int.
+    """
+    if name not in WORLDS:
+        raise ValueError(f"world must be one of {WORLDS}, got {name!r}")
+    size = _checks.integer(size, "size", low=1)
+    if size < MIN_SIZE:
+        why = ("it places 2 goals and 2 pits in distinct cells" if name == "gridworld" else
+               "a 1x1 world has one state, where every reward is optimal and every EVD is 0")
+        raise ValueError(f"size {size} is too small for {name}: {why} (size >= {MIN_SIZE})")
+    return size
+
+
 def make_world(name, size=None, seed=None, horizon=DEMO_LENGTH):
     """Build a benchmark world with reward features; a ``GridMDP`` with ``.features``.
 
@@ -49,14 +75,12 @@ def make_world(name, size=None, seed=None, horizon=DEMO_LENGTH):
     ----------
     name : {"objectworld", "binaryworld", "gridworld"}
     size : int, optional
-        Side of the square grid; defaults 32, 32 and 10.
+        Side of the square grid, at least :data:`MIN_SIZE`; defaults 32, 32 and 10.
     seed : int or numpy.random.Generator, optional
         Seeds the layout (None: fresh entropy).
     horizon : int or None, default 8
     """
-    if name not in WORLDS:
-        raise ValueError(f"world must be one of {WORLDS}, got {name!r}")
-    size = DEFAULT_SIZE[name] if size is None else size
+    size = check_size(name, DEFAULT_SIZE.get(name, MIN_SIZE) if size is None else size)
     if name == "objectworld":
         return envs.objectworld(size=size, colours=(2, 2), wind=0.3, seed=seed,
                                 horizon=horizon)

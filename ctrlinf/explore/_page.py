@@ -1,6 +1,6 @@
 r"""Build the data of the explore page and write it into one HTML file.
 
-The page shows, for every time step ``t`` and every precomputed temperature α,
+The page shows, for every time step ``t`` and every precomputed temperature ``τ``,
 exact ctrlinf results (no interpolation anywhere):
 
 - ``mode="exact"``: forward messages ``α_t(s) = p(s_t | O_{0:t-1})``
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import pathlib
 import re
 
@@ -42,8 +41,9 @@ N_TEMPERATURES = 9
 #: asserts each of them.
 CAPTION = (
     "Exact mode is inference in the graphical model with p(O_t = 1 | s_t, a_t) = "
-    "exp(r(s_t, a_t)/α): the forward message α_t(s) = p(s_t = s | O_0:t−1) says where the "
-    "agent can be if it was optimal so far, the backward message β_t(s) = p(O_t:T−1 | s_t = s), "
+    "exp(r(s_t, a_t)/τ), τ the temperature: the forward message α_t(s) = p(s_t = s | O_0:t−1) "
+    "says where the agent can be if it was optimal so far, the backward message "
+    "β_t(s) = p(O_t:T−1 | s_t = s), "
     "scaled at each step so that its largest value is 1, says from where it can still be "
     "optimal, and the posterior p(s_t | O_0:T−1) is their normalised product.",
     "Conditioning on optimality also conditions the dice: exact inference is optimistic, as if "
@@ -56,7 +56,8 @@ CAPTION = (
     "Hard mode is classic dynamic programming: it has no temperature, and its policy splits "
     "evenly among the best moves.",
     "Every frame is an exact ctrlinf solve at the temperature shown, nothing is interpolated; "
-    "as α falls soft mode approaches hard mode, and as α grows the policies approach uniform.",
+    "as the temperature τ falls soft mode approaches hard mode, and as τ grows the policies "
+    "approach uniform.",
 )
 
 
@@ -66,10 +67,10 @@ def default_temperatures(mdp, n=N_TEMPERATURES):
     With ``R`` the range of the finite rewards (1 if they are all equal) and
     ``T`` the horizon, they run from ``R / (100 T)`` to ``10 (T + 1) R``,
     rounded to three significant digits. At the low end soft values are
-    within ``α T log A = R log A / 100`` of the hard ones (the entropy bonus
-    is at most ``α log A`` per step); at the high end the actions' values
+    within ``τ T log A = R log A / 100`` of the hard ones (the entropy bonus
+    is at most ``τ log A`` per step); at the high end the actions' values
     differ by at most ``T R``, so every policy probability is within a factor
-    ``exp(T R / α) < exp(0.1)`` of the others, close to uniform.
+    ``exp(T R / τ) < exp(0.1)`` of the others, close to uniform.
 
     Parameters
     ----------
@@ -81,7 +82,7 @@ def default_temperatures(mdp, n=N_TEMPERATURES):
     Returns
     -------
     ndarray, shape (n,)
-        Increasing temperatures α > 0.
+        Increasing temperatures τ > 0.
 
     Examples
     --------
@@ -119,7 +120,7 @@ def page(mdp, path, temperatures=None, title=None):
     .. math::
 
         p(s_t \mid \mathcal{O}_{0:T-1}) \propto \alpha_t(s)\,\beta_t(s),\qquad
-        \beta_t(s) = e^{V_t(s)/\alpha}\ \text{(exact mode)}.
+        \beta_t(s) = e^{V_t(s)/\tau}\ \text{(exact mode, temperature } \tau).
 
     Parameters
     ----------
@@ -128,9 +129,10 @@ def page(mdp, path, temperatures=None, title=None):
         finite horizon and ``gamma = 1`` (exact mode has no discount). States
         after the ``rows * cols`` cells are not drawn; the page reports their mass.
     path : str or os.PathLike
-        Where to write the page (an existing directory; the file is overwritten).
+        Where to write the page, a file in an existing folder (overwritten); checked
+        before anything is solved.
     temperatures : array_like of float, optional
-        The temperatures α > 0 of the slider; :func:`default_temperatures` when
+        The temperatures τ > 0 of the slider; :func:`default_temperatures` when
         omitted (near-hard to near-uniform).
     title : str, optional
         Heading of the page; by default the MDP's size.
@@ -145,7 +147,8 @@ def page(mdp, path, temperatures=None, title=None):
     TypeError
         ``mdp`` is not a GridMDP, or ``path`` is not a path.
     ValueError
-        Infinite horizon, ``gamma != 1``, bad temperatures, or a world too large
+        ``path`` cannot be written (a directory, a missing folder, no permission, a
+        NUL byte), infinite horizon, ``gamma != 1``, bad temperatures, or a world too large
         to embed: ``S * T * (2 K + 1)`` must stay at most :data:`MAX_VALUES`
         for ``K`` temperatures.
 
@@ -162,14 +165,12 @@ def page(mdp, path, temperatures=None, title=None):
     (False, True)
     """
     _check_grid(mdp)
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    path = pathlib.Path(path)
     temperatures = (default_temperatures(mdp) if temperatures is None
                     else _check_temperatures(temperatures))
     _check_size(mdp, len(temperatures))
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str, got {type(title).__name__}")
+    path = pathlib.Path(_checks.output_file(path, "path"))   # before the solves, not after
     data = _page_data(mdp, temperatures)
     text = _render(data, title if title is not None else repr(mdp))
     path.write_text(text, encoding="utf-8")
@@ -315,8 +316,12 @@ def _to_json(value):
 def _render(data, title):
     from ctrlinf.explore._template import TEMPLATE
 
-    # "</" would end the <script> element early; JSON allows the escaped "<\/".
-    payload = _to_json(data).replace("</", "<\\/")
-    return (TEMPLATE.replace("%%TITLE%%", html.escape(title))
-            .replace("%%CAPTION%%", "\n".join(f"<span>{html.escape(c)}</span>" for c in CAPTION))
-            .replace("%%DATA%%", payload))
+    filling = {
+        "TITLE": html.escape(title),
+        "CAPTION": "\n".join(f"<span>{html.escape(c)}</span>" for c in CAPTION),
+        # "</" would end the <script> element early; JSON allows the escaped "<\/".
+        "DATA": _to_json(data).replace("</", "<\\/"),
+    }
+    # One pass over the template: text put in (a title such as "%%DATA%%") is never
+    # searched for placeholders again.
+    return re.sub(r"%%(TITLE|CAPTION|DATA)%%", lambda match: filling[match.group(1)], TEMPLATE)

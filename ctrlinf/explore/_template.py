@@ -87,16 +87,16 @@ TEMPLATE = r"""<!DOCTYPE html>
   };
   const PANELS = {
     exact: [
-      {key: "forward", name: "forward \u03b1", color: BLUE,
+      {key: "forward", name: "forward \u03b1_t", color: BLUE,
        title: "forward \u03b1_t(s) = p(s_t | O_0:t\u22121)",
        note: "where the agent can be if it was optimal so far"},
-      {key: "backward", name: "backward \u03b2", color: ORANGE,
+      {key: "backward", name: "backward \u03b2_t", color: ORANGE,
        title: "backward \u03b2_t(s) = p(O_t:T\u22121 | s_t)",
        note: "from where it can still be optimal (max 1 per step)"},
       {key: "posterior", name: "posterior", color: PURPLE,
        title: "posterior p(s_t | O_0:T\u22121) \u221d \u03b1_t \u03b2_t",
        note: "ci.marginals: the normalised product"}],
-    soft: rollout("soft", "\u03b1 log \u03a3_a exp(Q_t/\u03b1), reward units"),
+    soft: rollout("soft", "\u03c4 log \u03a3_a exp(Q_t/\u03c4), reward units"),
     hard: rollout("hard", "max_a Q_t, reward units"),
   };
 
@@ -245,7 +245,7 @@ TEMPLATE = r"""<!DOCTYPE html>
     aSlider.disabled = m === "hard";
     document.getElementById("temperature-value").textContent = m === "hard"
       ? "hard mode has no temperature"
-      : "\u03b1 = " + sol.temperature + " (" + (Number(aSlider.value) + 1) + " of " +
+      : "\u03c4 = " + sol.temperature + " (" + (Number(aSlider.value) + 1) + " of " +
         D.temperatures.length + ")";
     let marginal = null;
     specs.forEach(function (spec, i) {
