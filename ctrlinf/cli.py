@@ -1,4 +1,4 @@
-"""The ``ctrlinf`` command: demo, solve, irl, tutorial, explore, sweep.
+"""The ``ctrlinf`` command: demo, solve, irl, tutorial, explore, sweep, check.
 
 Every user error (an unknown world, a bad number, an unreadable file, an
 unwritable output path, a problem too big for memory) prints one line on
@@ -718,9 +718,23 @@ def _run_sweep(args):
     return 1 if failed else 0
 
 
+# -- check -------------------------------------------------------------------------
+def _add_check(commands):
+    from ctrlinf.bridge.suite import cli as suite_cli
+
+    suite_cli.add_arguments(commands.add_parser("check", help=suite_cli.HELP))
+
+
+def _run_check(args):
+    from ctrlinf.bridge.suite import cli as suite_cli
+
+    return suite_cli.run(args)
+
+
 # -- the command -----------------------------------------------------------------
 #: Each adds one subparser; ``_run_NAME`` runs it (see the module docstring).
-SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial, _add_explore, _add_sweep]
+SUBCOMMANDS = [_add_demo, _add_solve, _add_irl, _add_tutorial, _add_explore, _add_sweep,
+               _add_check]
 
 
 def build_parser():

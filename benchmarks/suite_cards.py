@@ -1,0 +1,89 @@
+"""Reference report cards of the exact suite: one command per agent.
+
+    python benchmarks/suite_cards.py q_learning          # writes suite-cards/q_learning.html
+    python benchmarks/suite_cards.py soft_q_learning sac_discrete
+    python benchmarks/suite_cards.py all --workers 2
+    python benchmarks/suite_cards.py sb3_dqn sb3_ppo     # needs pip install -e ".[sb3]"
+
+Each card is what ``ctrlinf check AGENT --out CARD.html --seeds 5 [--temperature low]``
+writes (the same runner and page); finished runs are kept in ``--store`` (default
+``suite-cards/runs/NAME``), so an interrupted card resumes and a finished one is redrawn
+at once. After the cards, a Markdown table of the interquartile mean of the normalised
+gap per task (95% stratified-bootstrap interval) is printed, with the wall time of
+each card: the table in README's "Report cards" section. Times depend on the machine
+and on what else runs on it; nothing here asserts them.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import time
+
+#: Card name -> (make_agent, temperature it is scored and trained at).
+CARDS = {
+    "q_learning": ("ctrlinf.bridge.suite.agents:q_learning", 0.0),
+    "soft_q_learning": ("ctrlinf.bridge.suite.agents:soft_q_learning", "low"),
+    "sac_discrete": ("ctrlinf.bridge.suite.agents:sac_discrete", "low"),
+    "sb3_dqn": ("ctrlinf.bridge.suite.agents:sb3_dqn", 0.0),
+    "sb3_ppo": ("ctrlinf.bridge.suite.agents:sb3_ppo", 0.0),
+}
+
+
+def card(name, out, store, seeds, n_workers, steps=None):
+    """Run (or resume) one card, write its page, return ``(table, summary, seconds)``."""
+    from ctrlinf.bridge import suite
+
+    spec, temperature = CARDS[name]
+    start = time.perf_counter()
+    table = suite.run(spec, seeds=seeds, steps=steps, temperature=temperature,
+                      store=store / name, n_workers=n_workers, progress=True)
+    seconds = time.perf_counter() - start
+    suite.report(table, out / f"{name}.html", title=f"{name} (temperature {temperature})")
+    return table, suite.summary(table), seconds
+
+
+def markdown(results):
+    """One row per card: IQM [95% CI] of the normalised gap per task and over all tasks."""
+    first = next(iter(results.values()))[1]
+    tasks = list(first["task"])
+    lines = ["| agent | " + " | ".join(tasks) + " | wall time |",
+             "|---|" + "---|" * (len(tasks) + 1)]
+    for name, (table, summary, seconds) in results.items():
+        cells = []
+        for task in tasks:
+            row = summary[summary["task"] == task].iloc[0]
+            if row["runs"] == 0:
+                cells.append("failed")
+            else:
+                cells.append(f"{row['iqm']:.2f} [{row['iqm_low']:.2f}, {row['iqm_high']:.2f}]")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {seconds / 60:.0f} min |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cards", nargs="+", choices=[*CARDS, "all"])
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("suite-cards"))
+    parser.add_argument("--store", type=pathlib.Path, default=None,
+                        help="default: OUT/runs")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="override every task's budget (default: the tasks' own)")
+    args = parser.parse_args()
+    names = list(CARDS) if "all" in args.cards else list(dict.fromkeys(args.cards))
+    args.out.mkdir(parents=True, exist_ok=True)
+    store = args.store or args.out / "runs"
+    results = {}
+    for name in names:
+        results[name] = card(name, args.out, store, args.seeds, args.workers, args.steps)
+        table, summary, seconds = results[name]
+        print(f"\n{name}: {seconds:.0f} s, {int(table['error'].notna().sum())} failed runs")
+        print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print()
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
