@@ -71,6 +71,23 @@ def cheat(env, gamma, seed):
     return Cheat(env)
 
 
+class Uniform:
+    """The uniform policy over the allowed actions: the normalised gap's 1."""
+
+    def __init__(self, env):
+        self.allowed = np.isfinite(env.mdp.r)
+
+    def learn(self, n_steps, callback):
+        callback(n_steps)
+
+    def policy(self):
+        return self.allowed / self.allowed.sum(axis=1, keepdims=True)
+
+
+def uniform(env, gamma, seed, temperature=0.0):
+    return Uniform(env)
+
+
 def _nested():
     def make(env, gamma, seed):
         return None
@@ -135,12 +152,17 @@ def test_frozenlake_answer_from_gymnasiums_own_table(name, env_id):
 
     env = gym.make(env_id).unwrapped
     S, A, gamma = env.observation_space.n, env.action_space.n, suite.get_task(name).gamma
+    # Expected reward and continuation matrix straight from the table: a terminated
+    # outcome pays its reward and continues nowhere.
+    reward, going_on = np.zeros((S, A)), np.zeros((S, A, S))
+    for s in range(S):
+        for a in range(A):
+            for p, s2, r, done in env.P[s][a]:
+                reward[s, a] += p * r
+                going_on[s, a, s2] += 0.0 if done else p
     V = np.zeros(S)
     for _ in range(5000):
-        Q = np.array([[sum(p * (reward + (0.0 if done else gamma * V[s2]))
-                           for p, s2, reward, done in env.P[s][a]) for a in range(A)]
-                      for s in range(S)])
-        V = Q.max(axis=1)
+        V = (reward + gamma * going_on @ V).max(axis=1)
     assert suite.get_task(name).answer(0.0)["optimal_return"] == pytest.approx(V[0], abs=1e-9)
 
 
@@ -190,6 +212,7 @@ def test_what_the_tasks_say_about_themselves():
         assert top == pytest.approx(bottom, rel=1e-9) and top > 0.1
     # long horizon: the far goal is optimal at γ = 0.99, the near one at γ = 0.9
     long = suite.get_task("long_horizon")
+    assert long.gamma == 0.99
     assert long.episode_length == pytest.approx(2 / (1 - long.gamma)) and long.episode_length == 200
     grid = long.mdp()
     start, right = grid.state(0, 0), grid.action_names.index("right")
@@ -231,6 +254,15 @@ def test_an_exact_agent_scores_zero_everywhere(temperature):
             assert math.isnan(row["kl"])
         else:      # the soft optimum gives up some return for entropy
             assert abs(row["kl"]) < 1e-9 and row["return_gap"] >= -1e-9
+
+
+@pytest.mark.parametrize("temperature", [0.0, "high"])
+def test_the_uniform_policy_scores_one_everywhere(temperature):
+    for task in suite.TASKS:
+        row = _cell("test_bridge_suite:uniform", task.name, steps=4,
+                    temperature=task.temperature(temperature))
+        assert row["normalised_value_gap"] == pytest.approx(1.0, abs=1e-9)
+        assert math.isnan(row["q_error"])           # no q_table(): no Q error
 
 
 def test_a_cell_is_the_oracle_of_the_agent_it_trained():

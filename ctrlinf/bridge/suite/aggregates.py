@@ -101,7 +101,7 @@ def stratified_bootstrap(strata, statistic=_pooled_iqm, n_resamples=N_RESAMPLES,
 
 def _scores(df, metric):
     """``{task: finite per-seed scores}`` in task order, and the failed count per task."""
-    _check_frame(df, metric)
+    check_results(df, metric)
     strata, failed = {}, {}
     for task, rows in df.groupby("task", sort=False):
         values = np.asarray(rows[metric], dtype=float)
@@ -110,7 +110,8 @@ def _scores(df, metric):
     return strata, failed
 
 
-def _check_frame(df, metric):
+def check_results(df, metric):
+    """Raise a ValueError unless ``df`` is a suite result with ``metric``, one suite version."""
     for name in ("task", "seed", metric):
         if name not in getattr(df, "columns", ()):
             raise ValueError(f"results must be a DataFrame of ci.bridge.suite.run with a "

@@ -76,7 +76,7 @@ def report(df, path, title=None, metric=aggregates.METRIC):
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    aggregates._check_frame(df, metric)
+    aggregates.check_results(df, metric)
     agents = sorted(set(df["agent"])) if "agent" in df.columns else ["agent"]
     title = ", ".join(agents) if title is None else str(title)
     table = aggregates.summary(df, metric)
