@@ -21,7 +21,7 @@ import ctrlinf as ci  # noqa: E402
 from ctrlinf import cli  # noqa: E402
 from ctrlinf.bridge import suite  # noqa: E402
 from ctrlinf.bridge.suite import aggregates, agents, page, runner, tasks  # noqa: E402
-from ctrlinf.explore._screenshot import chromium_driver, missing_browser  # noqa: E402
+from test_explore import browser  # noqa: E402,F401 -- one headless Chromium fixture
 
 SPEC = "test_bridge_suite:exact_agent"
 Q_LEARNING = "ctrlinf.bridge.suite.agents:q_learning"
@@ -486,17 +486,6 @@ def test_user_text_never_meets_a_placeholder(results, tmp_path):
     assert text.count('id="summary"') == 1 and "&lt;b&gt;" in text
 
 
-@pytest.fixture(scope="module")
-def browser():
-    missing = missing_browser()
-    if missing:
-        pytest.skip(f"the browser test needs {' and '.join(missing)} on PATH "
-                    f"(Debian: apt-get install chromium chromium-driver)")
-    driver = chromium_driver()
-    yield driver
-    driver.quit()
-
-
 def _table_values(driver, name):
     return driver.execute_script(
         f"return [...document.querySelectorAll('#{name} tbody tr')].map(tr => "
@@ -536,6 +525,15 @@ def test_in_a_browser_every_figure_shows_and_the_numbers_are_the_dataframes(
 
 
 # -- the command ---------------------------------------------------------------------------
+def test_check_help_gives_every_default(capsys):
+    assert cli.main(["check", "--help"]) == 0
+    assert "pkg.module:make_agent" in capsys.readouterr().out
+    options = [a for a in cli.build_parser()._subparsers._group_actions[0].choices["check"]
+               ._actions if a.option_strings and a.dest != "help"]
+    assert len(options) >= 10
+    assert all("default" in a.help or a.required for a in options)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["nope_module_xyz:make"], "cannot import 'nope_module_xyz'"),
     (["ctrlinf.bridge.suite.agents"], "pkg.module:name"),

@@ -88,7 +88,7 @@ def add_arguments(parser):
                         metavar="N", help=f"points per learning curve (default: {CHECKPOINTS})")
     parser.add_argument("--option", type=_option, action="append", default=[],
                         metavar="KEY=VALUE", help="keyword for make_agent, VALUE as JSON "
-                        "(repeatable), e.g. --option epsilon=0.2")
+                        "(repeatable), e.g. --option epsilon=0.2 (default: none)")
     parser.add_argument("--store", metavar="DIR",
                         help="keep finished runs there; a rerun computes only missing ones "
                              "(default: a temporary folder)")
@@ -100,30 +100,12 @@ def add_arguments(parser):
     return parser
 
 
-def check_output(path, option="--out"):
-    """Raise ValueError unless ``path`` names a file that can be written."""
-    if "\0" in path:
-        raise ValueError(f"{option}: the path contains a NUL byte")
-    if os.path.isdir(path):
-        raise ValueError(f"{option} {path}: is a directory, expected a file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"{option} {path}: cannot write there, folder {folder} does not exist")
-    existed = os.path.exists(path)
-    try:
-        with open(path, "ab"):
-            pass
-    except OSError as error:
-        raise ValueError(f"{option} {path}: cannot write there ({error.strerror})") from None
-    if not existed:
-        os.remove(path)
-
-
 def run(args):
     """Run ``ctrlinf check`` with parsed ``args``; return the exit status."""
     from ctrlinf.bridge.suite import aggregates, page, runner
+    from ctrlinf.cli import check_writable_file
 
-    check_output(args.out)
+    check_writable_file(args.out, "--out")
     if args.store is not None and os.path.exists(args.store) and not os.path.isdir(args.store):
         raise ValueError(f"--store {args.store}: is a file, expected a folder")
     if args.workers is not None and args.scheduler is not None:
