@@ -480,6 +480,20 @@ def test_the_page_is_one_self_contained_file(written):
     assert re.findall(r'href="([^"]*)"', text) == ["data:,"]
 
 
+def test_failed_runs_are_listed_and_left_out_of_the_figures(results, tmp_path):
+    table, _ = results
+    broken = table.copy()
+    failed = broken["task"] == "masked_grid"
+    for column in runner.SCORE_COLUMNS + runner.CURVE_COLUMNS + runner.STATE_COLUMNS:
+        broken[column] = broken[column].where(~failed, np.nan)
+    broken["error"] = broken["error"].where(~failed, "ValueError: action 2 is forbidden <here>")
+    text = suite.report(broken, tmp_path / "p.html").read_text()
+    assert text.count("action 2 is forbidden &lt;here&gt;") == 2
+    assert 'id="curve-masked_grid"' not in text and 'id="map-masked_grid"' not in text
+    assert 'id="curve-frozenlake_4x4"' in text
+    assert list(suite.summary(broken)["failed"]) == [2, 0, 2]
+
+
 def test_user_text_never_meets_a_placeholder(results, tmp_path):
     table, _ = results
     text = suite.report(table, tmp_path / "p.html", title="%%BODY%% <b>").read_text()

@@ -265,9 +265,8 @@ def cell(agent, agent_options, task, seed, steps, temperature, checkpoints, suit
     if temperature > 0:
         options["temperature"] = temperature
     agent = load_agent(agent)(chosen.env(seed=seed), chosen.gamma, seed, **options)
-    for method in ("learn",):
-        if not callable(getattr(agent, method, None)):
-            raise TypeError(f"make_agent returned a {type(agent).__name__} without learn()")
+    if not callable(getattr(agent, "learn", None)):
+        raise TypeError(f"make_agent returned a {type(agent).__name__} without learn()")
     if not (hasattr(agent, "q_table") or hasattr(agent, "policy")):
         raise TypeError(f"make_agent returned a {type(agent).__name__} with neither "
                         f"q_table() nor policy()")

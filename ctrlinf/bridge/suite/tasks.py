@@ -58,8 +58,8 @@ class Task:
         Default budget: environment steps per run.
     horizon_note : str
         Why the episode length is what it is.
-    needs : str or None
-        Optional dependency of the builder beyond the suite's own (e.g. gymnasium).
+    build : callable
+        ``build() -> TabularMDP``; use :meth:`mdp`, which caches it.
     """
 
     name: str
@@ -70,7 +70,6 @@ class Task:
     steps: int
     horizon_note: str
     build: object
-    needs: str | None = None
 
     def mdp(self):
         """The MDP the environment samples: ``horizon = episode_length``, ``gamma = gamma``.
@@ -246,13 +245,13 @@ TASKS = (
          gamma=0.99, episode_length=100, soft_temperatures=(0.001, 0.005), steps=30_000,
          horizon_note="gymnasium's own time limit for FrozenLake 4x4 (100); holes and the "
                       "goal end the episode",
-         build=_frozenlake("frozenlake_4x4"), needs="gymnasium"),
+         build=_frozenlake("frozenlake_4x4")),
     Task("frozenlake_8x8",
          probes="the same at 64 cells: a longer way through the holes with one reward at "
                 "the end (the best policy reaches it in about 6 episodes of 7)",
          gamma=0.99, episode_length=200, soft_temperatures=(0.001, 0.005), steps=50_000,
          horizon_note="gymnasium's own time limit for FrozenLake 8x8 (200)",
-         build=_frozenlake("frozenlake_8x8"), needs="gymnasium"),
+         build=_frozenlake("frozenlake_8x8")),
     Task("masked_grid",
          probes="forbidden actions: r = −inf masks make a snake-shaped maze; an agent must "
                 "read info['action_mask'] (or env.action_masks()) and never take, or value, "
