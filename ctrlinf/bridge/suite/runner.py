@@ -129,11 +129,11 @@ def run(make_agent, tasks=None, seeds=5, steps=None, temperature=0.0, store=None
     steps = None if steps is None else _checks.positive_int(steps, "steps")
     checkpoints = _checks.positive_int(checkpoints, "checkpoints")
     options = _check_options(agent_options)
+    if any(task.temperature(temperature) > 0 for task in chosen):
+        _check_takes_temperature(function, spec, agent_options or {})
     cells = []
     for task in chosen:
         alpha = task.temperature(temperature)
-        if alpha > 0:
-            _check_takes_temperature(function, spec, options)
         budget = task.steps if steps is None else steps
         if checkpoints > budget:
             raise ValueError(f"checkpoints={checkpoints} exceeds steps={budget} of task "
