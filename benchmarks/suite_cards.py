@@ -8,7 +8,7 @@
 Each card is what ``ctrlinf check AGENT --out CARD.html --seeds 5 [--temperature low]``
 writes (the same runner and page); finished runs are kept in ``--store`` (default
 ``suite-cards/runs/NAME``), so an interrupted card resumes and a finished one is redrawn
-at once. After the cards, a Markdown table of the interquartile mean of the normalised
+without training again (only its failed runs are retried, as ``ci.sweep.run`` does). After the cards, a Markdown table of the interquartile mean of the normalised
 gap per task (95% stratified-bootstrap interval) is printed, with the wall time of
 each card: the table in README's "Report cards" section. Times depend on the machine
 and on what else runs on it; nothing here asserts them.

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.inference import dead_states
 from ctrlinf.bridge.suite.tasks import SUITE_VERSION, get_task, select
 
 #: Checkpoints of a learning curve (evenly spaced, the last at the end of training).
@@ -340,7 +341,7 @@ def score(agent, oracle, step):
     Q = _table(agent, "q_table", shape) if hasattr(agent, "q_table") else None
     if hasattr(agent, "policy"):
         pi = _table(agent, "policy", shape)
-        live = ~oracle.dead_states
+        live = ~dead_states(mdp)        # the episode ends there: any action is fine
         leak = (pi > 0) & ~allowed & live[:, None]
         if leak.any():
             s, a = (int(i) for i in np.argwhere(leak)[0])
