@@ -19,6 +19,8 @@ import argparse
 import pathlib
 import time
 
+import numpy as np
+
 #: Card name -> (make_agent, temperature it is scored and trained at).
 CARDS = {
     "q_learning": ("ctrlinf.bridge.suite.agents:q_learning", 0.0),
@@ -55,9 +57,53 @@ def markdown(results):
             if row["runs"] == 0:
                 cells.append("failed")
             else:
-                cells.append(f"{row['iqm']:.2f} [{row['iqm_low']:.2f}, {row['iqm_high']:.2f}]")
+                low, mid, high = (f"{round(row[k], 2) + 0.0:.2f}"      # no "-0.00"
+                                  for k in ("iqm_low", "iqm", "iqm_high"))
+                cells.append(f"{mid} [{low}, {high}]")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {seconds / 60:.0f} min |")
     return "\n".join(lines)
+
+
+def check_claims(results):
+    """Assert what README says about the cards, on the cards just made; return the checks.
+
+    Each statement is checked only for the cards that were made in this call.
+    """
+    checked = []
+
+    def claim(text, holds):
+        assert holds, f"README's card claim no longer holds: {text}"
+        checked.append(text)
+
+    for name, (table, summary, _) in results.items():
+        by_task = summary.set_index("task")
+        masked = by_task.loc["masked_grid"]
+        if name == "q_learning":
+            claim("Q-learning respects the masks and solves masked_grid",
+                  masked["failed"] == 0 and masked["iqm"] < 0.01)
+        else:
+            claim(f"{name} takes forbidden actions: every masked_grid run fails",
+                  masked["runs"] == 0)
+        claim(f"{name} settles on the near reward of long_horizon (IQM > 0.5)",
+              by_task.loc["long_horizon", "iqm"] > 0.5)
+        q_error = by_task.loc["long_horizon", "q_error"]
+        if np.isfinite(q_error):
+            claim(f"{name}'s Q error on long_horizon is about the far goal's value 100",
+                  80 < q_error < 110)
+        solved = {task: int((rows["normalised_value_gap"] < 0.05).sum())
+                  for task, rows in table.groupby("task")}
+        runs = table.groupby("task").size()
+        expected = {"q_learning": 2, "soft_q_learning": 0, "sac_discrete": 0,
+                    "sb3_dqn": runs["deep_chain"]}
+        if name in expected:
+            claim(f"{name} finds deep_chain's reward in {expected[name]} of "
+                  f"{runs['deep_chain']} seeds", solved["deep_chain"] == expected[name])
+        if name in ("soft_q_learning", "sac_discrete"):
+            claim(f"{name} reaches two_routes' goal in 3 of 5 seeds", solved["two_routes"] == 3)
+        if name in ("q_learning", "soft_q_learning", "sac_discrete"):
+            claim(f"{name} solves slippery_cliff (IQM < 0.001)",
+                  by_task.loc["slippery_cliff", "iqm"] < 1e-3)
+    return checked
 
 
 def main():
@@ -83,6 +129,8 @@ def main():
         print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     print()
     print(markdown(results))
+    for text in check_claims(results):
+        print("claim holds:", text)
 
 
 if __name__ == "__main__":
