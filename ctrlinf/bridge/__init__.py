@@ -8,7 +8,9 @@ exactly, at temperature 0 (ordinary RL: hard ``Q*``, returns; the default) or at
 agents' α (soft). They are stationary discounted agents: compare them with
 ``Oracle.stationary(mdp, gamma, temperature=alpha)`` (see :mod:`ctrlinf.bridge.oracle`).
 :mod:`ctrlinf.bridge.sb3` reads Q tables, policies and critics out of
-Stable-Baselines3 models so that the oracle scores other people's agents too.
+Stable-Baselines3 models so that the oracle scores other people's agents too, and
+:mod:`ctrlinf.bridge.suite` scores any agent on a versioned set of exactly solved tasks
+(``ctrlinf check``).
 
 Sample-based inverse RL (:func:`irl_gradient_importance_sampled`, the GCL and GAIL
 discriminators) and Monte-Carlo visitation (:func:`sampled_visitation`) are compared
@@ -32,6 +34,7 @@ from ctrlinf.nn import MLP
 from ctrlinf.nn import SGD
 from ctrlinf.nn import Adam
 from ctrlinf.bridge import sb3
+from ctrlinf.bridge import suite
 from ctrlinf.bridge.oracle import Oracle
 from ctrlinf.bridge.scores import PolicyReport
 from ctrlinf.bridge.scores import QReport
@@ -50,6 +53,7 @@ from ctrlinf.bridge.visitation import visitation_error
 __all__ = [
     "Oracle",
     "sb3",
+    "suite",
     "QReport",
     "PolicyReport",
     "soft_q_learning",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ctrlinf.cli import check
 from ctrlinf.cli import demo
 from ctrlinf.cli import explore
 from ctrlinf.cli import irl
@@ -47,6 +48,7 @@ COMMANDS = (
     ("tutorial", tutorial),
     ("explore", explore),
     ("sweep", sweep),
+    ("check", check),
 )
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
