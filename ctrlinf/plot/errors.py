@@ -20,7 +20,7 @@ def error_map(mdp, errors, ax=None, title=None, label="|error|", cmap="magma_r",
         where π visits).
     ax : matplotlib.axes.Axes, optional
     title : str, optional
-    label : str, default "|error|"
+    label : str, default ``"|error|"``
         Colour-bar label.
     cmap : str, default "magma_r"
         Dark means large error.
