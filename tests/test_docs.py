@@ -2,7 +2,7 @@
 
 The first part needs no build: the API pages cover every public name, the tutorials
 convert to sphinx-gallery scripts with every code cell kept, the landing page and the
-Read the Docs file build what README says.
+Read the Docs file build what README says, and the files a package ships are there.
 
 The second part reads the built site, ``docs/_build/html`` (or ``$CTRLINF_DOCS_SITE``):
 every public name has a page and a search entry, every internal link resolves, the
@@ -182,7 +182,7 @@ def test_docs_extra_installs_what_conf_py_loads():
     required = {re.split(r"[<>=\[ ]", line.strip())[0].lower()
                 for line in extra.splitlines() if line.strip()}
     assert {"sphinx", "sphinx-gallery", "numpydoc", "furo", "pypandoc-binary",
-            "sphinx-mathjax-offline", "jupytext"} <= required
+            "sphinx-mathjax-offline", "jupytext", "build", "twine"} <= required
     conf = (DOCS / "conf.py").read_text(encoding="utf-8")
     for module in ("numpydoc", "sphinx_gallery.gen_gallery", "sphinx-mathjax-offline"):
         assert f'"{module}"' in conf
@@ -193,6 +193,30 @@ def test_generated_docs_folders_are_ignored_by_git():
     ignored = (REPO / ".gitignore").read_text(encoding="utf-8").split()
     for folder in ("_build", "_generated", "_gallery_src", "tutorials", "api"):
         assert f"/docs/{folder}/" in ignored
+
+
+def test_license_citation_and_changelog_agree_with_setup_cfg():
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg")
+    version = setup["metadata"]["version"]
+    assert setup["metadata"]["license"] == "MIT" and version == ci.__version__
+    license_text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License")
+    assert "Copyright (c) 2026 ctrlinf developers" in license_text
+    citation = (REPO / "CITATION.cff").read_text(encoding="utf-8")
+    assert 'cff-version: 1.2.0' in citation and f'version: "{version}"' in citation
+    assert "license: MIT" in citation
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## \[([^\]]+)\]", changelog, re.M)
+    assert headings[:2] == ["Unreleased", version]
+
+
+def test_changelog_renames_point_to_modules_that_exist():
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    renamed = re.findall(r"`(ctrlinf\.[\w.]+)` → `(ctrlinf\.[\w.]+)`", changelog)
+    assert len(renamed) >= 6
+    for _, new in renamed:
+        importlib.import_module(new)
 
 
 # -- the built site --------------------------------------------------------------
