@@ -127,18 +127,14 @@ def test_percent_cells_are_read_as_jupytext_writes_them():
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda path: path.stem)
-def test_gallery_script_keeps_every_code_cell_and_the_title(script):
+def test_gallery_script_keeps_every_code_cell_and_the_title(script, tmp_path):
     needs("pypandoc")
     parser = needs("sphinx_gallery.py_source_parser")
     text = script.read_text(encoding="utf-8")
     converted = gallery_source.gallery_script(text, script.name)
-    path = DOCS / "_gallery_src" / "_test_conversion.py"
-    path.parent.mkdir(exist_ok=True)
-    try:
-        path.write_text(converted, encoding="utf-8")
-        _, blocks = parser.split_code_and_text_blocks(str(path))
-    finally:
-        path.unlink()
+    path = tmp_path / script.name
+    path.write_text(converted, encoding="utf-8")
+    _, blocks = parser.split_code_and_text_blocks(str(path))
     code = [block.content.strip("\n") for block in blocks if block.type == "code"]
     original = [cell.source for cell in gallery_source.read_cells(text) if cell.kind == "code"]
     assert code == original
