@@ -23,6 +23,7 @@ REPO = DOCS.parent
 sys.path[:0] = [str(REPO), str(DOCS / "_ext")]
 
 import ctrlinf  # noqa: E402
+import gallery_source  # noqa: E402
 
 project = "ctrlinf"
 author = "ctrlinf developers"
@@ -67,7 +68,7 @@ autodoc_mock_imports = [name for name in ("stable_baselines3",)
 ctrlinf_tutorials = str(REPO / "tutorials")
 # Tutorials save figures to $CTRLINF_FIGURES/tutorials, relative to the folder they run
 # in (docs/_gallery_src, ignored by git): never into a tracked folder.
-os.environ["CTRLINF_FIGURES"] = "ctrlinf-figures"
+os.environ["CTRLINF_FIGURES"] = str(gallery_source.FIGURES.parent)
 
 sphinx_gallery_conf = {
     "examples_dirs": "_gallery_src",

@@ -4,7 +4,8 @@
 public subpackage or module among them, the names in its own ``__all__`` (or, for a
 module without one, the functions and classes it defines whose names do not start with
 an underscore). :func:`write_pages` writes one reST page per name into ``api/`` (git
-ignores it): an autodoc directive for each function, class and constant, and for each
+ignores it): an autodoc directive for each function, class and constant (with the
+tutorials that use a function or class, found by sphinx-gallery), and for each
 module its docstring, a table of its names with the first paragraph of their docstrings and a toctree of their pages. A name
 added to an ``__all__`` therefore gets its page, and a search entry, without any edit
 here; ``tests/test_docs.py`` checks that every name has one.
@@ -136,6 +137,10 @@ def page_text(entry, summaries):
               f".. {directive[entry.kind]}:: {entry.short}"]
     if entry.kind == "class":
         lines += ["   :members:"]
+    if entry.kind != "data":
+        # Thumbnails of the tutorials that call it (sphinx-gallery; none: nothing shown).
+        lines += ["", f".. minigallery:: {entry.qualified}",
+                  f"   :add-heading: Tutorials using ``{entry.short}``"]
     return "\n".join(lines) + "\n"
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 #: A cell marker of the percent format; only ``# %%`` and ``# %% [markdown]`` occur.
 CELL_MARKER = re.compile(r"^# %%(?P<markdown> \[markdown\])?[ \t]*$")
-#: Where the tutorials save figures, relative to the folder they run in (see conf.py,
-#: which sets ``CTRLINF_FIGURES`` to the first part).
+#: Where the tutorials save figures, relative to the folder they run in (conf.py sets
+#: ``CTRLINF_FIGURES`` to its first part).
 FIGURES = Path("ctrlinf-figures") / "tutorials"
 #: A paragraph that separates cells while one pandoc call converts a whole script.
 _CELL_BREAK = "ctrlinfcellbreak7f3a"
