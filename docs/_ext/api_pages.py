@@ -63,9 +63,11 @@ def public_names(root="ctrlinf", mock_imports=()):
     """Every public name reachable from ``root`` through ``__all__``, depth first.
 
     ``mock_imports`` are modules to mock when a name cannot be imported without them
-    (``ctrlinf.bridge.sb3.OracleCallback`` subclasses a Stable-Baselines3 class); the
-    module's cached attribute is dropped afterwards, so that code run later with the
-    real package installed never sees the mock.
+    (``ctrlinf.bridge.sb3.OracleCallback`` subclasses a Stable-Baselines3 class; conf.py
+    lists SB3 only when it is not installed). The module keeps the object built on the
+    mock, so that later lookups in the build (autodoc, sphinx-gallery's name
+    resolution) find it instead of an ImportError; the mocked package itself is gone
+    after the lookup, so the tutorials still see that SB3 is not installed.
     """
     found = []
 
@@ -98,9 +100,7 @@ def _attribute(module, name, mock_imports):
     from sphinx.ext.autodoc.mock import mock
 
     with mock(list(mock_imports)):
-        obj = getattr(module, name)
-    vars(module).pop(name, None)       # a lazy attribute cached the mocked object
-    return obj
+        return getattr(module, name)
 
 
 def _summary(obj):
