@@ -115,7 +115,10 @@ def gallery_script(text, name):
     if not cells or cells[0].kind != "markdown" or not cells[0].source.startswith("# "):
         raise ValueError(f"{name}: the first cell must be Markdown starting with a '# ' title")
     converted = iter(markdown_to_rst([c.source for c in cells if c.kind == "markdown"]))
-    header = next(converted)
+    title, _, rest = next(converted).partition("\n")
+    # pandoc escapes every *, but one followed by a space or the end of the line is
+    # already literal in reST; unescaped, the gallery's thumbnail shows it as written.
+    header = re.sub(r"\\\*(?=\s|$)", "*", title) + "\n" + rest
     if '"""' in header:
         raise ValueError(f'{name}: the first cell contains """')
     out = ['r"""', header, "", download_note(name), '"""', ""]
