@@ -181,7 +181,7 @@ save_figure(fig, "02_soft_max_to_max")
 # ## What you saw
 #
 # - The lecture's backward recursion, run literally on probabilities, gives
-#   $\log\beta = $ ctrlinf's `Q` and `V` (exact mode), and $\beta_0(s)$ is the
+#   $\log\beta =$ ctrlinf's `Q` and `V` (exact mode), and $\beta_0(s)$ is the
 #   enumerated probability of being optimal from $s$.
 # - On deterministic dynamics $Q_t = r + V_{t+1}(s')$: exact inference *is* soft
 #   value iteration. On stochastic dynamics exact ≥ soft (Jensen).

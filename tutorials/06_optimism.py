@@ -73,7 +73,7 @@ print(f"Q_exact − Q_soft at (start, gamble) = {q_gap:.3f} = log E e^V − E V"
 # %% [markdown]
 # ## Posterior dynamics
 #
-# Condition the enumerated trajectory posterior on $(s_0, a_0) = $ (start, gamble) and
+# Condition the enumerated trajectory posterior on $(s_0, a_0) =$ (start, gamble) and
 # read off where it goes next. The answer is the slide's formula
 #
 # $$p(s_{t+1} \mid s_t, a_t, \mathcal{O}_{1:T}) = \frac{p(s_{t+1} \mid s_t, a_t)\,\beta_{t+1}(s_{t+1})}

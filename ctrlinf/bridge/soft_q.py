@@ -50,7 +50,7 @@ class SoftQResult:
     policy : ndarray, shape (S, A)
         ``exp((Q − V)/α)``.
     history : dict of lists
-        Every ``log_every`` steps: ``step``, ``td_error`` (mean |Q − y| since the last
+        Every ``log_every`` steps: ``step``, ``td_error`` (mean ``|Q − y|`` since the last
         log), ``episode_return`` (mean undiscounted env return of the episodes finished
         since the last log, NaN if none), and whatever ``callback`` returned.
     temperature, gamma : float

@@ -16,8 +16,12 @@ def missing_browser():
     return [name for name in (BROWSER, DRIVER) if shutil.which(name) is None]
 
 
-def chromium_driver(width=1320, height=760):
-    """A headless Chromium WebDriver that records the browser console (``get_log("browser")``)."""
+def chromium_driver(width=1320, height=760, network_log=False):
+    """A headless Chromium WebDriver that records the browser console (``get_log("browser")``).
+
+    With ``network_log``, it also records DevTools network events, every request
+    included (``get_log("performance")``).
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -26,7 +30,8 @@ def chromium_driver(width=1320, height=760):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  f"--window-size={width},{height}", "--hide-scrollbars"):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    logs = {"browser": "ALL", "performance": "ALL"} if network_log else {"browser": "ALL"}
+    options.set_capability("goog:loggingPrefs", logs)
     # An explicit driver path: selenium then never tries to download one.
     return webdriver.Chrome(service=Service(executable_path=shutil.which(DRIVER)),
                             options=options)
