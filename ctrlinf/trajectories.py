@@ -308,7 +308,7 @@ def draw(probabilities, rng):
     """One index drawn from the distribution ``probabilities`` with ``rng``: the sampler's draw.
 
     The inverse-CDF draw of :func:`sample`, for code that steps one transition at a time
-    (the gymnasium env of :func:`ctrlinf.envs.to_gymnasium`, the bridge agents): rounding
+    (a gymnasium environment over an MDP, an agent's own rollouts): rounding
     that leaves the cumulative sum short of 1 falls on the last positive entry, never on
     a zero one. Used inside ctrlinf on float64 distributions it has checked; no validation.
 
