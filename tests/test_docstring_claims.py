@@ -14,7 +14,8 @@ And those of issue 19 (ci.irl docstrings, README's IRL section):
   expectation, shrinking as 1/√N); it is not the long-horizon limit of the MCE dual on
   stochastic dynamics (values, gradients, maximisers); mdp.p0 only refuses starts;
   r ↦ (π, V) is inverted by r = log π + V − γPV; an action the demos never show is a
-  supremum, not a maximum;
+  supremum, not a maximum; for a finite horizon the soft objective and the discounted
+  log-likelihood differ by Σ_t γ^{t+1} (E[V_{t+1}] − V_{t+1}(s_{t+1}));
 - apprenticeship_projection stops on a zero step only when μ_E is not attainable;
 - behaviour_cloning maximises the demos' log-likelihood over stationary policies.
 """
@@ -248,6 +249,31 @@ def test_an_action_the_demos_never_show_is_a_supremum_not_a_maximum():
                                       demos)[0] for c in (1.0, 5.0, 25.0)]
     assert np.all(np.diff(values) > 0) and max(values) < bound
     assert bound - values[-1] < 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_finite_horizon_soft_objective_and_discounted_log_likelihood_differ_by_the_luck(seed):
+    # objectives' "Soft versus exact": with p0 = p̂0 the soft objective plus the demos' luck
+    # Σ_t γ^{t+1} (E_{s'}[V_{t+1}(s')] − V_{t+1}(s_{t+1})) is (1/N) Σ_i Σ_t γ^t log π_t.
+    T, gamma = 6, 0.9
+    rng = np.random.default_rng(seed)
+    phi, theta = rng.normal(size=(6, 3, 2)), rng.normal(size=2)
+    for branching in (2, 1):
+        mdp = ci.envs.random_mdp(6, 3, branching=branching, seed=seed, horizon=T, gamma=gamma)
+        demos = ci.sample(mdp, ci.solve(mdp).policy, 100, seed=seed)
+        learner = mdp.replace(p0=ci.irl.start_distribution(demos, 6))
+        value, _ = ci.irl.objective(learner, phi, demos, theta)
+        sol = ci.solve(learner.replace(r=phi @ theta))
+        P, s, a = mdp.transition_tensor(), demos.states, demos.actions
+        steps = np.arange(T)
+        log_likelihood = (gamma**steps * (sol.Q[steps, s, a] - sol.V[steps, s])).sum(axis=1)
+        luck = sum(gamma**(t + 1) * (P[s[:, t], a[:, t]] @ sol.V[t + 1]
+                                     - sol.V[t + 1, s[:, t + 1]]) for t in range(T - 1))
+        assert_allclose(log_likelihood.mean(), value + luck.mean(), rtol=0, atol=1e-10)
+        if branching == 1:
+            assert np.abs(luck).max() < 1e-12
+        else:
+            assert abs(luck.mean()) > 1e-3
 
 
 # -- issue 19, item 8: the smaller statements of ci.irl -----------------------------------

@@ -21,6 +21,17 @@ def test_shape_reward_is_the_closed_form_and_keeps_the_soft_policy():
     np.testing.assert_allclose(sol_shaped.V, sol.V - phi, atol=1e-8)
 
 
+def test_shaping_keeps_the_hard_policy_too_and_shifts_hard_q_by_the_potential():
+    # shape_reward: "the soft and hard solutions of r' have Q' = Q − Φ, V' = V − Φ".
+    mdp = _world(2)
+    phi = np.array([2.0, -1.0, 0.5, -3.0])
+    hard = ci.solve(mdp, mode="hard", tol=1e-12)
+    shaped = ci.solve(mdp.replace(r=ci.irl.shape_reward(mdp, phi)), mode="hard", tol=1e-12)
+    np.testing.assert_allclose(shaped.Q, hard.Q - phi[:, None], atol=1e-9)
+    np.testing.assert_allclose(shaped.V, hard.V - phi, atol=1e-9)
+    np.testing.assert_array_equal(shaped.policy, hard.policy)
+
+
 def test_a_stationary_potential_changes_a_finite_horizon_policy():
     mdp = _world(1).replace(horizon=5, gamma=1.0)
     shaped = mdp.replace(r=ci.irl.shape_reward(mdp, np.array([0.0, 2.0, -1.0, 1.0])))

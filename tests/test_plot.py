@@ -161,6 +161,18 @@ def test_message_rows_are_the_core_quantities(grid, exact):
     assert_allclose(message_rows(grid, exact, beta_scale="linear")[1], beta_s, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("mode", ["soft", "hard"])
+def test_soft_or_hard_message_rows_are_the_occupancy_and_scaled_values(grid, mode):
+    # message_rows: "for soft and hard solutions the first and last rows are both the
+    # policy's occupancy and the middle row is V_t / temperature of that mode".
+    sol = ci.solve(grid, mode=mode, temperature=0.5)
+    alpha, log_beta, posterior = message_rows(grid, sol)
+    occupancy = ci.occupancy(grid, sol.policy)
+    assert_allclose(alpha, occupancy, rtol=0, atol=1e-14)
+    assert_allclose(posterior, occupancy, rtol=0, atol=1e-14)
+    assert_allclose(log_beta, (sol.V - sol.V.max(axis=1, keepdims=True)) / 0.5, atol=1e-12)
+
+
 def test_message_intersection_panels_labels_and_scales(grid, exact, tmp_path):
     fig = ci.plot.message_intersection(grid, exact, times=[0, 3, 7])
     assert isinstance(fig, Figure)

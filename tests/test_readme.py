@@ -30,12 +30,12 @@ for _mode in _end:
     assert _end[_mode][_goal] > 0.9, (_mode, _end[_mode][_goal])
 
 # The IRL example: l2=0.1 converges without a warning, in a few dozen iterations, to
-# an EVD under 1; with l2=0 theta runs away and fit warns.
+# an EVD of about 0.6 (measured 0.588); with l2=0 theta runs away and fit warns.
 with _warnings.catch_warnings():
     _warnings.simplefilter("error")
     _res = ci.irl.fit(learner, world.features, demos, mode="soft", l2=0.1, progress=False)
 assert _res.converged and _res.n_iter < 100, (_res.converged, _res.n_iter)
-assert ci.irl.expected_value_difference(world, _res.reward) < 1.0
+assert 0.5 < ci.irl.expected_value_difference(world, _res.reward) < 0.7    # "about 0.6"
 with _warnings.catch_warnings(record=True) as _caught:
     _warnings.simplefilter("always")
     ci.irl.fit(learner, world.features, demos, mode="soft", progress=False)

@@ -165,6 +165,9 @@ for name, mdp in (("slip 0", det), ("slip 0.2", slippery)):
 assert np.allclose(model_features(det, theta_true, "exact"), algorithm_1_features(det, theta_true))
 assert np.abs(model_features(slippery, theta_true, "exact")
               - algorithm_1_features(slippery, theta_true)).max() > 1.0
+# The numbers quoted below (and in ctrlinf.irl.objectives' docstring).
+assert np.allclose(model_features(slippery, theta_true, "exact"), [5.18, 0.01], atol=0.005)
+assert np.allclose(algorithm_1_features(slippery, theta_true), [1.64, 0.49], atol=0.005)
 
 # %% [markdown]
 # The posterior believes the agent steers its luck, so it reaches the goal almost

@@ -90,9 +90,9 @@ assert np.linalg.norm(mu_E - mu_maxent) < 1e-3
 # demonstrations' mean return under any reward in the span of the features. But they
 # are different policies: the causal entropy
 # $\sum_t E_{d_t}[H(\pi_t(\cdot|s))]$ of the MaxEnt policy is larger by more than a nat
-# (it spreads over every path with the right counts; the mixture only randomises
-# among π₀, a few optimal policies of linear rewards and their tied actions), and
-# their state visitations differ.
+# (it puts probability on every path, not only on paths with the right counts; the
+# mixture only randomises among π₀, a few optimal policies of linear rewards and their
+# tied actions), and their state visitations differ.
 
 # %%
 def causal_entropy(policy):
@@ -109,6 +109,7 @@ tv_visits = 0.5 * np.abs(visits_mixed - visits_maxent).sum() / world.horizon
 print(f"causal entropy: projection mixture {H_mixed:.2f} nats, MaxEnt {H_maxent:.2f} nats; "
       f"time-averaged state visitation differs by TV {tv_visits:.2f}")
 assert H_maxent > H_mixed + 1.0
+assert maxent.min() > 0                          # every action, so every path, has p > 0
 assert tv_visits > 0.05
 
 # %%

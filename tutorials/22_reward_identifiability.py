@@ -8,7 +8,8 @@
 # $\gamma \sum_{s'} P(s'|s,a)\Phi(s') - \Phi(s)$ to the reward changes no optimal policy.
 # Cao, Cohen & Szpruch 2021, *Identifiability in inverse reinforcement learning*: for
 # entropy-regularised (soft) agents, that is *all* one dynamics leaves open, and
-# watching the same reward under a second dynamics pins it down up to a constant.
+# watching the same reward under a second, sufficiently different dynamics pins it down
+# up to a constant.
 # The soft Bellman equation read backwards says why: for any $V$,
 #
 # $$r(s, a) = \alpha\log\pi(a|s) + V(s) - \gamma \sum_{s'} P(s'|s, a)\,V(s')$$

@@ -2,14 +2,16 @@
 # # 23. Deep MaxEnt IRL: when a linear reward cannot say it
 #
 # Wulfmeier, Ondruska & Posner 2015, *Maximum Entropy Deep Inverse Reinforcement
-# Learning*; CS285 lecture 20, *Inverse Reinforcement Learning* ("MaxEnt IRL with
-# neural networks", https://rail.eecs.berkeley.edu/deeprlcourse/). The MaxEnt IRL
-# gradient with respect to the reward of each state is expert minus model visitation,
-# $\partial L / \partial r(s) = D_E(s) - D_r(s)$ (tutorial 10), so a reward network
+# Learning*; CS285 lecture 20, *Inverse Reinforcement Learning*
+# (https://rail.eecs.berkeley.edu/deeprlcourse/), where the learned reward $r_\psi$ is
+# linear in features or a neural net and Wulfmeier et al. is suggested reading. The
+# MaxEnt IRL gradient with respect to the reward of each state is expert minus model
+# visitation, $\partial L / \partial r(s) = D_E(s) - D_r(s)$ (tutorial 10), so a reward network
 # $r_w = f_w(\phi(s))$ trains by backpropagating that difference:
 # $\nabla_w L = \sum_s (D_E(s) - D_r(s))\, \nabla_w f_w(\phi(s))$. `ci.irl.fit_deep`
-# does exactly this with the exact messages (no sampling), so the only error left is
-# the reward model's and the data's.
+# does exactly this with the exact messages (no sampling), so the only errors left are
+# the reward model's, the data's and the optimiser's (a fixed budget of steps on a
+# non-concave objective).
 #
 # The test bed is Levine, Popović & Koltun 2011's *objectworld*: the reward is +1 near
 # objects of both outer colours, −1 near colour 0 only, 0 elsewhere — an AND of two
@@ -38,7 +40,7 @@ from _common import save_figure
 # program) still misses by exactly 0.5, predicting 0.5 on the +1 cells; and least
 # squares that weights the three +1 cells 100 times gets them to 0.98 but then misses
 # elsewhere by 1.15. Acting optimally for any of the three loses more than 2.5 of true
-# value (EVD, γ = 0.9); linear IRL, below, does no better.
+# value (EVD, γ = 0.9); so does linear IRL, below.
 
 # %%
 world = ci.experiments.irl_evd.make_world("objectworld", size=10, seed=1)

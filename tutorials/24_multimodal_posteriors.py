@@ -89,6 +89,8 @@ print(f"p(top route | O) = {post[via_top].sum():.3f}, p(bottom route | O) = "
 assert np.isclose(post[via_top].sum(), post[via_bottom].sum(), rtol=1e-10)
 assert post[via_top].sum() > 0.45 and not (via_top & via_bottom).any()
 assert np.isclose(log_Z, ci.log_evidence(grid, ci.solve(grid, mode="exact")), rtol=1e-10)
+# The soft policy's rollout: p(τ) Π_t π_t(a_t | s_t) is the posterior of every trajectory.
+assert np.allclose(np.exp(enum.log_p + enum.log_policy(soft.policy)), post, rtol=0, atol=1e-12)
 
 # %% [markdown]
 # ## The top route gets blocked

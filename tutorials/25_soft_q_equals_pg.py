@@ -20,9 +20,10 @@
 # (Insert $Q_\theta = \alpha\log\pi_\theta + V_\theta$ on both sides; the cross terms
 # vanish because $E_a[\nabla \log \pi] = 0$ and $E_a[Q^\pi - \alpha \log\pi - V^\pi] = 0$.)
 # Haarnoja et al. 2017 (*Reinforcement Learning with Deep Energy-Based Policies*) add the
-# practical corollary we test second: a maximum-entropy policy is a good initialisation
-# for fine-tuning on a new task. CS285 lecture 19 (*Soft Q-learning*, "Benefits of soft
-# optimality": https://rail.eecs.berkeley.edu/deeprlcourse/) makes the same two points.
+# practical claim we test second (a separate point, not a consequence of the identity):
+# a maximum-entropy policy is a good initialisation for fine-tuning on a new task.
+# CS285 lecture 19 (*Soft Q-learning*, "Benefits of soft optimality":
+# https://rail.eecs.berkeley.edu/deeprlcourse/) makes the same two points.
 # Here every expectation is exact: the discounted occupancy (`ci.occupancy`) and $Q^\pi$,
 # $V^\pi$ (`ci.evaluate_policy`) come from linear solves, so the identity is checked to
 # round-off, not to sampling error.
@@ -88,10 +89,12 @@ assert np.allclose(alpha * grad_J, d[:, None] * pi * advantage, atol=1e-7)
 # %%
 star = ci.solve(mdp, mode="soft", temperature=alpha, tol=1e-12)
 pi_star, V_star = policy_and_value(star.Q)
-Q_star_pi = ci.evaluate_policy(mdp, pi_star, temperature=alpha)[0]
+Q_star_pi, V_star_pi = ci.evaluate_policy(mdp, pi_star, temperature=alpha)
 assert np.allclose(star.Q, Q_star_pi, atol=1e-8)
 advantage_star = Q_star_pi - alpha * np.log(pi_star) - V_star[:, None]
-assert np.abs(ci.occupancy(mdp, pi_star)[:, None] * pi_star * advantage_star).max() < 1e-8
+d_star = ci.occupancy(mdp, pi_star) / (1 - gamma)
+assert np.abs(d_star[:, None] * pi_star * advantage_star).max() < 1e-7       # policy gradient
+assert np.abs(d_star * (V_star_pi - V_star)).max() < 1e-7     # value fitting (× π(a|s) <= 1)
 
 # %% [markdown]
 # ## Fine-tuning when the task changes
@@ -153,7 +156,7 @@ late = gap_soft_q[50:]
 print(f"full soft Q-learning update, max-ent start: gap {gap_soft_q[0]:.2f}, then between "
       f"{late.min():.2f} and {late.max():.2f} over the last {len(late)} steps")
 assert abs(gap_soft_q[0] - 6.54) < 0.005
-assert late.min() > 5 and late.max() > 1.5 * gap_soft_q[0]     # it does not settle
+assert late.min() > 5 and late.max() > 1.75 * gap_soft_q[0]    # it does not settle
 print(f"value gap J*_B − J_B: start {gap_maxent[0]:.2f} (max-ent) vs {gap_hard[0]:.2f} (hard); "
       f"after {len(gap_maxent)} steps {gap_maxent[-1]:.3f} vs {gap_hard[-1]:.2f}")
 assert gap_maxent[-1] < 0.05 * gap_maxent[0]               # max-ent start: adapted

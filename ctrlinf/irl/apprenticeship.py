@@ -13,7 +13,8 @@ mixture of policies that does it, calling an RL solver as its inner step:
         + \frac{(\mu_i - \bar\mu_{i-1})\cdot(\mu_E - \bar\mu_{i-1})}
                {\|\mu_i - \bar\mu_{i-1}\|^2}\,(\mu_i - \bar\mu_{i-1}),
 
-stopping when ``‖μ_E − μ̄_i‖ ≤ ε``. ``μ̄_i`` is the orthogonal projection of ``μ_E`` on
+stopping when ``‖μ_E − μ̄_i‖ ≤ ε``. With the step's coefficient clipped to ``[0, 1]``
+(Abbeel & Ng project on the line) ``μ̄_i`` is the orthogonal projection of ``μ_E`` on
 the segment ``[μ̄_{i−1}, μ_i]``, so it is a convex combination of the ``μ_j``; the
 returned ``weights`` are its coefficients. Here the inner step is the exact hard
 solution (``ci.solve(mode="hard")``) and ``μ(π)`` comes from the exact occupancy

@@ -205,11 +205,12 @@ def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activat
     hidden : tuple of int, default (32, 32)
     mode : {"soft", "exact"}
     l2 : float, default 0.1
-        Weight decay. Keep it: in soft mode a reward flexible enough to fit every
-        visited state has a finite maximum only if some policy's occupancy matches
-        the demos' visitation, which under stochastic dynamics depends on the data
-        (often not, see :mod:`ctrlinf.irl.objectives`); then the weights grow until
-        the decay stops them.
+        Weight decay. Keep it: in soft mode with a finite horizon a reward flexible
+        enough to fit every visited state has a finite maximum only if some policy's
+        occupancy matches the demos' visitation, which under stochastic dynamics
+        depends on the data (often not, see :mod:`ctrlinf.irl.objectives`); with
+        ``horizon=None`` only if the demos show every action of every state they visit.
+        Otherwise the weights grow until the decay stops them.
     activation : {"relu", "tanh"}
     optimizer : {"adam", "lbfgs", "gradient"}, default "adam"
         Adam is the robust choice for a non-concave objective; L-BFGS's line

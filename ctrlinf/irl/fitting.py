@@ -226,8 +226,8 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     started from ``ρ̂``. That is neither maximum causal entropy IRL nor the limit of
     its finite-horizon objective as ``T`` grows: on stochastic dynamics the two
     differ by the demos' transition luck, and so do their maximisers. This ``L`` is
-    not concave, but with one indicator feature per state-action pair every
-    stationary point is global, and it is discounted behaviour cloning,
+    not concave, but with one indicator feature per state-action pair (and ``l2 = 0``)
+    every stationary point is global, and it is discounted behaviour cloning,
     ``π(a|s) = D_E(s, a) / Σ_b D_E(s, b)`` on the states the demos visit (see
     :mod:`ctrlinf.irl.objectives`; tutorial 21).
 

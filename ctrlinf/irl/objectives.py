@@ -105,8 +105,8 @@ Soft versus exact (finite horizon). The soft objective is the dual of maximising
 entropy subject to matching ``μ_E``; with deterministic dynamics and ``p0`` the demos' start
 distribution it equals the mean causal log-likelihood ``(1/N) Σ_i Σ_t γ^t log π_t(a_it |
 s_it)`` (for ``γ = 1``, the mean of :func:`~ctrlinf.irl.log_likelihood`). With
-stochastic dynamics the two differ by the demos' luck, ``Σ_t (E_{s'}[V_{t+1}(s')] −
-V_{t+1}(s_{t+1}))``, which has mean zero under the dynamics but not on finite data, so
+stochastic dynamics the two differ by the demos' luck, ``Σ_t γ^{t+1} (E_{s'}[V_{t+1}(s')]
+− V_{t+1}(s_{t+1}))``, which has mean zero under the dynamics but not on finite data, so
 they agree only in expectation and have different maximisers (tutorial 11). The exact
 objective is the trajectory log-likelihood of Ziebart 2008 up to terms free of the
 reward; it is optimistic about stochastic dynamics (the posterior also bends the

@@ -101,9 +101,10 @@ def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt", beta_scal
         the point mass of ``α_0``; the colour bars show the true values.
     beta_scale : {"log", "linear"}, default "log"
         The backward row: ``"log"`` draws ``log β_t − max_s log β_t = (V_t − max_s
-        V_t)/temperature`` on a linear colour scale, so every state that can still
-        reach reward is visibly coloured; ``"linear"`` draws ``β_t / max_s β_t`` with
-        ``scale``, where ``β_t`` (a probability of optimality that shrinks
+        V_t)/temperature`` on a linear colour scale from the row's smallest value to 0,
+        so states away from the goal are shaded by how many nats they lie below the
+        best one (only the least promising fade to white); ``"linear"`` draws
+        ``β_t / max_s β_t`` with ``scale``, where ``β_t`` (a probability of optimality that shrinks
         exponentially with the distance to reward) is near 0 everywhere but at the goal.
 
     Returns
