@@ -15,7 +15,9 @@ objective with the expert visitation passed as an array and with the demos, one
 evaluation inside ``ci.irl.fit`` (plain gradient ascent, one evaluation per
 iteration, read from ``history["time"]``), and the imitation-style dense einsum
 partition function + occupancy of ``_baselines.py`` (baseline (c) of
-``backward.py``). Ratios are of the medians (and of the minima) of the same loop.
+``backward.py``). Ratios are of the medians and of the minima of the same loop, and
+"paired" is the median over repeats of each time divided by the bare time of the same
+repeat, the figure least moved by other processes on a shared machine.
 
 One iteration of ``ci.irl.fit`` is one call of the objective: a copy of the MDP with
 the new reward (``TabularMDP.replace``, which validates it), ``ci.solve(keep="all")``,
@@ -140,15 +142,16 @@ def overhead_table(repeats, baseline=True):
           f"{OVERHEAD_DEMOS} demos), NUMBA_NUM_THREADS={numba.get_num_threads()}; "
           f"median / min of {repeats}, load average {os.getloadavg()}")
     print(f"{'S':>5s} {'K':>4s} {'call':>12s} {'median ms':>10s} {'min ms':>8s} "
-          f"{'/ bare (med.)':>13s} {'/ bare (min)':>12s}")
+          f"{'/ bare: med.':>12s} {'min':>5s} {'paired':>6s}")
     for size in OVERHEAD_SIZES:
         world, times = time_overhead(size, repeats, baseline)
         bare = times["solve+marg."]
         for name, t in times.items():
+            paired = t.reshape(repeats, -1) / bare[:, None]     # "in fit": several per repeat
             print(f"{world.n_states:5d} {world.features.shape[-1]:4d} {name:>12s} "
                   f"{1e3 * np.median(t):10.3f} {1e3 * t.min():8.3f} "
-                  f"{np.median(t) / np.median(bare):13.2f} {t.min() / bare.min():12.2f}",
-                  flush=True)
+                  f"{np.median(t) / np.median(bare):12.2f} {t.min() / bare.min():5.2f} "
+                  f"{np.median(paired):6.2f}", flush=True)
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -146,6 +146,11 @@ def test_a_reward_that_overflows_to_minus_infinity_is_named():
     for mode in ("soft", "exact"):
         with pytest.raises(ValueError, match=message), np.errstate(over="ignore"):
             ci.irl.objective(mdp, phi, demos, np.array([1e10, 0.5]), mode=mode)
+    # Any reward that is not finite where mdp.r is: named, with the culprit first.
+    problem = objectives.Problem(mdp, ci.irl.expert_visitation(mdp, demos), "soft")
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match=re.escape(f"culprit: r[0, 1] is {bad}")):
+            problem.evaluate(np.array([[0.0, bad]]), culprit=lambda: "culprit")
 
 
 def count_calls(monkeypatch, owner, name, counts):

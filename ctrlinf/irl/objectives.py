@@ -422,12 +422,13 @@ class Problem:
             # horizon=None: the demos' log-likelihood Σ D_E r − ρ̂·V, with its gradient
             # D_E − D^ρ̂ (module docstring): same mass on both sides, whatever the demo length.
             normaliser = float(self._start @ sol.V)
-            D_model = _discounted_occupancy(self.mdp, sol.policy, self._start)[:, None] * sol.policy
+            occupancy = _discounted_occupancy(self.mdp, sol.policy, self._start)
+            D_model = occupancy[:, None] * sol.policy
         else:
             normaliser = float(mdp_r.p0 @ sol.V[0])
             D_model = self.model_visitation(mdp_r, sol)
         r = mdp_r.r if self._allowed is None else mdp_r.r[self._allowed]
-        value = float(np.sum(self._D_E_allowed * r)) - normaliser
+        value = float((self._D_E_allowed * r).sum()) - normaliser
         if self.ends is not None:
             extra_value, extra_visitation = continuation(mdp_r, sol, self.ends, self.mode,
                                                          self._rows)
