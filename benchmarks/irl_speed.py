@@ -19,10 +19,11 @@ partition function + occupancy of ``_baselines.py`` (baseline (c) of
 "paired" is the median over repeats of each time divided by the bare time of the same
 repeat, the figure least moved by other processes on a shared machine.
 
-One iteration of ``ci.irl.fit`` is one call of the objective: a copy of the MDP with
-the new reward (``TabularMDP.replace``, which validates it), ``ci.solve(keep="all")``,
-``ci.marginals``, and the contraction with the features. The table splits the median
-time into those parts, for both modes and for 1 and 2 numba threads; "deep" adds the
+One iteration of ``ci.irl.fit`` is one evaluation of the objective: the MDP with the
+new reward (``Problem.reward_mdp``: the mask and a check of the reward, nothing of
+``P`` or ``p0`` again), ``ci.solve(keep="all")``, ``ci.marginals``, and the
+contraction with the features. The table splits the median time into those parts,
+for both modes and for 1 and 2 numba threads (when numba has 2); "deep" adds the
 forward and backward pass of a 32-32 MLP reward. Worlds: ``ci.experiments.irl_evd.make_world``
 (objectworld with K = 128 features; the gridworld with K = 3 goal/pit/other
 indicators, 5 actions, slip 0.1). Nothing is asserted; the load average is printed
@@ -33,14 +34,19 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see benchmarks/irl_evd.py
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import ctrlinf as ci  # noqa: E402
 from ctrlinf.irl.deep import NetModel  # noqa: E402
+from ctrlinf.irl.objectives import Problem  # noqa: E402
 from ctrlinf.irl.objectives import contract  # noqa: E402
+from ctrlinf.irl.objectives import linear_reward  # noqa: E402
 from ctrlinf.irl.objectives import model_visitation  # noqa: E402
 from _baselines import einsum_occupancy, einsum_partition  # noqa: E402
 
@@ -65,10 +71,11 @@ def median_time(f, repeats):
 def time_iteration(world, mode, repeats):
     """Median seconds of the parts of one objective evaluation."""
     theta = np.random.default_rng(0).normal(size=world.features.shape[-1])
-    reward = world.features @ theta
+    reward = linear_reward(world.features, theta, world.n_actions)
+    problem = Problem(world, np.zeros_like(reward), mode)   # the data do not enter here
     parts = {}
-    parts["replace"] = median_time(lambda: world.replace(r=reward), repeats)
-    mdp = world.replace(r=reward)
+    parts["reward"] = median_time(lambda: problem.reward_mdp(reward), repeats)
+    mdp = problem.reward_mdp(reward)
     parts["solve"] = median_time(lambda: ci.solve(mdp, mode=mode, progress=False), repeats)
     sol = ci.solve(mdp, mode=mode, progress=False)
     parts["marginals"] = median_time(lambda: model_visitation(mdp, sol), repeats)
@@ -174,7 +181,7 @@ def main(argv=None):
     repeats = 7 if args.full else 3
     print(f"load average {os.getloadavg()}; OPENBLAS_NUM_THREADS="
           f"{os.environ['OPENBLAS_NUM_THREADS']}; median of {repeats}")
-    header = (f"{'world':16s} {'S':>6s} {'T':>4s} {'mode':>5s} {'thr':>3s} {'replace':>8s} "
+    header = (f"{'world':16s} {'S':>6s} {'T':>4s} {'mode':>5s} {'thr':>3s} {'reward':>8s} "
               f"{'solve':>8s} {'marg.':>8s} {'feat.':>8s} {'total ms':>9s}")
     print(header)
     for name, size in WORLDS:
@@ -182,11 +189,11 @@ def main(argv=None):
             world = ci.experiments.irl_evd.make_world(name, size=size, seed=0, horizon=horizon)
             ci.solve(world, progress=False)          # compile / load the kernels once
             for mode in ("soft", "exact"):
-                for threads in (1, 2):
+                for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
                     numba.set_num_threads(threads)
                     parts = time_iteration(world, mode, repeats)
                     cells = " ".join(f"{1e3 * parts[k]:8.2f}" for k in
-                                     ("replace", "solve", "marginals", "features"))
+                                     ("reward", "solve", "marginals", "features"))
                     print(f"{name:16s} {world.n_states:6d} {horizon:4d} {mode:>5s} "
                           f"{threads:3d} {cells} {1e3 * sum(parts.values()):9.2f}", flush=True)
         numba.set_num_threads(1)
