@@ -183,6 +183,22 @@ class TabularMDP:
         """Keyword arguments a subclass's constructor needs beyond P, r, p0, horizon, gamma."""
         return {}
 
+    def _with_checked_reward(self, r, reward_scale):
+        """A copy (same class, same layout) with the reward ``r``, which the caller checked.
+
+        ``replace(r=...)`` without its checks, for a loop that swaps the reward of one
+        MDP many times (IRL evaluates its objective at every step): ``r`` must be a
+        float64 ``(S, A)`` array that ``replace`` would accept unchanged (no NaN or
+        ``+inf``, some allowed action in every state) and ``reward_scale`` its
+        ``max |r|`` over the allowed actions. Everything else is shared, as in ``replace``.
+        """
+        new = object.__new__(type(self))          # a shallow copy, as copy.copy, but cheaper
+        new.__dict__.update(self.__dict__)
+        new._r = np.array(r, dtype=np.float64, order="C")   # a copy, as the constructor's
+        new._r.flags.writeable = False
+        new._reward_scale = reward_scale
+        return new
+
     def with_death_state(self):
         r"""Return the undiscounted MDP in which ``γ`` becomes a death probability.
 

@@ -21,8 +21,8 @@ from ctrlinf import _checks, nn
 from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.irl.fitting import _warn_unconverged
 from ctrlinf.irl.fitting import fit_model
+from ctrlinf.irl.objectives import Problem
 from ctrlinf.irl.objectives import check_mdp_and_mode
-from ctrlinf.irl.objectives import evaluate
 
 
 class RewardNet:
@@ -168,8 +168,8 @@ def deep_objective(mdp, features, demos, net, params, mode="soft"):
     with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names params
         reward, pull_back = model(params)
     D_E, ends = expert_occupancy(mdp, demos)
-    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends,
-                                culprit="params are too large: the network's reward")
+    value, grad_r, _ = Problem(mdp, D_E, mode, ends).evaluate(
+        reward, culprit="params are too large: the network's reward")
     return value, pull_back(grad_r)
 
 

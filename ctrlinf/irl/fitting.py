@@ -19,9 +19,9 @@ import scipy.sparse as sp
 
 from ctrlinf import _checks
 from ctrlinf.irl.demos import expert_occupancy
+from ctrlinf.irl.objectives import Problem
 from ctrlinf.irl.objectives import check_mdp_and_mode
 from ctrlinf.irl.objectives import contract
-from ctrlinf.irl.objectives import evaluate
 from ctrlinf.irl.objectives import linear_reward
 from ctrlinf.irl.objectives import masked_reward
 from ctrlinf.irl.optimize import check_optimizer
@@ -156,8 +156,9 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     """Maximise ``L(r(x)) − l2 · penalty(x)`` over ``x``; return an :class:`IRLResult`.
 
     ``D_E`` (S, A) is the demos' discounted visitation and ``ends`` their truncated
-    ends (:func:`~ctrlinf.irl.demos.expert_occupancy`). The stored reward carries
-    ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
+    ends (:func:`~ctrlinf.irl.demos.expert_occupancy`), both checked and computed once:
+    every evaluation goes through one :class:`~ctrlinf.irl.objectives.Problem`. The
+    stored reward carries ``mdp``'s mask (``-inf`` where ``mdp.r`` is ``-inf``).
     """
     check_mdp_and_mode(mdp, mode)
     l2 = _checks.real(l2, "l2", low=0.0)
@@ -166,22 +167,26 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     progress = _checks.flag(progress, "progress", allow_none=True)
     if progress is None:
         progress = _long_fit(mdp, max_iter)
+    problem = Problem(mdp, D_E, mode, ends)
 
     def penalised(x):
         with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names features
             reward, pull_back = model(x)
-        reward = masked_reward(mdp, reward)
-        size = np.abs(x).max()
-        where = f"max |theta| = {size:.3g}" if np.isfinite(size) else "theta not finite"
-        culprit = (f"features: the reward left the float range during the fit (at {where}); "
-                   "scale the features to O(1), lower learning_rate or raise l2. The reward")
-        value, grad_r, sol = evaluate(mdp, reward, D_E, mode, ends, culprit)
+
+        def culprit():
+            size = np.abs(x).max()
+            where = f"max |theta| = {size:.3g}" if np.isfinite(size) else "theta not finite"
+            return (f"features: the reward left the float range during the fit (at {where}); "
+                    "scale the features to O(1), lower learning_rate or raise l2. The reward")
+
+        value, grad_r, sol = problem.evaluate(reward, culprit)
         size, grad_size = model.penalty(x)
         return value - l2 * size, pull_back(grad_r) - l2 * grad_size, (reward, sol)
 
     x, _, _, (reward, sol), history, converged, message = maximise(
         penalised, x0, optimizer, learning_rate, max_iter, gtol, progress, desc)
-    return IRLResult(model, x, reward, sol, history, converged, message, mode)
+    return IRLResult(model, x, masked_reward(mdp, reward), sol, history, converged, message,
+                     mode)
 
 
 #: |θ| above this in an unconverged fit means the optimum is at infinity (warned about).

@@ -147,6 +147,8 @@ policy may change with ``t``, it can be; ``l2`` makes the maximiser finite eithe
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -193,13 +195,13 @@ def linear_reward(features, theta, n_actions):
     """``r = φ θ`` as an (S, A) array (state features broadcast over actions)."""
     reward = features @ theta
     if reward.ndim == 1:
-        reward = np.repeat(reward[:, None], n_actions, axis=1)
+        reward = reward[:, None].repeat(n_actions, axis=1)
     return reward
 
 
 def forbidden(mdp):
     """Bool (S, A): where ``mdp.r`` is ``-inf``, i.e. the actions the MDP forbids."""
-    return np.isneginf(mdp.r)
+    return mdp.r == -np.inf
 
 
 def masked_reward(mdp, reward):
@@ -267,7 +269,12 @@ def demo_start_measure(mdp, D_E):
     return D_E.sum(axis=1) - mdp.gamma * (mdp.P.T @ D_E.ravel())
 
 
-def continuation(mdp, sol, ends, mode):
+def continuation_rows(mdp):
+    """The row ``s A + a`` of every stored entry of ``mdp.P`` (nnz,), for :func:`continuation`."""
+    return np.repeat(np.arange(mdp.n_states * mdp.n_actions), np.diff(mdp.P.indptr))
+
+
+def continuation(mdp, sol, ends, mode, rows=None):
     r"""What the unobserved steps of truncated demos add: value and visitation (S, A).
 
     A demo truncated after ``L < T`` steps is scored by marginalising the steps it
@@ -280,11 +287,12 @@ def continuation(mdp, sol, ends, mode):
     Its gradient is the model's visitation after the ends: ``Y_{t+1}(s') = γ Σ_{s,a}
     (E_t + X_t)(s, a) P̃_t(s' | s, a)``, ``X_t = Y_t π_t``, returned as ``Σ_t X_t``,
     with ``P̃ = P`` (soft) or the posterior dynamics ``P e^{V_{t+1}} / e^{Q_t − r}``
-    (exact).
+    (exact). ``rows`` is :func:`continuation_rows` of ``mdp``, if already at hand.
     """
     S, A, T = mdp.n_states, mdp.n_actions, mdp.horizon
     P = mdp.P
-    rows = np.repeat(np.arange(S * A), np.diff(P.indptr))
+    if rows is None:
+        rows = continuation_rows(mdp)
     starts = P.indptr[:-1]           # every row of P sums to one, so none is empty
     value = 0.0
     X = np.zeros((S, A))
@@ -312,54 +320,120 @@ def continuation(mdp, sol, ends, mode):
     return value, visitation
 
 
-def reward_mdp(mdp, reward, mode, culprit=None):
-    """``mdp`` with ``reward`` (and ``mdp``'s mask), ready to solve in ``mode``, or a ValueError.
+class Problem:
+    r"""One IRL problem, prepared once for many evaluations of its objective.
 
-    Refuses a reward that is not finite where ``mdp.r`` is, or whose values would
-    leave the float64 range (:func:`ctrlinf._checks.value_range`); ``culprit`` (e.g.
-    ``"theta ..."``), if given, opens the message: the argument the reward came from.
+    Everything that does not change with the reward is computed here, from checked
+    data, and shared by every :meth:`evaluate`: the MDP (its validated ``P`` and
+    ``p0``), the mask of forbidden actions, the demos' visitation ``D_E`` and
+    truncated ends, the discounts ``γ^t``, and for ``horizon=None`` the start
+    measure ``ρ̂`` (:func:`demo_start_measure`). Each public function checks its
+    arguments once and evaluates through a Problem; :func:`~ctrlinf.irl.fit` and
+    :func:`~ctrlinf.irl.fit_deep` build one for the whole fit.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Passed :func:`check_mdp_and_mode` with ``mode``.
+    D_E : ndarray, shape (S, A)
+        The demos' visitation, and ``ends`` (T, S, A) or None their truncated ends,
+        from :func:`~ctrlinf.irl.demos.expert_occupancy`.
+    mode : {"soft", "exact"}
+    ends : ndarray, shape (T, S, A), or None
     """
-    try:
-        mdp_r = mdp.replace(r=masked_reward(mdp, reward))
-        _checks.value_range(mdp_r, 1.0, mode)
-    except ValueError as error:
-        if culprit is None:
-            raise
-        raise ValueError(f"{culprit}: {error}") from None
-    return mdp_r
 
+    def __init__(self, mdp, D_E, mode, ends=None):
+        self.mdp, self.D_E, self.mode, self.ends = mdp, D_E, mode, ends
+        mask = forbidden(mdp)
+        self._mask = mask if mask.any() else None
+        self._allowed = None if self._mask is None else ~mask
+        # Σ D_E r runs over the allowed pairs: D_E is 0 where r = -inf (checked demos).
+        self._D_E_allowed = D_E if self._allowed is None else D_E[self._allowed]
+        if mdp.horizon is None:
+            self._discounts = None
+            self._start = demo_start_measure(mdp, D_E)          # soft: the only mode here
+        else:
+            self._discounts = (mdp.gamma ** np.arange(mdp.horizon))[None, :]
+            self._start = None
+        self._rows = None if ends is None else continuation_rows(mdp)
 
-def evaluate(mdp, reward, D_E, mode, ends=None, culprit=None):
-    """Objective value, gradient with respect to ``reward`` (S, A), and the Solution.
+    def reward_mdp(self, reward, culprit=None):
+        """``mdp`` with ``reward`` (S, A) and ``mdp``'s mask, ready to solve, or a ValueError.
 
-    The one path every IRL entry point takes. ``reward`` gets ``mdp``'s mask
-    (:func:`masked_reward`); forbidden pairs have ``D_E = 0`` (checked demos) and model
-    visitation 0, so they add nothing to the value and their gradient is 0. No
-    validation beyond :func:`reward_mdp` (whose error names ``culprit``). ``ends``
-    (T, S, A), from :func:`~ctrlinf.irl.demos.truncated_ends`, adds the marginalised
-    steps of truncated demos (:func:`continuation`).
-    """
-    mdp_r = reward_mdp(mdp, reward, mode, culprit)
-    # keep="all": the marginals read π_t at every t, which keep="V" would recompute.
-    sol = solve(mdp_r, mode=mode, keep="all", tol=value_iteration_tol(mdp_r), progress=False)
-    if mode == "exact":
-        normaliser = log_evidence(mdp_r, sol)
-        D_model = model_visitation(mdp_r, sol)
-    elif mdp.horizon is None:
-        # The demos' log-likelihood Σ D_E r − ρ̂·V, with its gradient D_E − D^ρ̂
-        # (module docstring): same mass on both sides, whatever the demo length.
-        start = demo_start_measure(mdp, D_E)
-        normaliser = float(start @ sol.V)
-        D_model = _discounted_occupancy(mdp, sol.policy, start)[:, None] * sol.policy
-    else:
-        normaliser = float(mdp.p0 @ sol.V[0])
-        D_model = model_visitation(mdp_r, sol)
-    allowed = ~forbidden(mdp_r)
-    value = float(np.sum(D_E[allowed] * mdp_r.r[allowed])) - normaliser
-    if ends is not None:
-        extra_value, extra_visitation = continuation(mdp_r, sol, ends, mode)
-        return value + extra_value, D_E + extra_visitation - D_model, sol
-    return value, D_E - D_model, sol
+        Refuses a reward that is not finite where ``mdp.r`` is, or whose values would
+        leave the float64 range (:func:`ctrlinf._checks.value_range`); ``culprit`` (a
+        string such as ``"theta ..."``, or a function returning one), if given, opens the
+        message: the argument the reward came from.
+        """
+        mdp = self.mdp
+        if self._mask is not None:
+            reward = np.where(self._mask, -np.inf, reward)
+        try:
+            # One reduction gives the reward scale and, when it is finite, the proof that
+            # every allowed reward is: a NaN or an infinity makes the maximum not finite.
+            magnitude = np.abs(reward)
+            scale = float(magnitude.max() if self._allowed is None else
+                          magnitude.max(where=self._allowed, initial=0.0))
+            if reward.shape == (mdp.n_states, mdp.n_actions) and math.isfinite(scale):
+                mdp_r = mdp._with_checked_reward(reward, scale)
+            else:
+                mdp_r = self._refuse(reward)
+            _checks.value_range(mdp_r, 1.0, self.mode)
+        except ValueError as error:
+            if culprit is None:
+                raise
+            culprit = culprit() if callable(culprit) else culprit
+            raise ValueError(f"{culprit}: {error}") from None
+        return mdp_r
+
+    def _refuse(self, reward):
+        """``TabularMDP.replace``'s checks of a reward that is not finite: raise naming it."""
+        mdp_r = self.mdp.replace(r=masked_reward(self.mdp, reward))   # NaN, +inf, shape
+        bad = np.isneginf(mdp_r.r) & ~forbidden(self.mdp)  # replace reads -inf as a mask
+        if bad.any():
+            s, a = (int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"r[{s}, {a}] is -inf where mdp.r allows the action, expected "
+                             "a finite number")
+        return mdp_r
+
+    def model_visitation(self, mdp_r, sol):
+        """:func:`model_visitation`, with the discounts computed once."""
+        state_action = marginals(mdp_r, sol)[1]
+        T, S, A = state_action.shape
+        # np.tensordot's product (as _discount_sum computes it), without its set-up.
+        return np.dot(self._discounts, state_action.reshape(T, S * A)).reshape(S, A)
+
+    def evaluate(self, reward, culprit=None):
+        """Objective value, gradient with respect to ``reward`` (S, A), and the Solution.
+
+        ``reward`` gets ``mdp``'s mask; forbidden pairs have ``D_E = 0`` (checked demos)
+        and model visitation 0, so they add nothing to the value and their gradient is 0.
+        No validation beyond :meth:`reward_mdp` (whose error names ``culprit``). Truncated
+        demos (``ends``) add their marginalised steps (:func:`continuation`).
+        """
+        mdp_r = self.reward_mdp(reward, culprit)
+        # keep="all": the marginals read π_t at every t, which keep="V" would recompute.
+        sol = solve(mdp_r, mode=self.mode, keep="all", tol=value_iteration_tol(mdp_r),
+                    progress=False)
+        if self.mode == "exact":
+            normaliser = log_evidence(mdp_r, sol)
+            D_model = self.model_visitation(mdp_r, sol)
+        elif self._start is not None:
+            # horizon=None: the demos' log-likelihood Σ D_E r − ρ̂·V, with its gradient
+            # D_E − D^ρ̂ (module docstring): same mass on both sides, whatever the demo length.
+            normaliser = float(self._start @ sol.V)
+            occupancy = _discounted_occupancy(self.mdp, sol.policy, self._start)
+            D_model = occupancy[:, None] * sol.policy
+        else:
+            normaliser = float(mdp_r.p0 @ sol.V[0])
+            D_model = self.model_visitation(mdp_r, sol)
+        r = mdp_r.r if self._allowed is None else mdp_r.r[self._allowed]
+        value = float((self._D_E_allowed * r).sum()) - normaliser
+        if self.ends is not None:
+            extra_value, extra_visitation = continuation(mdp_r, sol, self.ends, self.mode,
+                                                         self._rows)
+            return value + extra_value, self.D_E + extra_visitation - D_model, sol
+        return value, self.D_E - D_model, sol
 
 
 def reward_objective(mdp, reward, demos, mode="soft"):
@@ -391,7 +465,7 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     check_mdp_and_mode(mdp, mode)
     reward = check_reward(mdp, reward)
     D_E, ends = expert_occupancy(mdp, demos)
-    value, grad, _ = evaluate(mdp, reward, D_E, mode, ends, culprit="reward is too large")
+    value, grad, _ = Problem(mdp, D_E, mode, ends).evaluate(reward, "reward is too large")
     return value, grad
 
 
@@ -453,10 +527,13 @@ def objective(mdp, features, demos, theta, mode="soft"):
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = "
                          f"({features.shape[-1]},) to match the features")
     _checks.finite(theta, "theta")
-    D_E, ends = expert_occupancy(mdp, demos)
     with np.errstate(over="ignore", invalid="ignore"):   # reward_mdp names theta
-        reward = linear_reward(features, theta, mdp.n_actions)
-    culprit = (f"theta (max |theta| = {np.abs(theta).max():.3g}) is too large for these "
-               "features: r = features @ theta")
-    value, grad_r, _ = evaluate(mdp, reward, D_E, mode, ends, culprit)
+        reward = linear_reward(features, theta, mdp.n_actions)   # while φ is in the cache
+    D_E, ends = expert_occupancy(mdp, demos)
+
+    def culprit():
+        return (f"theta (max |theta| = {np.abs(theta).max():.3g}) is too large for these "
+                "features: r = features @ theta")
+
+    value, grad_r, _ = Problem(mdp, D_E, mode, ends).evaluate(reward, culprit)
     return value, contract(features, grad_r)

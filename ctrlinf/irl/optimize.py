@@ -71,13 +71,15 @@ class _Recorder:
     def record(self, x):
         """Log the iterate ``x``; return its gradient norm."""
         value, grad = self.evaluate(x)
-        grad_norm = float(np.max(np.abs(grad)))
+        grad_norm = float(np.abs(grad).max())
         now = time.perf_counter()
         self.history["objective"].append(float(value))
         self.history["grad_norm"].append(grad_norm)
         self.history["evaluations"].append(self.evaluations)
         self.history["time"].append(now - self._clock)
         self._clock = now
+        if self._bar.disable:               # no bar: skip formatting its text
+            return grad_norm
         if len(self.history["objective"]) > 1:
             self._bar.update()
         self._bar.set_postfix_str(f"objective={value:.6g} |grad|={grad_norm:.3g}", refresh=False)
