@@ -9,35 +9,45 @@ and each row's column indices are sorted and unique (canonical CSR).
 Every log-sum-exp shifts by a maximum first, so rewards of 1e5 at temperature
 1e-3 stay finite. The notation follows :mod:`ctrlinf.mdp`.
 
-Why the kernels look the way they do (timings in ``benchmarks/README.md``):
+Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
 
+- A backup step is split by mode and by equation: the Q of each mode
+  (:func:`_q_final`, :func:`_q_expected`, :func:`_q_exact`) and the V and π
+  (:func:`_v_soft`, :func:`_v_hard`) each take a block of states;
+  :func:`_backup_blocks` runs them over the blocks and :func:`_backward_steps`
+  over the time steps.
 - The soft and exact steps are bound by ``exp``/``log``: libm's scalar calls
   cost ~4-9 ns each, while :func:`_exp_nonpositive` and :func:`_log_positive`
   are plain arithmetic that LLVM vectorises (~1 ns each, within 1 ulp of libm).
-  To let it, :func:`_backward_steps` works on blocks of states and keeps each
-  block's ``Q`` action-major, so the transcendental loops run over contiguous
-  memory with no branches.
+  To let it, a block's ``Q`` is kept action-major and every loop around an exp
+  or a log reads only contiguous arrays: with a strided read (``r[s, a]`` over
+  ``s``) beside it, LLVM cannot rule out that the arrays overlap and leaves the
+  loop scalar (2.4x slower in exact mode).
+- No function here is called per row of ``P`` with arrays as arguments: numba
+  increments and decrements the reference count of each array a function
+  receives (and of each array an ``inline="always"`` function rebinds), two
+  atomic operations. Per row that made the backward step 3-4x slower in the
+  serial build; ``parallel=True`` hid it, because its copy propagation removed
+  the rebinding and it marks the outlined loop's arrays ``noalias``.
 - ``error_model="numpy"``: with numba's default Python error model every
   division tests for a zero divisor and may raise, which stops vectorisation.
   No division here can have a zero divisor.
-- ``fastmath={"reassoc", "contract"}`` on the matrix-vector loops only lets
-  LLVM reorder the sums (several accumulators, SIMD) and fuse multiply-adds.
-  No flag that assumes finite values is set, because -inf is used on purpose.
+- ``fastmath={"reassoc", "contract"}`` lets LLVM reorder sums (several
+  accumulators, SIMD) and fuse multiply-adds. No flag that assumes finite values
+  is set, because -inf is used on purpose (:func:`_largest` alone assumes no NaN).
 - A row whose column indices form one contiguous range (every row of a dense
   ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
-- Parallel loops end at a barrier that waits for every thread, which costs
-  milliseconds when another process holds a core; so cheap loops stay serial,
-  :func:`_backward_steps` runs many time steps per call, and
-  :mod:`ctrlinf.inference` runs small MDPs on one thread. The forward
-  kernel's ``parallel=True`` twin compiles only when a large MDP needs it, which
-  keeps the first call's compilation short.
+- Threads: the ``parallel=True`` twins (:func:`_parallel_twin`) compile only when
+  a large MDP first needs them; within a step the threads claim blocks of states
+  one at a time (:func:`_claim`), so a thread on a shared core takes fewer.
+  :mod:`ctrlinf._threads` decides how many threads a call gets.
 """
 import types as types_module
 
 import numpy as np
 from llvmlite import ir
 from numba import config, njit, prange, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 MODE_EXACT = 0
 MODE_SOFT = 1
@@ -48,12 +58,9 @@ MODE_HARD = 2
 # with their own maximum as the shift.
 _UNDERFLOW_GUARD = 1e-250
 
-# States per block in _backward_steps: the block's (A, _BLOCK) scratch stays in
-# L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5. Small
-# MDPs are cut into at least _MIN_BLOCKS blocks (of 16 states or more) so that
-# the threads still share the work.
+# States per block in a backup step: the block's (A, _BLOCK) scratch stays in
+# L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5.
 _BLOCK = 256
-_MIN_BLOCKS = 8
 
 # Rows with at least this many entries are checked for a contiguous column
 # range; shorter rows gain nothing from the dense-slice loop.
@@ -107,6 +114,37 @@ def _bits_float(typingctx, bits):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(types.int64), codegen
+
+
+def _claim(counter):
+    """``counter[0] += 1``, returning the value before: the next block of states to back up.
+
+    In compiled code one atomic operation (:func:`_atomic_increment`), so that
+    threads sharing a counter each get a different block, and a thread whose core
+    is not shared with another process takes more of them. This Python version
+    serves the kernels' ``.py_func``.
+    """
+    value = int(counter[0])
+    counter[0] += 1
+    return value
+
+
+@intrinsic
+def _atomic_increment(typingctx, counter):
+    """LLVM ``atomicrmw add`` of 1 to ``counter[0]`` (int64); returns the old value."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        return builder.atomic_rmw("add", array.data, ir.Constant(ir.IntType(64), 1), "monotonic")
+
+    return types.int64(counter), codegen
+
+
+@overload(_claim)
+def _claim_compiled(counter):
+    return lambda counter: _atomic_increment(counter)
 
 
 @njit(cache=True, error_model="numpy")
@@ -176,27 +214,108 @@ def _log_positive(x):
     return dk * _LN2_HI - ((half_f2 - (s * (half_f2 + R) + dk * _LN2_LO)) - f)
 
 
-@njit(cache=True, fastmath=_FAST_SUMS, inline="always")
-def _row_dot(indptr, indices, data, row, x):
-    """Σ_k data[k] x[indices[k]] over CSR row ``row``.
+# -- one backup step, block by block -----------------------------------------------
+# A step backs up the states in blocks of _BLOCK. In a block, q[a, j] holds Q(s0 + j, a)
+# action-major, so that the exp and log loops over j run over contiguous memory and
+# vectorise. Each function below takes a whole block, never one row of P: numba
+# increments the reference count of every array a function receives (an atomic
+# operation), which per block costs nothing and per row made the step 3-4x slower.
 
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _block_row_sums(indptr, indices, data, x, r, s0, n, sums, rewards):
+    """sums[a, j] = Σ_s' P(s'|s, a) x(s') and rewards[a, j] = r(s, a) for s = s0 + j, j < n.
+
+    Returns the smallest sum. Both outputs are action-major, so that the loops
+    that combine them run over contiguous memory and vectorise (``r`` itself is
+    read with a stride of A, which LLVM cannot check for overlap with ``sums``).
     A row whose sorted column indices span exactly as many columns as it has
     entries is one contiguous slice (every row of a dense P): it is summed as a
-    dense dot product, which skips the index loads and vectorises. Inlined at
-    the numba level so that the caller's loop sees through it.
+    dense dot product, which skips the index loads and vectorises.
     """
-    start, stop = indptr[row], indptr[row + 1]
-    count = stop - start
-    acc = 0.0
-    if count >= _CONTIGUOUS_MIN and indices[stop - _ONE] - indices[start] == count - _ONE:
-        first = np.int64(indices[start])
-        begin = np.int64(start)
-        for i in range(np.int64(count)):
-            acc += data[begin + i] * x[first + i]
+    n_actions = sums.shape[0]
+    smallest = np.inf
+    for j in range(n):
+        for a in range(n_actions):
+            row = (s0 + j) * n_actions + a
+            start, stop = indptr[row], indptr[row + 1]
+            count = stop - start
+            acc = 0.0
+            if count >= _CONTIGUOUS_MIN and indices[stop - _ONE] - indices[start] == count - _ONE:
+                first = np.int64(indices[start])
+                begin = np.int64(start)
+                for i in range(np.int64(count)):
+                    acc += data[begin + i] * x[first + i]
+            else:
+                for k in range(start, stop):
+                    acc += data[k] * x[indices[k]]
+            sums[a, j] = acc
+            rewards[a, j] = r[s0 + j, a]
+            smallest = min(smallest, acc)
+    return smallest
+
+
+@njit(cache=True, error_model="numpy")
+def _q_final(r, s0, n, q):
+    """Q_{T-1}(s, a) = r(s, a): the last decision has no future."""
+    for j in range(n):
+        for a in range(q.shape[0]):
+            q[a, j] = r[s0 + j, a]
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q, rewards):
+    """Q(s, a) = r(s, a) + γ Σ_s' P(s'|s, a) V_next(s'): the soft and hard backup."""
+    _block_row_sums(indptr, indices, data, V_next, r, s0, n, q, rewards)
+    for a in range(q.shape[0]):
+        for j in range(n):
+            q[a, j] = rewards[a, j] + gamma * q[a, j]
+
+
+@njit(cache=True, fastmath={"nnan", "nsz"})
+def _largest(x):
+    """max of a 1-d array without NaN (−inf is fine).
+
+    The flags let LLVM vectorise the reduction (max is not associative for NaN
+    and signed zeros); without them it is a chain of dependent compares.
+    """
+    m = -np.inf
+    for i in range(x.shape[0]):
+        m = max(m, x[i])
+    return m
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _exp_shifted(V_next, temperature, E):
+    """E(s') = exp((V_next(s') − m)/α) with m = max V_next, which it returns.
+
+    One exp per successor state rather than per transition: the exact backup
+    sums ``P E`` and adds ``m`` back in log space (:func:`_q_exact`).
+    """
+    m = _largest(V_next)
+    inv_temp = 1.0 / temperature
+    for s in range(V_next.shape[0]):
+        E[s] = _exp_nonpositive((V_next[s] - m) * inv_temp)
+    return m
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q, rewards):
+    """Q(s, a) = r(s, a) + α log Σ_s' P(s'|s, a) exp(V_next(s')/α): the exact backup.
+
+    With ``E = exp((V_next − v_shift)/α)`` from :func:`_exp_shifted` this is
+    ``r + v_shift + α log (P E)``; the log loop vectorises unless a row sum lost
+    its mass to underflow under the global shift (see :func:`_exact_q_guarded`).
+    """
+    smallest = _block_row_sums(indptr, indices, data, E, r, s0, n, q, rewards)
+    if smallest > _UNDERFLOW_GUARD:
+        for a in range(q.shape[0]):
+            for j in range(n):
+                q[a, j] = rewards[a, j] + v_shift + temperature * _log_positive(q[a, j])
     else:
-        for k in range(start, stop):
-            acc += data[k] * x[indices[k]]
-    return acc
+        for a in range(q.shape[0]):
+            for j in range(n):
+                q[a, j] = _exact_q_guarded(indptr, indices, data, V_next, r, temperature,
+                                           v_shift, s0 + j, a, q[a, j])
 
 
 @njit(cache=True, error_model="numpy")
@@ -220,137 +339,147 @@ def _exact_q_guarded(indptr, indices, data, V_next, r, temperature, v_shift, s, 
     return r[s, a] + row_max + temperature * _log_positive(acc)
 
 
-@njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _backward_steps(indptr, indices, data, r, prior, use_prior, gamma, temperature, mode,
-                   tie_tol, V_after, from_last, V, Q, policy, write_policy):
+@njit(cache=True, error_model="numpy")
+def _allowed_max(q, prior, s0, n, top):
+    """top[j] = max_a Q(s0 + j, a) over the allowed actions (prior > 0; all without a prior)."""
+    use_prior = prior.shape[0] > 0
+    for j in range(n):
+        top[j] = -np.inf
+    for a in range(q.shape[0]):
+        for j in range(n):
+            if not use_prior or prior[s0 + j, a] > 0.0:
+                top[j] = max(top[j], q[a, j])
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _v_soft(q, top, total, prior, temperature, s0, n, V_t, Q_t, pi_t, keep):
+    """V(s) = α log Σ_a prior(a|s) exp(Q(s, a)/α) and π(a|s) = prior(a|s) exp((Q − V)/α).
+
+    Every exp is shifted by the state's largest allowed Q (``top``). ``q`` is
+    overwritten with the weights ``prior exp((Q − top)/α)``; ``Q_t`` and ``pi_t``
+    are written when ``keep``.
+    """
+    n_actions = q.shape[0]
+    use_prior = prior.shape[0] > 0
+    inv_temp = 1.0 / temperature
+    _allowed_max(q, prior, s0, n, top)
+    if keep:
+        for j in range(n):
+            for a in range(n_actions):
+                Q_t[s0 + j, a] = q[a, j]
+    for j in range(n):
+        total[j] = 0.0
+    for a in range(n_actions):
+        for j in range(n):
+            # min(., 0) only matters for disallowed actions, whose weight is then exactly 0.
+            weight = _exp_nonpositive(min((q[a, j] - top[j]) * inv_temp, 0.0))
+            if use_prior:
+                weight *= prior[s0 + j, a]
+            q[a, j] = weight
+            total[j] += weight
+    V_block = V_t[s0:s0 + n]
+    for j in range(n):
+        V_block[j] = top[j] + temperature * _log_positive(total[j])
+    if keep:
+        for j in range(n):
+            for a in range(n_actions):
+                pi_t[s0 + j, a] = q[a, j] / total[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep):
+    """V(s) = max_a Q(s, a) over the allowed actions; π shares it among the maximisers.
+
+    An action is a maximiser when its Q is within ``tie_tol`` (relative) of
+    the maximum; with a prior the shares are proportional to it.
+    """
+    n_actions = q.shape[0]
+    use_prior = prior.shape[0] > 0
+    _allowed_max(q, prior, s0, n, top)
+    V_block = V_t[s0:s0 + n]
+    for j in range(n):
+        V_block[j] = top[j]
+    if not keep:
+        return
+    for j in range(n):
+        state = s0 + j
+        threshold = top[j] - tie_tol * max(1.0, abs(top[j]))
+        total = 0.0
+        for a in range(n_actions):
+            weight = 0.0
+            if q[a, j] >= threshold:
+                weight = prior[state, a] if use_prior else 1.0
+            pi_t[state, a] = weight
+            total += weight
+            Q_t[state, a] = q[a, j]
+        for a in range(n_actions):
+            pi_t[state, a] /= total
+
+
+@njit(cache=True, error_model="numpy")
+def _backup_blocks(next_block, indptr, indices, data, r, prior, gamma, temperature, mode,
+                   tie_tol, final, V_next, E, v_shift, V_t, Q_t, pi_t, keep):
+    """One backup step for the blocks of states this thread claims from ``next_block``.
+
+    Q from V_next (:func:`_q_final` for the last decision, else
+    :func:`_q_exact` or :func:`_q_expected`), then V_t and, when ``keep``,
+    Q_t and π_t (:func:`_v_hard` or :func:`_v_soft`).
+    """
+    n_states, n_actions = r.shape
+    n_blocks = -(-n_states // _BLOCK)
+    q = np.empty((n_actions, _BLOCK))
+    rewards = np.empty((n_actions, _BLOCK))
+    top = np.empty(_BLOCK)
+    total = np.empty(_BLOCK)
+    b = _claim(next_block)
+    while b < n_blocks:
+        s0 = b * _BLOCK
+        n = min(_BLOCK, n_states - s0)
+        if final:
+            _q_final(r, s0, n, q)
+        elif mode == MODE_EXACT:
+            _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q,
+                     rewards)
+        else:
+            _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q, rewards)
+        if mode == MODE_HARD:
+            _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep)
+        else:
+            _v_soft(q, top, total, prior, temperature, s0, n, V_t, Q_t, pi_t, keep)
+        b = _claim(next_block)
+
+
+@njit(cache=True, error_model="numpy")
+def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, tie_tol,
+                    V_after, from_last, V, Q, policy, n_threads):
     """Backward steps over a run of K times: V[k] (and Q[k], π[k]) for k = K-1, ..., 0.
 
-    exact: Q = r + α log Σ_s' P exp(V_next/α);  soft/hard: Q = r + γ Σ_s' P V_next.
-    soft/exact: V = α log Σ_a prior exp(Q/α), π = prior exp((Q - V)/α).
-    hard: V = max_a Q over allowed actions, π shared among the maximisers.
+    ``V_next`` is ``V[k + 1]``, and ``V_after`` for the last time of the run;
+    ``from_last`` makes that last time the final decision (Q = r, ``V_after``
+    unused). ``V`` has shape (K, S); ``Q`` and ``policy`` (K, S, A) are written,
+    unless they have shape (K, 0, 0): not kept. ``prior`` is (S, A), or (0, 0)
+    for the counting measure. Running all K steps in one call saves the Python
+    round trip per step, which dominates for small MDPs.
 
-    ``V_next`` is ``V[k + 1]``, and for the last time of the run ``V_after``;
-    ``from_last`` makes that last time the final decision (Q = r, V_after
-    unused). ``V`` has shape (K, S); ``Q`` and ``policy`` (K, S, A) are
-    written only when ``write_policy`` is True and may otherwise be
-    (1, 1, 1) dummies. ``prior`` may be a (1, 1) dummy when ``use_prior`` is
-    False. Running all K steps in one call saves the Python round trip per
-    step, which dominates for small MDPs.
-
-    Each step processes the states in blocks, in parallel. Per block,
-    ``q[a, j]`` holds Q of state ``s0 + j`` action-major: (1-3) soft/hard fill
-    it and the maxima over allowed actions in one pass over the CSR rows;
-    exact fills it with the row sums of ``P E``, then takes their logs and the
-    maxima in loops that vectorise; (4) then V (log-sum-exp or max), and Q
-    and π when asked.
+    Each step is backed up by ``n_threads`` calls of :func:`_backup_blocks` in a
+    ``prange`` loop, which claim the blocks of states one at a time: in parallel
+    in the ``parallel=True`` twin, one after the other here.
     """
     n_steps = V.shape[0]
-    n_states, n_actions = r.shape
-    inv_temp = 1.0 / temperature
-    n_blocks = max(-(-n_states // _BLOCK), min(_MIN_BLOCKS, n_states // 16))
-    block = -(-n_states // n_blocks)
+    n_states = r.shape[0]
+    keep = Q.shape[1] > 0
+    E = np.empty(n_states if mode == MODE_EXACT else 0)
+    next_block = np.empty(1, dtype=np.int64)
     for k in range(n_steps - 1, -1, -1):
         V_next = V_after if k == n_steps - 1 else V[k + 1]
-        is_last = from_last and k == n_steps - 1
-        V_t = V[k]
-        Q_t = Q[k if write_policy else 0]
-        pi_t = policy[k if write_policy else 0]
-        exact = mode == MODE_EXACT and not is_last
-        # exact mode: one exp per successor state (not per transition) by shifting
-        # every row with the global maximum of V_next. A serial loop: it is cheap
-        # (vectorised), and each parallel loop ends at a barrier that costs more
-        # than it saves when another process holds a core.
+        final = from_last and k == n_steps - 1
         v_shift = 0.0
-        E = np.empty(n_states if exact else 0)
-        if exact:
-            v_shift = V_next.max()
-            for s in range(n_states):
-                E[s] = _exp_nonpositive((V_next[s] - v_shift) * inv_temp)
-
-        for b in prange(n_blocks):
-            s0 = b * block
-            n = min(n_states, s0 + block) - s0
-            q = np.empty((n_actions, block))
-            q_max = np.full(block, -np.inf)
-            total = np.zeros(block)
-            smallest = np.inf  # the smallest row sum (exact mode)
-
-            if exact:
-                # (1) the row sums Σ_s' P(s'|s,a) E(s') (memory-bound) ...
-                for j in range(n):
-                    for a in range(n_actions):
-                        acc = _row_dot(indptr, indices, data, (s0 + j) * n_actions + a, E)
-                        smallest = min(smallest, acc)
-                        q[a, j] = acc
-                # (2) ... and their logs, Q = r + shift + α log(sum): a vectorised loop
-                # unless a row lost its mass to underflow under the global shift.
-                if smallest > _UNDERFLOW_GUARD:
-                    for a in range(n_actions):
-                        for j in range(n):
-                            q[a, j] = (r[s0 + j, a] + v_shift
-                                       + temperature * _log_positive(q[a, j]))
-                else:
-                    for a in range(n_actions):
-                        for j in range(n):
-                            q[a, j] = _exact_q_guarded(indptr, indices, data, V_next, r,
-                                                       temperature, v_shift, s0 + j, a, q[a, j])
-                # (3) the maximum over allowed actions (prior > 0).
-                for a in range(n_actions):
-                    for j in range(n):
-                        if not use_prior or prior[s0 + j, a] > 0.0:
-                            q_max[j] = max(q_max[j], q[a, j])
-            else:
-                # (1-3) Q = r + γ Σ_s' P(s'|s,a) V_next(s') and its maximum over
-                # allowed actions, in one pass over the rows (memory-bound).
-                for j in range(n):
-                    m = -np.inf
-                    for a in range(n_actions):
-                        acc = 0.0
-                        if not is_last:
-                            acc = _row_dot(indptr, indices, data, (s0 + j) * n_actions + a, V_next)
-                        value = r[s0 + j, a] + gamma * acc
-                        q[a, j] = value
-                        if not use_prior or prior[s0 + j, a] > 0.0:
-                            m = max(m, value)
-                    q_max[j] = m
-
-            # (4) V_t, and Q_t, π_t when asked.
-            if mode == MODE_HARD:
-                for j in range(n):
-                    V_t[s0 + j] = q_max[j]
-                if write_policy:
-                    for j in range(n):
-                        state = s0 + j
-                        threshold = q_max[j] - tie_tol * max(1.0, abs(q_max[j]))
-                        for a in range(n_actions):
-                            w = 0.0
-                            if q[a, j] >= threshold:
-                                w = prior[state, a] if use_prior else 1.0
-                            pi_t[state, a] = w
-                            total[j] += w
-                            Q_t[state, a] = q[a, j]
-                        for a in range(n_actions):
-                            pi_t[state, a] /= total[j]
-            else:
-                # Reuse q for prior(a|s) exp((Q - max)/α). The min(., 0) only
-                # matters for disallowed actions, whose weight is then exactly 0.
-                if write_policy:
-                    for j in range(n):
-                        for a in range(n_actions):
-                            Q_t[s0 + j, a] = q[a, j]
-                for a in range(n_actions):
-                    for j in range(n):
-                        e = _exp_nonpositive(min((q[a, j] - q_max[j]) * inv_temp, 0.0))
-                        if use_prior:
-                            e *= prior[s0 + j, a]
-                        q[a, j] = e
-                        total[j] += e
-                for j in range(n):
-                    V_t[s0 + j] = q_max[j] + temperature * _log_positive(total[j])
-                if write_policy:
-                    for j in range(n):
-                        for a in range(n_actions):
-                            pi_t[s0 + j, a] = q[a, j] / total[j]
+        if mode == MODE_EXACT and not final:
+            v_shift = _exp_shifted(V_next, temperature, E)
+        next_block[0] = 0
+        for thread in prange(n_threads):
+            _backup_blocks(next_block, indptr, indices, data, r, prior, gamma, temperature,
+                           mode, tie_tol, final, V_next, E, v_shift, V[k], Q[k], policy[k], keep)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
@@ -399,15 +528,12 @@ def push_forward_parts(nnz):
 def _parallel_twin(kernel):
     """A ``parallel=True`` compilation of ``kernel``'s Python function, cached apart.
 
-    The serial kernel compiles about three times faster, and small MDPs (all a
-    first session or a demo meets) never need threads, so the parallel version is
-    compiled only when a large MDP first asks for it. numba keys its on-disk cache
-    by the function's qualified name, not by its options (numba issue #6845), so
-    the twin is a copy of the function under the name ``<name>_parallel``.
-
-    Not used for :func:`_backward_steps`: compiled without ``parallel=True`` its
-    block loop ran 6-10 times slower (40x40 grid, one thread), so it is always the
-    parallel build, run on one thread for small MDPs.
+    The serial kernel compiles faster, and small MDPs (all a first session or a
+    demo meets) never need threads, so the parallel version is compiled only when
+    a large MDP first asks for it. numba keys its on-disk cache by the function's
+    qualified name, not by its options (numba issue #6845), so the twin is a copy
+    of the function under the name ``<name>_parallel``. Only its own ``prange``
+    loop runs in parallel; the functions it calls are the serial ones.
     """
     fn = kernel.py_func
     twin = types_module.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel",
@@ -418,6 +544,7 @@ def _parallel_twin(kernel):
 
 
 _push_forward_parallel = _parallel_twin(_push_forward)
+_backward_steps_parallel = _parallel_twin(_backward_steps)
 
 
 @njit(cache=True, error_model="numpy")
