@@ -14,8 +14,7 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
 - A backup step is split by mode and by equation: the Q of each mode
   (:func:`_q_final`, :func:`_q_expected`, :func:`_q_exact`) and the V and π
   (:func:`_v_soft`, :func:`_v_hard`) each take a block of states;
-  :func:`_backup_blocks` runs them over the blocks and :func:`_backward_steps`
-  over the time steps.
+  :func:`_backward_steps` runs them over the blocks and the time steps.
 - The soft and exact steps are bound by ``exp``/``log``: libm's scalar calls
   cost ~4-9 ns each, while :func:`_exp_nonpositive` and :func:`_log_positive`
   are plain arithmetic that LLVM vectorises (~1 ns each, within 1 ulp of libm).
@@ -417,39 +416,6 @@ def _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep):
 
 
 @njit(cache=True, error_model="numpy")
-def _backup_blocks(next_block, indptr, indices, data, r, prior, gamma, temperature, mode,
-                   tie_tol, final, V_next, E, v_shift, V_t, Q_t, pi_t, keep):
-    """One backup step for the blocks of states this thread claims from ``next_block``.
-
-    Q from V_next (:func:`_q_final` for the last decision, else
-    :func:`_q_exact` or :func:`_q_expected`), then V_t and, when ``keep``,
-    Q_t and π_t (:func:`_v_hard` or :func:`_v_soft`).
-    """
-    n_states, n_actions = r.shape
-    n_blocks = -(-n_states // _BLOCK)
-    q = np.empty((n_actions, _BLOCK))
-    rewards = np.empty((n_actions, _BLOCK))
-    top = np.empty(_BLOCK)
-    total = np.empty(_BLOCK)
-    b = _claim(next_block)
-    while b < n_blocks:
-        s0 = b * _BLOCK
-        n = min(_BLOCK, n_states - s0)
-        if final:
-            _q_final(r, s0, n, q)
-        elif mode == MODE_EXACT:
-            _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q,
-                     rewards)
-        else:
-            _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q, rewards)
-        if mode == MODE_HARD:
-            _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep)
-        else:
-            _v_soft(q, top, total, prior, temperature, s0, n, V_t, Q_t, pi_t, keep)
-        b = _claim(next_block)
-
-
-@njit(cache=True, error_model="numpy")
 def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, tie_tol,
                     V_after, from_last, V, Q, policy, n_threads):
     """Backward steps over a run of K times: V[k] (and Q[k], π[k]) for k = K-1, ..., 0.
@@ -461,12 +427,15 @@ def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, t
     for the counting measure. Running all K steps in one call saves the Python
     round trip per step, which dominates for small MDPs.
 
-    Each step is backed up by ``n_threads`` calls of :func:`_backup_blocks` in a
-    ``prange`` loop, which claim the blocks of states one at a time: in parallel
-    in the ``parallel=True`` twin, one after the other here.
+    A step backs up the states block by block: Q from V_next (:func:`_q_final`
+    for the last decision, else :func:`_q_exact` or :func:`_q_expected`), then
+    V_t and, when kept, Q_t and π_t (:func:`_v_hard` or :func:`_v_soft`). The
+    blocks go to ``n_threads`` workers of a ``prange`` loop, which claim them one
+    at a time: in parallel in the ``parallel=True`` twin, one after the other here.
     """
     n_steps = V.shape[0]
-    n_states = r.shape[0]
+    n_states, n_actions = r.shape
+    n_blocks = -(-n_states // _BLOCK)
     keep = Q.shape[1] > 0
     E = np.empty(n_states if mode == MODE_EXACT else 0)
     next_block = np.empty(1, dtype=np.int64)
@@ -476,10 +445,29 @@ def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, t
         v_shift = 0.0
         if mode == MODE_EXACT and not final:
             v_shift = _exp_shifted(V_next, temperature, E)
+        V_t, Q_t, pi_t = V[k], Q[k], policy[k]
         next_block[0] = 0
-        for thread in prange(n_threads):
-            _backup_blocks(next_block, indptr, indices, data, r, prior, gamma, temperature,
-                           mode, tie_tol, final, V_next, E, v_shift, V[k], Q[k], policy[k], keep)
+        for worker in prange(n_threads):
+            q = np.empty((n_actions, _BLOCK))
+            rewards = np.empty((n_actions, _BLOCK))
+            top = np.empty(_BLOCK)
+            total = np.empty(_BLOCK)
+            b = _claim(next_block)
+            while b < n_blocks:
+                s0 = b * _BLOCK
+                n = min(_BLOCK, n_states - s0)
+                if final:
+                    _q_final(r, s0, n, q)
+                elif mode == MODE_EXACT:
+                    _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n,
+                             q, rewards)
+                else:
+                    _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q, rewards)
+                if mode == MODE_HARD:
+                    _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep)
+                else:
+                    _v_soft(q, top, total, prior, temperature, s0, n, V_t, Q_t, pi_t, keep)
+                b = _claim(next_block)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
