@@ -499,13 +499,19 @@ def _exact_log_forward(mdp, sol):
     pushed = np.empty(S)
     prior = sol.action_prior
     prior_args = (_DUMMY if prior is None else prior, prior is not None)
+    # No product weight · P(s'|s,a) can fall below the kernels' underflow guard while
+    # every log-weight is above this (P's smallest entry counted): then the sums are exact.
+    with np.errstate(divide="ignore"):
+        log_guard = np.log(kernels._UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
+        top_action = np.argmax(mdp.r if prior is None else mdp.r + sol.temperature * np.log(prior),
+                               axis=1)
     for t in range(T - 1):
-        shift = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
-                                               sol.temperature, weights)
+        shift, smallest = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
+                                                         sol.temperature, top_action, weights)
         _push_forward(mdp, weights, pushed)
         kernels._exact_forward_finish(indptr, indices, data, log_alpha[t], mdp.r,
-                                      *prior_args, sol.temperature, shift, pushed,
-                                      log_alpha[t + 1])
+                                      *prior_args, sol.temperature, shift,
+                                      smallest > log_guard, pushed, log_alpha[t + 1])
     return log_alpha
 
 

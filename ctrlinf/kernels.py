@@ -535,58 +535,79 @@ _push_forward_parallel = _parallel_twin(_push_forward)
 _backward_steps_parallel = _parallel_twin(_backward_steps)
 
 
-@njit(cache=True, error_model="numpy")
-def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, weight_out):
-    """weight[s, a] ∝ α_t(s) prior(a|s) exp(r(s, a)/α) from ``log α_t``; returns the log scale.
+@njit(cache=True, error_model="numpy", fastmath={"nnan", "nsz"})
+def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, top_action, weight_out):
+    """weight[s, a] ∝ α_t(s) prior(a|s) exp(r(s, a)/α) from ``log α_t``.
 
-    The true weights are ``weight_out * exp(returned value)``; the shift is the
-    largest log-weight, so at least one weight is 1 and none overflows.
-    ``weight_out`` must be C-contiguous (its final exp runs over it flat, so
-    that the loop vectorises).
+    Returns ``(shift, smallest)``: the true weights are ``weight_out *
+    exp(shift)``, with ``shift`` the largest log-weight, so that at least one
+    weight is 1 and none overflows; ``smallest`` is the smallest finite
+    log-weight relative to it (:func:`_exact_forward_finish` needs to know
+    whether any weight may have underflowed). ``top_action[s]`` is the action of
+    largest ``r(s, a) + α log prior(a|s)``, the same at every step.
+    ``weight_out`` must be C-contiguous (its final exp runs over it flat, so that
+    the loop vectorises).
     """
     n_states, n_actions = r.shape
     inv_temp = 1.0 / temperature
+    # (1) the largest log-weight and where it is: a pass over the states alone.
     shift = -np.inf
-    best_s, best_a = 0, 0
+    best_s = 0
+    for s in range(n_states):
+        a = top_action[s]
+        lw = log_alpha_t[s] + r[s, a] * inv_temp
+        if use_prior:
+            lw += _log_positive(prior[s, a])
+        if lw > shift:
+            shift, best_s = lw, s
+    best_a = top_action[best_s]
+    # (2) log-weights relative to it, as differences taken before scaling by 1/α: r/α
+    # may be 1e9, whose rounding (1e-7) would swamp log α_t(s) − log α_t(s*) otherwise.
+    # -inf (α_t(s) = 0, r = -inf) stays -inf.
+    log_alpha_best, r_best = log_alpha_t[best_s], r[best_s, best_a]
+    log_prior_best = _log_positive(prior[best_s, best_a]) if use_prior else 0.0
+    smallest = 0.0
     for s in range(n_states):
         for a in range(n_actions):
-            lw = log_alpha_t[s] + r[s, a] * inv_temp
+            lw = (log_alpha_t[s] - log_alpha_best) + (r[s, a] - r_best) * inv_temp
             if use_prior:
-                lw = lw + _log_positive(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
+                lw += (_log_positive(prior[s, a]) if prior[s, a] > 0.0 else -np.inf) - log_prior_best
+            lw = min(lw, 0.0)
             weight_out[s, a] = lw
-            if lw > shift:
-                shift, best_s, best_a = lw, s, a
-    if shift > -np.inf:
-        # Differences to the largest term, taken before scaling by 1/α: r/α may be
-        # 1e9, whose rounding (1e-7) would swamp log α_t(s) − log α_t(s*) otherwise.
-        log_alpha_best, r_best = log_alpha_t[best_s], r[best_s, best_a]
-        log_prior_best = _log_positive(prior[best_s, best_a]) if use_prior else 0.0
-        for s in range(n_states):
-            for a in range(n_actions):
-                if weight_out[s, a] > -np.inf:
-                    lw = (log_alpha_t[s] - log_alpha_best) + (r[s, a] - r_best) * inv_temp
-                    if use_prior:
-                        lw += _log_positive(prior[s, a]) - log_prior_best
-                    weight_out[s, a] = min(lw, 0.0)
+            smallest = min(smallest, lw if lw > -np.inf else 0.0)
     flat = weight_out.reshape(n_states * n_actions)
     for k in range(flat.shape[0]):
         flat[k] = _exp_nonpositive(flat[k])
-    return shift
+    return shift, smallest
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
 def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prior, temperature,
-                          shift, pushed, log_alpha_next):
+                          shift, exact_sums, pushed, log_alpha_next):
     """``log α_{t+1}``, normalised, from ``pushed = Σ_{s,a} weight(s,a) P(·|s,a)`` (scaled).
 
-    Where ``pushed[s'] >= _UNDERFLOW_GUARD`` its log is exact to rounding (terms
-    lost to underflow are below 1e-308, negligible beside it). Where it is smaller,
-    the leading terms may have underflowed under the global shift (a low
-    temperature, or rewards far apart), so those states are summed again in log
-    space: ``log Σ exp(log α_t(s) + r(s,a)/α + log prior + log P(s'|s,a))`` with a
-    maximum shift of its own, from the rows whose weight is not zero.
+    With ``exact_sums`` no weight or product ``weight · P`` is below
+    ``_UNDERFLOW_GUARD``, so every sum is exact to rounding and a zero means no mass
+    (the fast path: one log per state). Otherwise, where ``pushed[s'] <
+    _UNDERFLOW_GUARD`` the leading terms may have underflowed under the global
+    shift (a low temperature, or rewards far apart), so those states are summed
+    again in log space: ``log Σ exp(log α_t(s) + r(s,a)/α + log prior + log
+    P(s'|s,a))`` with a maximum shift of its own, from the rows whose weight is
+    not zero.
     """
     n_states, n_actions = r.shape
+    if exact_sums:
+        # log α_{t+1} − log Σ_s α_{t+1}(s), in the scaled linear domain.
+        norm = 0.0
+        for s in range(n_states):
+            norm += pushed[s]
+        norm = _log_positive(norm)
+        for s in range(n_states):
+            log_alpha_next[s] = _log_positive(max(pushed[s], _SMALLEST_NORMAL)) - norm
+        for s in range(n_states):
+            if pushed[s] == 0.0:
+                log_alpha_next[s] = -np.inf
+        return
     inv_temp = 1.0 / temperature
     redo = 0
     # log α_{t+1} is kept relative to ``shift`` (normalising removes it anyway):
@@ -626,9 +647,7 @@ def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prio
             if pushed[s] < _UNDERFLOW_GUARD and peak[s] > -np.inf:
                 log_alpha_next[s] = (peak[s] - shift) + np.log(total[s])
     # Normalise: log α_{t+1} -= log Σ_s α_{t+1}(s).
-    top = -np.inf
-    for s in range(n_states):
-        top = max(top, log_alpha_next[s])
+    top = _largest(log_alpha_next)
     acc = 0.0
     for s in range(n_states):
         acc += _exp_nonpositive(log_alpha_next[s] - top)

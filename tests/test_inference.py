@@ -44,6 +44,20 @@ def test_exact_mode_equals_enumeration(S, A, T, temperature, kernel_variant):
     assert_allclose(state_action, p_state_action, atol=1e-12)
 
 
+def test_exact_forward_with_unreachable_states_equals_enumeration(kernel_variant):
+    # A start state and deterministic moves leave states with α_t(s) = 0 exactly: the
+    # kernels' fast path (no weight near underflow) must give them -inf, not redo them.
+    mdp, P, r, p0 = tiny_mdp(5, 4, 2, 4, deterministic=True)
+    p0 = np.array([1.0, 0.0, 0.0, 0.0])
+    mdp = mdp.replace(p0=p0)
+    sol = ci.solve(mdp, mode="exact", temperature=0.7)
+    *_, alpha = posterior(P, r, p0, 4, temperature=0.7)
+    assert np.any(alpha == 0)
+    assert_allclose(ci.forward(mdp, sol), alpha, atol=1e-13)
+    state, _ = ci.marginals(mdp, sol)
+    assert np.all(state[alpha == 0] == 0)
+
+
 def test_action_prior_multiplies_inside_the_sum(kernel_variant):
     mdp, P, r, p0 = tiny_mdp(7, 3, 3, 3)
     prior = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
