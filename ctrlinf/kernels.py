@@ -221,17 +221,22 @@ def _log_positive(x):
 # operation), which per block costs nothing and per row made the step 3-4x slower.
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _block_row_sums(indptr, indices, data, x, r, s0, n, sums, rewards):
-    """sums[a, j] = Σ_s' P(s'|s, a) x(s') and rewards[a, j] = r(s, a) for s = s0 + j, j < n.
+def _block_row_sums(indptr, indices, data, x, r, gamma, s0, n, out, rewards):
+    """Rows of ``P x`` for the block's states ``s = s0 + j``, ``j < n``, action-major.
 
-    Returns the smallest sum. Both outputs are action-major, so that the loops
-    that combine them run over contiguous memory and vectorise (``r`` itself is
-    read with a stride of A, which LLVM cannot check for overlap with ``sums``).
+    ``out[a, j] = r(s, a) + γ Σ_s' P(s'|s, a) x(s')``, the reward added as each
+    row is summed. When ``rewards`` is not empty (exact mode, which takes a log of
+    the sums first) instead ``out[a, j] = Σ_s' P(s'|s, a) x(s')`` and
+    ``rewards[a, j] = r(s, a)``, and the smallest sum is returned: both outputs
+    are then contiguous, so that the loop that combines them vectorises (``r`` is
+    read with a stride of A, which LLVM cannot check for overlap with ``out``).
+
     A row whose sorted column indices span exactly as many columns as it has
     entries is one contiguous slice (every row of a dense P): it is summed as a
     dense dot product, which skips the index loads and vectorises.
     """
-    n_actions = sums.shape[0]
+    n_actions = out.shape[0]
+    apart = rewards.shape[0] > 0
     smallest = np.inf
     for j in range(n):
         for a in range(n_actions):
@@ -245,11 +250,18 @@ def _block_row_sums(indptr, indices, data, x, r, s0, n, sums, rewards):
                 for i in range(np.int64(count)):
                     acc += data[begin + i] * x[first + i]
             else:
-                for k in range(start, stop):
+                # A while loop: LLVM vectorises a for loop here, which only slows
+                # the short rows of a sparse P (10% on a gridworld).
+                k = start
+                while k < stop:
                     acc += data[k] * x[indices[k]]
-            sums[a, j] = acc
-            rewards[a, j] = r[s0 + j, a]
-            smallest = min(smallest, acc)
+                    k += _ONE
+            if apart:
+                out[a, j] = acc
+                rewards[a, j] = r[s0 + j, a]
+                smallest = min(smallest, acc)
+            else:
+                out[a, j] = r[s0 + j, a] + gamma * acc
     return smallest
 
 
@@ -261,13 +273,10 @@ def _q_final(r, s0, n, q):
             q[a, j] = r[s0 + j, a]
 
 
-@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q, rewards):
+@njit(cache=True, error_model="numpy")
+def _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q):
     """Q(s, a) = r(s, a) + γ Σ_s' P(s'|s, a) V_next(s'): the soft and hard backup."""
-    _block_row_sums(indptr, indices, data, V_next, r, s0, n, q, rewards)
-    for a in range(q.shape[0]):
-        for j in range(n):
-            q[a, j] = rewards[a, j] + gamma * q[a, j]
+    _block_row_sums(indptr, indices, data, V_next, r, gamma, s0, n, q, q[:0])
 
 
 @njit(cache=True, fastmath={"nnan", "nsz"})
@@ -305,7 +314,7 @@ def _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q
     ``r + v_shift + α log (P E)``; the log loop vectorises unless a row sum lost
     its mass to underflow under the global shift (see :func:`_exact_q_guarded`).
     """
-    smallest = _block_row_sums(indptr, indices, data, E, r, s0, n, q, rewards)
+    smallest = _block_row_sums(indptr, indices, data, E, r, 1.0, s0, n, q, rewards)
     if smallest > _UNDERFLOW_GUARD:
         for a in range(q.shape[0]):
             for j in range(n):
@@ -462,7 +471,7 @@ def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, t
                     _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n,
                              q, rewards)
                 else:
-                    _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q, rewards)
+                    _q_expected(indptr, indices, data, r, gamma, V_next, s0, n, q)
                 if mode == MODE_HARD:
                     _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep)
                 else:
