@@ -509,9 +509,9 @@ def _exact_log_forward(mdp, sol):
         shift, smallest = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
                                                          sol.temperature, top_action, weights)
         _push_forward(mdp, weights, pushed)
-        kernels._exact_forward_finish(indptr, indices, data, log_alpha[t], mdp.r,
-                                      *prior_args, sol.temperature, shift,
-                                      smallest > log_guard, pushed, log_alpha[t + 1])
+        if kernels._exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
+            kernels._exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
+                                        sol.temperature, shift, pushed, log_alpha[t + 1])
     return log_alpha
 
 

@@ -36,6 +36,9 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
   is set, because -inf is used on purpose (:func:`_largest` alone assumes no NaN).
 - A row whose column indices form one contiguous range (every row of a dense
   ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
+- Allocations use ``np.empty`` alone (then fill): numba compiles the
+  implementation of every allocating function for every argument signature,
+  and ``np.zeros`` and ``np.full`` each add a few (0.1 s of first-run compilation each).
 - Threads: the ``parallel=True`` twins (:func:`_parallel_twin`) compile only when
   a large MDP first needs them; within a step the threads claim blocks of states
   one at a time (:func:`_claim`), so a thread on a shared core takes fewer.
@@ -311,40 +314,32 @@ def _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q
     """Q(s, a) = r(s, a) + α log Σ_s' P(s'|s, a) exp(V_next(s')/α): the exact backup.
 
     With ``E = exp((V_next − v_shift)/α)`` from :func:`_exp_shifted` this is
-    ``r + v_shift + α log (P E)``; the log loop vectorises unless a row sum lost
-    its mass to underflow under the global shift (see :func:`_exact_q_guarded`).
+    ``r + v_shift + α log (P E)``, a log loop that vectorises. A row sum below
+    ``_UNDERFLOW_GUARD`` has lost its leading terms to underflow under the global
+    shift (a low temperature, or values far apart), so such a row is summed again
+    with its own maximum as the shift.
     """
     smallest = _block_row_sums(indptr, indices, data, E, r, 1.0, s0, n, q, rewards)
+    n_actions = q.shape[0]
     if smallest > _UNDERFLOW_GUARD:
-        for a in range(q.shape[0]):
+        for a in range(n_actions):
             for j in range(n):
                 q[a, j] = rewards[a, j] + v_shift + temperature * _log_positive(q[a, j])
-    else:
-        for a in range(q.shape[0]):
-            for j in range(n):
-                q[a, j] = _exact_q_guarded(indptr, indices, data, V_next, r, temperature,
-                                           v_shift, s0 + j, a, q[a, j])
-
-
-@njit(cache=True, error_model="numpy")
-def _exact_q_guarded(indptr, indices, data, V_next, r, temperature, v_shift, s, a, acc):
-    """Exact-mode Q(s, a) from its row sum ``acc`` under the global shift ``v_shift``.
-
-    Below ``_UNDERFLOW_GUARD`` the sum has lost its leading terms to
-    underflow, so the row is summed again with its own maximum as the shift.
-    """
-    if acc > _UNDERFLOW_GUARD:
-        return r[s, a] + v_shift + temperature * _log_positive(acc)
-    row = s * r.shape[1] + a
-    start, stop = indptr[row], indptr[row + 1]
-    row_max = -np.inf
-    for k in range(start, stop):
-        row_max = max(row_max, V_next[indices[k]])
+        return
     inv_temp = 1.0 / temperature
-    acc = 0.0
-    for k in range(start, stop):
-        acc += data[k] * _exp_nonpositive((V_next[indices[k]] - row_max) * inv_temp)
-    return r[s, a] + row_max + temperature * _log_positive(acc)
+    for j in range(n):
+        for a in range(n_actions):
+            acc, shift = q[a, j], v_shift
+            if acc <= _UNDERFLOW_GUARD:
+                row = (s0 + j) * n_actions + a
+                start, stop = indptr[row], indptr[row + 1]
+                shift = -np.inf
+                for k in range(start, stop):
+                    shift = max(shift, V_next[indices[k]])
+                acc = 0.0
+                for k in range(start, stop):
+                    acc += data[k] * _exp_nonpositive((V_next[indices[k]] - shift) * inv_temp)
+            q[a, j] = rewards[a, j] + shift + temperature * _log_positive(acc)
 
 
 @njit(cache=True, error_model="numpy")
@@ -488,7 +483,8 @@ def _push_forward(indptr, indices, data, weight_sa, n_parts, out):
     itself), summed at the end; the serial kernel takes ``n_parts = 1``.
     """
     n_states, n_actions = weight_sa.shape
-    partial = np.zeros((n_parts - 1, n_states))
+    partial = np.empty((n_parts - 1, n_states))
+    partial[:] = 0.0
     out[:] = 0.0
     for part in prange(n_parts):
         acc = out if part == 0 else partial[part - 1]
@@ -591,20 +587,18 @@ def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, top_ac
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prior, temperature,
-                          shift, exact_sums, pushed, log_alpha_next):
+def _exact_forward_finish(pushed, exact_sums, log_alpha_next):
     """``log α_{t+1}``, normalised, from ``pushed = Σ_{s,a} weight(s,a) P(·|s,a)`` (scaled).
 
-    With ``exact_sums`` no weight or product ``weight · P`` is below
-    ``_UNDERFLOW_GUARD``, so every sum is exact to rounding and a zero means no mass
-    (the fast path: one log per state). Otherwise, where ``pushed[s'] <
-    _UNDERFLOW_GUARD`` the leading terms may have underflowed under the global
-    shift (a low temperature, or rewards far apart), so those states are summed
-    again in log space: ``log Σ exp(log α_t(s) + r(s,a)/α + log prior + log
-    P(s'|s,a))`` with a maximum shift of its own, from the rows whose weight is
-    not zero.
+    With ``exact_sums`` no weight or product ``weight · P`` was below
+    ``_UNDERFLOW_GUARD``, so every sum is exact to rounding and a zero means no
+    mass: one log per state, normalised in the linear domain. Otherwise the
+    states whose sum is below the guard may have lost their leading terms to
+    underflow; they are left at ``-inf`` and counted, and the count returned:
+    if it is not 0, :func:`_exact_forward_redo` must sum them again (and
+    normalise). Returns 0 when ``log_alpha_next`` is final.
     """
-    n_states, n_actions = r.shape
+    n_states = pushed.shape[0]
     if exact_sums:
         # log α_{t+1} − log Σ_s α_{t+1}(s), in the scaled linear domain.
         norm = 0.0
@@ -616,53 +610,76 @@ def _exact_forward_finish(indptr, indices, data, log_alpha_t, r, prior, use_prio
         for s in range(n_states):
             if pushed[s] == 0.0:
                 log_alpha_next[s] = -np.inf
-        return
-    inv_temp = 1.0 / temperature
+        return 0
     redo = 0
-    # log α_{t+1} is kept relative to ``shift`` (normalising removes it anyway):
-    # adding a shift of 1e9 back would round the result to 1e-7.
+    # log α_{t+1} is kept relative to the weights' shift (normalising removes it
+    # anyway): adding a shift of 1e9 back would round the result to 1e-7.
     for s in range(n_states):
         if pushed[s] >= _UNDERFLOW_GUARD:
             log_alpha_next[s] = _log_positive(pushed[s])
         else:
             log_alpha_next[s] = -np.inf
             redo += 1
-    if redo > 0:
-        # Two passes over the rows that carry weight: the largest log-term into
-        # each state to redo, then the shifted sum.
-        peak = np.full(n_states, -np.inf)
-        total = np.zeros(n_states)
-        for sweep in range(2):
-            for s in range(n_states):
-                if log_alpha_t[s] == -np.inf:
-                    continue
-                for a in range(n_actions):
-                    lw = log_alpha_t[s] + r[s, a] * inv_temp
-                    if use_prior:
-                        lw = lw + np.log(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
-                    if lw == -np.inf:
-                        continue
-                    row = s * n_actions + a
-                    for k in range(indptr[row], indptr[row + 1]):
-                        target = indices[k]
-                        if pushed[target] >= _UNDERFLOW_GUARD:
-                            continue
-                        term = lw + np.log(data[k])
-                        if sweep == 0:
-                            peak[target] = max(peak[target], term)
-                        else:
-                            total[target] += np.exp(term - peak[target])
-        for s in range(n_states):
-            if pushed[s] < _UNDERFLOW_GUARD and peak[s] > -np.inf:
-                log_alpha_next[s] = (peak[s] - shift) + np.log(total[s])
-    # Normalise: log α_{t+1} -= log Σ_s α_{t+1}(s).
-    top = _largest(log_alpha_next)
+    if redo == 0:
+        _normalise_log(log_alpha_next)
+    return redo
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _normalise_log(log_p):
+    """``log_p -= log Σ exp(log_p)``, shifted by the largest entry."""
+    top = _largest(log_p)
     acc = 0.0
-    for s in range(n_states):
-        acc += _exp_nonpositive(log_alpha_next[s] - top)
+    for s in range(log_p.shape[0]):
+        acc += _exp_nonpositive(log_p[s] - top)
     norm = top + _log_positive(acc)
+    for s in range(log_p.shape[0]):
+        log_p[s] -= norm
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
+def _exact_forward_redo(indptr, indices, data, log_alpha_t, r, prior, use_prior, temperature,
+                        shift, pushed, log_alpha_next):
+    """The states :func:`_exact_forward_finish` left at ``-inf``, summed in log space; normalises.
+
+    Where ``pushed[s'] < _UNDERFLOW_GUARD`` the leading terms may have underflowed
+    under the global shift (a low temperature, or rewards far apart), so
+    ``log α_{t+1}(s') = log Σ exp(log α_t(s) + r(s,a)/α + log prior + log P(s'|s,a))``
+    over the rows whose weight is not zero, with a maximum shift of its own. A
+    rare path, compiled only when an MDP first needs it.
+    """
+    n_states, n_actions = r.shape
+    inv_temp = 1.0 / temperature
+    # Two passes over the rows that carry weight: the largest log-term into
+    # each state to redo, then the shifted sum.
+    peak = np.empty(n_states)
+    total = np.empty(n_states)
+    peak[:] = -np.inf
+    total[:] = 0.0
+    for sweep in range(2):
+        for s in range(n_states):
+            if log_alpha_t[s] == -np.inf:
+                continue
+            for a in range(n_actions):
+                lw = log_alpha_t[s] + r[s, a] * inv_temp
+                if use_prior:
+                    lw = lw + np.log(prior[s, a]) if prior[s, a] > 0.0 else -np.inf
+                if lw == -np.inf:
+                    continue
+                row = s * n_actions + a
+                for k in range(indptr[row], indptr[row + 1]):
+                    target = indices[k]
+                    if pushed[target] >= _UNDERFLOW_GUARD:
+                        continue
+                    term = lw + np.log(data[k])
+                    if sweep == 0:
+                        peak[target] = max(peak[target], term)
+                    else:
+                        total[target] += np.exp(term - peak[target])
     for s in range(n_states):
-        log_alpha_next[s] -= norm
+        if pushed[s] < _UNDERFLOW_GUARD and peak[s] > -np.inf:
+            log_alpha_next[s] = (peak[s] - shift) + np.log(total[s])
+    _normalise_log(log_alpha_next)
 
 
 @njit(cache=True)
