@@ -9,7 +9,9 @@ Run from the repository root::
 For each machine load (``idle``: nothing started by this script; ``busy``: one
 ``while True: pass`` process beside it, one core's worth of work) and each
 configuration, a fresh Python process builds the problems, runs every case once
-to compile, then ``--repeats`` times; the table shows medians.
+to compile, then ``--repeats`` times, each run after a 0.2 s pause (so that
+threads left spinning by the previous run do not compete); the table shows
+medians.
 
 Configurations:
 
@@ -34,6 +36,7 @@ under the current directory; nothing tracked is rewritten unless you point
 ``--out`` there), and the numbers to the same path with ``.json``.
 """
 import argparse
+import gc
 import json
 import os
 import pathlib
@@ -53,6 +56,7 @@ QUICK_GRID_SIZES = (1600, 10**4)
 QUICK_DENSE_SIZES = (100, 400)
 CONFIGS = ("default", "1 thread", "QuantEcon")
 LOADS = ("idle", "busy")
+PAUSE = 0.2
 
 
 # -- the cases, timed inside a child process -------------------------------------------
@@ -134,6 +138,10 @@ def child(args):
     loads = [machine_load()]
     for _ in range(args.repeats):
         for name, run in cases:
+            # A pause first, so that worker threads still spinning after the previous
+            # case (OpenMP, TBB, OpenBLAS) do not steal the cores from this one.
+            gc.collect()
+            time.sleep(PAUSE)
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)

@@ -49,14 +49,22 @@ _NO_PRIOR = np.empty((0, 0))
 _STEPS_PER_CHOICE = 8
 
 
-def _push_forward(mdp, weights, out):
-    """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), with the kernel that suits ``mdp``."""
+def _push_forward(mdp, weights, out, threads):
+    """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), on ``threads`` threads (from _threads_now)."""
     indptr, indices, data = mdp.kernel_arrays()
-    if _threads.threads_for(mdp.P.nnz) > 1:
+    if threads > 1:
         kernels._push_forward_parallel(indptr, indices, data, weights,
                                        kernels.push_forward_parts(data.shape[0]), out)
     else:
         kernels._push_forward(indptr, indices, data, weights, 1, out)
+
+
+def _threads_now(mdp, step, threads):
+    """The thread count for step ``step`` of a pass: chosen again every _STEPS_PER_CHOICE steps.
+
+    Choosing reads /proc (about 0.1 ms), too much to do at every step of a mid-sized MDP.
+    """
+    return _threads.threads_for(mdp.P.nnz) if step % _STEPS_PER_CHOICE == 0 else threads
 
 
 def _validate_mode(mode, mdp):
@@ -187,17 +195,20 @@ class Solution:
                 f"iterations={self.iterations})")
 
 
-def _run_steps(mdp, mode, temperature, prior, V_after, from_last, V, Q=None, policy=None):
+def _run_steps(mdp, mode, temperature, prior, V_after, from_last, V, Q=None, policy=None,
+               threads=None):
     """Backward steps into ``V`` (K, S), and ``Q``, ``policy`` (K, S, A) if given.
 
     ``V[K-1]`` is backed up from ``V_after`` (or is the last decision, ``Q = r``,
     if ``from_last``), ``V[k]`` from ``V[k+1]``. Every backup of the package runs
     here: :func:`backup`, both paths of :func:`solve`, and ``keep="V"`` solutions.
+    ``threads``: from :func:`_threads_now`, or chosen here.
     """
     indptr, indices, data = mdp.kernel_arrays()
     if Q is None:
         Q = policy = np.empty((V.shape[0], 0, 0))  # (K, 0, 0): not kept
-    threads = _threads.threads_for(mdp.P.nnz)
+    if threads is None:
+        threads = _threads.threads_for(mdp.P.nnz)
     kernel = kernels._backward_steps if threads == 1 else kernels._backward_steps_parallel
     kernel(indptr, indices, data, mdp.r, _NO_PRIOR if prior is None else prior,
            mdp.gamma, temperature, MODES[mode], HARD_TIE_TOLERANCE,
@@ -394,12 +405,14 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
     S, A = mdp.n_states, mdp.n_actions
     V, V_new = np.zeros(S), np.empty(S)
     residual = np.inf
-    iterations = 0
+    iterations = threads = 0
     # Contraction at rate γ: about log(tol / scale) / log γ sweeps.
     expected = int(min(max_iter, math.log(tol / (1.0 + mdp.reward_scale)) / math.log(mdp.gamma)))
     with _progress(expected, progress, expected * mdp.P.nnz, f"value iteration ({sol.mode})") as bar:
         while iterations < max_iter:
-            _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior, V, False, V_new[None])
+            threads = _threads_now(mdp, iterations, threads)
+            _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior, V, False, V_new[None],
+                       threads=threads)
             residual = float(np.max(np.abs(V_new - V)))
             if not math.isfinite(residual):
                 # _checks.value_range rules this out; never loop on NaN silently.
@@ -505,10 +518,12 @@ def _exact_log_forward(mdp, sol):
         log_guard = np.log(kernels._UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
         top_action = np.argmax(mdp.r if prior is None else mdp.r + sol.temperature * np.log(prior),
                                axis=1)
+    threads = 1
     for t in range(T - 1):
         shift, smallest = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
                                                          sol.temperature, top_action, weights)
-        _push_forward(mdp, weights, pushed)
+        threads = _threads_now(mdp, t, threads)
+        _push_forward(mdp, weights, pushed, threads)
         if kernels._exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
             kernels._exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
                                         sol.temperature, shift, pushed, log_alpha[t + 1])
@@ -530,9 +545,11 @@ def _rollout(mdp, policy_at, start=None):
     out = np.empty((T, S))
     out[0] = mdp.p0 if start is None else start
     weights = np.empty((S, A))
+    threads = 1
     for t in range(T - 1):
         np.multiply(out[t][:, None], policy_at(t), out=weights)
-        _push_forward(mdp, weights, out[t + 1])
+        threads = _threads_now(mdp, t, threads)
+        _push_forward(mdp, weights, out[t + 1], threads)
     return out
 
 

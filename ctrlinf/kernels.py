@@ -61,8 +61,11 @@ MODE_HARD = 2
 _UNDERFLOW_GUARD = 1e-250
 
 # States per block in a backup step: the block's (A, _BLOCK) scratch stays in
-# L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5.
+# L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5. Smaller
+# MDPs get smaller blocks, _BLOCKS_PER_THREAD per thread at least.
 _BLOCK = 256
+_MIN_BLOCK = 16
+_BLOCKS_PER_THREAD = 8
 
 # Rows with at least this many entries are checked for a contiguous column
 # range; shorter rows gain nothing from the dense-slice loop.
@@ -439,7 +442,10 @@ def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, t
     """
     n_steps = V.shape[0]
     n_states, n_actions = r.shape
-    n_blocks = -(-n_states // _BLOCK)
+    # At least _BLOCKS_PER_THREAD blocks a thread (of _MIN_BLOCK states or more), so
+    # that a thread slowed by another process leaves the others enough to take.
+    block = max(_MIN_BLOCK, min(_BLOCK, -(-n_states // (_BLOCKS_PER_THREAD * n_threads))))
+    n_blocks = -(-n_states // block)
     keep = Q.shape[1] > 0
     E = np.empty(n_states if mode == MODE_EXACT else 0)
     next_block = np.empty(1, dtype=np.int64)
@@ -458,8 +464,8 @@ def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, t
             total = np.empty(_BLOCK)
             b = _claim(next_block)
             while b < n_blocks:
-                s0 = b * _BLOCK
-                n = min(_BLOCK, n_states - s0)
+                s0 = b * block
+                n = min(block, n_states - s0)
                 if final:
                     _q_final(r, s0, n, q)
                 elif mode == MODE_EXACT:

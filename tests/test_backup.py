@@ -1,4 +1,5 @@
 """ci.backup, the one-step operator: each mode's equation against NumPy, and solve built on it."""
+import os
 import subprocess
 import sys
 
@@ -186,3 +187,25 @@ def test_free_cores_leaves_out_a_core_that_another_process_keeps_busy():
     finally:
         busy.kill()
         busy.wait()
+
+
+LAYER_SCRIPT = """
+from ctrlinf import _threads
+import numba
+_threads.threads_for(_threads.PARALLEL_MIN_NNZ)   # the first large call picks the layer
+print(numba.threading_layer())
+"""
+
+
+@pytest.mark.parametrize("chosen", [None, "omp"])
+def test_a_large_call_finds_pips_tbb_unless_the_user_chose_a_layer(chosen):
+    if _threads._TBB_LIBRARY is None or not os.path.exists(
+            os.path.join(sys.prefix, "lib", _threads._TBB_LIBRARY)):
+        pytest.skip("pip's tbb is not installed here")
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    env.pop("NUMBA_THREADING_LAYER", None)
+    if chosen:
+        env["NUMBA_THREADING_LAYER"] = chosen
+    layer = subprocess.run([sys.executable, "-c", LAYER_SCRIPT], env=env, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert layer == (chosen or "tbb")
