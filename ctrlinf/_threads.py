@@ -50,7 +50,8 @@ def free_cores():
     From the number of runnable tasks at this instant (the fourth field of
     ``/proc/loadavg``; the load averages beside it lag by a minute), less this
     process's own running threads (the caller, and numba's workers while they
-    spin). At least 1; where ``/proc`` is missing (not Linux), every allowed CPU.
+    spin), which are counted only when anything else runs. At least 1; where
+    ``/proc`` is missing (not Linux), every allowed CPU.
     """
     try:
         allowed = len(os.sched_getaffinity(0))
@@ -59,10 +60,10 @@ def free_cores():
     try:
         with open("/proc/loadavg") as file:
             running = int(file.read().split()[3].split("/")[0])
-        own = _own_running_threads()
+        others = 0 if running <= 1 else max(0, running - _own_running_threads())
     except (OSError, ValueError, IndexError):
         return allowed
-    return max(1, allowed - max(0, running - own))
+    return max(1, allowed - others)
 
 
 def _own_running_threads():

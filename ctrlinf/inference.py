@@ -44,8 +44,11 @@ _DUMMY = np.ones((1, 1))
 #: What the backward kernel takes for "no action prior" (the counting measure).
 _NO_PRIOR = np.empty((0, 0))
 
-#: Large MDPs re-choose their thread count (:mod:`ctrlinf._threads`) after this
-#: many backward steps, so that a solve adapts when other work starts or stops.
+#: Large MDPs choose their thread count again (:mod:`ctrlinf._threads`) after about
+#: this many stored transitions' work (30-60 ms), at least every _STEPS_PER_CHOICE
+#: steps, so that a pass adapts when other work starts or stops; choosing reads /proc
+#: (0.02-0.3 ms), too much to do at every step of a mid-sized MDP.
+_WORK_PER_CHOICE = 2**25
 _STEPS_PER_CHOICE = 8
 
 
@@ -59,12 +62,14 @@ def _push_forward(mdp, weights, out, threads):
         kernels._push_forward(indptr, indices, data, weights, 1, out)
 
 
-def _threads_now(mdp, step, threads):
-    """The thread count for step ``step`` of a pass: chosen again every _STEPS_PER_CHOICE steps.
+def _steps_per_choice(mdp):
+    """Steps of a pass between two choices of the thread count (see _WORK_PER_CHOICE)."""
+    return max(_STEPS_PER_CHOICE, _WORK_PER_CHOICE // mdp.P.nnz)
 
-    Choosing reads /proc (about 0.1 ms), too much to do at every step of a mid-sized MDP.
-    """
-    return _threads.threads_for(mdp.P.nnz) if step % _STEPS_PER_CHOICE == 0 else threads
+
+def _threads_now(mdp, step, threads):
+    """The thread count for step ``step`` of a pass: ``threads``, or chosen again."""
+    return _threads.threads_for(mdp.P.nnz) if step % _steps_per_choice(mdp) == 0 else threads
 
 
 def _validate_mode(mode, mdp):
@@ -387,7 +392,7 @@ def _backward_pass(mdp, sol, keep, progress):
         # All steps in one kernel call, unless a progress bar wants one per step or the
         # MDP is large enough to re-choose its threads now and then.
         chunk = 1 if not bar.disable else (
-            T if mdp.P.nnz < _threads.PARALLEL_MIN_NNZ else _STEPS_PER_CHOICE)
+            T if mdp.P.nnz < _threads.PARALLEL_MIN_NNZ else _steps_per_choice(mdp))
         for stop in range(T, 0, -chunk):
             start = max(0, stop - chunk)
             _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior,
