@@ -25,7 +25,7 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
 - No function here is called per row of ``P`` with arrays as arguments: numba
   increments and decrements the reference count of each array a function
   receives (and of each array an ``inline="always"`` function rebinds), two
-  atomic operations. Per row that made the backward step 3-4x slower in the
+  atomic operations. Per row that made the backward step 3-6x slower in the
   serial build; ``parallel=True`` hid it, because its copy propagation removed
   the rebinding and it marks the outlined loop's arrays ``noalias``.
 - ``error_model="numpy"``: with numba's default Python error model every
@@ -33,12 +33,14 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
   No division here can have a zero divisor.
 - ``fastmath={"reassoc", "contract"}`` lets LLVM reorder sums (several
   accumulators, SIMD) and fuse multiply-adds. No flag that assumes finite values
-  is set, because -inf is used on purpose (:func:`_largest` alone assumes no NaN).
+  is set, because -inf is used on purpose (:func:`_largest` and
+  :func:`_exact_forward_weights` assume no NaN, which lets their maxima vectorise).
 - A row whose column indices form one contiguous range (every row of a dense
   ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
 - Allocations use ``np.empty`` alone (then fill): numba compiles the
   implementation of every allocating function for every argument signature,
-  and ``np.zeros`` and ``np.full`` each add a few (0.1 s of first-run compilation each).
+  and ``np.zeros`` and ``np.full`` each add a few (0.1 s of first-run
+  compilation each).
 - Threads: the ``parallel=True`` twins (:func:`_parallel_twin`) compile only when
   a large MDP first needs them; within a step the threads claim blocks of states
   one at a time (:func:`_claim`), so a thread on a shared core takes fewer.
@@ -505,7 +507,7 @@ def _push_forward(indptr, indices, data, weight_sa, n_parts, out):
                 contiguous = (count >= _CONTIGUOUS_MIN
                               and indices[stop - _ONE] - indices[start] == count - _ONE)
                 if contiguous:
-                    # A contiguous row (see _row_dot): a dense axpy that vectorises.
+                    # A contiguous row (see _block_row_sums): a dense axpy that vectorises.
                     first = np.int64(indices[start])
                     begin = np.int64(start)
                     for i in range(np.int64(count)):
