@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/cold_start.py            # 5 runs per case
     python benchmarks/cold_start.py --repeats 3
+    python benchmarks/cold_start.py --kernels  # compile time of each kernel a first demo needs
 
 Cases, each a new interpreter, timed from outside (wall clock, median):
 
@@ -16,8 +17,18 @@ Cases, each a new interpreter, timed from outside (wall clock, median):
 - the same two with an empty cache (``NUMBA_CACHE_DIR`` pointing at a new
   temporary directory per run), i.e. including compilation.
 
+- ``ctrlinf demo`` (its solves, table and figures, written to a temporary
+  directory), warm and empty.
+
 Each run also reports, from inside, how long the import and the first calls
 took, which separates compilation from interpreter start-up.
+
+``--kernels`` instead runs what ``ctrlinf demo`` computes (its three solves,
+occupancies, exact marginals; no figures) once in a fresh process with an empty
+cache and lists the compile time of every function numba compiled, from numba's
+compile events: ``own`` excludes the functions it called that were compiled
+on the way (inclusive time in ``with callees``), in CPU seconds of the compiling
+thread, so that other work on the machine inflates it less than wall time.
 """
 import argparse
 import json
@@ -52,7 +63,54 @@ for mode in ("soft", "exact", "hard"):
     ci.forward(mdp, ci.solve(mdp, mode=mode))
 _done = time.perf_counter()
 """,
+    "ctrlinf demo": """
+import time, tempfile
+_start = time.perf_counter()
+from ctrlinf import demo
+_imported = time.perf_counter()
+with tempfile.TemporaryDirectory() as out:
+    demo.run(out=out, stream=lambda line: None)
+_done = time.perf_counter()
+""",
 }
+
+KERNELS_SNIPPET = """
+import json, time
+from numba.core import event
+
+events = []
+
+
+class Recorder(event.Listener):
+    def on_start(self, ev):
+        events.append((time.thread_time(), 1, ev.data["dispatcher"].py_func))
+
+    def on_end(self, ev):
+        events.append((time.thread_time(), -1, ev.data["dispatcher"].py_func))
+
+
+event.register("numba:compile", Recorder())
+import ctrlinf as ci
+from ctrlinf import demo
+
+world = demo.build_world()
+for mode in ("exact", "soft", "hard"):
+    sol = ci.solve(world, mode=mode, temperature=demo.DEMO_TEMPERATURE)
+    ci.occupancy(world, sol.policy)
+ci.marginals(world, ci.solve(world, mode="exact", temperature=demo.DEMO_TEMPERATURE))
+stack, own, total = [], {}, {}
+for t, step, function in events:
+    name = function.__module__ + "." + function.__qualname__
+    if step == 1:
+        stack.append([name, t, 0.0])
+        continue
+    name, began, callees = stack.pop()
+    own[name] = own.get(name, 0.0) + (t - began) - callees
+    total[name] = total.get(name, 0.0) + (t - began)
+    if stack:
+        stack[-1][2] += t - began
+print(json.dumps(dict(own=own, total=total)))
+"""
 
 REPORT = """
 import json
@@ -71,10 +129,32 @@ def run(code, env):
     return elapsed, (json.loads(lines[-1]) if lines else None)
 
 
+def kernel_report():
+    """Print the compile time of each function a first demo compiles (empty numba cache)."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    with tempfile.TemporaryDirectory() as empty:
+        env["NUMBA_CACHE_DIR"] = empty
+        _, report = run(KERNELS_SNIPPET, env)
+    own, total = report["own"], report["total"]
+    print(f"compile time of each function, empty numba cache (CPU s of the compiling thread); "
+          f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    header = f"{'function':<58} {'own s':>7} {'with callees s':>15}"
+    print(header)
+    print("-" * len(header))
+    for name in sorted(own, key=own.get, reverse=True):
+        print(f"{name:<58} {own[name]:>7.3f} {total[name]:>15.3f}")
+    print(f"{'total':<58} {sum(own.values()):>7.3f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--kernels", action="store_true",
+                        help="compile time per kernel of a first demo, instead of the table")
     args = parser.parse_args(argv)
+    if args.kernels:
+        kernel_report()
+        return
 
     base_env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     rows = []

@@ -6,6 +6,7 @@ Conventions (indices, time steps, temperature): see the docstring of :mod:`ctrli
 import importlib as _importlib
 
 from ctrlinf.inference import Solution
+from ctrlinf.inference import backup
 from ctrlinf.inference import evaluate_policy
 from ctrlinf.inference import forward
 from ctrlinf.inference import log_evidence
@@ -40,6 +41,7 @@ __all__ = [
     "TabularMDP",
     "Solution",
     "solve",
+    "backup",
     "forward",
     "marginals",
     "log_evidence",

@@ -807,6 +807,24 @@ def feature_scale(phi, steps, name="features"):
     return phi
 
 
+def next_values(V_next, mdp_, temperature_, mode, name="V_next"):
+    """Return ``V_{t+1}`` as a finite, C-contiguous float64 ``(S,)`` array for one backup.
+
+    Raises ``ValueError`` if the backup of it would leave the float64 range:
+    ``|Q| <= max|r| + γ max|V_next|``, plus ``α log A`` in ``V`` outside hard mode.
+    """
+    V = np.ascontiguousarray(real_array(V_next, name, shape=(mdp_.n_states,)))
+    finite(V, name)
+    largest = float(np.max(np.abs(V), initial=0.0))
+    entropy = 0.0 if mode == "hard" else temperature_ * math.log(mdp_.n_actions)
+    bound = mdp_.reward_scale + mdp_.gamma * largest + entropy
+    if not bound < FLOAT_LIMIT:
+        raise ValueError(
+            f"{name} up to {largest:g} with r up to {mdp_.reward_scale:g} gives values up to "
+            f"{bound:g}, beyond the float64 range; rescale r and {name}")
+    return V
+
+
 # -- envs and agents ---------------------------------------------------------
 def int_pair(value, name, description):
     """Return ``value`` as a pair of ints, or raise ``TypeError("{name} must be {description}")``.

@@ -19,16 +19,15 @@ unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
+from typing import NamedTuple
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ctrlinf import _checks, kernels
+from ctrlinf import _checks, _threads, kernels
 from ctrlinf._progress import progress_bar as _progress_bar
 
 MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
@@ -42,41 +41,35 @@ HARD_TIE_TOLERANCE = 1e-9
 _PROGRESS_WORK = 5e8
 
 _DUMMY = np.ones((1, 1))
-_DUMMY3 = np.ones((1, 1, 1))
+#: What the backward kernel takes for "no action prior" (the counting measure).
+_NO_PRIOR = np.empty((0, 0))
 
-#: Small MDPs run the serial kernels, or on one thread. A parallel step ends at a
-#: barrier that waits for every thread; on a busy machine one descheduled thread
-#: costs milliseconds, far more than a small step takes (benchmarks/README.md).
-_PARALLEL_MIN_NNZ = 2**19
-
-
-def _parallel(mdp):
-    """Whether ``mdp`` is large enough for the parallel kernels (and threads exist)."""
-    return mdp.P.nnz >= _PARALLEL_MIN_NNZ and numba.get_num_threads() > 1
+#: Large MDPs choose their thread count again (:mod:`ctrlinf._threads`) after about
+#: this many stored transitions' work (30-60 ms), at least every _STEPS_PER_CHOICE
+#: steps, so that a pass adapts when other work starts or stops; choosing reads /proc
+#: (0.02-0.3 ms), too much to do at every step of a mid-sized MDP.
+_WORK_PER_CHOICE = 2**25
+_STEPS_PER_CHOICE = 8
 
 
-@contextlib.contextmanager
-def _one_thread_unless_parallel(mdp):
-    """Run the parallel backward kernel on one thread inside this block for small MDPs."""
-    if _parallel(mdp) or numba.get_num_threads() == 1:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
-def _push_forward(mdp, weights, out):
-    """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), with the kernel that suits ``mdp``."""
+def _push_forward(mdp, weights, out, threads):
+    """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), on ``threads`` threads (from _threads_now)."""
     indptr, indices, data = mdp.kernel_arrays()
-    if _parallel(mdp):
+    if threads > 1:
         kernels._push_forward_parallel(indptr, indices, data, weights,
                                        kernels.push_forward_parts(data.shape[0]), out)
     else:
         kernels._push_forward(indptr, indices, data, weights, 1, out)
+
+
+def _steps_per_choice(mdp):
+    """Steps of a pass between two choices of the thread count (see _WORK_PER_CHOICE)."""
+    return max(_STEPS_PER_CHOICE, _WORK_PER_CHOICE // mdp.P.nnz)
+
+
+def _threads_now(mdp, step, threads):
+    """The thread count for step ``step`` of a pass: ``threads``, or chosen again."""
+    return _threads.threads_for(mdp.P.nnz) if step % _steps_per_choice(mdp) == 0 else threads
 
 
 def _validate_mode(mode, mdp):
@@ -152,8 +145,8 @@ class Solution:
         V_next = self._V[t + 1] if t + 1 < self.horizon else np.zeros(mdp.n_states)
         Q_t = np.empty((1, mdp.n_states, mdp.n_actions))
         pi_t = np.empty_like(Q_t)
-        _run_steps(mdp, self, V_next, t + 1 == self.horizon, np.empty((1, mdp.n_states)),
-                   Q_t, pi_t)
+        _run_steps(mdp, self.mode, self.temperature, self.action_prior, V_next,
+                   t + 1 == self.horizon, np.empty((1, mdp.n_states)), Q_t, pi_t)
         return Q_t[0], pi_t[0]
 
     def _check_time(self, t):
@@ -207,24 +200,107 @@ class Solution:
                 f"iterations={self.iterations})")
 
 
-def _run_steps(mdp, how, V_after, from_last, V, Q=None, policy=None):
-    """Dispatch backward steps into ``V`` (K, S), and ``Q``, ``policy`` (K, S, A) if given.
+def _run_steps(mdp, mode, temperature, prior, V_after, from_last, V, Q=None, policy=None,
+               threads=None):
+    """Backward steps into ``V`` (K, S), and ``Q``, ``policy`` (K, S, A) if given.
 
-    ``V[K-1]`` comes from ``V_after`` (or is the final decision if
-    ``from_last``), ``V[k]`` from ``V[k+1]``; ``how`` carries mode,
-    temperature and prior.
+    ``V[K-1]`` is backed up from ``V_after`` (or is the last decision, ``Q = r``,
+    if ``from_last``), ``V[k]`` from ``V[k+1]``. Every backup of the package runs
+    here: :func:`backup`, both paths of :func:`solve`, and ``keep="V"`` solutions.
+    ``threads``: from :func:`_threads_now`, or chosen here.
     """
     indptr, indices, data = mdp.kernel_arrays()
-    prior = how.action_prior
-    write_policy = Q is not None
-    with _one_thread_unless_parallel(mdp):
-        kernels._backward_steps(
-            indptr, indices, data, mdp.r,
-            _DUMMY if prior is None else prior, prior is not None,
-            mdp.gamma, how.temperature, MODES[how.mode], HARD_TIE_TOLERANCE,
-            V_after, from_last, V,
-            Q if write_policy else _DUMMY3, policy if write_policy else _DUMMY3, write_policy,
-        )
+    if Q is None:
+        Q = policy = np.empty((V.shape[0], 0, 0))  # (K, 0, 0): not kept
+    if threads is None:
+        threads = _threads.threads_for(mdp.P.nnz)
+    kernel = kernels._backward_steps if threads == 1 else kernels._backward_steps_parallel
+    kernel(indptr, indices, data, mdp.r, _NO_PRIOR if prior is None else prior,
+           mdp.gamma, temperature, MODES[mode], HARD_TIE_TOLERANCE,
+           V_after, from_last, V, Q, policy, threads)
+
+
+class Backup(NamedTuple):
+    """What :func:`backup` returns: ``Q`` (S, A), ``V`` (S,) and ``policy`` (S, A) at one t."""
+
+    Q: np.ndarray
+    V: np.ndarray
+    policy: np.ndarray
+
+
+def backup(mdp, V_next, mode="soft", temperature=1.0, action_prior=None):
+    r"""One backup step: ``Q_t`` from ``V_{t+1}``, and the ``V_t`` and ``π_t`` it gives.
+
+    The operator that :func:`solve` applies ``T`` times (finite horizon) or
+    until it reaches its fixed point (value iteration); the same kernels run
+    both (Levine 2018, sections 2.3-4):
+
+    .. math::
+
+        \text{exact:}\quad Q_t(s,a) &= r(s,a) + \alpha \log \textstyle\sum_{s'}
+            P(s'|s,a)\, e^{V_{t+1}(s')/\alpha}\\
+        \text{soft, hard:}\quad Q_t(s,a) &= r(s,a) + \gamma \textstyle\sum_{s'}
+            P(s'|s,a)\, V_{t+1}(s')\\
+        \text{exact, soft:}\quad V_t(s) &= \alpha \log \textstyle\sum_a
+            \mathrm{prior}(a|s)\, e^{Q_t(s,a)/\alpha},\quad
+            \pi_t(a|s) = \mathrm{prior}(a|s)\, e^{(Q_t(s,a) - V_t(s))/\alpha}\\
+        \text{hard:}\quad V_t(s) &= \max_a Q_t(s,a)
+
+    and in hard mode ``π_t`` is uniform over the maximising actions (ties
+    within a relative 1e-9 shared; with a prior, in proportion to it). Actions
+    with ``r = -inf`` or ``prior = 0`` get ``π_t = 0``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Its ``P``, ``r`` and ``gamma``; the horizon is not used.
+    V_next : array_like, shape (S,), or None
+        ``V_{t+1}`` in reward units, finite. ``None`` backs up the last
+        decision, ``t = T-1``, where ``Q_{T-1} = r``.
+    mode : {"soft", "exact", "hard"}
+        As in :func:`solve` (``"exact"`` needs ``gamma = 1``).
+    temperature : float, default 1.0
+        ``α > 0``. Ignored in hard mode.
+    action_prior : array_like, shape (S, A) or (A,), optional
+        As in :func:`solve`; None is the counting measure.
+
+    Returns
+    -------
+    Backup
+        The named tuple ``(Q, V, policy)``: ``Q_t`` (S, A), ``V_t`` (S,),
+        ``π_t`` (S, A) with rows summing to one.
+
+    Raises
+    ------
+    TypeError
+        For an argument of the wrong type, naming it.
+    ValueError
+        For a bad value, naming it (``V_next`` of the wrong shape, not finite, or
+        so large that the backup overflows).
+
+    Examples
+    --------
+    Two steps by hand are the two-step solution: one state, actions paying 0 and 1.
+
+    >>> import numpy as np, ctrlinf as ci
+    >>> mdp = ci.TabularMDP(np.ones((1, 2, 1)), r=[[0.0, 1.0]], p0=[1.0], horizon=2)
+    >>> last = ci.backup(mdp, None, mode="exact")        # t = T-1: Q = r
+    >>> float(np.round(last.V[0], 6))                     # log(1 + e)
+    1.313262
+    >>> first = ci.backup(mdp, last.V, mode="exact")      # t = 0
+    >>> bool(np.allclose(first.Q, ci.solve(mdp, mode="exact").Q[0], rtol=1e-12))
+    True
+    """
+    _checks.mdp(mdp)
+    _validate_mode(mode, mdp)
+    temperature = _checks.temperature(temperature)
+    prior = _checks.action_prior(action_prior, mdp.n_states, mdp.n_actions)
+    S, A = mdp.n_states, mdp.n_actions
+    final = V_next is None
+    V_next = np.zeros(S) if final else _checks.next_values(V_next, mdp, temperature, mode)
+    Q, V, policy = np.empty((1, S, A)), np.empty((1, S)), np.empty((1, S, A))
+    _run_steps(mdp, mode, temperature, prior, V_next, final, V, Q, policy)
+    return Backup(Q[0], V[0], policy[0])
 
 
 def _progress(total, enabled, work, desc):
@@ -313,11 +389,14 @@ def _backward_pass(mdp, sol, keep, progress):
     policy = np.empty((T, S, A)) if keep_all else None
     zeros = np.zeros(S)
     with _progress(T, progress, T * mdp.P.nnz, f"backward ({sol.mode})") as bar:
-        # All steps in one kernel call, unless a progress bar wants one per step.
-        chunk = T if bar.disable else 1
+        # All steps in one kernel call, unless a progress bar wants one per step or the
+        # MDP is large enough to re-choose its threads now and then.
+        chunk = 1 if not bar.disable else (
+            T if mdp.P.nnz < _threads.PARALLEL_MIN_NNZ else _steps_per_choice(mdp))
         for stop in range(T, 0, -chunk):
             start = max(0, stop - chunk)
-            _run_steps(mdp, sol, V[stop] if stop < T else zeros, stop == T, V[start:stop],
+            _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior,
+                       V[stop] if stop < T else zeros, stop == T, V[start:stop],
                        Q[start:stop] if keep_all else None,
                        policy[start:stop] if keep_all else None)
             bar.update(stop - start)
@@ -331,12 +410,14 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
     S, A = mdp.n_states, mdp.n_actions
     V, V_new = np.zeros(S), np.empty(S)
     residual = np.inf
-    iterations = 0
+    iterations = threads = 0
     # Contraction at rate γ: about log(tol / scale) / log γ sweeps.
     expected = int(min(max_iter, math.log(tol / (1.0 + mdp.reward_scale)) / math.log(mdp.gamma)))
     with _progress(expected, progress, expected * mdp.P.nnz, f"value iteration ({sol.mode})") as bar:
         while iterations < max_iter:
-            _run_steps(mdp, sol, V, False, V_new[None])
+            threads = _threads_now(mdp, iterations, threads)
+            _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior, V, False, V_new[None],
+                       threads=threads)
             residual = float(np.max(np.abs(V_new - V)))
             if not math.isfinite(residual):
                 # _checks.value_range rules this out; never loop on NaN silently.
@@ -356,7 +437,8 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
     # One more backup from the final V gives Q, V and π that agree with each other.
     Q, policy = np.empty((S, A)), np.empty((S, A))
     V_final = np.empty(S)
-    _run_steps(mdp, sol, V, False, V_final[None], Q[None], policy[None])
+    _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior, V, False, V_final[None],
+               Q[None], policy[None])
     sol._V, sol._Q, sol._policy = V_final, Q, policy
     sol.iterations, sol.residual, sol.converged = iterations, residual, converged
 
@@ -435,13 +517,21 @@ def _exact_log_forward(mdp, sol):
     pushed = np.empty(S)
     prior = sol.action_prior
     prior_args = (_DUMMY if prior is None else prior, prior is not None)
+    # No product weight · P(s'|s,a) can fall below the kernels' underflow guard while
+    # every log-weight is above this (P's smallest entry counted): then the sums are exact.
+    with np.errstate(divide="ignore"):
+        log_guard = np.log(kernels._UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
+        top_action = np.argmax(mdp.r if prior is None else mdp.r + sol.temperature * np.log(prior),
+                               axis=1)
+    threads = 1
     for t in range(T - 1):
-        shift = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
-                                               sol.temperature, weights)
-        _push_forward(mdp, weights, pushed)
-        kernels._exact_forward_finish(indptr, indices, data, log_alpha[t], mdp.r,
-                                      *prior_args, sol.temperature, shift, pushed,
-                                      log_alpha[t + 1])
+        shift, smallest = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
+                                                         sol.temperature, top_action, weights)
+        threads = _threads_now(mdp, t, threads)
+        _push_forward(mdp, weights, pushed, threads)
+        if kernels._exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
+            kernels._exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
+                                        sol.temperature, shift, pushed, log_alpha[t + 1])
     return log_alpha
 
 
@@ -460,9 +550,11 @@ def _rollout(mdp, policy_at, start=None):
     out = np.empty((T, S))
     out[0] = mdp.p0 if start is None else start
     weights = np.empty((S, A))
+    threads = 1
     for t in range(T - 1):
         np.multiply(out[t][:, None], policy_at(t), out=weights)
-        _push_forward(mdp, weights, out[t + 1])
+        threads = _threads_now(mdp, t, threads)
+        _push_forward(mdp, weights, out[t + 1], threads)
     return out
 
 

@@ -3,25 +3,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 import ctrlinf as ci
-from ctrlinf import kernels
 from enumeration import (exact_messages, hard_backward_induction, policy_expectation,
                          posterior, random_mdp_arrays)
-
-KERNELS = ("_backward_steps", "_push_forward",
-           "_push_forward_parallel", "_exact_forward_weights", "_exact_forward_finish")
-
-
-@pytest.fixture(params=["compiled", "py_func"])
-def kernel_variant(request, monkeypatch):
-    """Run a test with the numba kernels and again with their pure-Python originals."""
-    if request.param == "py_func":
-        for name in KERNELS:
-            monkeypatch.setattr(kernels, name, getattr(kernels, name).py_func)
-    return request.param
-
 
 REPRESENTATIONS = {
     "dense": lambda P: P,
@@ -56,6 +42,20 @@ def test_exact_mode_equals_enumeration(S, A, T, temperature, kernel_variant):
     state, state_action = ci.marginals(mdp, sol)
     assert_allclose(state, p_state, atol=1e-12)
     assert_allclose(state_action, p_state_action, atol=1e-12)
+
+
+def test_exact_forward_with_unreachable_states_equals_enumeration(kernel_variant):
+    # A start state and deterministic moves leave states with α_t(s) = 0 exactly: the
+    # kernels' fast path (no weight near underflow) must give them -inf, not redo them.
+    mdp, P, r, p0 = tiny_mdp(5, 4, 2, 4, deterministic=True)
+    p0 = np.array([1.0, 0.0, 0.0, 0.0])
+    mdp = mdp.replace(p0=p0)
+    sol = ci.solve(mdp, mode="exact", temperature=0.7)
+    *_, alpha = posterior(P, r, p0, 4, temperature=0.7)
+    assert np.any(alpha == 0)
+    assert_allclose(ci.forward(mdp, sol), alpha, atol=1e-13)
+    state, _ = ci.marginals(mdp, sol)
+    assert np.all(state[alpha == 0] == 0)
 
 
 def test_action_prior_multiplies_inside_the_sum(kernel_variant):
@@ -466,19 +466,20 @@ def test_counting_measure_equals_uniform_prior_with_alpha_log_A_added_to_r(mode)
 
 @pytest.mark.parametrize("mode", ["exact", "soft", "hard"])
 def test_parallel_kernels_agree_with_the_serial_ones(mode, monkeypatch):
-    # Large MDPs run the parallel=True twins; force them on a small one.
+    # Large MDPs on free cores run the parallel=True twins; force them on a small one.
     import numba
-    from ctrlinf import inference
+    from ctrlinf import _threads
 
     if numba.get_num_threads() < 2:
         pytest.skip("one numba thread: the parallel kernels are never chosen")
-    mdp, *_ = tiny_mdp(43, 40, 3, 6, representation="csr")
+    mdp, *_ = tiny_mdp(43, 700, 3, 6, representation="csr")  # 3 blocks of states
     serial = ci.solve(mdp, mode=mode, temperature=0.5)
     serial_marginals = ci.marginals(mdp, serial)
-    monkeypatch.setattr(inference, "_PARALLEL_MIN_NNZ", 0)
-    assert inference._parallel(mdp)
+    monkeypatch.setattr(_threads, "PARALLEL_MIN_NNZ", 0)
+    monkeypatch.setattr(_threads, "free_cores", lambda: 2)
+    assert _threads.threads_for(mdp.P.nnz) == 2
     parallel = ci.solve(mdp, mode=mode, temperature=0.5)
-    assert_allclose(parallel.V, serial.V, rtol=1e-12)
-    assert_allclose(parallel.policy, serial.policy, atol=1e-12)
+    assert_array_equal(parallel.V, serial.V)
+    assert_array_equal(parallel.policy, serial.policy)
     for got, want in zip(ci.marginals(mdp, parallel), serial_marginals):
         assert_allclose(got, want, atol=1e-12)

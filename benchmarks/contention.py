@@ -1,0 +1,325 @@
+"""ctrlinf's default threads against one thread and QuantEcon, idle and beside a busy process.
+
+Run from the repository root::
+
+    python benchmarks/contention.py --quick          # small grids and dense MDPs (~2 min)
+    python benchmarks/contention.py                  # every size, up to 10^6 states (~15 min)
+    python benchmarks/contention.py --out figures/contention.png --repeats 7
+
+For each machine load (``idle``: nothing started by this script; ``busy``: one
+``while True: pass`` process beside it, one core's worth of work) and each
+configuration, a fresh Python process builds the problems, runs every case once
+to compile, then ``--repeats`` times, each run after a 0.2 s pause (so that
+threads left spinning by the previous run do not compete); the table shows
+medians.
+
+Configurations:
+
+- ``default``: ctrlinf as a user gets it (numba's thread count, ctrlinf's choice
+  of threads per call);
+- ``1 thread``: the same with ``NUMBA_NUM_THREADS=1`` in that process's environment;
+- ``QuantEcon``: ``quantecon.markov.backward_induction`` (serial numba), on the
+  hard-mode rows, in the ``default`` environment.
+
+Cases (``benchmarks/_problems.py``): slippery gridworlds (5 actions) with
+``T = 100`` and ``α = 1``: ``solve`` in soft, hard and exact mode with
+``keep="V"``; dense random MDPs (``A = 4``): ``solve(soft, keep="all")`` plus
+``forward``. The ``bound`` column (grids) is the memory-bandwidth floor of a
+backward pass: the time to stream P's CSR arrays (data and column indices)
+from memory ``T`` times, measured with all threads in the ``default`` process.
+
+``ratio`` is default over 1 thread (above 1.0 the default is slower);
+``×QE`` is QuantEcon's median over ctrlinf's default. The machine's load average
+and its number of running tasks are printed with each load. Nothing here asserts
+a time. The figure goes to ``--out`` (default ``ctrlinf-figures/contention.png``
+under the current directory; nothing tracked is rewritten unless you point
+``--out`` there), and the numbers to the same path with ``.json``.
+"""
+import argparse
+import gc
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+HORIZON = 100
+GRID_SIZES = (1600, 10**4, 10**5, 10**6)
+DENSE_SIZES = (100, 200, 300, 400)
+QUICK_GRID_SIZES = (1600, 10**4)
+QUICK_DENSE_SIZES = (100, 400)
+#: Below this the CSR arrays fit in cache and streaming them measures no memory bound.
+BOUND_MIN_STATES = 10**5
+CONFIGS = ("default", "1 thread", "QuantEcon")
+LOADS = ("idle", "busy")
+PAUSE = 0.2
+
+
+# -- the cases, timed inside a child process -------------------------------------------
+def build_cases(grid_sizes, dense_sizes, config):
+    """``[(name, callable)]`` of one configuration, problems built here (outside the timing)."""
+    import ctrlinf as ci
+    from _baselines import quantecon_backward, quantecon_model
+    from _problems import dense_random, gridworld
+
+    cases, bounds = [], []
+    for S in grid_sizes:
+        P, r, p0 = gridworld(S, slip=0.1, seed=0)
+        mdp = ci.TabularMDP(P, r, p0, horizon=HORIZON)
+        label = f"grid {S:.0e}" if S >= 10**4 else f"grid {S}"
+        if config == "QuantEcon":
+            ddp = quantecon_model(mdp.P, mdp.r)
+            cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON)))
+            continue
+        for mode in ("soft", "hard", "exact"):
+            cases.append((f"{label} {mode}", lambda mdp=mdp, mode=mode: ci.solve(
+                mdp, mode=mode, keep="V", progress=False)))
+        if config == "default" and S >= BOUND_MIN_STATES:
+            bounds.append((f"{label} bound", lambda mdp=mdp: stream_csr(mdp, HORIZON)))
+    for S in dense_sizes:
+        P, r, p0 = dense_random(S, 4, seed=0)
+        mdp = ci.TabularMDP(P, r, p0, horizon=HORIZON)
+        label = f"dense {S}"
+        if config == "QuantEcon":
+            ddp = quantecon_model(P, r)
+            cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON)))
+            continue
+        cases.append((f"{label} hard", lambda mdp=mdp: ci.solve(mdp, mode="hard", keep="V",
+                                                                progress=False)))
+        cases.append((f"{label} soft+forward", lambda mdp=mdp: ci.forward(
+            mdp, ci.solve(mdp, mode="soft", keep="all", progress=False))))
+    return cases + bounds
+
+
+def stream_csr(mdp, passes):
+    """Read P's data and column indices ``passes`` times with every thread: the bandwidth floor."""
+    kernel = _stream_kernel()
+    indices, data = mdp.P.indices, mdp.P.data
+    total = 0.0
+    for _ in range(passes):
+        total += kernel(data, indices)
+    return total
+
+
+_STREAM = []
+
+
+def _stream_kernel():
+    if not _STREAM:
+        from numba import njit, prange
+
+        @njit(parallel=True, fastmath=True)
+        def read_all(data, indices):
+            acc = 0.0
+            for k in prange(data.shape[0]):
+                acc += data[k] + indices[k]
+            return acc
+
+        _STREAM.append(read_all)
+    return _STREAM[0]
+
+
+def machine_load():
+    """``"load 1.23, running 3"``: the 1-minute load average and the tasks running now."""
+    fields = open("/proc/loadavg").read().split()
+    return f"load {fields[0]}, running {fields[3].split('/')[0]}"
+
+
+def child(args):
+    """Time every case of one configuration; print ``{case: [seconds, ...]}`` as JSON."""
+    import numba
+
+    from ctrlinf import _threads
+
+    # numba picks its threading layer at the first parallel call of the process; let
+    # that be what a user's first large solve does (the bound's own kernel comes later).
+    _threads.threads_for(_threads.PARALLEL_MIN_NNZ)
+    cases = build_cases(args.grid_sizes, args.dense_sizes, args.config)
+    for _, run in cases:  # compile (or load the numba cache) outside the timing
+        run()
+    times = {name: [] for name, _ in cases}
+    loads = [machine_load()]
+    for _ in range(args.repeats):
+        for name, run in cases:
+            # A pause first, so that worker threads still spinning after the previous
+            # case (OpenMP, TBB, OpenBLAS) do not steal the cores from this one.
+            gc.collect()
+            time.sleep(PAUSE)
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    loads.append(machine_load())
+    loads.append(f"numba {numba.get_num_threads()} threads, {numba.threading_layer()} layer")
+    print(json.dumps(dict(times=times, loads=loads)))
+
+
+# -- the parent: loads, configurations, table, figure -----------------------------------
+def run_child(config, args):
+    env = dict(os.environ)
+    env.pop("NUMBA_NUM_THREADS", None)
+    if config == "1 thread":
+        env["NUMBA_NUM_THREADS"] = "1"
+    command = [sys.executable, os.path.abspath(__file__), "--child", config,
+               "--repeats", str(args.repeats),
+               "--grid-sizes", ",".join(map(str, args.grid_sizes)),
+               "--dense-sizes", ",".join(map(str, args.dense_sizes))]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{config} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def start_busy_loop():
+    busy = subprocess.Popen([sys.executable, "-c", "print(1, flush=True)\nwhile True: pass"],
+                            stdout=subprocess.PIPE, text=True)
+    busy.stdout.readline()  # running
+    return busy
+
+
+def measure(args):
+    results = {}
+    for load in LOADS:
+        busy = start_busy_loop() if load == "busy" else None
+        try:
+            for config in CONFIGS:
+                print(f"[{load}] {config} ...", file=sys.stderr, flush=True)
+                results[(load, config)] = run_child(config, args)
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+    return results
+
+
+def median(result, case):
+    values = result["times"].get(case)
+    return float(np.median(values)) if values else None
+
+
+def rows_of(results):
+    """One row per case: medians per (load, config), ratios and QuantEcon's factor."""
+    cases = [name for name in results[("idle", "default")]["times"] if not name.endswith("bound")]
+    rows = []
+    for case in cases:
+        row = dict(case=case)
+        for load in LOADS:
+            default = median(results[(load, "default")], case)
+            single = median(results[(load, "1 thread")], case)
+            quantecon = median(results[(load, "QuantEcon")], case)
+            row[load] = dict(default=default, single=single, quantecon=quantecon,
+                             ratio=default / single,
+                             vs_quantecon=None if quantecon is None else quantecon / default)
+        bound = median(results[("idle", "default")], case.rsplit(" ", 1)[0] + " bound")
+        row["bound"] = bound
+        rows.append(row)
+    return rows
+
+
+def fmt(seconds):
+    if seconds is None:
+        return "—"
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def print_table(rows, results, repeats):
+    print(f"medians of {repeats} runs, T = {HORIZON}; ratio = default / 1 thread; "
+          f"×QE = QuantEcon / default")
+    for load in LOADS:
+        loads = results[(load, "default")]["loads"] + results[(load, "1 thread")]["loads"]
+        print(f"  {load}: " + "; ".join(loads))
+    header = (f"{'case':<24}" + "".join(
+        f"{load + ' default':>15}{'1 thread':>11}{'ratio':>7}{'×QE':>7}" for load in LOADS)
+        + f"{'bound':>11}{'soft/bound':>11}")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        line = f"{row['case']:<24}"
+        for load in LOADS:
+            cell = row[load]
+            qe = "" if cell["vs_quantecon"] is None else f"{cell['vs_quantecon']:.2f}"
+            line += (f"{fmt(cell['default']):>15}{fmt(cell['single']):>11}"
+                     f"{cell['ratio']:>7.2f}{qe:>7}")
+        if row["bound"] is not None and row["case"].endswith("soft"):
+            line += f"{fmt(row['bound']):>11}{row['idle']['default'] / row['bound']:>11.2f}"
+        print(line)
+
+
+def plot(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [row["case"] for row in rows]
+    y = np.arange(len(rows))
+    fig, (ax_time, ax_ratio) = plt.subplots(1, 2, figsize=(11, 0.32 * len(rows) + 1.8),
+                                            sharey=True, constrained_layout=True)
+    series = [("idle", "default", "tab:blue"), ("idle", "single", "tab:cyan"),
+              ("busy", "default", "tab:red"), ("busy", "single", "tab:orange")]
+    for i, (load, key, color) in enumerate(series):
+        label = f"{load}, {'default' if key == 'default' else '1 thread'}"
+        ax_time.barh(y + (i - 1.5) * 0.2, [row[load][key] for row in rows], height=0.2,
+                     color=color, label=label)
+    qe = [(k, row["busy"]["quantecon"]) for k, row in enumerate(rows)
+          if row["busy"]["quantecon"] is not None]
+    if qe:
+        ax_time.plot([v for _, v in qe], [k + 0.3 for k, _ in qe], "k|", markersize=12,
+                     label="busy, QuantEcon")
+    ax_time.set_xscale("log")
+    ax_time.set_xlabel("seconds (median)")
+    ax_time.set_yticks(y, names)
+    ax_time.invert_yaxis()
+    ax_time.legend(fontsize=8, loc="lower right")
+    for load, color in (("idle", "tab:blue"), ("busy", "tab:red")):
+        ax_ratio.plot([row[load]["ratio"] for row in rows], y, "o", color=color, label=load)
+    ax_ratio.axvline(1.0, color="grey", lw=0.8)
+    ax_ratio.axvline(1.1, color="grey", lw=0.8, ls="--")
+    ax_ratio.set_xlabel("default / 1 thread (dashed: 1.1)")
+    ax_ratio.legend(fontsize=8)
+    fig.suptitle(f"ctrlinf threads on {os.cpu_count()} cores: idle and beside one busy process")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def sizes(text):
+    return tuple(int(float(s)) for s in text.split(",") if s)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small grids and dense 100, 400")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--grid-sizes", type=sizes, default=None)
+    parser.add_argument("--dense-sizes", type=sizes, default=None)
+    parser.add_argument("--out", type=pathlib.Path,
+                        default=pathlib.Path("ctrlinf-figures") / "contention.png")
+    parser.add_argument("--child", choices=CONFIGS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.grid_sizes is None:
+        args.grid_sizes = QUICK_GRID_SIZES if args.quick else GRID_SIZES
+    if args.dense_sizes is None:
+        args.dense_sizes = QUICK_DENSE_SIZES if args.quick else DENSE_SIZES
+    if args.child:
+        args.config = args.child
+        child(args)
+        return
+    results = measure(args)
+    rows = rows_of(results)
+    print_table(rows, results, args.repeats)
+    plot(rows, args.out)
+    with open(args.out.with_suffix(".json"), "w") as file:
+        json.dump(dict(rows=rows, loads={f"{load} {config}": result["loads"]
+                                         for (load, config), result in results.items()}),
+                  file, indent=1)
+    print(f"figure: {args.out}; numbers: {args.out.with_suffix('.json')}")
+
+
+if __name__ == "__main__":
+    main()
