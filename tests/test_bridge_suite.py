@@ -71,6 +71,27 @@ def cheat(env, gamma, seed):
     return Cheat(env)
 
 
+class LateLearner(Cheat):
+    """Takes forbidden moves until step 200, then acts uniformly over the allowed ones."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.allowed, self.step = np.isfinite(env.mdp.r), 0
+
+    def learn(self, n_steps, callback):
+        for self.step in range(1, n_steps + 1):
+            callback(self.step)
+
+    def policy(self):
+        if self.step < 200:
+            return super().policy()
+        return self.allowed / self.allowed.sum(axis=1, keepdims=True)
+
+
+def late_learner(env, gamma, seed):
+    return LateLearner(env)
+
+
 class Uniform:
     """The uniform policy over the allowed actions: the normalised gap's 1."""
 
@@ -312,13 +333,25 @@ def test_masks_the_reference_agent_respects_them_and_the_others_fail_loudly():
     assert 0 <= row["normalised_value_gap"]
     # The env ends the episode with a penalty on a forbidden move; the soft agent's policy
     # still gives such moves some probability, which the exact score refuses (value −inf).
-    with pytest.raises(ValueError, match=r"agent\.policy\(\) puts probability \S+ on action "
-                                         r"\d in state \d+, which is forbidden"):
+    with pytest.raises(ValueError, match=r"agent\.policy\(\) at step 125 puts probability "
+                                         r"\S+ on action \d in state \d+, which is forbidden"):
         _cell("ctrlinf.bridge.suite.agents:soft_q_learning", "masked_grid", steps=500,
               temperature=0.005)
-    with pytest.raises(ValueError, match=r"agent.policy\(\) puts probability 1 on action 2 in "
-                                         r"state 5, which is forbidden"):
+    with pytest.raises(ValueError, match=r"agent.policy\(\) at step 10 puts probability 1 on "
+                                         r"action 2 in state 5, which is forbidden"):
         _cell("test_bridge_suite:cheat", "masked_grid", steps=10)
+
+
+def test_a_policy_that_leaks_only_early_fails_its_cell_naming_the_step():
+    # A forbidden move at any checkpoint has value −inf, so the cell fails; the message
+    # names that checkpoint, since the final policy (here uniform over allowed) is clean.
+    masked = suite.get_task("masked_grid")
+    agent = LateLearner(masked.env(seed=0))
+    agent.step = 400
+    assert runner.score(agent, masked.oracle(0.0), 400)["normalised_value_gap"] == pytest.approx(1)
+    with pytest.raises(ValueError, match=r"agent\.policy\(\) at step 100 puts probability 1 "
+                                         r"on action 2 in state 5, which is forbidden"):
+        _cell("test_bridge_suite:late_learner", "masked_grid", steps=400)
 
 
 def test_a_cell_refuses_another_suite_version():

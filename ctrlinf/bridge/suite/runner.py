@@ -106,7 +106,8 @@ def run(make_agent, tasks=None, seeds=5, steps=None, temperature=0.0, store=None
           compared): ``state_regret`` (return lost per step there) and
           ``state_q_error`` (largest ``|Q̂ − Q*|`` there);
         - ``agent_options`` (JSON text) and ``error`` (None, or the message of a cell
-          that raised: e.g. an agent that takes a forbidden action; its scores are NaN).
+          that raised: e.g. a policy that gives a forbidden action probability at a
+          checkpoint, whose value is −inf; its scores are NaN).
 
     Raises
     ------
@@ -345,8 +346,10 @@ def score(agent, oracle, step):
         leak = (pi > 0) & ~allowed & live[:, None]
         if leak.any():
             s, a = (int(i) for i in np.argwhere(leak)[0])
-            raise ValueError(f"agent.policy() puts probability {pi[s, a]:.3g} on action {a} in "
-                             f"state {s}, which is forbidden (r = -inf)")
+            # Name the step: a learner may leak only early (a soft agent before it has
+            # tried a forbidden move), and its final policy may well be clean.
+            raise ValueError(f"agent.policy() at step {step} puts probability {pi[s, a]:.3g} "
+                             f"on action {a} in state {s}, which is forbidden (r = -inf)")
     else:
         pi = greedy_policy(Q, allowed)
     report = oracle.compare_policy(pi)
