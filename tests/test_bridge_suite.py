@@ -72,7 +72,8 @@ def cheat(env, gamma, seed):
 
 
 class LateLearner(Cheat):
-    """Takes forbidden moves until step 200, then acts uniformly over the allowed ones."""
+    """Takes forbidden moves until step 200, then acts uniformly over the allowed ones;
+    its Q table is 0 throughout."""
 
     def __init__(self, env):
         super().__init__(env)
@@ -86,6 +87,9 @@ class LateLearner(Cheat):
         if self.step < 200:
             return super().policy()
         return self.allowed / self.allowed.sum(axis=1, keepdims=True)
+
+    def q_table(self):
+        return np.zeros(self.allowed.shape)
 
 
 def late_learner(env, gamma, seed):
@@ -333,7 +337,7 @@ def test_masks_the_reference_agent_respects_them_and_the_others_fail_loudly():
     assert 0 <= row["normalised_value_gap"]
     # The env ends the episode with a penalty on a forbidden move; the soft agent's policy
     # still gives such moves some probability, which the exact score refuses (value −inf).
-    with pytest.raises(ValueError, match=r"agent\.policy\(\) at step 125 puts probability "
+    with pytest.raises(ValueError, match=r"agent\.policy\(\) at step 500 puts probability "
                                          r"\S+ on action \d in state \d+, which is forbidden"):
         _cell("ctrlinf.bridge.suite.agents:soft_q_learning", "masked_grid", steps=500,
               temperature=0.005)
@@ -342,16 +346,19 @@ def test_masks_the_reference_agent_respects_them_and_the_others_fail_loudly():
         _cell("test_bridge_suite:cheat", "masked_grid", steps=10)
 
 
-def test_a_policy_that_leaks_only_early_fails_its_cell_naming_the_step():
-    # A forbidden move at any checkpoint has value −inf, so the cell fails; the message
-    # names that checkpoint, since the final policy (here uniform over allowed) is clean.
+def test_a_policy_that_leaks_only_early_is_scored_by_its_final_policy():
+    # Value −∞ at the first checkpoint: that curve point is NaN (the Q error is still
+    # scored), and the run is scored as its final policy, uniform over the allowed
+    # actions (normalised gap 1), however many checkpoints it has.
     masked = suite.get_task("masked_grid")
-    agent = LateLearner(masked.env(seed=0))
-    agent.step = 400
-    assert runner.score(agent, masked.oracle(0.0), 400)["normalised_value_gap"] == pytest.approx(1)
-    with pytest.raises(ValueError, match=r"agent\.policy\(\) at step 100 puts probability 1 "
-                                         r"on action 2 in state 5, which is forbidden"):
-        _cell("test_bridge_suite:late_learner", "masked_grid", steps=400)
+    q_error = masked.oracle(0.0).compare_q(np.zeros((25, 4))).max_abs_error
+    row = _cell("test_bridge_suite:late_learner", "masked_grid", steps=400)
+    assert row["curve_step"] == [100, 200, 300, 400]
+    assert np.isnan(row["curve_normalised_value_gap"][0]) and np.isnan(row["curve_return_gap"][0])
+    np.testing.assert_allclose(row["curve_normalised_value_gap"][1:], 1.0)
+    np.testing.assert_allclose(row["curve_q_error"], q_error)
+    alone = _cell("test_bridge_suite:late_learner", "masked_grid", steps=400, checkpoints=1)
+    assert alone["normalised_value_gap"] == row["normalised_value_gap"] == pytest.approx(1.0)
 
 
 def test_a_cell_refuses_another_suite_version():

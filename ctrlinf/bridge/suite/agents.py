@@ -17,9 +17,10 @@ learns at the temperature it is scored at (``make_agent`` names a ``temperature`
 parameter; one without it can only be scored at temperature 0). ``env`` is ``ci.envs.to_gymnasium(mdp)``:
 Discrete observations and actions; ``info["action_mask"]`` (and ``env.action_masks()``)
 give the allowed actions; a forbidden action ends the episode with the finite penalty
-``env.forbidden_reward``. The scores are exact for the masked MDP (``r = −inf``), so a
-policy that puts any probability on a forbidden action at a checkpoint (a ``policy()``
-that ignores the masks) fails its cell, with a message naming the step, state and action.
+``env.forbidden_reward``. The scores are exact for the masked MDP (``r = −inf``), where
+such a move is worth −∞: a final ``policy()`` that gives one any probability fails its
+cell, with a message naming the step, state and action (at an earlier checkpoint, the
+curve point is NaN).
 
 Everything here is importable by name (``"ctrlinf.bridge.suite.agents:q_learning"``), as
 the runner's worker processes need.
