@@ -354,7 +354,8 @@ def test_a_policy_that_leaks_only_early_is_scored_by_its_final_policy():
     q_error = masked.oracle(0.0).compare_q(np.zeros((25, 4))).max_abs_error
     row = _cell("test_bridge_suite:late_learner", "masked_grid", steps=400)
     assert row["curve_step"] == [100, 200, 300, 400]
-    assert np.isnan(row["curve_normalised_value_gap"][0]) and np.isnan(row["curve_return_gap"][0])
+    assert np.isnan(row["curve_normalised_value_gap"][0])
+    assert np.isnan(row["curve_return_gap"][0])
     np.testing.assert_allclose(row["curve_normalised_value_gap"][1:], 1.0)
     np.testing.assert_allclose(row["curve_q_error"], q_error)
     alone = _cell("test_bridge_suite:late_learner", "masked_grid", steps=400, checkpoints=1)
