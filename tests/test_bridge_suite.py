@@ -71,6 +71,31 @@ def cheat(env, gamma, seed):
     return Cheat(env)
 
 
+class LateLearner(Cheat):
+    """Takes forbidden moves until step 200, then acts uniformly over the allowed ones;
+    its Q table is 0 throughout."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.allowed, self.step = np.isfinite(env.mdp.r), 0
+
+    def learn(self, n_steps, callback):
+        for self.step in range(1, n_steps + 1):
+            callback(self.step)
+
+    def policy(self):
+        if self.step < 200:
+            return super().policy()
+        return self.allowed / self.allowed.sum(axis=1, keepdims=True)
+
+    def q_table(self):
+        return np.zeros(self.allowed.shape)
+
+
+def late_learner(env, gamma, seed):
+    return LateLearner(env)
+
+
 class Uniform:
     """The uniform policy over the allowed actions: the normalised gap's 1."""
 
@@ -312,13 +337,29 @@ def test_masks_the_reference_agent_respects_them_and_the_others_fail_loudly():
     assert 0 <= row["normalised_value_gap"]
     # The env ends the episode with a penalty on a forbidden move; the soft agent's policy
     # still gives such moves some probability, which the exact score refuses (value −inf).
-    with pytest.raises(ValueError, match=r"agent\.policy\(\) puts probability \S+ on action "
-                                         r"\d in state \d+, which is forbidden"):
+    with pytest.raises(ValueError, match=r"agent\.policy\(\) at step 500 puts probability "
+                                         r"\S+ on action \d in state \d+, which is forbidden"):
         _cell("ctrlinf.bridge.suite.agents:soft_q_learning", "masked_grid", steps=500,
               temperature=0.005)
-    with pytest.raises(ValueError, match=r"agent.policy\(\) puts probability 1 on action 2 in "
-                                         r"state 5, which is forbidden"):
+    with pytest.raises(ValueError, match=r"agent.policy\(\) at step 10 puts probability 1 on "
+                                         r"action 2 in state 5, which is forbidden"):
         _cell("test_bridge_suite:cheat", "masked_grid", steps=10)
+
+
+def test_a_policy_that_leaks_only_early_is_scored_by_its_final_policy():
+    # Value −∞ at the first checkpoint: that curve point is NaN (the Q error is still
+    # scored), and the run is scored as its final policy, uniform over the allowed
+    # actions (normalised gap 1), however many checkpoints it has.
+    masked = suite.get_task("masked_grid")
+    q_error = masked.oracle(0.0).compare_q(np.zeros((25, 4))).max_abs_error
+    row = _cell("test_bridge_suite:late_learner", "masked_grid", steps=400)
+    assert row["curve_step"] == [100, 200, 300, 400]
+    assert np.isnan(row["curve_normalised_value_gap"][0])
+    assert np.isnan(row["curve_return_gap"][0])
+    np.testing.assert_allclose(row["curve_normalised_value_gap"][1:], 1.0)
+    np.testing.assert_allclose(row["curve_q_error"], q_error)
+    alone = _cell("test_bridge_suite:late_learner", "masked_grid", steps=400, checkpoints=1)
+    assert alone["normalised_value_gap"] == row["normalised_value_gap"] == pytest.approx(1.0)
 
 
 def test_a_cell_refuses_another_suite_version():

@@ -16,8 +16,11 @@ At temperature ``α > 0`` the runner calls ``make_agent(..., temperature=α)``: 
 learns at the temperature it is scored at (``make_agent`` names a ``temperature``
 parameter; one without it can only be scored at temperature 0). ``env`` is ``ci.envs.to_gymnasium(mdp)``:
 Discrete observations and actions; ``info["action_mask"]`` (and ``env.action_masks()``)
-give the allowed actions, and a forbidden action raises a ValueError (the cell then fails
-with that message: the agent does not handle masks).
+give the allowed actions; a forbidden action ends the episode with the finite penalty
+``env.forbidden_reward``. The scores are exact for the masked MDP (``r = −inf``), where
+such a move is worth −∞: a final ``policy()`` that gives one any probability fails its
+cell, with a message naming the step, state and action (at an earlier checkpoint, the
+curve point is NaN).
 
 Everything here is importable by name (``"ctrlinf.bridge.suite.agents:q_learning"``), as
 the runner's worker processes need.

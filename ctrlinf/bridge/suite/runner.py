@@ -106,7 +106,9 @@ def run(make_agent, tasks=None, seeds=5, steps=None, temperature=0.0, store=None
           compared): ``state_regret`` (return lost per step there) and
           ``state_q_error`` (largest ``|Q̂ − Q*|`` there);
         - ``agent_options`` (JSON text) and ``error`` (None, or the message of a cell
-          that raised: e.g. an agent that takes a forbidden action; its scores are NaN).
+          that raised: e.g. a final policy that gives a forbidden action probability,
+          whose value is −∞; its scores are NaN). An earlier checkpoint with such a
+          policy has NaN in ``curve_normalised_value_gap`` and ``curve_return_gap``.
 
     Raises
     ------
@@ -284,6 +286,10 @@ class Checkpoints:
     ``every`` is the checkpoint spacing (agents that log at intervals log at it);
     calling it at any step scores the agent once when ``step`` reaches the next
     checkpoint (a call that passes several checkpoints records one point, at its step).
+    A policy that gives a forbidden action probability at a checkpoint before the end
+    has value −∞ there: its curve point is NaN (not scored), and only the final policy
+    decides whether the run fails, so the number of checkpoints never changes a run's
+    result.
     """
 
     def __init__(self, agent, oracle, steps, n):
@@ -297,7 +303,7 @@ class Checkpoints:
     def __call__(self, step):
         step = int(step)
         if self._next < len(self.targets) and step >= self.targets[self._next]:
-            self.rows.append(score(self.agent, self.oracle, step))
+            self.rows.append(score(self.agent, self.oracle, step, final=False))
             while self._next < len(self.targets) and step >= self.targets[self._next]:
                 self._next += 1
 
@@ -333,8 +339,13 @@ def _table(agent, name, shape):
     return values
 
 
-def score(agent, oracle, step):
-    """The oracle's numbers for an agent's current tables, a dict (one curve point)."""
+def score(agent, oracle, step, *, final=True):
+    """The oracle's numbers for an agent's current tables, a dict (one curve point).
+
+    A policy that gives a forbidden action (``r = −inf``) probability in a live state has
+    value −∞: the final one (``final=True``) raises a ValueError naming the step, state
+    and action; an earlier one gets NaN policy scores (its Q error is still scored).
+    """
     mdp = oracle.mdp
     shape = (mdp.n_states, mdp.n_actions)
     allowed = np.isfinite(mdp.r)
@@ -343,10 +354,12 @@ def score(agent, oracle, step):
         pi = _table(agent, "policy", shape)
         live = ~dead_states(mdp)        # the episode ends there: any action is fine
         leak = (pi > 0) & ~allowed & live[:, None]
-        if leak.any():
+        if leak.any() and final:
             s, a = (int(i) for i in np.argwhere(leak)[0])
-            raise ValueError(f"agent.policy() puts probability {pi[s, a]:.3g} on action {a} in "
-                             f"state {s}, which is forbidden (r = -inf)")
+            raise ValueError(f"agent.policy() at step {step} puts probability {pi[s, a]:.3g} "
+                             f"on action {a} in state {s}, which is forbidden (r = -inf)")
+        if leak.any():
+            return _unscored(oracle, Q, step)
     else:
         pi = greedy_policy(Q, allowed)
     report = oracle.compare_policy(pi)
@@ -363,3 +376,10 @@ def score(agent, oracle, step):
         row.update(q_error=q_report.max_abs_error, q_weighted_error=q_report.weighted_abs_error,
                    state_q_error=q_report.state_error)
     return row
+
+
+def _unscored(oracle, Q, step):
+    """A curve point whose policy cannot be scored (value −∞): NaN, but the Q error."""
+    q_error = np.nan if Q is None else oracle.compare_q(Q).max_abs_error
+    return {"step": int(step), "return_gap": np.nan, "normalised_value_gap": np.nan,
+            "q_error": q_error}
