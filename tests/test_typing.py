@@ -110,6 +110,36 @@ def _core_functions():
     return found
 
 
+def _subpackage_functions():
+    """The public functions, and the constructors of the public classes, of every
+    subpackage, through the ``__all__`` of each (modules listed there are visited too)."""
+    found, seen = [], set()
+
+    def visit(module):
+        names = getattr(module, "__all__", None)
+        if names is None:   # a module without __all__ (ctrlinf.experiments.irl_evd)
+            names = [name for name, value in vars(module).items()
+                     if not name.startswith("_") and getattr(value, "__module__", None)
+                     == module.__name__ and (inspect.isfunction(value) or inspect.isclass(value))]
+        for name in names:
+            try:
+                obj = getattr(module, name)
+            except ImportError:     # ctrlinf.bridge.sb3.OracleCallback needs SB3
+                continue
+            if isinstance(obj, types.ModuleType):
+                visit(obj)
+            elif id(obj) not in seen and callable(obj):
+                seen.add(id(obj))
+                function = obj.__init__ if inspect.isclass(obj) else obj
+                if inspect.isfunction(function):    # a class may inherit object.__init__
+                    found.append((f"{module.__name__}.{name}", function))
+
+    for name in ci.__all__:
+        if isinstance(getattr(ci, name), types.ModuleType):
+            visit(getattr(ci, name))
+    return found
+
+
 def _unannotated(function):
     """The parameters (and ``"return"``) of ``function`` that carry no annotation."""
     signature = inspect.signature(function)
@@ -127,5 +157,16 @@ def test_every_public_function_of_the_core_is_annotated():
     names = {name for name, _ in functions}
     assert {"ci.solve", "ci.TabularMDP.__init__", "ci.TabularMDP.P", "ci.TabularMDP.load",
             "ci.Solution.policy_at", "ci.Trajectories.__getitem__", "ci.sample"} <= names
+    missing = {name: _unannotated(f) for name, f in functions if _unannotated(f)}
+    assert missing == {}
+
+
+def test_every_public_function_of_the_subpackages_is_annotated():
+    functions = _subpackage_functions()
+    names = {name for name, _ in functions}
+    assert {"ctrlinf.envs.gridworld", "ctrlinf.envs.GridMDP", "ctrlinf.irl.fit",
+            "ctrlinf.plot.heatmap", "ctrlinf.bridge.Oracle", "ctrlinf.bridge.suite.run",
+            "ctrlinf.bridge.suite.agents.q_learning", "ctrlinf.sweep.run",
+            "ctrlinf.explore.page"} <= names
     missing = {name: _unannotated(f) for name, f in functions if _unannotated(f)}
     assert missing == {}
