@@ -4,6 +4,8 @@ The public names are listed in ``__all__``; everything else is an implementation
 Conventions (indices, time steps, temperature): see the docstring of :mod:`ctrlinf.mdp`.
 """
 import importlib as _importlib
+import types as _types
+import typing as _typing
 
 from ctrlinf.inference import Solution
 from ctrlinf.inference import backup
@@ -19,12 +21,16 @@ from ctrlinf.trajectories import sample
 
 __version__ = "0.1.0"
 
+if _typing.TYPE_CHECKING:
+    # What the lazy attributes below are, for type checkers (nothing is imported at run time).
+    from ctrlinf import bridge, envs, experiments, explore, irl, plot, sweep
+
 # Subpackages load on first use so that `import ctrlinf` stays fast and does not
 # pull in matplotlib or gymnasium until they are needed.
 _LAZY_SUBMODULES = ("envs", "irl", "plot", "bridge", "explore", "sweep", "experiments")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> _types.ModuleType:
     if name in _LAZY_SUBMODULES:
         module = _importlib.import_module(f"ctrlinf.{name}")
         globals()[name] = module
@@ -32,7 +38,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'ctrlinf' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # The lazy subpackages are attributes too, before their first use (tab completion).
     return sorted(set(globals()) | set(_LAZY_SUBMODULES))
 

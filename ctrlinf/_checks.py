@@ -13,9 +13,20 @@ import math
 import numbers
 import os
 import sys
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import DTypeLike
+
+    from ctrlinf._typing import ArrayLike, BoolArray, CSRMatrix, FloatArray, IntArray, Seed
+    from ctrlinf.inference import Solution
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
 
 #: Rows of P and p0 must sum to one within this absolute tolerance (float64 input).
 PROBABILITY_TOLERANCE = 1e-8
@@ -26,17 +37,17 @@ FLOAT_LIMIT = 1e300
 
 
 # -- scalars ---------------------------------------------------------------
-def is_real_number(value):
+def is_real_number(value: object) -> TypeGuard[float | np.floating[Any] | np.integer[Any]]:
     """True for int and float scalars (numpy ones included), False for bool and the rest."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def is_int(value):
+def is_int(value: object) -> TypeGuard[int | np.integer[Any]]:
     """True for int scalars (numpy ones included), False for bool and the rest."""
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def integer(value, name, low=None, high=None):
+def integer(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int in ``[low, high]`` (either bound optional) or raise."""
     if low == 1 and high is None:
         kind = "a positive int"
@@ -51,13 +62,22 @@ def integer(value, name, low=None, high=None):
     return int(value)
 
 
-def positive_int(value, name):
+def positive_int(value: Any, name: str) -> int:
     """Return ``value`` as an int >= 1 or raise."""
     return integer(value, name, low=1)
 
 
-def real(value, name, low=None, high=None, low_open=False, high_open=False, allow_none=False,
-         note=""):
+@overload
+def real(value: Any, name: str, low: float | None = ..., high: float | None = ...,
+         low_open: bool = ..., high_open: bool = ..., allow_none: Literal[False] = ...,
+         note: str = ...) -> float: ...
+@overload
+def real(value: Any, name: str, low: float | None = ..., high: float | None = ...,
+         low_open: bool = ..., high_open: bool = ..., *, allow_none: bool,
+         note: str = ...) -> float | None: ...
+def real(value: Any, name: str, low: float | None = None, high: float | None = None,
+         low_open: bool = False, high_open: bool = False, allow_none: bool = False,
+         note: str = "") -> float | None:
     """Return ``value`` as a finite float in the given interval or raise.
 
     ``low_open``/``high_open`` exclude the bound itself, e.g. a temperature is
@@ -90,7 +110,7 @@ def real(value, name, low=None, high=None, low_open=False, high_open=False, allo
     return value
 
 
-def temperature(value, name="temperature"):
+def temperature(value: Any, name: str = "temperature") -> float:
     """Return a temperature ``α > 0`` as a float or raise.
 
     ``α`` must be a normal float: below about 2.2e-308 its inverse ``1/α`` is inf.
@@ -104,22 +124,22 @@ def temperature(value, name="temperature"):
     return value
 
 
-def gamma(value, name="gamma"):
+def gamma(value: Any, name: str = "gamma") -> float:
     """Return a discount ``γ`` in (0, 1] or raise."""
     return real(value, name, low=0.0, high=1.0, low_open=True)
 
 
-def open_unit(value, name):
+def open_unit(value: Any, name: str) -> float:
     """Return a number strictly between 0 and 1 (a discount, a Polyak weight) or raise."""
     return real(value, name, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
-def fraction(value, name):
+def fraction(value: Any, name: str) -> float:
     """Return a number in [0, 1] or raise."""
     return real(value, name, low=0.0, high=1.0)
 
 
-def horizon(value, name="horizon"):
+def horizon(value: Any, name: str = "horizon") -> int | None:
     """Return a horizon (a positive int, or None for an infinite one) or raise."""
     if value is None:
         return None
@@ -130,7 +150,7 @@ def horizon(value, name="horizon"):
     return int(value)
 
 
-def seed(value, name="seed"):
+def seed(value: Any, name: str = "seed") -> Seed:
     """Return a seed numpy accepts (None, an int >= 0 or a Generator) or raise."""
     if value is None or isinstance(value, np.random.Generator):
         return value
@@ -141,7 +161,11 @@ def seed(value, name="seed"):
     return int(value)
 
 
-def flag(value, name, allow_none=False):
+@overload
+def flag(value: Any, name: str, allow_none: Literal[False] = ...) -> bool: ...
+@overload
+def flag(value: Any, name: str, allow_none: bool) -> bool | None: ...
+def flag(value: Any, name: str, allow_none: bool = False) -> bool | None:
     """Return ``value`` as a bool (or None if ``allow_none``); other types are a TypeError."""
     if value is None and allow_none:
         return None
@@ -151,7 +175,7 @@ def flag(value, name, allow_none=False):
     return bool(value)
 
 
-def choice(value, name, options):
+def choice(value: Any, name: str, options: Sequence[str]) -> str:
     """Return ``value`` if it is one of the strings ``options`` or raise."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be one of {list(options)}, got {value!r}")
@@ -160,7 +184,7 @@ def choice(value, name, options):
     return value
 
 
-def sequence(value, name):
+def sequence(value: Any, name: str) -> list[Any]:
     """Return ``value``, any iterable but a string, as a list (a generator is read once)."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a sequence, got {type(value).__name__} {value!r}")
@@ -170,7 +194,7 @@ def sequence(value, name):
         raise TypeError(f"{name} must be a sequence, got {type(value).__name__}") from None
 
 
-def positive_ints(values, name, min_length=0, what=""):
+def positive_ints(values: Any, name: str, min_length: int = 0, what: str = "") -> tuple[int, ...]:
     """Return a sequence of positive ints (e.g. layer widths) as a tuple, or raise.
 
     ``min_length`` entries at least; ``what`` (e.g. " (layer widths)") explains them.
@@ -185,7 +209,7 @@ def positive_ints(values, name, min_length=0, what=""):
     return tuple(integer(n, f"{name}[{i}]", low=1) for i, n in enumerate(values))
 
 
-def _describe_bounds(low, high):
+def _describe_bounds(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return f" in [{low}, {high}]"
     if low is not None:
@@ -196,12 +220,13 @@ def _describe_bounds(low, high):
 
 
 # -- arrays ----------------------------------------------------------------
-def _is_real_dtype(dtype):
+def _is_real_dtype(dtype: DTypeLike) -> bool:
     return (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
             or np.issubdtype(dtype, np.bool_))
 
 
-def real_array(value, name, shape=None, dtype=np.float64):
+def real_array(value: Any, name: str, shape: tuple[int | None, ...] | None = None,
+               dtype: DTypeLike = np.float64) -> FloatArray:
     """Return ``value`` as a float64 array, refusing strings, objects and complex numbers.
 
     Parameters
@@ -228,7 +253,7 @@ def real_array(value, name, shape=None, dtype=np.float64):
     return array.astype(dtype, copy=False)
 
 
-def index_array(value, name):
+def index_array(value: Any, name: str) -> IntArray:
     """Return ``value`` as an int64 array, refusing floats, strings and objects."""
     try:
         array = np.asarray(value)
@@ -241,12 +266,12 @@ def index_array(value, name):
     return array.astype(np.int64)
 
 
-def first_index(mask):
+def first_index(mask: BoolArray) -> str:
     """The first index where ``mask`` is True, as a string ``"i, j"``."""
     return ", ".join(str(int(i)) for i in np.argwhere(mask)[0])
 
 
-def finite(array, name):
+def finite(array: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` at the first NaN or infinite entry of ``array``."""
     bad = ~np.isfinite(array)
     if np.any(bad):
@@ -255,7 +280,7 @@ def finite(array, name):
             f"{name}[{', '.join(map(str, index))}] is {array[index]}, expected a finite number")
 
 
-def probability_tolerance(dtype):
+def probability_tolerance(dtype: DTypeLike) -> float:
     """Tolerance on sums of probabilities given in ``dtype``.
 
     float32 cannot hold 1e-8 (its spacing near 1 is 1.2e-7), so narrower inputs get
@@ -268,7 +293,7 @@ def probability_tolerance(dtype):
     return PROBABILITY_TOLERANCE
 
 
-def distribution(p, name, size=None):
+def distribution(p: Any, name: str, size: int | None = None) -> FloatArray:
     """Return ``p`` as a float64 probability vector or raise.
 
     Parameters
@@ -295,7 +320,7 @@ def distribution(p, name, size=None):
     return p if tolerance == PROBABILITY_TOLERANCE else p / total
 
 
-def rewards(r, n_states, n_actions, name="r"):
+def rewards(r: Any, n_states: int, n_actions: int, name: str = "r") -> FloatArray:
     """Return rewards as a float64 C-contiguous ``(S, A)`` array; ``(S,)`` broadcasts.
 
     ``-inf`` forbids an action (an action mask); ``+inf`` and NaN are refused, and so
@@ -323,7 +348,8 @@ def rewards(r, n_states, n_actions, name="r"):
     return np.ascontiguousarray(r)
 
 
-def action_prior(prior, n_states, n_actions, name="action_prior"):
+def action_prior(prior: Any, n_states: int, n_actions: int,
+                 name: str = "action_prior") -> FloatArray | None:
     """Return an ``(S, A)`` action prior (``(A,)`` broadcasts), or None for None."""
     if prior is None:
         return None
@@ -351,7 +377,8 @@ def action_prior(prior, n_states, n_actions, name="action_prior"):
 POLICY_TOLERANCE = 1e-6
 
 
-def policy(value, n_states, n_actions, length, name="policy"):
+def policy(value: Any, n_states: int, n_actions: int, length: int | None,
+           name: str = "policy") -> FloatArray:
     """Return a policy as float64 ``(T, S, A)``; a stationary ``(S, A)`` becomes ``(1, S, A)``.
 
     Parameters
@@ -397,13 +424,14 @@ def policy(value, n_states, n_actions, length, name="policy"):
     return np.ascontiguousarray(array / sums[..., None])
 
 
-def _dtype_of(value):
+def _dtype_of(value: object) -> np.dtype:
     """The dtype ``value`` would have as an array (float64 for what is not an array yet)."""
     dtype = getattr(value, "dtype", None)
     return np.dtype(dtype) if isinstance(dtype, np.dtype) else np.dtype(np.float64)
 
 
-def batched_table(function, n_states, width, name):
+def batched_table(function: Callable[[IntArray], ArrayLike], n_states: int, width: int | None,
+                  name: str) -> FloatArray:
     """Call ``function`` once on every state and return its table, or raise naming ``name``.
 
     ``function(np.arange(S))`` must return real numbers of shape ``(S, width)``; for
@@ -422,7 +450,7 @@ def batched_table(function, n_states, width, name):
     return out
 
 
-def policy_respects_mask(pi, r, name="policy"):
+def policy_respects_mask(pi: FloatArray, r: FloatArray, name: str = "policy") -> None:
     """Raise if ``pi`` (T, S, A) puts probability on an action forbidden by ``r = -inf``."""
     forbidden = r == -np.inf
     if not np.any(forbidden):
@@ -436,7 +464,7 @@ def policy_respects_mask(pi, r, name="policy"):
 
 
 # -- gymnasium spaces (duck-typed: nothing here imports gymnasium) ---------------
-def discrete_space(space, name):
+def discrete_space(space: Any, name: str) -> int:
     """Return ``n`` of a ``gymnasium.spaces.Discrete(n)`` starting at 0, or raise naming ``name``.
 
     ``TypeError`` for any other space (``Box``, ``MultiDiscrete``, ``None``): ctrlinf's
@@ -454,7 +482,8 @@ def discrete_space(space, name):
 
 
 # -- transition matrices ---------------------------------------------------
-def csr_structure(indptr, indices, n_data, n_major, n_minor, name="P"):
+def csr_structure(indptr: ArrayLike, indices: ArrayLike, n_data: int, n_major: int,
+                  n_minor: int, name: str = "P") -> None:
     """Check the index arrays of a compressed sparse matrix before anything reads through them.
 
     scipy trusts CSR/CSC index arrays: an index out of range or a decreasing ``indptr``
@@ -488,7 +517,7 @@ def csr_structure(indptr, indices, n_data, n_major, n_minor, name="P"):
             f"{name}.indices[{k}] is {used[k]}, expected an index in [0, {n_minor - 1}]")
 
 
-def sparse_structure(P, name="P"):
+def sparse_structure(P: Any, name: str = "P") -> None:
     """Check the index arrays of any scipy.sparse matrix (see :func:`csr_structure`)."""
     n_rows, n_cols = P.shape
     if P.format in ("csr", "csc"):
@@ -509,7 +538,7 @@ def sparse_structure(P, name="P"):
     # dok, lil and dia keep their indices consistent by construction.
 
 
-def transitions_to_csr(P, name="P"):
+def transitions_to_csr(P: Any, name: str = "P") -> tuple[CSRMatrix, int, int, float]:
     """Return ``(csr (S*A, S) float64, S, A, tolerance)`` from a dense (S, A, S) or sparse P.
 
     The CSR copy is canonical: duplicates summed, explicit zeros dropped, indices sorted.
@@ -546,7 +575,8 @@ def transitions_to_csr(P, name="P"):
     return csr, n_states, n_actions, tolerance
 
 
-def transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE, name="P"):
+def transitions(csr: CSRMatrix, n_actions: int, tolerance: float = PROBABILITY_TOLERANCE,
+                name: str = "P") -> None:
     """Check every row of a canonical CSR ``P`` is a distribution; renormalise narrow input.
 
     Messages name ``P[s, a, s']`` (or ``P[s, a, :]`` for a row sum).
@@ -573,7 +603,7 @@ def transitions(csr, n_actions, tolerance=PROBABILITY_TOLERANCE, name="P"):
 
 
 # -- memory ----------------------------------------------------------------
-def _physical_memory():
+def _physical_memory() -> int | None:
     """Bytes of RAM, or None where the platform does not say."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -581,7 +611,7 @@ def _physical_memory():
         return None
 
 
-def allocation(n_bytes, name, what="the arrays"):
+def allocation(n_bytes: float, name: str, what: str = "the arrays") -> None:
     """Raise ``ValueError`` naming ``name`` if ``n_bytes`` cannot fit in memory.
 
     Called before allocating, so that a size such as ``horizon=10**12`` is a
@@ -596,7 +626,7 @@ def allocation(n_bytes, name, what="the arrays"):
 
 
 # -- output paths ------------------------------------------------------------
-def _path_text(value, name, what):
+def _path_text(value: Any, name: str, what: str) -> str:
     """``value`` as a str path; TypeError for other types, ValueError for a NUL byte or ""."""
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__} "
@@ -611,7 +641,7 @@ def _path_text(value, name, what):
     return path
 
 
-def output_file(value, name="path"):
+def output_file(value: Any, name: str = "path") -> str:
     """Return ``value`` as a str once a file can be written there, else raise.
 
     Called before long work, so that a directory, a missing folder, an unwritable
@@ -637,7 +667,7 @@ def output_file(value, name="path"):
     return path
 
 
-def output_folder(value, name="path"):
+def output_folder(value: Any, name: str = "path") -> str:
     """Create folder ``value`` if needed and return it as a str; raise unless files can be
     written in it (a file in the way, no permission, a NUL byte: ``ValueError`` naming ``name``)."""
     import tempfile
@@ -655,7 +685,7 @@ def output_folder(value, name="path"):
 
 
 # -- core objects ------------------------------------------------------------
-def mdp(value, name="mdp"):
+def mdp(value: Any, name: str = "mdp") -> TabularMDP:
     """Return ``value`` if it is a ``ctrlinf.TabularMDP`` or raise ``TypeError``."""
     from ctrlinf.mdp import TabularMDP  # mdp.py imports this module
 
@@ -664,7 +694,7 @@ def mdp(value, name="mdp"):
     return value
 
 
-def solution(value, name="sol"):
+def solution(value: Any, name: str = "sol") -> Solution:
     """Return ``value`` if it is a ``ctrlinf.Solution`` or raise ``TypeError``."""
     from ctrlinf.inference import Solution  # inference.py imports this module
 
@@ -674,8 +704,9 @@ def solution(value, name="sol"):
     return value
 
 
-def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None,
-                 nonempty=False):
+def trajectories(value: Any, name: str = "demos", n_states: int | None = None,
+                 n_actions: int | None = None, sizes_from: str | None = None,
+                 nonempty: bool = False) -> Trajectories:
     """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``.
 
     ``TypeError`` for anything else; ``ValueError`` naming ``name.states[i, t]`` (or
@@ -707,7 +738,7 @@ def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=
     return value
 
 
-def value_range(mdp_, temperature_, mode):
+def value_range(mdp_: TabularMDP, temperature_: float, mode: str) -> None:
     r"""Raise ``ValueError`` if solving ``mdp_`` would leave the float64 range.
 
     Values are bounded by ``H (max|r| + α log A)`` with ``H`` the horizon (or
@@ -731,12 +762,12 @@ def value_range(mdp_, temperature_, mode):
             "the float64 range; raise temperature or rescale r")
 
 
-def effective_steps(mdp_):
+def effective_steps(mdp_: TabularMDP) -> float:
     """The horizon ``T``, or ``1/(1 − γ)`` for an infinite one: how many steps values sum."""
     return mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
 
 
-def policy_value_range(mdp_, temperature_, kl_scale):
+def policy_value_range(mdp_: TabularMDP, temperature_: float, kl_scale: float) -> None:
     r"""Raise ``ValueError`` if a policy's (soft) value in ``mdp_`` would leave the float64 range.
 
     :func:`value_range` for ``evaluate_policy``: ``|V^π| <= H (max|r| + α κ)`` with ``H``
@@ -755,7 +786,8 @@ def policy_value_range(mdp_, temperature_, kl_scale):
             + (" or lower temperature" if temperature_ > 0 else ""))
 
 
-def features(value, n_states, n_actions, name="features", sparse=True):
+def features(value: Any, n_states: int, n_actions: int, name: str = "features",
+             sparse: bool = True) -> FloatArray | CSRMatrix:
     """Return features ``φ`` as float64 ``(S, K)`` or ``(S, A, K)``, or a CSR ``(S, K)``, or raise.
 
     Finite, with ``K >= 1``. A scipy.sparse ``(S, K)`` matrix is accepted when
@@ -784,13 +816,15 @@ def features(value, n_states, n_actions, name="features", sparse=True):
     return phi
 
 
-def state_action_features(value, n_states, n_actions, name="features"):
+def state_action_features(value: Any, n_states: int, n_actions: int,
+                          name: str = "features") -> FloatArray:
     """Return dense features as float64 ``(S, A, K)``; ``(S, K)`` broadcasts over actions."""
     phi = features(value, n_states, n_actions, name, sparse=False)
     return np.repeat(phi[:, None, :], n_actions, axis=1) if phi.ndim == 2 else phi
 
 
-def feature_scale(phi, steps, name="features"):
+def feature_scale(phi: FloatArray | CSRMatrix, steps: float,
+                  name: str = "features") -> FloatArray | CSRMatrix:
     """Refuse features whose gradients, squared by an optimiser, would leave the float range.
 
     A gradient in feature space is bounded by ``max|φ| × steps`` (``steps`` the horizon,
@@ -807,7 +841,8 @@ def feature_scale(phi, steps, name="features"):
     return phi
 
 
-def next_values(V_next, mdp_, temperature_, mode, name="V_next"):
+def next_values(V_next: Any, mdp_: TabularMDP, temperature_: float, mode: str,
+                name: str = "V_next") -> FloatArray:
     """Return ``V_{t+1}`` as a finite, C-contiguous float64 ``(S,)`` array for one backup.
 
     Raises ``ValueError`` if the backup of it would leave the float64 range:
@@ -826,7 +861,7 @@ def next_values(V_next, mdp_, temperature_, mode, name="V_next"):
 
 
 # -- envs and agents ---------------------------------------------------------
-def int_pair(value, name, description):
+def int_pair(value: Any, name: str, description: str) -> tuple[int, int]:
     """Return ``value`` as a pair of ints, or raise ``TypeError("{name} must be {description}")``.
 
     A tuple, list or 1-d array of two ints (numpy ints too, bools refused), e.g. a grid
@@ -838,7 +873,8 @@ def int_pair(value, name, description):
     return int(value[0]), int(value[1])
 
 
-def feature_array(value, n_states, n_actions=None, name="features"):
+def feature_array(value: Any, n_states: int, n_actions: int | None = None,
+                  name: str = "features") -> FloatArray:
     """Return features as a finite float64 ``(S, K)`` or ``(S, A, K)`` array, as given.
 
     ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
@@ -853,7 +889,8 @@ def feature_array(value, n_states, n_actions=None, name="features"):
     return phi
 
 
-def timed_or_stationary_policy(value, n_states, n_actions, horizon, name="policy"):
+def timed_or_stationary_policy(value: Any, n_states: int, n_actions: int, horizon: int | None,
+                               name: str = "policy") -> FloatArray:
     """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for a finite ``horizon``.
 
     Only the type and shape are checked here; the consumer (``occupancy``, ``sample``)
@@ -867,14 +904,14 @@ def timed_or_stationary_policy(value, n_states, n_actions, horizon, name="policy
     raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
 
 
-def optional_callable(value, name):
+def optional_callable(value: Any, name: str) -> Callable[..., Any] | None:
     """Return ``value`` if it is None or callable, else raise ``TypeError``."""
     if value is not None and not callable(value):
         raise TypeError(f"{name} must be callable or None, got {value!r}")
     return value
 
 
-def transition(state, action, reward, next_state, terminated):
+def transition(state: Any, action: Any, reward: Any, next_state: Any, terminated: Any) -> None:
     """Check one ``(s, a, r, s', terminated)``: ints >= 0, a finite real reward, a bool.
 
     Called once per environment step by a replay buffer: the common case (Python ints, a
@@ -898,7 +935,7 @@ def transition(state, action, reward, next_state, terminated):
         raise TypeError(f"terminated must be a bool, got {terminated!r}")
 
 
-def batch(**arrays):
+def batch(**arrays: tuple[Any, str, str]) -> list[np.ndarray]:
     r"""Check the arrays of one loss call against named dimensions (rlax's chex asserts).
 
     Each keyword is ``name=(value, dims, kind)``. ``dims`` spells one letter per axis
@@ -913,7 +950,8 @@ def batch(**arrays):
     list of ndarray
         The converted arrays, in the order given.
     """
-    sizes, out = {}, []
+    sizes: dict[str, tuple[int, str]] = {}
+    out = []
     for name, (value, dims, kind) in arrays.items():
         array = _batch_array(value, name, kind)
         if array.ndim != len(dims):
@@ -937,9 +975,9 @@ def batch(**arrays):
     return out
 
 
-def _spelled(dims, sizes):
+def _spelled(dims: str, sizes: dict[str, tuple[int, str]]) -> str:
     """``"(B, A)"``, and ``" = (4, A) as in rewards"`` for the lengths already bound."""
-    def tuple_text(items):
+    def tuple_text(items: list[str]) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     text = tuple_text(list(dims))
@@ -951,7 +989,7 @@ def _spelled(dims, sizes):
     return text
 
 
-def _batch_array(value, name, kind):
+def _batch_array(value: Any, name: str, kind: str) -> np.ndarray:
     array = np.asarray(value)
     if kind == "real":
         if array.dtype != np.float64:

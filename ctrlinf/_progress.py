@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+from typing import Any
 
 
 @functools.cache
-def _bar_class():
+def _bar_class() -> Any:
     """``tqdm.notebook.tqdm`` in a Jupyter kernel with ipywidgets, else ``tqdm.std.tqdm``."""
     if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
         try:
@@ -29,7 +30,7 @@ def _bar_class():
     return tqdm
 
 
-def progress_bar(total, enabled, desc):
+def progress_bar(total: int | None, enabled: bool, desc: str) -> Any:
     """A tqdm bar over ``total`` steps, shown only if ``enabled``; it vanishes when done.
 
     Parameters

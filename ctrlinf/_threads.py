@@ -19,6 +19,8 @@ threads ran as fast as one, or faster. So:
 
 Nothing here changes numba's settings or the environment.
 """
+from __future__ import annotations
+
 import ctypes
 import os
 import sys
@@ -33,7 +35,7 @@ _TBB_LIBRARY = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib"}.get(sys.pl
 _tbb_tried = False
 
 
-def threads_for(nnz):
+def threads_for(nnz: int) -> int:
     """Threads for a kernel call over ``nnz`` stored transitions: 1, or up to numba's count."""
     if nnz < PARALLEL_MIN_NNZ or numba.config.NUMBA_NUM_THREADS == 1:
         return 1
@@ -44,7 +46,7 @@ def threads_for(nnz):
     return min(threads, free_cores())
 
 
-def free_cores():
+def free_cores() -> int:
     """CPUs this process may use, minus the tasks of other processes running right now.
 
     From the number of runnable tasks at this instant (the fourth field of
@@ -66,7 +68,7 @@ def free_cores():
     return max(1, allowed - others)
 
 
-def _own_running_threads():
+def _own_running_threads() -> int:
     """How many threads of this process are running or runnable (state ``R``)."""
     count = 0
     for tid in os.listdir("/proc/self/task"):
@@ -79,7 +81,7 @@ def _own_running_threads():
     return count
 
 
-def _find_tbb():
+def _find_tbb() -> None:
     """Load pip's TBB library, if any, before numba picks its threading layer (once).
 
     numba looks for ``libtbb.so.12`` by name only; a virtual environment's ``lib``

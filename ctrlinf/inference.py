@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +29,10 @@ import scipy.sparse.linalg as spla
 
 from ctrlinf import _checks, _threads, kernels
 from ctrlinf._progress import progress_bar as _progress_bar
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, BoolArray, CSRMatrix, FloatArray, Keep, Mode
+    from ctrlinf.mdp import TabularMDP
 
 MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
 KEEP_OPTIONS = ("all", "V")
@@ -52,7 +56,7 @@ _WORK_PER_CHOICE = 2**25
 _STEPS_PER_CHOICE = 8
 
 
-def _push_forward(mdp, weights, out, threads):
+def _push_forward(mdp: TabularMDP, weights: FloatArray, out: FloatArray, threads: int) -> None:
     """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), on ``threads`` threads (from _threads_now)."""
     indptr, indices, data = mdp.kernel_arrays()
     if threads > 1:
@@ -62,17 +66,17 @@ def _push_forward(mdp, weights, out, threads):
         kernels._push_forward(indptr, indices, data, weights, 1, out)
 
 
-def _steps_per_choice(mdp):
+def _steps_per_choice(mdp: TabularMDP) -> int:
     """Steps of a pass between two choices of the thread count (see _WORK_PER_CHOICE)."""
     return max(_STEPS_PER_CHOICE, _WORK_PER_CHOICE // mdp.P.nnz)
 
 
-def _threads_now(mdp, step, threads):
+def _threads_now(mdp: TabularMDP, step: int, threads: int) -> int:
     """The thread count for step ``step`` of a pass: ``threads``, or chosen again."""
     return _threads.threads_for(mdp.P.nnz) if step % _steps_per_choice(mdp) == 0 else threads
 
 
-def _validate_mode(mode, mdp):
+def _validate_mode(mode: str, mdp: TabularMDP) -> None:
     _checks.choice(mode, "mode", tuple(MODES))
     if mode == "exact" and mdp.gamma != 1.0:
         raise ValueError(
@@ -103,8 +107,10 @@ class Solution:
         Whether the residual met the tolerance (always True for finite horizons).
     """
 
-    def __init__(self, mdp, mode, temperature, action_prior, V, Q=None, policy=None,
-                 iterations=0, residual=0.0, converged=True):
+    def __init__(self, mdp: TabularMDP, mode: Mode, temperature: float,
+                 action_prior: FloatArray | None, V: FloatArray | None,
+                 Q: FloatArray | None = None, policy: FloatArray | None = None,
+                 iterations: int = 0, residual: float = 0.0, converged: bool = True) -> None:
         self._mdp = mdp
         self.mode = mode
         self.temperature = temperature
@@ -119,56 +125,60 @@ class Solution:
         self._policy = policy
 
     @property
-    def keep(self):
+    def keep(self) -> Keep:
         """``"all"`` if Q and the policy are stored, ``"V"`` if they are derived on demand."""
         return "all" if self._Q is not None else "V"
 
     @property
-    def V(self):
+    def V(self) -> FloatArray:
+        assert self._V is not None  # solve() stores V before it returns the Solution
         return self._V
 
     @property
-    def Q(self):
+    def Q(self) -> FloatArray:
         if self._Q is None:
+            assert self.horizon is not None  # keep="V" is for a finite horizon only
             return np.stack([self.q_at(t) for t in range(self.horizon)])
         return self._Q
 
     @property
-    def policy(self):
+    def policy(self) -> FloatArray:
         if self._policy is None:
+            assert self.horizon is not None  # keep="V" is for a finite horizon only
             return np.stack([self.policy_at(t) for t in range(self.horizon)])
         return self._policy
 
-    def _step_at(self, t):
+    def _step_at(self, t: int) -> tuple[FloatArray, FloatArray]:
         """(Q_t, π_t) recomputed from V_{t+1} (used when keep="V")."""
         mdp = self._mdp
-        V_next = self._V[t + 1] if t + 1 < self.horizon else np.zeros(mdp.n_states)
+        assert self.horizon is not None  # keep="V" is for a finite horizon only
+        V_next = self.V[t + 1] if t + 1 < self.horizon else np.zeros(mdp.n_states)
         Q_t = np.empty((1, mdp.n_states, mdp.n_actions))
         pi_t = np.empty_like(Q_t)
         _run_steps(mdp, self.mode, self.temperature, self.action_prior, V_next,
                    t + 1 == self.horizon, np.empty((1, mdp.n_states)), Q_t, pi_t)
         return Q_t[0], pi_t[0]
 
-    def _check_time(self, t):
+    def _check_time(self, t: int) -> None:
         if self.horizon is None:
             return
         _checks.integer(t, "t", low=0, high=self.horizon - 1)
 
-    def q_at(self, t):
+    def q_at(self, t: int) -> FloatArray:
         """Q_t, shape (S, A) (ignores ``t`` for an infinite horizon)."""
         self._check_time(t)
         if self._Q is not None:
             return self._Q if self.horizon is None else self._Q[t]
         return self._step_at(t)[0]
 
-    def policy_at(self, t):
+    def policy_at(self, t: int) -> FloatArray:
         """π_t, shape (S, A) (ignores ``t`` for an infinite horizon)."""
         self._check_time(t)
         if self._policy is not None:
             return self._policy if self.horizon is None else self._policy[t]
         return self._step_at(t)[1]
 
-    def backward_messages(self):
+    def backward_messages(self) -> tuple[FloatArray, FloatArray, FloatArray | float]:
         r"""The messages as probabilities, normalised per time step.
 
         Returns
@@ -179,6 +189,8 @@ class Solution:
             ``β_t(s) / c_t``, so the largest entry at each t is 1.
         log_scale : ndarray, shape (T,)
             ``log c_t = max_s V_t(s)/α``; ``β_t = beta_t * exp(log_scale[t])``.
+
+        For an infinite horizon there is no time axis: shapes (S, A), (S,) and a float.
 
         In exact mode these are ``p(O_{t:T-1} | s_t, a_t)`` and
         ``p(O_{t:T-1} | s_t)``; kept scaled because they under- or overflow
@@ -193,15 +205,16 @@ class Solution:
             return beta_sa[0], beta_s[0], log_scale[0]
         return beta_sa, beta_s, log_scale
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         T = "inf" if self.horizon is None else self.horizon
         return (f"Solution(mode={self.mode!r}, temperature={self.temperature:g}, "
                 f"horizon={T}, gamma={self.gamma:g}, keep={self.keep!r}, "
                 f"iterations={self.iterations})")
 
 
-def _run_steps(mdp, mode, temperature, prior, V_after, from_last, V, Q=None, policy=None,
-               threads=None):
+def _run_steps(mdp: TabularMDP, mode: str, temperature: float, prior: FloatArray | None,
+               V_after: FloatArray, from_last: bool, V: FloatArray, Q: FloatArray | None = None,
+               policy: FloatArray | None = None, threads: int | None = None) -> None:
     """Backward steps into ``V`` (K, S), and ``Q``, ``policy`` (K, S, A) if given.
 
     ``V[K-1]`` is backed up from ``V_after`` (or is the last decision, ``Q = r``,
@@ -223,12 +236,13 @@ def _run_steps(mdp, mode, temperature, prior, V_after, from_last, V, Q=None, pol
 class Backup(NamedTuple):
     """What :func:`backup` returns: ``Q`` (S, A), ``V`` (S,) and ``policy`` (S, A) at one t."""
 
-    Q: np.ndarray
-    V: np.ndarray
-    policy: np.ndarray
+    Q: FloatArray
+    V: FloatArray
+    policy: FloatArray
 
 
-def backup(mdp, V_next, mode="soft", temperature=1.0, action_prior=None):
+def backup(mdp: TabularMDP, V_next: ArrayLike | None, mode: Mode = "soft",
+           temperature: float = 1.0, action_prior: ArrayLike | None = None) -> Backup:
     r"""One backup step: ``Q_t`` from ``V_{t+1}``, and the ``V_t`` and ``π_t`` it gives.
 
     The operator that :func:`solve` applies ``T`` times (finite horizon) or
@@ -303,14 +317,15 @@ def backup(mdp, V_next, mode="soft", temperature=1.0, action_prior=None):
     return Backup(Q[0], V[0], policy[0])
 
 
-def _progress(total, enabled, work, desc):
+def _progress(total: int, enabled: bool | None, work: float, desc: str) -> Any:
     if enabled is None:
         enabled = work > _PROGRESS_WORK
     return _progress_bar(total, enabled, desc)
 
 
-def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
-          tol=1e-10, max_iter=1_000_000, progress=None):
+def solve(mdp: TabularMDP, mode: Mode = "soft", temperature: float = 1.0,
+          action_prior: ArrayLike | None = None, keep: Keep = "all", tol: float = 1e-10,
+          max_iter: int = 1_000_000, progress: bool | None = None) -> Solution:
     r"""Compute the backward messages (soft Q and V) and the policy of an MDP.
 
     Parameters
@@ -381,8 +396,9 @@ def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",
     return sol
 
 
-def _backward_pass(mdp, sol, keep, progress):
+def _backward_pass(mdp: TabularMDP, sol: Solution, keep: Keep, progress: bool | None) -> None:
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    assert T is not None  # solve() passes infinite horizons to _value_iteration
     V = np.empty((T, S))
     keep_all = keep == "all"
     Q = np.empty((T, S, A)) if keep_all else None
@@ -397,14 +413,15 @@ def _backward_pass(mdp, sol, keep, progress):
             start = max(0, stop - chunk)
             _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior,
                        V[stop] if stop < T else zeros, stop == T, V[start:stop],
-                       Q[start:stop] if keep_all else None,
-                       policy[start:stop] if keep_all else None)
+                       Q[start:stop] if Q is not None else None,
+                       policy[start:stop] if policy is not None else None)
             bar.update(stop - start)
     sol._V, sol._Q, sol._policy = V, Q, policy
     sol.iterations = T
 
 
-def _value_iteration(mdp, sol, tol, max_iter, progress):
+def _value_iteration(mdp: TabularMDP, sol: Solution, tol: float, max_iter: int,
+                     progress: bool | None) -> None:
     tol = _checks.real(tol, "tol", low=0.0, low_open=True)
     max_iter = _checks.positive_int(max_iter, "max_iter")
     S, A = mdp.n_states, mdp.n_actions
@@ -443,7 +460,7 @@ def _value_iteration(mdp, sol, tol, max_iter, progress):
     sol.iterations, sol.residual, sol.converged = iterations, residual, converged
 
 
-def _validate_solution(mdp, sol):
+def _validate_solution(mdp: TabularMDP, sol: Solution) -> None:
     """Raise unless ``sol`` came from ``solve(mdp, ...)`` (or from an identical MDP).
 
     A Solution used with another MDP would give numbers that mean nothing (and, with
@@ -475,7 +492,7 @@ def _validate_solution(mdp, sol):
                 f"solve this mdp first (ci.solve(mdp, mode={sol.mode!r}, ...))")
 
 
-def forward(mdp, sol):
+def forward(mdp: TabularMDP, sol: Solution) -> FloatArray:
     r"""Forward messages (exact mode) or the policy's state occupancy (soft, hard).
 
     exact: ``α_0 = p0`` and ``α_{t+1}(s') ∝ Σ_{s,a} α_t(s) prior(a|s)
@@ -501,7 +518,7 @@ def forward(mdp, sol):
     return np.exp(_exact_log_forward(mdp, sol))
 
 
-def _exact_log_forward(mdp, sol):
+def _exact_log_forward(mdp: TabularMDP, sol: Solution) -> FloatArray:
     """``log α_t(s)``, shape (T, S), each row normalised (``-inf`` where ``α_t(s) = 0``).
 
     Kept in log space because at low temperature ``α_t`` spans more than the float
@@ -509,6 +526,7 @@ def _exact_log_forward(mdp, sol):
     by ``β_t``, which may be ``e^2000``: a linear α would round the former to 0.
     """
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    assert T is not None  # exact mode needs gamma = 1, hence a finite horizon
     indptr, indices, data = mdp.kernel_arrays()
     log_alpha = np.empty((T, S))
     with np.errstate(divide="ignore"):
@@ -535,7 +553,8 @@ def _exact_log_forward(mdp, sol):
     return log_alpha
 
 
-def _rollout(mdp, policy_at, start=None):
+def _rollout(mdp: TabularMDP, policy_at: Any,
+             start: FloatArray | None = None) -> FloatArray:
     """d_0 = start (p0), d_{t+1} = Σ d_t π_t P; ``policy_at``: t -> (S, A), or a stationary array.
 
     Infinite horizon: ``(1 − γ) Σ_t γ^t d_t``, normalised when ``start`` is ``p0``.
@@ -558,7 +577,7 @@ def _rollout(mdp, policy_at, start=None):
     return out
 
 
-def occupancy(mdp, policy, start=None):
+def occupancy(mdp: TabularMDP, policy: ArrayLike, start: ArrayLike | None = None) -> FloatArray:
     r"""State occupancy of any policy rolled out in the true dynamics from ``p0`` (or ``start``).
 
     ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``; for an
@@ -606,7 +625,8 @@ def occupancy(mdp, policy, start=None):
     return _rollout(mdp, lambda t: policy[0 if stationary else t], start)
 
 
-def discounted_visitation(mdp, policy, start=None):
+def discounted_visitation(mdp: TabularMDP, policy: ArrayLike,
+                          start: ArrayLike | None = None) -> FloatArray:
     r"""``D(s, a) = Σ_t γ^t d_t(s) π_t(a|s)`` of a policy from ``p0`` (or ``start``), (S, A).
 
     The time sum of :func:`occupancy` times the policy: over the horizon for a
@@ -633,14 +653,14 @@ def discounted_visitation(mdp, policy, start=None):
     return _discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
 
 
-def _discount_sum(mdp, per_step):
+def _discount_sum(mdp: TabularMDP, per_step: FloatArray) -> FloatArray:
     """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``."""
     if mdp.horizon is None:
         return per_step / (1.0 - mdp.gamma)
     return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), per_step, axes=1)
 
 
-def policy_transition(mdp, policy):
+def policy_transition(mdp: TabularMDP, policy: ArrayLike) -> CSRMatrix:
     r"""``P_π[s, s'] = Σ_a π(a|s) P(s'|s,a)``, a CSR (S, S) matrix, for a stationary π (S, A).
 
     No validation (a helper of :func:`occupancy` and the bridge's evaluation).
@@ -651,7 +671,7 @@ def policy_transition(mdp, policy):
     return (pick @ mdp.P).tocsr()
 
 
-def _discounted_occupancy(mdp, policy, start):
+def _discounted_occupancy(mdp: TabularMDP, policy: FloatArray, start: FloatArray) -> FloatArray:
     r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
 
     The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``).
@@ -661,7 +681,7 @@ def _discounted_occupancy(mdp, policy, start):
     return spla.spsolve(system, start)
 
 
-def dead_states(mdp):
+def dead_states(mdp: TabularMDP) -> BoolArray:
     """States where every action stays put with probability one and pays 0, bool (S,).
 
     An absorbing end of an episode written into the MDP (gymnasium's terminal
@@ -676,7 +696,7 @@ def dead_states(mdp):
     return stays.all(axis=1) & (mdp.r == 0).all(axis=1)
 
 
-def marginals(mdp, sol):
+def marginals(mdp: TabularMDP, sol: Solution) -> tuple[FloatArray, FloatArray]:
     r"""State and state-action marginals.
 
     exact: the posterior ``p(s_t | O_{0:T-1}) ∝ α_t(s) β_t(s)`` and
@@ -709,7 +729,7 @@ def marginals(mdp, sol):
     return state, state[..., None] * policy
 
 
-def log_evidence(mdp, sol):
+def log_evidence(mdp: TabularMDP, sol: Solution) -> float:
     r"""``log p(O_{0:T-1})`` under the counting measure over actions.
 
     .. math:: \log p(\mathcal{O}_{0:T-1}) = \log \textstyle\sum_s p_0(s)\, e^{V_0(s)/\alpha}
@@ -741,7 +761,8 @@ def log_evidence(mdp, sol):
 
 
 # -- exact policy evaluation ------------------------------------------------------
-def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
+def evaluate_policy(mdp: TabularMDP, policy: ArrayLike, temperature: float = 0.0,
+                    action_prior: ArrayLike | None = None) -> tuple[FloatArray, FloatArray]:
     r"""Exact ``Q^π`` and ``V^π`` of any policy, with or without the entropy term.
 
     Finite horizon, backward from ``V^π_T = 0``:

@@ -25,12 +25,20 @@ import importlib
 import os
 import zipfile
 import zlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ctrlinf._typing import (ArrayLike, ArrayOrSparse, BoolArray, CSRMatrix, FloatArray,
+                                 PathLike, UIntArray)
+
 
 class TabularMDP:
     r"""A finite MDP ``(P, r, p0, T, γ)``, validated once at construction.
@@ -71,7 +79,8 @@ class TabularMDP:
     (2, 2, (4, 2))
     """
 
-    def __init__(self, P, r, p0, horizon, gamma=1.0):
+    def __init__(self, P: ArrayOrSparse, r: ArrayLike, p0: ArrayLike | None,
+                 horizon: int | None, gamma: float = 1.0) -> None:
         if isinstance(P, _CheckedTransitions):
             # From replace(): the same, already validated P, shared rather than
             # checked again (an IRL loop swaps the reward at every evaluation).
@@ -106,46 +115,46 @@ class TabularMDP:
 
     # -- read-only views -------------------------------------------------
     @property
-    def P(self):
+    def P(self) -> CSRMatrix:
         """scipy.sparse.csr_matrix, shape (S*A, S): row ``s*A + a`` is ``P[s, a, :]``."""
         return self._P
 
     @property
-    def r(self):
+    def r(self) -> FloatArray:
         """ndarray, shape (S, A): rewards ``r(s, a)``."""
         return self._r
 
     @property
-    def p0(self):
+    def p0(self) -> FloatArray:
         """ndarray, shape (S,): initial state distribution."""
         return self._p0
 
     @property
-    def reward_scale(self):
+    def reward_scale(self) -> float:
         """float: ``max |r(s, a)|`` over allowed actions (those with ``r > -inf``)."""
         return self._reward_scale
 
     @property
-    def horizon(self):
+    def horizon(self) -> int | None:
         """int or None: number of decisions ``T``; None means infinite."""
         return self._horizon
 
     @property
-    def gamma(self):
+    def gamma(self) -> float:
         """float: discount ``γ``."""
         return self._gamma
 
     @property
-    def n_states(self):
+    def n_states(self) -> int:
         """int: number of states ``S``."""
         return self._n_states
 
     @property
-    def n_actions(self):
+    def n_actions(self) -> int:
         """int: number of actions ``A``."""
         return self._n_actions
 
-    def kernel_arrays(self):
+    def kernel_arrays(self) -> tuple[UIntArray, UIntArray, FloatArray]:
         """Return ``(indptr, indices, data)`` of P as the kernels want them.
 
         The index arrays are unsigned views (no copy) because numba skips the
@@ -158,32 +167,33 @@ class TabularMDP:
                 P.indices.view(unsigned[P.indices.dtype]),
                 P.data)
 
-    def transition_tensor(self):
+    def transition_tensor(self) -> FloatArray:
         """Return P as a dense array, shape (S, A, S); for small MDPs only."""
         S, A = self._n_states, self._n_actions
         return self._P.toarray().reshape(S, A, S)
 
     # -- derived MDPs ----------------------------------------------------
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> Self:
         """Return a copy with some of ``P, r, p0, horizon, gamma`` replaced.
 
         What changes is validated as in the constructor; an unchanged ``P`` is shared
         with this MDP, not copied or checked again, so swapping the reward costs
         ``O(S A)``, not ``O(nnz)``.
         """
-        fields = dict(P=_CheckedTransitions(self._P, self._n_states, self._n_actions),
-                      r=self._r, p0=self._p0, horizon=self._horizon, gamma=self._gamma)
+        P = _CheckedTransitions(self._P, self._n_states, self._n_actions)
+        fields: dict[str, Any] = dict(P=P, r=self._r, p0=self._p0, horizon=self._horizon,
+                                      gamma=self._gamma)
         unknown = set(changes) - set(fields)
         if unknown:
             raise TypeError(f"replace() got unknown field(s) {sorted(unknown)}")
         fields.update(changes)
         return type(self)(**fields, **self._constructor_extras())
 
-    def _constructor_extras(self):
+    def _constructor_extras(self) -> dict[str, Any]:
         """Keyword arguments a subclass's constructor needs beyond P, r, p0, horizon, gamma."""
         return {}
 
-    def _with_checked_reward(self, r, reward_scale):
+    def _with_checked_reward(self, r: FloatArray, reward_scale: float) -> Self:
         """A copy (same class, same layout) with the reward ``r``, which the caller checked.
 
         ``replace(r=...)`` without its checks, for a loop that swaps the reward of one
@@ -199,7 +209,7 @@ class TabularMDP:
         new._reward_scale = reward_scale
         return new
 
-    def with_death_state(self):
+    def with_death_state(self) -> TabularMDP:
         r"""Return the undiscounted MDP in which ``γ`` becomes a death probability.
 
         Each step survives with probability ``γ`` and otherwise moves to an
@@ -223,13 +233,13 @@ class TabularMDP:
         return TabularMDP(P, r, p0, horizon=self._horizon, gamma=1.0)
 
     # -- persistence -----------------------------------------------------
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         # A subclass registers itself, so that load() gives back what was saved
         # without the core naming any module above it.
         super().__init_subclass__(**kwargs)
         _SAVED_KINDS[_kind_of(cls)] = cls
 
-    def save(self, path):
+    def save(self, path: PathLike) -> str:
         """Save to ``path`` as a compressed ``.npz``; :meth:`load` restores it exactly.
 
         ``.npz`` is appended when ``path`` lacks it (as numpy does), and the same
@@ -260,12 +270,12 @@ class TabularMDP:
                              f"{error.strerror or error}") from None
         return path
 
-    def _extra_arrays(self):
+    def _extra_arrays(self) -> dict[str, Any]:
         """Arrays a subclass adds to the saved file (see GridMDP)."""
         return {}
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: PathLike) -> TabularMDP:
         """Load an MDP written by :meth:`save`, as the class it was saved from.
 
         Parameters
@@ -287,7 +297,7 @@ class TabularMDP:
         if not os.path.isfile(path):
             raise ValueError(f"{label} is not a file")
         saved = _read_npz(path, label)
-        kwargs = dict(
+        kwargs: dict[str, Any] = dict(
             P=_saved_csr(saved, label),
             r=saved.real("r"), p0=saved.real("p0"),
             horizon=saved.scalar("horizon", integer=True),
@@ -301,16 +311,16 @@ class TabularMDP:
             raise ValueError(f"{label} holds an invalid MDP: {error}") from None
 
     @classmethod
-    def _from_saved(cls, kwargs, saved):
+    def _from_saved(cls, kwargs: dict[str, Any], saved: _SavedArrays) -> TabularMDP:
         return TabularMDP(**kwargs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         T = "inf" if self._horizon is None else self._horizon
         return (f"{type(self).__name__}(n_states={self._n_states}, n_actions={self._n_actions}, "
                 f"horizon={T}, gamma={self._gamma:g}, nnz={self._P.nnz})")
 
 
-def reachable_states(mdp, action_prior=None):
+def reachable_states(mdp: TabularMDP, action_prior: ArrayLike | None = None) -> BoolArray:
     r"""States that some policy can enter from ``p0``, following only allowed actions.
 
     An action is allowed in ``s`` when ``r(s, a) > -inf`` (and ``action_prior[s, a] > 0``
@@ -381,11 +391,11 @@ class _CheckedTransitions:
 
     __slots__ = ("csr", "n_states", "n_actions")
 
-    def __init__(self, csr, n_states, n_actions):
+    def __init__(self, csr: CSRMatrix, n_states: int, n_actions: int) -> None:
         self.csr, self.n_states, self.n_actions = csr, n_states, n_actions
 
 
-def _read_only(array):
+def _read_only(array: FloatArray) -> FloatArray:
     """A read-only copy of ``array``."""
     array = np.array(array, copy=True)
     array.flags.writeable = False
@@ -394,15 +404,15 @@ def _read_only(array):
 
 # -- persistence helpers ----------------------------------------------------
 #: "module:qualname" -> class, filled by TabularMDP.__init_subclass__.
-_SAVED_KINDS = {}
+_SAVED_KINDS: dict[str, type[TabularMDP]] = {}
 _REQUIRED_KEYS = ("indptr", "indices", "data", "shape", "r", "p0", "horizon", "gamma")
 
 
-def _kind_of(cls):
+def _kind_of(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def _npz_path(path):
+def _npz_path(path: PathLike) -> str:
     """``path`` with ``.npz`` appended if missing, as ``numpy.savez`` does."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
@@ -413,32 +423,32 @@ def _npz_path(path):
 class _SavedArrays:
     """The arrays of a saved file, read eagerly, with checked accessors naming file and key."""
 
-    def __init__(self, arrays, label):
+    def __init__(self, arrays: dict[str, np.ndarray], label: str) -> None:
         self._arrays = arrays
         self.files = list(arrays)
         self.label = label
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> np.ndarray:
         return self._arrays[key]
 
-    def _bad(self, key, expected):
+    def _bad(self, key: str, expected: str) -> ValueError:
         value = self._arrays[key]
         return ValueError(f"{self.label}: key {key!r} holds {value.dtype} array of shape "
                           f"{value.shape}, expected {expected}")
 
-    def real(self, key):
+    def real(self, key: str) -> np.ndarray:
         value = self._arrays[key]
         if not (np.issubdtype(value.dtype, np.integer) or np.issubdtype(value.dtype, np.floating)):
             raise self._bad(key, "real numbers")
         return value
 
-    def integers(self, key):
+    def integers(self, key: str) -> np.ndarray:
         value = self._arrays[key]
         if not np.issubdtype(value.dtype, np.integer) or value.ndim != 1:
             raise self._bad(key, "a 1-d integer array")
         return value
 
-    def typed(self, key, kinds, ndim, expected):
+    def typed(self, key: str, kinds: str, ndim: int, expected: str) -> np.ndarray:
         """The array under ``key`` if its dtype kind is in ``kinds`` (numpy's letters:
         ``"b"`` bool, ``"iu"`` integers, ``"f"`` floats, ``"U"`` strings) and it has
         ``ndim`` dimensions; otherwise a ValueError naming file and key."""
@@ -447,7 +457,7 @@ class _SavedArrays:
             raise self._bad(key, expected)
         return value
 
-    def scalar(self, key, integer):
+    def scalar(self, key: str, integer: bool) -> int | float:
         value = self._arrays[key]
         kinds = (np.integer,) if integer else (np.integer, np.floating)
         if value.shape != () or not any(np.issubdtype(value.dtype, k) for k in kinds):
@@ -455,7 +465,7 @@ class _SavedArrays:
         return int(value) if integer else float(value)
 
 
-def _read_npz(path, label):
+def _read_npz(path: str, label: str) -> _SavedArrays:
     """Every array of the ``.npz`` at ``path``, or a ValueError saying why it cannot be read."""
     try:
         loaded = np.load(path, allow_pickle=False)
@@ -472,7 +482,7 @@ def _read_npz(path, label):
     return _SavedArrays(arrays, label)
 
 
-def _saved_csr(saved, label):
+def _saved_csr(saved: _SavedArrays, label: str) -> CSRMatrix:
     """P from the saved CSR arrays, every index checked before scipy sees them."""
     shape = saved.integers("shape")
     if shape.shape != (2,) or np.any(shape < 1):
@@ -489,14 +499,14 @@ def _saved_csr(saved, label):
     return sp.csr_matrix((data[:n], indices[:n], indptr), shape=(n_rows, n_cols))
 
 
-def _saved_class(saved, label):
+def _saved_class(saved: _SavedArrays, label: str) -> type[TabularMDP]:
     """The TabularMDP subclass named by the file's ``kind`` key (TabularMDP if absent)."""
     if "kind" not in saved.files:
         return TabularMDP
-    kind = saved["kind"]
-    if kind.shape != () or kind.dtype.kind != "U":
+    stored = saved["kind"]
+    if stored.shape != () or stored.dtype.kind != "U":
         raise ValueError(f"{label}: key 'kind' must be a string")
-    kind = str(kind)
+    kind = str(stored)
     if kind == _kind_of(TabularMDP):
         return TabularMDP
     module = kind.partition(":")[0]

@@ -27,10 +27,17 @@ a single array (scipy's L-BFGS in :func:`~ctrlinf.irl.fit_deep`).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ctrlinf._typing import FloatArray, Seed
 
 ACTIVATIONS = ("tanh", "relu")
 
@@ -185,8 +192,9 @@ class MLP:
     ((3, 2), [(3, 8), (8,), (8, 2), (2,)])
     """
 
-    def __init__(self, sizes, activation="tanh", output_scale=0.1, seed=None,
-                 init="glorot_uniform"):
+    def __init__(self, sizes: Sequence[int], activation: Literal["tanh", "relu"] = "tanh",
+                 output_scale: float = 0.1, seed: Seed = None,
+                 init: Literal["glorot_uniform", "normal"] = "glorot_uniform") -> None:
         self.sizes = _checks.positive_ints(sizes, "sizes", min_length=2,
                                            what=" (an input, hidden and output size)")
         self.activation = _checks.choice(activation, "activation", ACTIVATIONS)
@@ -261,7 +269,8 @@ class Adam:
         The usual Adam constants.
     """
 
-    def __init__(self, params, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, params: list[FloatArray], learning_rate: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.params = _parameter_list(params)
         self.learning_rate = _check_rate(learning_rate)
         self.beta1 = _checks.real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
@@ -288,7 +297,7 @@ class Adam:
 class SGD:
     """Plain gradient descent ``θ ← θ − η g`` over a list of arrays (same API as :class:`Adam`)."""
 
-    def __init__(self, params, learning_rate=0.1):
+    def __init__(self, params: list[FloatArray], learning_rate: float = 0.1) -> None:
         self.params = _parameter_list(params)
         self.learning_rate = _check_rate(learning_rate)
 

@@ -35,17 +35,29 @@ import sys
 import time
 import traceback
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import distributed
+    import pandas as pd
+
+    from ctrlinf._typing import PathLike
 
 ERROR = "error"
 #: How long to try to reach a scheduler given by address before giving up.
 CONNECT_TIMEOUT = "20s"
 
 
-def run(task, grid, store, scheduler=None, n_workers=None, progress=None):
+def run(task: Callable[..., Mapping[str, Any]],
+        grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]], store: PathLike,
+        scheduler: str | distributed.Client | None = None, n_workers: int | None = None,
+        progress: bool | None = None) -> pd.DataFrame:
     r"""Evaluate ``task(**params)`` on every cell of ``grid``; one table row per cell.
 
     Parameters

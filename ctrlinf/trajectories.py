@@ -1,11 +1,17 @@
 """Trajectories: sampled or demonstrated state-action sequences, and their feature counts."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ctrlinf import _checks, kernels
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ctrlinf._typing import ArrayLike, BoolArray, FloatArray, IntArray, Seed
+    from ctrlinf.mdp import TabularMDP
 
 
 class ObservedSteps(NamedTuple):
@@ -17,10 +23,10 @@ class ObservedSteps(NamedTuple):
     so step ``k + 1`` follows step ``k`` whenever ``trajectory[k + 1] == trajectory[k]``.
     """
 
-    trajectory: np.ndarray
-    t: np.ndarray
-    state: np.ndarray
-    action: np.ndarray
+    trajectory: IntArray
+    t: IntArray
+    state: IntArray
+    action: IntArray
 
 
 class Trajectories:
@@ -62,7 +68,8 @@ class Trajectories:
     ([0, 0, 0, 1], [0, 1, 2, 0], [0, 1, 1, 0])
     """
 
-    def __init__(self, states, actions, lengths=None):
+    def __init__(self, states: ArrayLike, actions: ArrayLike,
+                 lengths: ArrayLike | None = None) -> None:
         states = _checks.index_array(states, "states")
         actions = _checks.index_array(actions, "actions")
         if states.ndim != 2:
@@ -79,7 +86,7 @@ class Trajectories:
         self.lengths = self._check_lengths(lengths, states.shape)
 
     @staticmethod
-    def _check_lengths(lengths, shape):
+    def _check_lengths(lengths: ArrayLike | None, shape: tuple[int, ...]) -> IntArray:
         N, T = shape
         if lengths is None:
             return np.full(N, T, dtype=np.int64)
@@ -94,21 +101,21 @@ class Trajectories:
         return lengths
 
     @property
-    def n_trajectories(self):
+    def n_trajectories(self) -> int:
         """int: ``N``."""
         return self.states.shape[0]
 
     @property
-    def length(self):
+    def length(self) -> int:
         """int: ``T``, the number of steps stored per trajectory (the longest)."""
         return self.states.shape[1]
 
     @property
-    def mask(self):
+    def mask(self) -> BoolArray:
         """bool ndarray, shape (N, T): ``t < lengths[i]``, the steps that are data."""
         return np.arange(self.length)[None, :] < self.lengths[:, None]
 
-    def observed(self):
+    def observed(self) -> ObservedSteps:
         """The observed steps (``t < lengths[i]``) as flat arrays: the one way to read the data.
 
         Returns
@@ -122,14 +129,14 @@ class Trajectories:
                              self.actions[trajectory, t])
 
     @property
-    def is_full(self):
+    def is_full(self) -> bool:
         """bool: every trajectory has all ``T`` steps (no padding)."""
         return bool(np.all(self.lengths == self.length))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.n_trajectories
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice | Sequence[int] | np.ndarray) -> Trajectories:
         """Select trajectories (rows) with an int, slice or index array."""
         if not (_checks.is_int(index) or isinstance(index, slice)):
             array = np.asarray(index)
@@ -140,21 +147,21 @@ class Trajectories:
         return Trajectories(np.atleast_2d(self.states[index]), np.atleast_2d(self.actions[index]),
                             np.atleast_1d(self.lengths[index]))
 
-    def check_against(self, mdp, name="demos"):
+    def check_against(self, mdp: TabularMDP, name: str = "demos") -> None:
         """Raise ``ValueError`` if an observed state or action index is out of ``mdp``'s range.
 
         Padding is not checked; the message names ``name.states[i, t]`` (or ``actions``).
         """
         _checks.trajectories(self, name, mdp.n_states, mdp.n_actions)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.is_full:
             return f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length})"
         return (f"Trajectories(n_trajectories={self.n_trajectories}, length={self.length}, "
                 f"lengths {self.lengths.min()}..{self.lengths.max()})")
 
 
-def validate_policy(policy, mdp, length):
+def validate_policy(policy: ArrayLike, mdp: TabularMDP, length: int | None) -> FloatArray:
     """Return ``policy`` as float64 (T, S, A) (a stationary (S, A) becomes (1, S, A)) or raise.
 
     Also refuses probability on an action that ``r = -inf`` forbids.
@@ -164,7 +171,8 @@ def validate_policy(policy, mdp, length):
     return policy
 
 
-def sample(mdp, policy, n, seed=None, length=None):
+def sample(mdp: TabularMDP, policy: ArrayLike, n: int, seed: Seed = None,
+           length: int | None = None) -> Trajectories:
     """Sample trajectories of ``policy`` in ``mdp`` starting from ``p0``.
 
     Parameters
@@ -222,7 +230,8 @@ def sample(mdp, policy, n, seed=None, length=None):
     return Trajectories(states, actions)
 
 
-def visitation(demos, n_states, n_actions, gamma=1.0):
+def visitation(demos: Trajectories, n_states: int, n_actions: int,
+               gamma: float = 1.0) -> FloatArray:
     r"""The demos' discounted visitation ``D(s, a) = (1/N) Σ_i Σ_{t<L_i} γ^t [s_it = s, a_it = a]``.
 
     The one empirical visitation in ctrlinf: IRL's ``D_E``
@@ -261,7 +270,8 @@ def visitation(demos, n_states, n_actions, gamma=1.0):
     return counts.reshape(S, A) / max(demos.n_trajectories, 1)
 
 
-def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
+def feature_counts(demos: Trajectories, features: ArrayLike, gamma: float = 1.0,
+                   per_trajectory: bool = False) -> FloatArray:
     r"""Empirical discounted feature expectations ``μ_E = (1/N) Σ_i Σ_t γ^t φ(s_it, a_it)``.
 
     Over the observed steps ``t < lengths[i]``: ``Σ_{s,a} D(s, a) φ(s, a)`` with ``D``
@@ -304,7 +314,7 @@ def feature_counts(demos, features, gamma=1.0, per_trajectory=False):
     return np.einsum("sa,sak->k", D, features)
 
 
-def draw(probabilities, rng):
+def draw(probabilities: FloatArray, rng: np.random.Generator) -> int:
     """One index drawn from the distribution ``probabilities`` with ``rng``: the sampler's draw.
 
     The inverse-CDF draw of :func:`sample`, for code that steps one transition at a time

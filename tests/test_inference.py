@@ -245,6 +245,15 @@ def test_backward_messages_are_scaled_probabilities():
     assert_allclose(beta_s.max(axis=1), 1.0)
 
 
+def test_backward_messages_of_an_infinite_horizon_have_no_time_axis():
+    mdp, *_ = tiny_mdp(24, 3, 2, 3)
+    sol = ci.solve(mdp.replace(horizon=None, gamma=0.9), mode="soft", temperature=0.5)
+    beta_sa, beta_s, log_scale = sol.backward_messages()
+    assert beta_sa.shape == (3, 2) and beta_s.shape == (3,) and isinstance(log_scale, float)
+    assert_allclose(beta_s * np.exp(log_scale), np.exp(sol.V / 0.5), rtol=1e-12)
+    assert_allclose(beta_sa * np.exp(log_scale), np.exp(sol.Q / 0.5), rtol=1e-12)
+
+
 # -- numerical range -------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["exact", "soft", "hard"])
 def test_large_rewards_and_small_temperatures_stay_finite(mode):

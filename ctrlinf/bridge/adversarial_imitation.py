@@ -36,6 +36,7 @@ exact optimum on the exact occupancies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,13 @@ from ctrlinf.bridge.discriminators import _sigmoid
 from ctrlinf.bridge.visitation import exact_visitation
 from ctrlinf.inference import solve
 from ctrlinf.trajectories import sample, visitation
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ctrlinf._typing import FloatArray, Seed
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,8 @@ class GAILResult:
     expert_occupancy: np.ndarray
 
 
-def discounted_pair_weights(trajectories, n_states, n_actions, gamma):
+def discounted_pair_weights(trajectories: Trajectories, n_states: int, n_actions: int,
+                            gamma: float) -> FloatArray:
     r"""The normalised discounted visitation of trajectories, shape (S, A).
 
     .. math:: \hat\rho(s, a) = \frac{\sum_i \sum_t \gamma^t [s_{it} = s, a_{it} = a]}
@@ -120,8 +129,10 @@ def _check_infinite(mdp):
                          f"occupancies and D(s, a) are stationary, got horizon={mdp.horizon}")
 
 
-def gail(mdp, demos, n_iterations=60, entropy=0.1, kl=1.0, n_rollouts=200, rollout_length=None,
-         discriminator_steps=50, discriminator_rate=5.0, seed=None, callback=None):
+def gail(mdp: TabularMDP, demos: Trajectories, n_iterations: int = 60, entropy: float = 0.1,
+         kl: float = 1.0, n_rollouts: int = 200, rollout_length: int | None = None,
+         discriminator_steps: int = 50, discriminator_rate: float = 5.0, seed: Seed = None,
+         callback: Callable[[int, FloatArray, FloatArray], object] | None = None) -> GAILResult:
     r"""Run tabular GAIL with an exact KL-regularised soft generator step.
 
     Each iteration: (1) roll out ``n_rollouts`` trajectories of ``π_k``; (2) take

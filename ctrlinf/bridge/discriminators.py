@@ -14,6 +14,7 @@ label; only the sign convention differs).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -24,8 +25,15 @@ from ctrlinf.bridge.importance_sampling import (_check_maxent_mdp, _reward_featu
 from ctrlinf.bridge.visitation import exact_visitation
 from ctrlinf.trajectories import visitation
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def optimal_discriminator(log_p, log_q):
+    from ctrlinf._typing import ArrayLike, FloatArray, Seed
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
+
+
+def optimal_discriminator(log_p: ArrayLike, log_q: ArrayLike) -> FloatArray:
     r"""``D*(x) = p(x) / (p(x) + q(x))`` from log densities, computed stably.
 
     Parameters
@@ -86,7 +94,9 @@ class GCLDiscriminator:
         return _sigmoid(self.logit(trajectories))
 
 
-def gcl_discriminator(mdp, features, demos, samples, sampler_policy, max_iter=100, tol=1e-10):
+def gcl_discriminator(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
+                      samples: Trajectories, sampler_policy: ArrayLike, max_iter: int = 100,
+                      tol: float = 1e-10) -> GCLDiscriminator:
     r"""Fit the GCL-form discriminator by logistic regression (Finn et al. 2016).
 
     Maximises ``mean_demos log D(τ) + mean_samples log(1 − D(τ))`` over ``(θ, log Z)``.
@@ -177,8 +187,11 @@ class GAILDiscriminator:
     history: dict
 
 
-def gail_discriminator(mdp, demos, samples, approximator="tabular", features=None,
-                       n_iterations=2000, learning_rate=0.05, hidden=(32,), seed=None):
+def gail_discriminator(mdp: TabularMDP, demos: Trajectories, samples: Trajectories,
+                       approximator: Literal["tabular", "linear", "mlp"] = "tabular",
+                       features: ArrayLike | None = None, n_iterations: int = 2000,
+                       learning_rate: float = 0.05, hidden: Sequence[int] = (32,),
+                       seed: Seed = None) -> GAILDiscriminator:
     r"""Train a plain GAIL classifier on state-action pairs (Ho & Ermon 2016).
 
     Minimises ``mean_{(s,a) ∈ demos} −log D(s, a) + mean_{(s,a) ∈ samples}
@@ -241,7 +254,8 @@ def _log_sigmoid(x):
     return -np.logaddexp(0.0, -x)
 
 
-def exact_gail_optimum(mdp, expert_state_action, policy):
+def exact_gail_optimum(mdp: TabularMDP, expert_state_action: ArrayLike,
+                       policy: ArrayLike) -> FloatArray:
     r"""``ρ_E / (ρ_E + ρ_π)`` per (s, a), with time-averaged occupancies.
 
     Parameters

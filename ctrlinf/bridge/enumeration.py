@@ -8,12 +8,16 @@ estimators and discriminators are checked against.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge.importance_sampling import policy_log_probability
 from ctrlinf.trajectories import Trajectories
+
+if TYPE_CHECKING:
+    from ctrlinf.mdp import TabularMDP
 
 #: enumerate_trajectories refuses MDPs with more candidate trajectories than this.
 MAX_ENUMERATED = 2_000_000
@@ -49,7 +53,7 @@ class TrajectorySet:
         return logits - (shift + np.log(np.exp(logits - shift).sum()))
 
 
-def enumerate_trajectories(mdp):
+def enumerate_trajectories(mdp: TabularMDP) -> TrajectorySet:
     """Enumerate every trajectory with positive dynamics probability (tiny MDPs only).
 
     Parameters

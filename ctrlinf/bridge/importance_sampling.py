@@ -22,12 +22,17 @@ The exact gradient (:func:`exact_maxent_gradient`) is ``ci.irl.objective(mode="e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.irl import objective
 from ctrlinf.trajectories import Trajectories, feature_counts, sample
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, FloatArray, Seed
+    from ctrlinf.mdp import TabularMDP
 
 
 # -- trajectory quantities ----------------------------------------------------
@@ -84,7 +89,8 @@ def _check_maxent_mdp(mdp):
         )
 
 
-def exact_maxent_gradient(mdp, features, demos, theta):
+def exact_maxent_gradient(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
+                          theta: ArrayLike) -> tuple[FloatArray, float]:
     r"""The exact MaxEnt IRL gradient ``μ_E − E_{p_θ}[Φ]`` and ``log Z(θ)``.
 
     ``ci.irl.objective(mode="exact")`` with its checks, read in the trajectory
@@ -147,8 +153,10 @@ class SampledGradient:
         return np.asarray(self.gradient, dtype=dtype)
 
 
-def irl_gradient_importance_sampled(mdp, features, demos, theta, sampler_policy, n_samples,
-                                    seed=None, log_partition=None):
+def irl_gradient_importance_sampled(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
+                                    theta: ArrayLike, sampler_policy: ArrayLike, n_samples: int,
+                                    seed: Seed = None,
+                                    log_partition: float | None = None) -> SampledGradient:
     r"""The MaxEnt IRL gradient estimated from a sampler policy's trajectories (GCL).
 
     Parameters

@@ -49,6 +49,7 @@ at every state.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -58,6 +59,9 @@ from ctrlinf.bridge.scores import PolicyReport
 from ctrlinf.bridge.torch_threads import torch_threads_kept
 from ctrlinf.inference import HARD_TIE_TOLERANCE, dead_states, evaluate_policy, occupancy, solve
 from ctrlinf.mdp import reachable_states
+
+if TYPE_CHECKING:
+    from ctrlinf.mdp import TabularMDP
 
 STATE_SETS = ("reachable", "all")
 
@@ -165,8 +169,9 @@ class Oracle:
     1.0
     """
 
-    def __init__(self, mdp, temperature=0.0, terminate_dead_states=False, tol=1e-12,
-                 max_iter=1000, tie_tol=HARD_TIE_TOLERANCE):
+    def __init__(self, mdp: TabularMDP, temperature: float = 0.0,
+                 terminate_dead_states: bool = False, tol: float = 1e-12, max_iter: int = 1000,
+                 tie_tol: float = HARD_TIE_TOLERANCE) -> None:
         _checks.mdp(mdp)
         self.mdp = mdp
         self.temperature = _checks.real(temperature, "temperature", low=0.0)

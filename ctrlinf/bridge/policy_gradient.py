@@ -35,7 +35,7 @@ error of the actor-critic, the critic's error biases it (unless ``V_w`` is exact
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
@@ -45,6 +45,13 @@ from ctrlinf.bridge._common import (PROGRESS_EPISODES, History, Stepper, effecti
                                     env_sizes, log_softmax_rows, progress_bar)
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 from ctrlinf.trajectories import draw
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import gymnasium
+
+    from ctrlinf._typing import ArrayLike, LearningRate, LogCallback, Seed
 
 ADVANTAGES = ("reward_to_go", "td")
 
@@ -191,12 +198,19 @@ class _Learner:
         return float(-(pi * np.log(np.maximum(pi, 1e-300))).sum(axis=1).mean())
 
 
-def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=10,
-                            approximator="tabular", features=None, temperature=1.0,
-                            advantage="reward_to_go", baseline=True, learning_rate=None,
-                            critic_learning_rate=None, episode_length=None, hidden=(64,),
-                            activation="tanh", log_every=None, callback=None, seed=None,
-                            progress=None):
+def entropy_policy_gradient(env: gymnasium.Env, n_iterations: int, *, gamma: float,
+                            episodes_per_iteration: int = 10,
+                            approximator: Literal["tabular", "linear", "mlp"] = "tabular",
+                            features: ArrayLike | None = None, temperature: float = 1.0,
+                            advantage: Literal["reward_to_go", "td"] = "reward_to_go",
+                            baseline: bool = True, learning_rate: LearningRate = None,
+                            critic_learning_rate: LearningRate = None,
+                            episode_length: int | None = None, hidden: Sequence[int] = (64,),
+                            activation: Literal["tanh", "relu"] = "tanh",
+                            log_every: int | None = None,
+                            callback: LogCallback[PolicyGradientResult] | None = None,
+                            seed: Seed = None,
+                            progress: bool | None = None) -> PolicyGradientResult:
     r"""Train a softmax policy by entropy-regularised policy gradient.
 
     Parameters

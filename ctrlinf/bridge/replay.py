@@ -44,7 +44,7 @@ class ReplayBuffer:
     (5,)
     """
 
-    def __init__(self, capacity):
+    def __init__(self, capacity: int) -> None:
         self.capacity = _checks.positive_int(capacity, "capacity")
         self.states = np.zeros(self.capacity, dtype=np.int64)
         self.actions = np.zeros(self.capacity, dtype=np.int64)

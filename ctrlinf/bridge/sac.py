@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -37,6 +38,13 @@ from ctrlinf.bridge.approximators import (all_states, check_target_update, make_
 from ctrlinf.bridge.replay import ReplayBuffer
 from ctrlinf.nn import Adam
 from ctrlinf.trajectories import draw
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import gymnasium
+
+    from ctrlinf._typing import ArrayLike, LearningRate, LogCallback, Seed
 
 
 @dataclass(frozen=True)
@@ -160,12 +168,17 @@ class _Learner:
                          actor=self.actor, critics=self.critics)
 
 
-def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
-                 temperature=1.0, target_entropy=None, critic_learning_rate=None,
-                 actor_learning_rate=None, temperature_learning_rate=3e-3, batch_size=64,
-                 train_every=1, buffer_size=None, learning_starts=100, target_update=0.99,
-                 hidden=(64,), activation="tanh", episode_length=None, log_every=None,
-                 callback=None, seed=None, progress=None):
+def sac_discrete(env: gymnasium.Env, n_steps: int, *, gamma: float,
+                 approximator: Literal["tabular", "linear", "mlp"] = "tabular",
+                 features: ArrayLike | None = None, temperature: float | Literal["auto"] = 1.0,
+                 target_entropy: float | None = None, critic_learning_rate: LearningRate = None,
+                 actor_learning_rate: LearningRate = None, temperature_learning_rate: float = 3e-3,
+                 batch_size: int = 64, train_every: int = 1, buffer_size: int | None = None,
+                 learning_starts: int = 100, target_update: float = 0.99,
+                 hidden: Sequence[int] = (64,), activation: Literal["tanh", "relu"] = "tanh",
+                 episode_length: int | None = None, log_every: int | None = None,
+                 callback: LogCallback[SACResult] | None = None, seed: Seed = None,
+                 progress: bool | None = None) -> SACResult:
     r"""Train a discrete soft actor-critic by sampling an environment.
 
     Parameters

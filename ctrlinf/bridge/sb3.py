@@ -30,9 +30,17 @@ What the model's numbers mean
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from ctrlinf._typing import FloatArray
+    from ctrlinf.bridge.oracle import Oracle
 
 KINDS = ("stochastic", "greedy")
 
@@ -70,7 +78,7 @@ def _q_net(model):
     return getattr(model, "q_net", None) or getattr(model.policy, "q_net", None)
 
 
-def q_table(model):
+def q_table(model: BaseAlgorithm) -> FloatArray:
     """``Q(s, a)`` of a DQN-style model on every state, shape (S, A).
 
     Parameters
@@ -94,7 +102,7 @@ def q_table(model):
         return q_net(obs).cpu().numpy().astype(np.float64)
 
 
-def value_table(model):
+def value_table(model: BaseAlgorithm) -> FloatArray:
     """The critic ``V(s)`` of an actor-critic model (PPO, A2C) on every state, shape (S,).
 
     It estimates the discounted return of the model's own stochastic policy: compare it
@@ -109,7 +117,8 @@ def value_table(model):
         return model.policy.predict_values(obs).cpu().numpy().astype(np.float64)[:, 0]
 
 
-def policy_array(model, kind="stochastic"):
+def policy_array(model: BaseAlgorithm,
+                 kind: Literal["stochastic", "greedy"] = "stochastic") -> FloatArray:
     """The model's action probabilities on every state, shape (S, A), rows summing to one.
 
     Parameters
@@ -152,7 +161,8 @@ def policy_array(model, kind="stochastic"):
     return scores / scores.sum(axis=1, keepdims=True)
 
 
-def score(model, oracle, kind="greedy"):
+def score(model: BaseAlgorithm, oracle: Oracle,
+          kind: Literal["greedy", "stochastic"] = "greedy") -> dict[str, float]:
     """The oracle's numbers for a model, as a dict of floats (one row of a learning curve).
 
     Keys: ``return_gap``, ``normalised_return_gap`` (0 optimal, 1 uniform policy),
@@ -203,7 +213,8 @@ def _make_callback_class():
             ``ci.plot.error_curves(callback.history)``.
         """
 
-        def __init__(self, oracle, every=1000, kind="greedy", verbose=0):
+        def __init__(self, oracle: Oracle, every: int = 1000,
+                     kind: Literal["greedy", "stochastic"] = "greedy", verbose: int = 0) -> None:
             super().__init__(verbose)
             if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
                 raise ValueError(f"every must be a positive int, got {every!r}")

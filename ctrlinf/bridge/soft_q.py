@@ -24,6 +24,7 @@ time-limit truncations are bootstrapped, only termination stops the backup.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -35,6 +36,13 @@ from ctrlinf.bridge.approximators import (all_states, check_target_update, make_
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
 from ctrlinf.trajectories import draw
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import gymnasium
+
+    from ctrlinf._typing import ArrayLike, LearningRate, LogCallback, Seed
 
 
 @dataclass(frozen=True)
@@ -104,11 +112,17 @@ class _Learner:
                            q_function=self.q_function)
 
 
-def soft_q_learning(env, n_steps, *, gamma, approximator="tabular", features=None,
-                    temperature=1.0, optimizer=None, learning_rate=None, batch_size=128,
-                    train_every=4, buffer_size=None, learning_starts=100, target_update=0.99,
-                    epsilon=0.1, hidden=(64,), activation="tanh", episode_length=None,
-                    log_every=None, callback=None, seed=None, progress=None):
+def soft_q_learning(env: gymnasium.Env, n_steps: int, *, gamma: float,
+                    approximator: Literal["tabular", "linear", "mlp"] = "tabular",
+                    features: ArrayLike | None = None, temperature: float = 1.0,
+                    optimizer: Literal["sgd", "adam"] | None = None,
+                    learning_rate: LearningRate = None, batch_size: int = 128,
+                    train_every: int = 4, buffer_size: int | None = None,
+                    learning_starts: int = 100, target_update: float = 0.99, epsilon: float = 0.1,
+                    hidden: Sequence[int] = (64,), activation: Literal["tanh", "relu"] = "tanh",
+                    episode_length: int | None = None, log_every: int | None = None,
+                    callback: LogCallback[SoftQResult] | None = None, seed: Seed = None,
+                    progress: bool | None = None) -> SoftQResult:
     r"""Learn the soft Q-function of an environment by sampling it.
 
     Parameters

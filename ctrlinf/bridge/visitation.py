@@ -11,6 +11,7 @@ is what :func:`ctrlinf.marginals` gives for a soft solution, for any policy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,13 +21,17 @@ from ctrlinf.inference import occupancy
 from ctrlinf.trajectories import sample
 from ctrlinf.trajectories import visitation
 
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, FloatArray, Seed
+    from ctrlinf.mdp import TabularMDP
+
 
 def _stationary_or_timed(mdp, policy):
     _checks.mdp(mdp)
     return _checks.timed_or_stationary_policy(policy, mdp.n_states, mdp.n_actions, mdp.horizon)
 
 
-def exact_visitation(mdp, policy):
+def exact_visitation(mdp: TabularMDP, policy: ArrayLike) -> tuple[FloatArray, FloatArray]:
     r"""The exact state and state-action occupancy of ``policy`` rolled out from ``p0``.
 
     Finite horizon: ``d_0 = p0``, ``d_{t+1}(s') = Σ_{s,a} d_t(s) π_t(a|s) P(s'|s,a)``.
@@ -48,7 +53,8 @@ def exact_visitation(mdp, policy):
     return d, d[..., None] * policy
 
 
-def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
+def sampled_visitation(mdp: TabularMDP, policy: ArrayLike, n_trajectories: int, seed: Seed = None,
+                       length: int | None = None) -> tuple[FloatArray, FloatArray]:
     r"""Monte-Carlo estimate of :func:`exact_visitation` from ``n_trajectories`` rollouts.
 
     Parameters
@@ -119,7 +125,8 @@ class VisitationError:
     bias_standard_error: float
 
 
-def visitation_error(mdp, policy, n_trajectories, n_repeats=20, seed=None, length=None):
+def visitation_error(mdp: TabularMDP, policy: ArrayLike, n_trajectories: int, n_repeats: int = 20,
+                     seed: Seed = None, length: int | None = None) -> VisitationError:
     """Measure the bias and variance of :func:`sampled_visitation` against the exact one.
 
     Parameters

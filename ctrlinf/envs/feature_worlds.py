@@ -10,11 +10,17 @@ uniform over all cells; rewards are per step spent in a cell.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import ndimage
 
 from ctrlinf import _checks
 from ctrlinf.envs.grid import ACTION_DELTAS, DEFAULT_HORIZON, check_grid_size, gridworld
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, Seed
+    from ctrlinf.envs.grid import GridMDP
 
 #: Objects per cell when ``n_objects`` is not given (Levine's toolkit, ``placement_prob``).
 OBJECT_DENSITY = 0.05
@@ -95,8 +101,10 @@ def _threshold_features(distances, size):
     return below.transpose(1, 0, 2).reshape(size * size, n_colours * size).astype(np.float64)
 
 
-def objectworld(size=32, n_objects=None, colours=(2, 2), wind=0.3, discrete=True, seed=None,
-                horizon=DEFAULT_HORIZON, gamma=1.0, objects=None):
+def objectworld(size: int = 32, n_objects: int | None = None, colours: tuple[int, int] = (2, 2),
+                wind: float = 0.3, discrete: bool = True, seed: Seed = None,
+                horizon: int | None = DEFAULT_HORIZON, gamma: float = 1.0,
+                objects: ArrayLike | None = None) -> GridMDP:
     r"""Objectworld of Levine, Popović & Koltun (2011), the GPIRL benchmark.
 
     Objects sit on distinct random cells, each with a random inner colour (of
@@ -203,8 +211,9 @@ def _neighbourhood(blue):
     return np.stack(windows, axis=-1).reshape(size * size, 9).astype(np.float64)
 
 
-def binaryworld(size=32, seed=None, wind=0.3, p_blue=0.5, horizon=DEFAULT_HORIZON,
-                gamma=1.0, blue=None):
+def binaryworld(size: int = 32, seed: Seed = None, wind: float = 0.3, p_blue: float = 0.5,
+                horizon: int | None = DEFAULT_HORIZON, gamma: float = 1.0,
+                blue: ArrayLike | None = None) -> GridMDP:
     r"""Binaryworld of Wulfmeier, Ondruska & Posner (2015), a highly nonlinear IRL benchmark.
 
     Every cell is blue (with probability ``p_blue``) or red. The features of a cell

@@ -32,11 +32,18 @@ with probability ``1 - slip + slip / A``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
 from ctrlinf.mdp import TabularMDP
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ctrlinf._typing import ArrayLike, ArrayOrSparse
 
 #: Moves ``(drow, dcol)`` in the standard action order: up, right, down, left, stay.
 ACTION_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]])
@@ -101,9 +108,12 @@ class GridMDP(TabularMDP):
     ((1, 2), 2)
     """
 
-    def __init__(self, P, r, p0, horizon, gamma=1.0, *, shape, action_deltas,
-                 action_names=None, walls=None, goals=None, pits=None, features=None,
-                 info=None):
+    def __init__(self, P: ArrayOrSparse, r: ArrayLike, p0: ArrayLike | None, horizon: int | None,
+                 gamma: float = 1.0, *, shape: tuple[int, int], action_deltas: ArrayLike,
+                 action_names: Sequence[str] | None = None, walls: ArrayLike | None = None,
+                 goals: ArrayLike | None = None, pits: ArrayLike | None = None,
+                 features: ArrayLike | None = None,
+                 info: Mapping[str, ArrayLike] | None = None) -> None:
         super().__init__(P, r, p0, horizon, gamma)
         self.shape = _check_shape(shape)
         self.n_cells = self.shape[0] * self.shape[1]
@@ -397,10 +407,14 @@ def _grid_deltas(stay_action):
 
 
 # -- builders --------------------------------------------------------------
-def gridworld(shape, slip=0.0, walls=(), rewards=None, start=None, stay_action=True,
-              horizon=DEFAULT_HORIZON, gamma=1.0, goals=(), pits=(),
-              goal_reward=GOAL_REWARD, pit_reward=PIT_REWARD, step_reward=STEP_REWARD,
-              absorbing=True, features=None, info=None):
+def gridworld(shape: tuple[int, int], slip: float = 0.0, walls: ArrayLike = (),
+              rewards: ArrayLike | Mapping[tuple[int, int], float] | None = None,
+              start: ArrayLike | None = None, stay_action: bool = True,
+              horizon: int | None = DEFAULT_HORIZON, gamma: float = 1.0, goals: ArrayLike = (),
+              pits: ArrayLike = (), goal_reward: float = GOAL_REWARD,
+              pit_reward: float = PIT_REWARD, step_reward: float = STEP_REWARD,
+              absorbing: bool = True, features: ArrayLike | None = None,
+              info: Mapping[str, ArrayLike] | None = None) -> GridMDP:
     r"""Build a rectangular grid world with walls, goals, pits and slippery moves.
 
     Rewards are paid per decision for the cell the agent is in, ``r[s, a] = r_cell(s)``
@@ -522,8 +536,10 @@ def _parse_map(layout):
     return chars
 
 
-def gridworld_from_map(layout, slip=0.0, rewards=None, stay_action=True,
-                       horizon=DEFAULT_HORIZON, gamma=1.0, absorbing=True):
+def gridworld_from_map(layout: str | Sequence[str], slip: float = 0.0,
+                       rewards: Mapping[str, float] | None = None, stay_action: bool = True,
+                       horizon: int | None = DEFAULT_HORIZON, gamma: float = 1.0,
+                       absorbing: bool = True) -> GridMDP:
     r"""Build a :func:`gridworld` from a text map.
 
     Characters: ``S`` start (several ``S`` give a uniform start), ``G`` goal,
@@ -585,8 +601,10 @@ def gridworld_from_map(layout, slip=0.0, rewards=None, stay_action=True,
                      absorbing=absorbing)
 
 
-def cliff_walking(shape=(4, 12), slip=0.0, horizon=DEFAULT_HORIZON, gamma=1.0,
-                  step_reward=-1.0, cliff_reward=-100.0, stay_action=False):
+def cliff_walking(shape: tuple[int, int] = (4, 12), slip: float = 0.0,
+                  horizon: int | None = DEFAULT_HORIZON, gamma: float = 1.0,
+                  step_reward: float = -1.0, cliff_reward: float = -100.0,
+                  stay_action: bool = False) -> GridMDP:
     r"""The cliff-walking grid of Sutton & Barto (2018), Example 6.6.
 
     The agent starts in the bottom-left cell and must reach the bottom-right goal.

@@ -24,6 +24,7 @@ earns ``α log A`` per remaining step, ``V_t(⊥) = (T − t) α log A``. Pass a
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +32,12 @@ import scipy.sparse as sp
 from ctrlinf import _checks
 from ctrlinf.envs.grid import ACTION_DELTAS, ACTION_NAMES, GridMDP
 from ctrlinf.mdp import TabularMDP
+
+if TYPE_CHECKING:
+    import gymnasium
+
+    from ctrlinf._typing import ArrayLike
+    from ctrlinf.envs.gym_env import TabularMDPEnv
 
 # Moves (drow, dcol) and names of the toy-text grid environments, in their action order.
 _GRID_ACTIONS = {
@@ -143,7 +150,8 @@ def _grid_layout(unwrapped, n_states):
     return dict(cells, action_deltas=np.asarray(deltas), action_names=names)
 
 
-def from_gymnasium(env, horizon, gamma=1.0, p0=None):
+def from_gymnasium(env: gymnasium.Env, horizon: int | None, gamma: float = 1.0,
+                   p0: ArrayLike | None = None) -> TabularMDP:
     r"""Turn a toy-text gymnasium environment into an exact ctrlinf MDP.
 
     Reads ``env.unwrapped.P[s][a] = [(prob, next_state, reward, terminated), ...]``;
@@ -233,7 +241,8 @@ def from_gymnasium(env, horizon, gamma=1.0, p0=None):
 
 
 # -- to gymnasium ------------------------------------------------------------
-def to_gymnasium(mdp, seed=None, render_mode=None):
+def to_gymnasium(mdp: TabularMDP, seed: int | None = None,
+                 render_mode: Literal["ansi"] | None = None) -> TabularMDPEnv:
     r"""Wrap an MDP as a ``gymnasium.Env`` that samples exactly that MDP.
 
     ``reset()`` draws ``s_0 ~ p0``; ``step(a)`` pays ``r[s, a]`` and draws

@@ -1,11 +1,16 @@
 """Random finite MDPs for tests and benchmarks (like QuantEcon's ``random_discrete_dp``)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
 from ctrlinf.mdp import TabularMDP
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import Seed
 
 
 def _distinct_successors(rng, n_rows, n_states, k):
@@ -21,8 +26,9 @@ def _distinct_successors(rng, n_rows, n_states, k):
     return chosen
 
 
-def random_mdp(n_states, n_actions, branching=None, seed=None, horizon=10, gamma=1.0,
-               reward_scale=1.0, sparse=None):
+def random_mdp(n_states: int, n_actions: int, branching: int | None = None, seed: Seed = None,
+               horizon: int | None = 10, gamma: float = 1.0, reward_scale: float = 1.0,
+               sparse: bool | None = None) -> TabularMDP:
     r"""Draw a random MDP: Dirichlet transition rows, Gaussian rewards, Dirichlet ``p0``.
 
     Each row ``P[s, a, :]`` is drawn from a flat Dirichlet over ``branching``

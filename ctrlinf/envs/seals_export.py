@@ -21,12 +21,20 @@ Conventions to keep in mind when comparing:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ctrlinf import _checks
 
+if TYPE_CHECKING:
+    from seals.base_envs import TabularModelPOMDP
 
-def to_seals(mdp, observations=None):
+    from ctrlinf._typing import ArrayLike
+    from ctrlinf.mdp import TabularMDP
+
+
+def to_seals(mdp: TabularMDP, observations: ArrayLike | None = None) -> TabularModelPOMDP:
     r"""A ``seals.base_envs.TabularModelPOMDP`` over the same MDP.
 
     Parameters

@@ -11,6 +11,7 @@ policies, from a uniform start.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -24,6 +25,14 @@ from ctrlinf.irl.metrics import expected_value_difference
 from ctrlinf.irl.objectives import contract
 from ctrlinf.irl.objectives import model_visitation
 from ctrlinf.trajectories import sample
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ctrlinf._typing import ArrayLike, PathLike, Seed
+    from ctrlinf.envs.grid import GridMDP
+    from ctrlinf.irl.fitting import IRLResult
+    from ctrlinf.trajectories import Trajectories
 
 WORLDS = ("objectworld", "binaryworld", "gridworld")
 DEMO_LENGTH = 8
@@ -42,7 +51,7 @@ DEEP_L2 = 0.1
 MIN_SIZE = 2
 
 
-def check_size(name, size):
+def check_size(name: str, size: int) -> int:
     """Return ``size`` if ``make_world(name, size)`` can build a world worth learning in.
 
     Raises
@@ -62,7 +71,8 @@ def check_size(name, size):
     return size
 
 
-def make_world(name, size=None, seed=None, horizon=DEMO_LENGTH):
+def make_world(name: Literal["objectworld", "binaryworld", "gridworld"], size: int | None = None,
+               seed: Seed = None, horizon: int | None = DEMO_LENGTH) -> GridMDP:
     """Build a benchmark world with reward features; a ``GridMDP`` with ``.features``.
 
     ``"objectworld"``: Levine et al. 2011 (``colours=(2, 2)``, wind 0.3, the discrete
@@ -98,18 +108,20 @@ def make_world(name, size=None, seed=None, horizon=DEMO_LENGTH):
                           start=np.ones((size, size), dtype=bool), features=kinds)
 
 
-def evaluation_mdp(world):
+def evaluation_mdp(world: GridMDP) -> GridMDP:
     """The world with an infinite horizon and ``γ = EVAL_GAMMA``, where EVD is measured."""
     return world.replace(horizon=None, gamma=EVAL_GAMMA)
 
 
-def expert_demos(world, n_demos, seed=None):
+def expert_demos(world: GridMDP, n_demos: int, seed: Seed = None) -> Trajectories:
     """``n_demos`` rollouts of the soft-optimal policy (temperature 1) of the world's reward."""
     expert = solve(world, mode="soft", progress=False)
     return sample(world, expert.policy, n=n_demos, seed=seed)
 
 
-def fit_method(world, demos, mode, deep, seed=None, progress=None):
+def fit_method(world: GridMDP, demos: Trajectories, mode: Literal["soft", "exact"], deep: bool,
+               seed: Seed = None,
+               progress: bool | None = None) -> tuple[IRLResult, GridMDP, float]:
     """Fit a linear or deep reward to ``demos`` on ``world.features``.
 
     The training MDP is the world with ``p0`` set to the demos' start distribution
@@ -126,8 +138,10 @@ def fit_method(world, demos, mode, deep, seed=None, progress=None):
     return res, train, time.perf_counter() - start
 
 
-def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None, seed=None,
-             size=None, progress=None):
+def run_demo(world: Literal["objectworld", "binaryworld", "gridworld"] = "objectworld",
+             n_demos: int = 32, mode: Literal["soft", "exact"] = "soft", deep: bool = False,
+             plot: PathLike | None = None, seed: int | None = None, size: int | None = None,
+             progress: bool | None = None) -> dict[str, Any]:
     """Sample demos in a world, fit a reward, and report how good it is.
 
     Parameters
@@ -179,7 +193,8 @@ def run_demo(world="objectworld", n_demos=32, mode="soft", deep=False, plot=None
     return report
 
 
-def plot_rewards(mdp, learned, path, title=None):
+def plot_rewards(mdp: GridMDP, learned: ArrayLike, path: PathLike,
+                 title: str | None = None) -> Figure:
     """Save the true reward and the learned one (mean over actions) side by side."""
     from matplotlib.figure import Figure
 

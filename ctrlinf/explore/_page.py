@@ -20,10 +20,16 @@ import html
 import json
 import pathlib
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, FloatArray, PathLike
+    from ctrlinf.envs.grid import GridMDP
+    from ctrlinf.mdp import TabularMDP
 
 #: Significant digits of every stored number except the policy.
 DIGITS = 4
@@ -61,7 +67,7 @@ CAPTION = (
 )
 
 
-def default_temperatures(mdp, n=N_TEMPERATURES):
+def default_temperatures(mdp: TabularMDP, n: int = N_TEMPERATURES) -> FloatArray:
     r"""``n`` temperatures from near-hard to near-uniform, geometrically spaced.
 
     With ``R`` the range of the finite rewards (1 if they are all equal) and
@@ -103,7 +109,8 @@ def default_temperatures(mdp, n=N_TEMPERATURES):
     return np.array([float(f"{a:.3g}") for a in alphas])
 
 
-def page(mdp, path, temperatures=None, title=None):
+def page(mdp: GridMDP, path: PathLike, temperatures: ArrayLike | None = None,
+         title: str | None = None) -> pathlib.Path:
     r"""Write the interactive message-intersection page of a grid world to ``path``.
 
     One HTML file with the data and a small vanilla-JS viewer inline (no

@@ -25,6 +25,7 @@ match the features; MaxEnt IRL picks the one of largest entropy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,12 +33,18 @@ import ctrlinf as ci
 from ctrlinf import _checks
 from ctrlinf.inference import discounted_visitation
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ctrlinf._typing import ArrayLike, FloatArray
+    from ctrlinf.mdp import TabularMDP
+
 
 def _features3(mdp, features):
     return _checks.state_action_features(features, mdp.n_states, mdp.n_actions)
 
 
-def feature_expectations(mdp, policy, features):
+def feature_expectations(mdp: TabularMDP, policy: ArrayLike, features: ArrayLike) -> FloatArray:
     r"""``μ(π) = Σ_t γ^t Σ_{s,a} d_t(s) π_t(a|s) φ(s, a)``, exactly, shape (K,).
 
     Parameters
@@ -65,7 +72,8 @@ def feature_expectations(mdp, policy, features):
     return np.einsum("sa,sak->k", discounted_visitation(mdp, policy), phi)
 
 
-def mixture_policy(mdp, policies, weights):
+def mixture_policy(mdp: TabularMDP, policies: Sequence[ArrayLike],
+                   weights: ArrayLike) -> FloatArray:
     r"""The Markov policy with the same state-action occupancy as a mixture of policies.
 
     Drawing policy ``j`` with probability ``λ_j`` once per episode and following it gives
@@ -145,7 +153,8 @@ class ApprenticeshipResult:
     reward_weights: list
 
 
-def apprenticeship_projection(mdp, features, mu_expert, epsilon=1e-2, max_iter=200):
+def apprenticeship_projection(mdp: TabularMDP, features: ArrayLike, mu_expert: ArrayLike,
+                              epsilon: float = 1e-2, max_iter: int = 200) -> ApprenticeshipResult:
     r"""Abbeel & Ng's projection algorithm with the exact hard solution as RL step.
 
     Parameters

@@ -18,13 +18,20 @@ learning*: the return gap can grow as ``T² ε``).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.trajectories import visitation
 
+if TYPE_CHECKING:
+    from ctrlinf._typing import BoolArray, FloatArray
+    from ctrlinf.trajectories import Trajectories
 
-def behaviour_cloning(demos, n_states, n_actions, pseudocount=0.0):
+
+def behaviour_cloning(demos: Trajectories, n_states: int, n_actions: int,
+                      pseudocount: float = 0.0) -> tuple[FloatArray, BoolArray]:
     r"""The empirical action frequencies per state, a stationary policy.
 
     Parameters

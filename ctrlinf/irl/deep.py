@@ -14,6 +14,8 @@ its backward pass written out.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -23,6 +25,14 @@ from ctrlinf.irl.fitting import _warn_unconverged
 from ctrlinf.irl.fitting import fit_model
 from ctrlinf.irl.objectives import Problem
 from ctrlinf.irl.objectives import check_mdp_and_mode
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ctrlinf._typing import ArrayLike, ArrayOrSparse, FloatArray, Seed
+    from ctrlinf.irl.fitting import IRLResult
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
 
 
 class RewardNet:
@@ -50,7 +60,8 @@ class RewardNet:
     (21, (5,))
     """
 
-    def __init__(self, n_features, hidden=(32, 32), activation="relu"):
+    def __init__(self, n_features: int, hidden: Sequence[int] = (32, 32),
+                 activation: Literal["relu", "tanh"] = "relu") -> None:
         self.n_features = _checks.positive_int(n_features, "n_features")
         self.hidden = _checks.positive_ints(hidden, "hidden", what=" (layer widths)")
         self.activation = _checks.choice(activation, "activation", nn.ACTIVATIONS)
@@ -141,7 +152,9 @@ class NetModel:
         return self.net.forward(params, flat)[0].reshape(features.shape[:-1])
 
 
-def deep_objective(mdp, features, demos, net, params, mode="soft"):
+def deep_objective(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | ArrayLike,
+                   net: RewardNet, params: ArrayLike,
+                   mode: Literal["soft", "exact"] = "soft") -> tuple[float, FloatArray]:
     """The IRL objective of the reward ``net(φ)`` and its gradient with respect to ``params``.
 
     Parameters
@@ -183,9 +196,12 @@ def _check_net_features(net, features, mdp):
     return features
 
 
-def fit_deep(mdp, features, demos, hidden=(32, 32), mode="soft", l2=0.1, activation="relu",
-             optimizer="adam", learning_rate=None, max_iter=300, gtol=1e-6, progress=None,
-             seed=None):
+def fit_deep(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | ArrayLike,
+             hidden: Sequence[int] = (32, 32), mode: Literal["soft", "exact"] = "soft",
+             l2: float = 0.1, activation: Literal["relu", "tanh"] = "relu",
+             optimizer: Literal["adam", "lbfgs", "gradient"] = "adam",
+             learning_rate: float | None = None, max_iter: int = 300, gtol: float | None = 1e-6,
+             progress: bool | None = None, seed: Seed = None) -> IRLResult:
     r"""Deep MaxEnt IRL: fit an MLP reward ``r = net(φ)`` to demonstrations.
 
     Maximises ``L(r_w) − (l2/2) ‖W‖²`` (weights only; Wulfmeier et al. 2015 use

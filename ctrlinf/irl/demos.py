@@ -11,13 +11,22 @@ expectation of :func:`ctrlinf.trajectories.feature_counts`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.trajectories import Trajectories, visitation
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-def pad_episodes(episodes, length, pad_state, pad_action):
+    from ctrlinf._typing import ArrayLike, FloatArray
+    from ctrlinf.mdp import TabularMDP
+
+
+def pad_episodes(episodes: Iterable[tuple[ArrayLike, ArrayLike]], length: int,
+                 pad_state: int | Literal["last"], pad_action: int) -> Trajectories:
     """Stack variable-length episodes into ``Trajectories`` of one length, padding explicitly.
 
     Finite-horizon IRL needs every demonstration to have ``T = mdp.horizon`` steps.
@@ -167,7 +176,7 @@ def _check_support(mdp, steps):
         )
 
 
-def expert_visitation(mdp, demos):
+def expert_visitation(mdp: TabularMDP, demos: Trajectories) -> FloatArray:
     r"""Discounted state-action visitation of the demos, ``D_E(s, a)``, shape (S, A).
 
     ``D_E(s, a) = (1/N) Σ_i Σ_{t<L_i} γ^t [s_it = s, a_it = a]`` with ``γ = mdp.gamma``
@@ -255,7 +264,7 @@ def expert_occupancy(mdp, demos):
     return D_E, None
 
 
-def start_distribution(demos, n_states):
+def start_distribution(demos: Trajectories, n_states: int) -> FloatArray:
     """The demos' empirical start distribution ``p̂0(s) = (1/N) Σ_i [s_i0 = s]``, shape (S,).
 
     Soft (maximum causal entropy) IRL conditions on where the demos start: use

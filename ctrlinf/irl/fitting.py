@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +27,11 @@ from ctrlinf.irl.objectives import linear_reward
 from ctrlinf.irl.objectives import masked_reward
 from ctrlinf.irl.optimize import check_optimizer
 from ctrlinf.irl.optimize import maximise
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, ArrayOrSparse, Seed
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
 
 #: Standard deviation of the random start of ``fit(..., seed=...)``.
 RANDOM_INIT_SCALE = 0.01
@@ -218,8 +224,11 @@ def _warn_unconverged(name, result, max_iter, l2, gtol):
             stacklevel=3)
 
 
-def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_rate=None,
-        max_iter=1000, gtol=1e-6, progress=None, seed=None):
+def fit(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | ArrayLike,
+        mode: Literal["soft", "exact"] = "soft", l2: float = 0.0,
+        optimizer: Literal["lbfgs", "adam", "gradient"] = "lbfgs",
+        learning_rate: float | None = None, max_iter: int = 1000, gtol: float | None = 1e-6,
+        progress: bool | None = None, seed: Seed = None) -> IRLResult:
     r"""Fit a linear reward ``r = φ θ`` to demonstrations by maximum (causal) entropy IRL.
 
     Maximises ``L(θ) − (l2/2) ‖θ‖²`` with :func:`~ctrlinf.irl.objective` (concave for a

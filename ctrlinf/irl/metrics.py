@@ -1,6 +1,8 @@
 r"""How good is a learned reward: expected value difference and held-out log-likelihood."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 
 from ctrlinf import _checks
@@ -9,6 +11,11 @@ from ctrlinf.inference import solve
 from ctrlinf.irl.demos import check_demos
 from ctrlinf.irl.objectives import check_reward
 from ctrlinf.irl.objectives import value_iteration_tol
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, FloatArray
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
 
 POLICIES = ("hard", "soft")
 
@@ -24,7 +31,8 @@ def policy_return(mdp, sol):
     return float(np.sum(visitation * np.where(visitation > 0, mdp.r, 0.0)))
 
 
-def expected_value_difference(mdp_true, reward, policy="hard"):
+def expected_value_difference(mdp_true: TabularMDP, reward: ArrayLike,
+                              policy: Literal["hard", "soft"] = "hard") -> float:
     r"""Expected value difference (Levine, Popović & Koltun 2011).
 
     .. math:: \mathrm{EVD} = \mathbb{E}_{\pi^*}\Big[\sum_t \gamma^t r^*(s_t, a_t)\Big]
@@ -75,7 +83,7 @@ def expected_value_difference(mdp_true, reward, policy="hard"):
                                                  tol=value_iteration_tol(learned)))
 
 
-def log_likelihood(mdp, reward, demos):
+def log_likelihood(mdp: TabularMDP, reward: ArrayLike, demos: Trajectories) -> FloatArray:
     r"""Causal log-likelihood of each demonstration under the soft policy of ``reward``.
 
     .. math:: \ell_i = \sum_{t} \log \pi_t(a_{it} \mid s_{it}), \qquad

@@ -148,6 +148,7 @@ policy may change with ``t``, it can be; ``l2`` makes the maximiser finite eithe
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -159,6 +160,11 @@ from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
 from ctrlinf.irl.demos import expert_occupancy
+
+if TYPE_CHECKING:
+    from ctrlinf._typing import ArrayLike, ArrayOrSparse, FloatArray
+    from ctrlinf.mdp import TabularMDP
+    from ctrlinf.trajectories import Trajectories
 
 MODES = ("soft", "exact")
 
@@ -436,7 +442,8 @@ class Problem:
         return value, self.D_E - D_model, sol
 
 
-def reward_objective(mdp, reward, demos, mode="soft"):
+def reward_objective(mdp: TabularMDP, reward: ArrayLike, demos: Trajectories | ArrayLike,
+                     mode: Literal["soft", "exact"] = "soft") -> tuple[float, FloatArray]:
     r"""The IRL objective of a tabular reward and its gradient ``D_E − D_r``.
 
     Parameters
@@ -469,7 +476,9 @@ def reward_objective(mdp, reward, demos, mode="soft"):
     return value, grad
 
 
-def objective(mdp, features, demos, theta, mode="soft"):
+def objective(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | ArrayLike,
+              theta: ArrayLike,
+              mode: Literal["soft", "exact"] = "soft") -> tuple[float, FloatArray]:
     r"""The linear IRL objective ``L(θ)`` and its exact gradient ``μ_E − μ_θ``.
 
     .. math::

@@ -21,13 +21,20 @@ changes (see :mod:`ctrlinf.irl.objectives`, "Identifiability").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctrlinf import _checks
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def shape_reward(mdp, potential):
+    from ctrlinf._typing import ArrayLike, FloatArray
+    from ctrlinf.mdp import TabularMDP
+
+
+def shape_reward(mdp: TabularMDP, potential: ArrayLike) -> FloatArray:
     r"""The potential-shaped reward ``r'(s, a) = r(s, a) + γ Σ_{s'} P(s'|s, a) Φ(s') − Φ(s)``.
 
     With ``horizon=None`` the soft and hard solutions of ``r'`` have ``Q' = Q − Φ``,
@@ -91,7 +98,8 @@ class IdentifiedReward:
     residual: float
 
 
-def reward_from_soft_policies(mdps, policies, temperature=1.0, rtol=1e-9):
+def reward_from_soft_policies(mdps: Sequence[TabularMDP], policies: Sequence[ArrayLike],
+                              temperature: float = 1.0, rtol: float = 1e-9) -> IdentifiedReward:
     r"""Every reward whose soft-optimal policy in each ``mdps[i]`` is ``policies[i]``.
 
     Solves, for the unknowns ``r`` (S·A) and ``V_i`` (S each), the linear system

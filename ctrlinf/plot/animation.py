@@ -1,5 +1,8 @@
 """State marginals over time as a GIF."""
+from __future__ import annotations
+
 import pathlib
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 from matplotlib.animation import PillowWriter
@@ -8,9 +11,16 @@ from ctrlinf import _checks
 from ctrlinf.plot._common import (add_colorbar, color_limits, draw_states, grid_shape,
                                   make_norm, panel_size, time_values, visible_states)
 
+if TYPE_CHECKING:
+    from matplotlib.colors import Colormap
 
-def animate_marginals(mdp, marginal_states, path, fps=4, log=False, cmap="viridis",
-                      title="$p(s_t)$", dpi=100):
+    from ctrlinf._typing import ArrayLike, PathLike
+    from ctrlinf.mdp import TabularMDP
+
+
+def animate_marginals(mdp: TabularMDP, marginal_states: ArrayLike, path: PathLike, fps: float = 4,
+                      log: bool = False, cmap: str | Colormap = "viridis", title: str = "$p(s_t)$",
+                      dpi: int = 100) -> pathlib.Path:
     """Write a GIF with one frame per time step of the state marginals.
 
     All frames share one colour scale (the range over every ``t``), so mass

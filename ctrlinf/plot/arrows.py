@@ -1,4 +1,8 @@
 """Policies on a grid: one arrow per (cell, move) scaled by ``π_t(a | s)``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 from matplotlib import colors
 from matplotlib.collections import EllipseCollection
@@ -7,6 +11,17 @@ from ctrlinf import _checks
 from ctrlinf.plot._common import (add_colorbar, check_times, color_limits, draw_grid,
                                   grid_shape, make_norm, new_axes, new_figure, panel_size,
                                   state_values, time_values, visible_states)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
+
+    from ctrlinf._typing import ArrayLike
+    from ctrlinf.inference import Solution
+    from ctrlinf.mdp import TabularMDP
 
 #: ``(drow, dcol)`` of up, right, down, left, stay: the gridworld action order.
 DEFAULT_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]])
@@ -33,8 +48,11 @@ def action_deltas(mdp):
     return deltas
 
 
-def policy_arrows(mdp, policy_t, ax=None, scale=0.45, background=None, cmap="viridis",
-                  colorbar=True, title=None, label=None, vmin=None, vmax=None, min_prob=0.01):
+def policy_arrows(mdp: TabularMDP, policy_t: ArrayLike, ax: Axes | None = None,
+                  scale: float = 0.45, background: ArrayLike | None = None,
+                  cmap: str | Colormap = "viridis", colorbar: bool = True,
+                  title: str | None = None, label: str | None = None, vmin: float | None = None,
+                  vmax: float | None = None, min_prob: float = 0.01) -> Axes:
     """Draw one policy ``π_t(a | s)`` as arrows on the grid.
 
     From each cell centre an arrow points along each move, with length
@@ -132,7 +150,9 @@ def _policy_matrix(mdp, policy_t, ax, title):
     return ax
 
 
-def policy(mdp, sol, times=None, fig=None, background="V", scale=0.45, cmap="viridis"):
+def policy(mdp: TabularMDP, sol: Solution, times: int | Sequence[int] | None = None,
+           fig: Figure | None = None, background: Literal["V"] | ArrayLike | None = "V",
+           scale: float = 0.45, cmap: str | Colormap = "viridis") -> Figure:
     """A row of :func:`policy_arrows` panels, one per time step.
 
     Parameters

@@ -1,9 +1,23 @@
 """How far an estimate is from the exact answer: per-state error maps and learning curves."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ctrlinf.plot._common import grid_shape, new_axes, state_values
 from ctrlinf.plot.heatmaps import heatmap
 from ctrlinf.plot.progress import history_columns
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+
+    from ctrlinf._typing import ArrayLike, History
+    from ctrlinf.bridge.scores import PolicyReport, QReport
+    from ctrlinf.mdp import TabularMDP
 
 
 #: Colour-bar labels of :func:`error_map` for the oracle's reports.
@@ -11,8 +25,9 @@ ERROR_LABEL = "largest |error| per state\n(over time steps and actions)"
 REGRET_LABEL = "regret per step: $V^*(s) - E_\\pi Q^*(s, a)$\n(return lost where π visits)"
 
 
-def error_map(mdp, errors, ax=None, title=None, label=None, cmap="magma_r", log=False,
-              mark_worst=True):
+def error_map(mdp: TabularMDP, errors: ArrayLike | QReport | PolicyReport, ax: Axes | None = None,
+              title: str | None = None, label: str | None = None, cmap: str | Colormap = "magma_r",
+              log: bool = False, mark_worst: bool = True) -> Axes:
     """Draw a per-state error on the MDP's grid, white where nothing was compared.
 
     Parameters
@@ -80,8 +95,9 @@ def _circle(center):
     return Circle(center, 0.42, fill=False, edgecolor="#00b4d8", linewidth=2.0)
 
 
-def error_curves(history, keys=None, x="step", ax=None, logy=False, title=None,
-                 xlabel="environment steps"):
+def error_curves(history: History, keys: Sequence[str] | None = None, x: str = "step",
+                 ax: Axes | None = None, logy: bool = False, title: str | None = None,
+                 xlabel: str = "environment steps") -> Axes:
     """Errors against training steps, all on one Axes (e.g. an SB3 ``OracleCallback``).
 
     Parameters

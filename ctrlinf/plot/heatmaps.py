@@ -1,12 +1,25 @@
 """One per-state quantity: a heatmap on a grid, bars over states otherwise."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ctrlinf import _checks
 from ctrlinf.plot._common import (add_colorbar, color_limits, draw_bars, draw_grid, grid_shape,
                                   make_norm, new_axes, panel_size, state_values,
                                   visible_states)
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
 
-def heatmap(mdp, values, ax=None, title=None, log=False, cmap="viridis", colorbar=True,
-            mark_start=True, label=None, vmin=None, vmax=None):
+    from ctrlinf._typing import ArrayLike
+    from ctrlinf.mdp import TabularMDP
+
+
+def heatmap(mdp: TabularMDP, values: ArrayLike, ax: Axes | None = None, title: str | None = None,
+            log: bool = False, cmap: str | Colormap = "viridis", colorbar: bool = True,
+            mark_start: bool = True, label: str | None = None, vmin: float | None = None,
+            vmax: float | None = None) -> Axes:
     """Draw a per-state quantity on the MDP's grid.
 
     Walls are dark grey, and the start (``p0 > 0``; not marked when it covers more
@@ -66,8 +79,10 @@ def heatmap(mdp, values, ax=None, title=None, log=False, cmap="viridis", colorba
     return ax
 
 
-def state_bars(mdp, values, ax=None, title=None, log=False, cmap="viridis", mark_start=True,
-               label=None, vmin=None, vmax=None):
+def state_bars(mdp: TabularMDP, values: ArrayLike, ax: Axes | None = None,
+               title: str | None = None, log: bool = False, cmap: str | Colormap = "viridis",
+               mark_start: bool = True, label: str | None = None, vmin: float | None = None,
+               vmax: float | None = None) -> Axes:
     """Draw a per-state quantity as bars over states ``0 .. S-1``.
 
     The view for MDPs without a grid. Bars are coloured by value with ``cmap``;

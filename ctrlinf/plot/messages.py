@@ -8,6 +8,10 @@ Every row is the core's own quantity: ``ci.forward`` (α_t), the solution's valu
 ``V_t = temperature · log β_t`` scaled as ``Solution.backward_messages`` scales them
 (β_t), and ``ci.marginals`` (the posterior); the picture computes none of them again.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 
 from ctrlinf import _checks
@@ -15,6 +19,14 @@ from ctrlinf.inference import forward
 from ctrlinf.inference import marginals
 from ctrlinf.plot._common import (add_colorbar, check_scale, check_times, color_limits,
                                   draw_states, make_norm, new_figure, panel_size, visible_states)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.figure import Figure
+
+    from ctrlinf.inference import Solution
+    from ctrlinf.mdp import TabularMDP
 
 #: Row labels of :func:`message_intersection`, top to bottom.
 ROW_LABELS = (
@@ -71,7 +83,10 @@ def message_rows(mdp, sol, beta_scale="log"):
     return alpha, beta, posterior
 
 
-def message_intersection(mdp, sol, times=None, fig=None, scale="sqrt", beta_scale="log"):
+def message_intersection(mdp: TabularMDP, sol: Solution, times: int | Sequence[int] | None = None,
+                         fig: Figure | None = None,
+                         scale: Literal["sqrt", "linear", "log"] = "sqrt",
+                         beta_scale: Literal["log", "linear"] = "log") -> Figure:
     r"""Forward messages, backward messages and their product at a few time steps.
 
     Three rows of panels, one column per time step: forward messages

@@ -4,6 +4,10 @@ Exact mode backs up ``Q_t = r + α log E_{s'}[exp(V_{t+1}(s')/α)]``, which is a
 least the soft backup ``r + E_{s'}[V_{t+1}(s')]`` (Jensen): inference assumes
 it may also choose how the dynamics turn out (CS285, "The optimism problem").
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ctrlinf import _checks
@@ -12,8 +16,21 @@ from ctrlinf.plot._common import (add_colorbar, at_time, color_limits, draw_stat
                                   make_norm, new_axes, new_figure, panel_size, state_values,
                                   visible_states)
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def compare_modes(mdp, sol_exact, sol_soft, t=0, fig=None, cmap="viridis", diff_cmap="RdBu_r"):
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
+
+    from ctrlinf._typing import Mode
+    from ctrlinf.inference import Solution
+    from ctrlinf.mdp import TabularMDP
+
+
+def compare_modes(mdp: TabularMDP, sol_exact: Solution, sol_soft: Solution, t: int = 0,
+                  fig: Figure | None = None, cmap: str | Colormap = "viridis",
+                  diff_cmap: str | Colormap = "RdBu_r") -> Figure:
     r"""``V_t`` of two solutions side by side, and their difference.
 
     Three panels: ``V_t`` of ``sol_exact``, ``V_t`` of ``sol_soft`` (one
@@ -71,8 +88,9 @@ def _values_at(sol, t):
     return V if V.ndim == 1 else at_time(V, t, "sol.V")
 
 
-def values_vs_temperature(mdp, temperatures, modes=("exact", "soft", "hard"), t=0, ax=None,
-                          state=None):
+def values_vs_temperature(mdp: TabularMDP, temperatures: Sequence[float],
+                          modes: Sequence[Mode] = ("exact", "soft", "hard"), t: int = 0,
+                          ax: Axes | None = None, state: int | None = None) -> Axes:
     r"""Value at the start against the temperature, one line per mode.
 
     Plots ``Σ_s p0(s) V_t(s)`` (or ``V_t(state)``) of ``ci.solve(mdp, mode, α)``

@@ -1,4 +1,8 @@
 """Sampled trajectories drawn over the grid (or as state against time)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib import colors
 
@@ -6,6 +10,13 @@ from ctrlinf.plot._common import (add_colorbar, color_limits, draw_grid, grid_sh
                                   new_axes, panel_size, state_values, visible_states)
 from ctrlinf import _checks
 from ctrlinf.trajectories import Trajectories
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+
+    from ctrlinf._typing import ArrayLike, Seed
+    from ctrlinf.mdp import TabularMDP
 
 
 def demo_states(mdp, demos):
@@ -44,8 +55,10 @@ def demo_states(mdp, demos):
     return states, np.ones(states.shape, dtype=bool)
 
 
-def trajectories(mdp, demos, ax=None, n_max=20, jitter=0.15, seed=0, background=None,
-                 cmap="Greys", title=None, opacity=0.7):
+def trajectories(mdp: TabularMDP, demos: Trajectories | ArrayLike, ax: Axes | None = None,
+                 n_max: int = 20, jitter: float = 0.15, seed: Seed = 0,
+                 background: ArrayLike | None = None, cmap: str | Colormap = "Greys",
+                 title: str | None = None, opacity: float = 0.7) -> Axes:
     """Overlay sampled trajectories on the grid.
 
     Each trajectory is a line through the cell centres it visits, shifted by

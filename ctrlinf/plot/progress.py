@@ -1,9 +1,20 @@
 """Learning-progress curves (e.g. the history of ``ci.irl.fit``)."""
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctrlinf.plot._common import new_figure
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ctrlinf._typing import History
 
 
 def history_columns(history):
@@ -29,7 +40,9 @@ def history_columns(history):
             if column and all(isinstance(v, numbers.Real) for v in column)}
 
 
-def curves(history, keys=None, ax=None, logy=False, title=None, xlabel="iteration"):
+def curves(history: History, keys: Sequence[str] | None = None,
+           ax: Axes | Sequence[Axes] | None = None, logy: bool | Collection[str] = False,
+           title: str | None = None, xlabel: str = "iteration") -> Figure:
     """Plot learning-progress curves, one panel per key.
 
     Parameters

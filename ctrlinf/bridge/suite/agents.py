@@ -27,9 +27,17 @@ the runner's worker processes need.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import gymnasium
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
 
 # -- the reference agent ------------------------------------------------------------
@@ -63,7 +71,8 @@ class TabularQLearning:
     initial_q : float, default 0.0
     """
 
-    def __init__(self, env, gamma, seed, epsilon=0.1, omega=0.8, initial_q=0.0):
+    def __init__(self, env: gymnasium.Env, gamma: float, seed: int, epsilon: float = 0.1,
+                 omega: float = 0.8, initial_q: float = 0.0) -> None:
         self.env = env
         self.n_states, self.n_actions = _discrete_sizes(env)
         self.gamma = _checks.open_unit(gamma, "gamma")
@@ -130,7 +139,8 @@ def _allowed(info, n_actions):
     return np.ones(n_actions, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
 
 
-def q_learning(env, gamma, seed, epsilon=0.1, omega=0.8, initial_q=0.0):
+def q_learning(env: gymnasium.Env, gamma: float, seed: int, epsilon: float = 0.1,
+               omega: float = 0.8, initial_q: float = 0.0) -> TabularQLearning:
     """``make_agent`` for :class:`TabularQLearning` (temperature 0 only)."""
     return TabularQLearning(env, gamma, seed, epsilon=epsilon, omega=omega,
                             initial_q=initial_q)
@@ -149,7 +159,8 @@ class BridgeAgent:
     over a snapshot at every log, which is what :meth:`q_table` and :meth:`policy` read.
     """
 
-    def __init__(self, function, env, gamma, seed, **options):
+    def __init__(self, function: Callable[..., Any], env: gymnasium.Env, gamma: float, seed: int,
+                 **options: Any) -> None:
         self.function, self.env, self.gamma, self.seed = function, env, gamma, seed
         self.options = options
         self.result = None
@@ -179,14 +190,16 @@ class BridgeAgent:
         return np.array(self._snapshot().policy)
 
 
-def soft_q_learning(env, gamma, seed, temperature=DEFAULT_SOFT_TEMPERATURE, **options):
+def soft_q_learning(env: gymnasium.Env, gamma: float, seed: int,
+                    temperature: float = DEFAULT_SOFT_TEMPERATURE, **options: Any) -> BridgeAgent:
     """``make_agent`` for :func:`ctrlinf.bridge.soft_q_learning` (tabular by default)."""
     from ctrlinf.bridge.soft_q import soft_q_learning as function
 
     return BridgeAgent(function, env, gamma, seed, temperature=temperature, **options)
 
 
-def sac_discrete(env, gamma, seed, temperature=DEFAULT_SOFT_TEMPERATURE, **options):
+def sac_discrete(env: gymnasium.Env, gamma: float, seed: int,
+                 temperature: float = DEFAULT_SOFT_TEMPERATURE, **options: Any) -> BridgeAgent:
     """``make_agent`` for :func:`ctrlinf.bridge.sac_discrete` (tabular, fixed α by default)."""
     from ctrlinf.bridge.sac import sac_discrete as function
 
@@ -211,7 +224,8 @@ class SB3Agent:
     (``model.predict(s, deterministic=True)``), the one such models are evaluated with.
     """
 
-    def __init__(self, model, kind="greedy"):
+    def __init__(self, model: BaseAlgorithm,
+                 kind: Literal["greedy", "stochastic"] = "greedy") -> None:
         self.model, self.kind = model, kind
 
     def learn(self, n_steps, callback=None):
@@ -254,11 +268,11 @@ class SB3DQNAgent(SB3Agent):
         return sb3.q_table(self.model)
 
 
-def sb3_dqn(env, gamma, seed, **options):
+def sb3_dqn(env: gymnasium.Env, gamma: float, seed: int, **options: Any) -> SB3DQNAgent:
     """``make_agent`` for Stable-Baselines3's DQN with :data:`DQN_OPTIONS` (overridable)."""
     return SB3DQNAgent(_sb3_model("DQN", env, gamma, seed, {**DQN_OPTIONS, **options}))
 
 
-def sb3_ppo(env, gamma, seed, **options):
+def sb3_ppo(env: gymnasium.Env, gamma: float, seed: int, **options: Any) -> SB3Agent:
     """``make_agent`` for Stable-Baselines3's PPO with its defaults (overridable)."""
     return SB3Agent(_sb3_model("PPO", env, gamma, seed, options))

@@ -20,9 +20,18 @@ can be pooled. The same method is in the ``rliable`` package; it is written out 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ctrlinf import _checks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import pandas as pd
+
+    from ctrlinf._typing import ArrayLike, FloatArray
 
 #: The default score: 0 optimal, 1 uniform policy, on every task.
 METRIC = "normalised_value_gap"
@@ -36,7 +45,7 @@ ALL_TASKS = "all tasks"
 UNIT_COLUMNS = ("return_gap", "advantage_loss", "optimal_action_fraction", "q_error")
 
 
-def iqm(values, axis=None):
+def iqm(values: ArrayLike, axis: int | None = None) -> float | FloatArray:
     r"""Interquartile mean: the mean of the values between the 25th and 75th percentiles.
 
     ``scipy.stats.trim_mean(values, 0.25, axis)``: ``⌊n/4⌋`` values are dropped at each
@@ -60,8 +69,11 @@ def _pooled_iqm(samples):
     return iqm(np.concatenate(samples, axis=1), axis=1)
 
 
-def stratified_bootstrap(strata, statistic=_pooled_iqm, n_resamples=N_RESAMPLES,
-                         confidence=CONFIDENCE, seed=0):
+def stratified_bootstrap(
+        strata: Sequence[ArrayLike],
+        statistic: Callable[[list[FloatArray]], FloatArray] = _pooled_iqm,
+        n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE, seed: int = 0,
+) -> tuple[float | FloatArray, float | FloatArray, float | FloatArray]:
     r"""Point estimate and percentile confidence interval by stratified bootstrap.
 
     Parameters
@@ -122,7 +134,8 @@ def check_results(df, metric):
                          f"like")
 
 
-def summary(df, metric=METRIC, n_resamples=N_RESAMPLES, confidence=CONFIDENCE, seed=0):
+def summary(df: pd.DataFrame, metric: str = METRIC, n_resamples: int = N_RESAMPLES,
+            confidence: float = CONFIDENCE, seed: int = 0) -> pd.DataFrame:
     """Per task and over all tasks: the IQM of ``metric`` with a bootstrap CI.
 
     Parameters
@@ -174,8 +187,9 @@ def _iqm_interval(strata, n_resamples, confidence, seed):
     return {"iqm": float(point), "iqm_low": float(low), "iqm_high": float(high)}
 
 
-def performance_profile(df, metric=METRIC, thresholds=None, n_resamples=N_RESAMPLES,
-                        confidence=CONFIDENCE, seed=0):
+def performance_profile(df: pd.DataFrame, metric: str = METRIC,
+                        thresholds: ArrayLike | None = None, n_resamples: int = N_RESAMPLES,
+                        confidence: float = CONFIDENCE, seed: int = 0) -> pd.DataFrame:
     r"""The fraction of runs with ``metric <= τ``, for each threshold τ, with bootstrap bands.
 
     ``F(τ) = (1/M) Σ_tasks (1/N_m) Σ_seeds [x_{m,n} ≤ τ]`` (each task weighs the
@@ -215,8 +229,9 @@ def performance_profile(df, metric=METRIC, thresholds=None, n_resamples=N_RESAMP
                          "high": high})
 
 
-def probability_of_improvement(df_x, df_y, metric=METRIC, n_resamples=N_RESAMPLES,
-                               confidence=CONFIDENCE, seed=0):
+def probability_of_improvement(df_x: pd.DataFrame, df_y: pd.DataFrame, metric: str = METRIC,
+                               n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
+                               seed: int = 0) -> tuple[float, float, float]:
     r"""``P(X < Y)``: how likely a run of agent X has a lower gap than a run of agent Y.
 
     Per task, the Mann–Whitney statistic ``(1/(N K)) Σ_{n,k} ([x_n < y_k] + ½[x_n = y_k])``
@@ -254,8 +269,9 @@ def _check_same_version(df_x, df_y):
                          f"like with like")
 
 
-def compare(df_x, df_y, metric=METRIC, n_resamples=N_RESAMPLES, confidence=CONFIDENCE,
-            seed=0):
+def compare(df_x: pd.DataFrame, df_y: pd.DataFrame, metric: str = METRIC,
+            n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
+            seed: int = 0) -> pd.DataFrame:
     """Two agents' results side by side: IQMs, their difference, ``P(X < Y)``, per task.
 
     Returns

@@ -21,12 +21,18 @@ import math
 import os
 import pathlib
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ctrlinf.bridge.suite import aggregates
 from ctrlinf.bridge.suite.runner import CURVE_COLUMNS, SCORE_COLUMNS
 from ctrlinf.bridge.suite.tasks import get_task
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ctrlinf._typing import PathLike
 
 #: Significant digits shown in the tables.
 DIGITS = 4
@@ -56,7 +62,8 @@ def format_number(value):
     return str(value)
 
 
-def report(df, path, title=None, metric=aggregates.METRIC):
+def report(df: pd.DataFrame, path: PathLike, title: str | None = None,
+           metric: str = aggregates.METRIC) -> pathlib.Path:
     """Write the report card of a suite run to ``path`` (one HTML file, no network).
 
     Parameters

@@ -22,12 +22,21 @@ import json
 import math
 import tempfile
 import time
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.inference import dead_states
 from ctrlinf.bridge.suite.tasks import SUITE_VERSION, get_task, select
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import distributed
+    import pandas as pd
+
+    from ctrlinf._typing import PathLike
 
 #: Checkpoints of a learning curve (evenly spaced, the last at the end of training).
 CHECKPOINTS = 10
@@ -44,9 +53,12 @@ SCORE_COLUMNS = ("return_gap", "advantage_loss", "optimal_action_fraction", "q_e
 KEY_COLUMNS = ("suite_version", "agent", "task", "seed", "steps", "temperature", "gamma")
 
 
-def run(make_agent, tasks=None, seeds=5, steps=None, temperature=0.0, store=None,
-        scheduler=None, *, agent_options=None, checkpoints=CHECKPOINTS, n_workers=None,
-        progress=None):
+def run(make_agent: str | Callable[..., Any], tasks: Sequence[str] | None = None,
+        seeds: int | Sequence[int] = 5, steps: int | None = None,
+        temperature: float | Literal["low", "high"] = 0.0, store: PathLike | None = None,
+        scheduler: str | distributed.Client | None = None, *,
+        agent_options: Mapping[str, Any] | None = None, checkpoints: int = CHECKPOINTS,
+        n_workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     r"""Train an agent on every (task, seed) cell of the suite; score every cell exactly.
 
     Parameters

@@ -302,7 +302,7 @@ def _oracle(name, temperature):
                              terminate_dead_states=True)
 
 
-def get_task(name):
+def get_task(name: str) -> Task:
     """The :class:`Task` called ``name`` (a ValueError lists the names)."""
     if not isinstance(name, str):
         raise TypeError(f"task names are strings, got {type(name).__name__}")
