@@ -309,14 +309,15 @@ def rewards(r, n_states, n_actions, name="r"):
             f"{name} has shape {r.shape}, expected (S,) = ({n_states},) "
             f"or (S, A) = ({n_states}, {n_actions})"
         )
-    bad = np.isnan(r) | (r == np.inf)
-    if np.any(bad):
-        s, a = np.argwhere(bad)[0]
+    # Two reductions settle the common case (IRL swaps the reward at every step): a NaN
+    # makes the maximum NaN, and only a -inf minimum needs the per-state look.
+    if not r.max() < np.inf:
+        s, a = np.argwhere(np.isnan(r) | (r == np.inf))[0]
         raise ValueError(
             f"{name}[{s}, {a}] is {r[s, a]}, expected a finite number "
             "(or -inf to forbid the action)")
-    blocked = np.flatnonzero(np.all(r == -np.inf, axis=1))
-    if blocked.size:
+    blocked = np.flatnonzero(np.all(r == -np.inf, axis=1)) if r.min() == -np.inf else ()
+    if len(blocked):
         raise ValueError(
             f"{name}[{blocked[0]}, :] is -inf for every action; state {blocked[0]} needs "
             "at least one allowed action")

@@ -369,13 +369,13 @@ class Problem:
         if self._mask is not None:
             reward = np.where(self._mask, -np.inf, reward)
         try:
-            # One reduction gives the reward scale and, when it is finite, the proof that
-            # every allowed reward is: a NaN or an infinity makes the maximum not finite.
+            # One reduction proves every allowed reward finite (a NaN or an infinity makes
+            # the maximum not finite): replace reads -inf as a mask, so it cannot tell.
             magnitude = np.abs(reward)
             scale = float(magnitude.max() if self._allowed is None else
                           magnitude.max(where=self._allowed, initial=0.0))
             if reward.shape == (mdp.n_states, mdp.n_actions) and math.isfinite(scale):
-                mdp_r = mdp._with_checked_reward(reward, scale)
+                mdp_r = mdp.replace(r=reward)      # checks only r; P, p0, a layout shared
             else:
                 mdp_r = self._refuse(reward)
             _checks.value_range(mdp_r, 1.0, self.mode)
