@@ -56,10 +56,10 @@ def _push_forward(mdp, weights, out, threads):
     """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), on ``threads`` threads (from _threads_now)."""
     indptr, indices, data = mdp.kernel_arrays()
     if threads > 1:
-        kernels._push_forward_parallel(indptr, indices, data, weights,
-                                       kernels.push_forward_parts(data.shape[0]), out)
+        kernels.push_forward_parallel(indptr, indices, data, weights,
+                                      kernels.push_forward_parts(data.shape[0]), out)
     else:
-        kernels._push_forward(indptr, indices, data, weights, 1, out)
+        kernels.push_forward(indptr, indices, data, weights, 1, out)
 
 
 def _steps_per_choice(mdp):
@@ -214,7 +214,7 @@ def _run_steps(mdp, mode, temperature, prior, V_after, from_last, V, Q=None, pol
         Q = policy = np.empty((V.shape[0], 0, 0))  # (K, 0, 0): not kept
     if threads is None:
         threads = _threads.threads_for(mdp.P.nnz)
-    kernel = kernels._backward_steps if threads == 1 else kernels._backward_steps_parallel
+    kernel = kernels.backward_steps if threads == 1 else kernels.backward_steps_parallel
     kernel(indptr, indices, data, mdp.r, _NO_PRIOR if prior is None else prior,
            mdp.gamma, temperature, MODES[mode], HARD_TIE_TOLERANCE,
            V_after, from_last, V, Q, policy, threads)
@@ -520,18 +520,18 @@ def _exact_log_forward(mdp, sol):
     # No product weight · P(s'|s,a) can fall below the kernels' underflow guard while
     # every log-weight is above this (P's smallest entry counted): then the sums are exact.
     with np.errstate(divide="ignore"):
-        log_guard = np.log(kernels._UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
+        log_guard = np.log(kernels.UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
         top_action = np.argmax(mdp.r if prior is None else mdp.r + sol.temperature * np.log(prior),
                                axis=1)
     threads = 1
     for t in range(T - 1):
-        shift, smallest = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
-                                                         sol.temperature, top_action, weights)
+        shift, smallest = kernels.exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
+                                                        sol.temperature, top_action, weights)
         threads = _threads_now(mdp, t, threads)
         _push_forward(mdp, weights, pushed, threads)
-        if kernels._exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
-            kernels._exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
-                                        sol.temperature, shift, pushed, log_alpha[t + 1])
+        if kernels.exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
+            kernels.exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
+                                       sol.temperature, shift, pushed, log_alpha[t + 1])
     return log_alpha
 
 

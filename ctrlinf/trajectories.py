@@ -217,8 +217,8 @@ def sample(mdp, policy, n, seed=None, length=None):
     states = np.empty((int(n), int(length)), dtype=np.int64)
     actions = np.empty_like(states)
     indptr, indices, data = mdp.kernel_arrays()
-    kernels._sample_episodes(indptr, indices, data, mdp.p0, policy, policy.shape[0] == 1,
-                             uniforms, states, actions)
+    kernels.sample_episodes(indptr, indices, data, mdp.p0, policy, policy.shape[0] == 1,
+                            uniforms, states, actions)
     return Trajectories(states, actions)
 
 
@@ -322,4 +322,4 @@ def draw(probabilities, rng):
     -------
     int
     """
-    return int(kernels._draw(probabilities, rng.random()))
+    return int(kernels.draw(probabilities, rng.random()))
