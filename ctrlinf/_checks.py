@@ -675,6 +675,20 @@ def solution(value, name="sol"):
     return value
 
 
+def maxent_mdp(value, name="mdp"):
+    """Return ``value`` if it is a TabularMDP with a finite horizon and ``γ = 1``, or raise.
+
+    What MaxEnt IRL's trajectory distribution ``p(τ) exp(R(τ)) / Z`` needs.
+    """
+    mdp(value, name)
+    if value.horizon is None or value.gamma != 1.0:
+        raise ValueError(
+            f"MaxEnt IRL's trajectory distribution p(τ) exp(R(τ))/Z needs a finite horizon "
+            f"and gamma=1, got horizon={value.horizon}, gamma={value.gamma:g}"
+        )
+    return value
+
+
 def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=None,
                  nonempty=False):
     """Return ``value`` if it is a ``ctrlinf.Trajectories`` whose data fit ``S`` and ``A``.

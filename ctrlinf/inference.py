@@ -16,6 +16,10 @@ and for exact and soft ``V_t = α log Σ_a prior(a|s) exp(Q_t/α)``,
 ``π_t(a|s) = prior(a|s) exp((Q_t − V_t)/α)`` (the counting measure, prior = 1,
 unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 ``V_t = α log β_t(s)``.
+
+Besides the public functions (``ctrlinf.__all__``), :func:`policy_transition`,
+:func:`discount_sum`, :func:`discounted_occupancy` and :func:`dead_states` serve the
+rest of the package without checking their arguments; they are not public API.
 """
 from __future__ import annotations
 
@@ -542,10 +546,10 @@ def _rollout(mdp, policy_at, start=None):
     """
     if mdp.horizon is None:
         if start is None:
-            d = _discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * mdp.p0)
+            d = discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * mdp.p0)
             d = np.maximum(d, 0.0)  # round-off can leave -1e-17 where the occupancy is 0
             return d / d.sum()
-        return _discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * start)
+        return discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * start)
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     out = np.empty((T, S))
     out[0] = mdp.p0 if start is None else start
@@ -630,11 +634,14 @@ def discounted_visitation(mdp, policy, start=None):
     _checks.mdp(mdp)
     policy = validate_policy(policy, mdp, mdp.horizon)      # renormalised rows
     d = occupancy(mdp, policy[0] if policy.shape[0] == 1 else policy, start)
-    return _discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
+    return discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
 
 
-def _discount_sum(mdp, per_step):
-    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``."""
+def discount_sum(mdp, per_step):
+    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``.
+
+    No validation (a helper of :func:`discounted_visitation` and of ``ctrlinf.irl``).
+    """
     if mdp.horizon is None:
         return per_step / (1.0 - mdp.gamma)
     return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), per_step, axes=1)
@@ -651,10 +658,11 @@ def policy_transition(mdp, policy):
     return (pick @ mdp.P).tocsr()
 
 
-def _discounted_occupancy(mdp, policy, start):
+def discounted_occupancy(mdp, policy, start):
     r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
 
-    The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``).
+    The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``). No
+    validation (a helper of :func:`occupancy` and of ``ctrlinf.irl``'s objective).
     """
     P_pi = policy_transition(mdp, policy)
     system = (sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()).tocsc()

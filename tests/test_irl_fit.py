@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
-from ctrlinf.irl.fitting import PROGRESS_WORK, _long_fit, _warn_unconverged
+from ctrlinf.irl.fitting import PROGRESS_WORK, _long_fit, warn_unconverged
 from ctrlinf.trajectories import feature_counts
 from enumeration import random_mdp_arrays
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
@@ -178,9 +178,9 @@ def test_fit_warns_about_what_stopped_it():
     runaway = SimpleNamespace(converged=False, theta=np.array([500.0]), n_iter=7,
                               history={"grad_norm": [1e-3]})
     with pytest.warns(RuntimeWarning, match=r"θ is running away.*pass l2 > 0"):
-        _warn_unconverged("fit", runaway, 1000, 0.0, 1e-6)
+        warn_unconverged("fit", runaway, 1000, 0.0, 1e-6)
     with pytest.warns(RuntimeWarning, match=r"θ is running away.*l2=0.1 did not hold it"):
-        _warn_unconverged("fit", runaway, 1000, 0.1, 1e-6)
+        warn_unconverged("fit", runaway, 1000, 0.1, 1e-6)
 
 
 def test_history_counts_objective_evaluations():

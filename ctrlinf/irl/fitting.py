@@ -6,7 +6,8 @@ per ``(s, a)`` that gives discounted behaviour cloning, ``π = D_E / Σ_a D_E``.
 
 :func:`fit_model` is the loop :func:`fit` and :func:`~ctrlinf.irl.fit_deep` share: a
 reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
-``D_E − D_r`` back to ``x`` (``φᵀ(D_E − D_r) = μ_E − μ_θ`` for a linear model).
+``D_E − D_r`` back to ``x`` (``φᵀ(D_E − D_r) = μ_E − μ_θ`` for a linear model);
+:func:`warn_unconverged` is their one warning about a fit that stopped short.
 """
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
 DIVERGENCE_THETA = 100.0
 
 
-def _warn_unconverged(name, result, max_iter, l2, gtol):
+def warn_unconverged(name, result, max_iter, l2, gtol):
     """Warn about what stopped an unconverged fit: θ running away, or the budget spent.
 
     L-BFGS also stops "unconverged" at machine precision, which is harmless and
@@ -307,5 +308,5 @@ def fit(mdp, features, demos, mode="soft", l2=0.0, optimizer="lbfgs", learning_r
     D_E, ends = expert_occupancy(mdp, demos)
     result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,
                        gtol, progress, name, ends)
-    _warn_unconverged(name, result, max_iter, l2, gtol)
+    warn_unconverged(name, result, max_iter, l2, gtol)
     return result

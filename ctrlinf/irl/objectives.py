@@ -153,8 +153,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.inference import _discount_sum
-from ctrlinf.inference import _discounted_occupancy
+from ctrlinf.inference import discount_sum
+from ctrlinf.inference import discounted_occupancy
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
@@ -251,7 +251,7 @@ def model_visitation(mdp, sol):
     From ``p0`` over the whole horizon; for ``horizon=None`` that is ``1/(1 − γ)``
     times the normalised occupancy of :func:`ctrlinf.marginals`.
     """
-    return _discount_sum(mdp, marginals(mdp, sol)[1])
+    return discount_sum(mdp, marginals(mdp, sol)[1])
 
 
 def demo_start_measure(mdp, D_E):
@@ -400,7 +400,7 @@ class Problem:
         """:func:`model_visitation`, with the discounts computed once."""
         state_action = marginals(mdp_r, sol)[1]
         T, S, A = state_action.shape
-        # np.tensordot's product (as _discount_sum computes it), without its set-up.
+        # np.tensordot's product (as discount_sum computes it), without its set-up.
         return np.dot(self._discounts, state_action.reshape(T, S * A)).reshape(S, A)
 
     def evaluate(self, reward, culprit=None):
@@ -422,7 +422,7 @@ class Problem:
             # horizon=None: the demos' log-likelihood Σ D_E r − ρ̂·V, with its gradient
             # D_E − D^ρ̂ (module docstring): same mass on both sides, whatever the demo length.
             normaliser = float(self._start @ sol.V)
-            occupancy = _discounted_occupancy(self.mdp, sol.policy, self._start)
+            occupancy = discounted_occupancy(self.mdp, sol.policy, self._start)
             D_model = occupancy[:, None] * sol.policy
         else:
             normaliser = float(mdp_r.p0 @ sol.V[0])
