@@ -5,7 +5,9 @@ mistake gives the same message everywhere: ``TypeError`` when the argument has t
 type (a string where a number belongs, complex or object arrays), ``ValueError`` when
 the type is right but the value is not (a negative temperature, a row of ``P`` that
 does not sum to one). Every message starts with the argument's name and, for arrays,
-gives the first offending index. Nothing here imports a module above the core.
+gives the first offending index. Nothing here imports a ctrlinf module: the core's
+classes register themselves (:func:`register_type`), so that :func:`mdp`,
+:func:`solution` and :func:`trajectories` can check for them.
 """
 from __future__ import annotations
 
@@ -656,20 +658,28 @@ def output_folder(value, name="path"):
 
 
 # -- core objects ------------------------------------------------------------
+#: The core's classes by kind ("mdp", "solution", "trajectories"), registered by the
+#: modules that define them (the bottom of mdp.py, inference.py and trajectories.py):
+#: those modules import this one, so this one cannot import them.
+_CORE_TYPES = {}
+
+
+def register_type(kind, cls):
+    """Make ``cls`` the class that :func:`mdp`, :func:`solution` or :func:`trajectories`
+    (``kind`` ``"mdp"``, ``"solution"``, ``"trajectories"``) checks for; subclasses pass too."""
+    _CORE_TYPES[kind] = cls
+
+
 def mdp(value, name="mdp"):
     """Return ``value`` if it is a ``ctrlinf.TabularMDP`` or raise ``TypeError``."""
-    from ctrlinf.mdp import TabularMDP  # mdp.py imports this module
-
-    if not isinstance(value, TabularMDP):
+    if not isinstance(value, _CORE_TYPES["mdp"]):
         raise TypeError(f"{name} must be a ctrlinf.TabularMDP, got {type(value).__name__}")
     return value
 
 
 def solution(value, name="sol"):
     """Return ``value`` if it is a ``ctrlinf.Solution`` or raise ``TypeError``."""
-    from ctrlinf.inference import Solution  # inference.py imports this module
-
-    if not isinstance(value, Solution):
+    if not isinstance(value, _CORE_TYPES["solution"]):
         raise TypeError(f"{name} must be a Solution from ctrlinf.solve, got "
                         f"{type(value).__name__}")
     return value
@@ -699,9 +709,7 @@ def trajectories(value, name="demos", n_states=None, n_actions=None, sizes_from=
     from, e.g. ``"features"``). Padding is not read. A bound left None is not checked.
     ``nonempty`` refuses zero trajectories (where an average over them is needed).
     """
-    from ctrlinf.trajectories import Trajectories  # trajectories.py imports this module
-
-    if not isinstance(value, Trajectories):
+    if not isinstance(value, _CORE_TYPES["trajectories"]):
         raise TypeError(f"{name} must be a ctrlinf.Trajectories, got {type(value).__name__}")
     if nonempty and value.n_trajectories == 0:
         raise ValueError(f"{name} is empty (0 trajectories); at least one is needed")

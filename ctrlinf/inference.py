@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 
 from ctrlinf import _checks, _threads, kernels
 from ctrlinf._progress import progress_bar as _progress_bar
+from ctrlinf.trajectories import validate_policy
 
 MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
 KEEP_OPTIONS = ("all", "V")
@@ -596,8 +597,6 @@ def occupancy(mdp, policy, start=None):
     >>> ci.occupancy(mdp, [[0.0, 1.0], [0.5, 0.5]]).tolist()    # (1 − γ)(1, γ + γ² + ...)
     [0.5, 0.5]
     """
-    from ctrlinf.trajectories import validate_policy
-
     _checks.mdp(mdp)
     policy = validate_policy(policy, mdp, mdp.horizon)
     if start is not None:
@@ -629,8 +628,6 @@ def discounted_visitation(mdp, policy, start=None):
     -------
     ndarray, shape (S, A)
     """
-    from ctrlinf.trajectories import validate_policy
-
     _checks.mdp(mdp)
     policy = validate_policy(policy, mdp, mdp.horizon)      # renormalised rows
     d = occupancy(mdp, policy[0] if policy.shape[0] == 1 else policy, start)
@@ -849,3 +846,6 @@ def evaluate_policy(mdp, policy, temperature=0.0, action_prior=None):
         V[t] = reward_pi[k] + gamma * (policy[k] * continuation).sum(axis=1)
         V_next = V[t]
     return Q, V
+
+
+_checks.register_type("solution", Solution)

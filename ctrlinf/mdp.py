@@ -504,3 +504,6 @@ def _saved_class(saved, label):
     if kind not in _SAVED_KINDS:
         raise ValueError(f"{label} was saved from {kind!r}, which ctrlinf does not know")
     return _SAVED_KINDS[kind]
+
+
+_checks.register_type("mdp", TabularMDP)

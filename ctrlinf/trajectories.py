@@ -323,3 +323,6 @@ def draw(probabilities, rng):
     int
     """
     return int(kernels.draw(probabilities, rng.random()))
+
+
+_checks.register_type("trajectories", Trajectories)
