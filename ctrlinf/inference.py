@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 
 from ctrlinf import _checks, _threads, kernels
 from ctrlinf._progress import progress_bar as _progress_bar
+from ctrlinf._progress import shows_bar
 from ctrlinf.trajectories import validate_policy
 
 MODES = {"exact": kernels.MODE_EXACT, "soft": kernels.MODE_SOFT, "hard": kernels.MODE_HARD}
@@ -41,9 +42,6 @@ KEEP_OPTIONS = ("all", "V")
 #: Hard mode shares the policy among actions whose Q is within this relative
 #: tolerance of the maximum, so floating-point noise does not break ties.
 HARD_TIE_TOLERANCE = 1e-9
-
-#: Show a progress bar by default when S*A*T (or S*A per sweep times sweeps) exceeds this.
-_PROGRESS_WORK = 5e8
 
 _DUMMY = np.ones((1, 1))
 #: What the backward kernel takes for "no action prior" (the counting measure).
@@ -309,9 +307,8 @@ def backup(mdp, V_next, mode="soft", temperature=1.0, action_prior=None):
 
 
 def _progress(total, enabled, work, desc):
-    if enabled is None:
-        enabled = work > _PROGRESS_WORK
-    return _progress_bar(total, enabled, desc)
+    """A bar over ``total`` steps; ``enabled=None`` shows it for ``work`` transitions enough."""
+    return _progress_bar(total, shows_bar(enabled, work, "transitions"), desc)
 
 
 def solve(mdp, mode="soft", temperature=1.0, action_prior=None, keep="all",

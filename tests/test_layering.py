@@ -259,3 +259,51 @@ def test_the_scanner_sees_each_kind_of_offence(monkeypatch):
     assert "objectives" in names and "heatmaps" in names and "fitting.py:2: ._hidden" in names
     assert "grid.py:1: imports ctrlinf.cli._common, internal to ctrlinf.cli" in modules
     assert "deep.py:1: imports ctrlinf.bridge._common, internal to ctrlinf.bridge" in modules
+
+
+# -- configuration in one place ----------------------------------------------------
+def test_no_module_but_progress_sets_a_progress_threshold():
+    # Whether progress=None shows a bar is decided by _progress.shows_bar from one table.
+    found = [f"{module}:{node.lineno} {target.id}" for module, tree in TREES.items()
+             if module != "ctrlinf._progress" for node in tree.body       # module constants
+             if isinstance(node, ast.Assign) for target in node.targets
+             if isinstance(target, ast.Name) and "PROGRESS" in target.id.upper()]
+    assert not found, "progress thresholds outside ctrlinf/_progress.py:\n" + "\n".join(found)
+
+
+def test_every_automatic_progress_bar_reads_the_one_table(monkeypatch, capsys):
+    import numpy as np
+
+    import ctrlinf as ci
+    from ctrlinf import _progress
+
+    mdp = ci.envs.gridworld((2, 2), goals=[(0, 1)], horizon=3, features=np.eye(4))
+    demos = ci.sample(mdp, ci.solve(mdp).policy, 4, seed=0)
+    runs = {"transitions": [(lambda: ci.solve(mdp), "backward (soft)"),
+                            (lambda: ci.irl.fit(mdp, mdp.features, demos, max_iter=1, gtol=None),
+                             "MCE IRL (soft)")],
+            "env steps": [(lambda: ci.bridge.soft_q_learning(
+                ci.envs.to_gymnasium(mdp), 3, gamma=0.9, seed=0), "soft Q-learning")],
+            "episodes": [(lambda: ci.bridge.entropy_policy_gradient(
+                ci.envs.to_gymnasium(mdp), 1, gamma=0.9, episodes_per_iteration=2, seed=0),
+                "entropy policy gradient")]}
+    for unit, calls in runs.items():
+        for threshold, shown in ((1e300, False), (0, True)):
+            monkeypatch.setitem(_progress.WORK_FOR_A_BAR, unit, threshold)
+            for call, desc in calls:
+                call()
+                assert (desc in capsys.readouterr().err) is shown, (unit, desc, threshold)
+    assert _progress.shows_bar(False, 1e300, "episodes") is False
+    assert _progress.shows_bar(True, 0, "episodes") is True
+
+
+def test_the_documented_thresholds_are_the_tables():
+    import ctrlinf as ci
+    from ctrlinf._progress import shows_bar
+
+    for agent in (ci.bridge.soft_q_learning, ci.bridge.sac_discrete):
+        assert "None shows it for runs of at least 50 000 steps." in agent.__doc__
+    assert shows_bar(None, 50_000, "env steps") and not shows_bar(None, 49_999, "env steps")
+    assert "``n_iterations * episodes_per_iteration`` is at\n        least 5000." in \
+        ci.bridge.entropy_policy_gradient.__doc__
+    assert shows_bar(None, 5000, "episodes") and not shows_bar(None, 4999, "episodes")

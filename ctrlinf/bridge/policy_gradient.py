@@ -41,8 +41,8 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import (PROGRESS_EPISODES, History, Stepper, effective_horizon,
-                                    env_sizes, log_softmax_rows, progress_bar)
+from ctrlinf.bridge._common import (History, Stepper, effective_horizon, env_sizes,
+                                    log_softmax_rows, progress_bar)
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 from ctrlinf.trajectories import draw
 
@@ -277,7 +277,7 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
                                     actor=learner.actor, critic=learner.critic)
 
     with progress_bar(n_iterations, progress, "entropy policy gradient",
-                      work=n_iterations * n_episodes, threshold=PROGRESS_EPISODES) as bar:
+                      work=n_iterations * n_episodes, unit="episodes") as bar:
         for iteration in range(n_iterations):
             # The policy is fixed during collection: tabulate it once per iteration.
             log_pi = learner.log_policy()

@@ -217,6 +217,7 @@ def sac_discrete(env, n_steps, *, gamma, approximator="tabular", features=None,
         Seeds the environment's first reset and the agent; same seed, same run. None
         (the default) draws fresh entropy.
     progress : bool, optional
+        tqdm bar; None shows it for runs of at least 50 000 steps.
 
     Returns
     -------
