@@ -243,11 +243,6 @@ def index_array(value, name):
     return array.astype(np.int64)
 
 
-def first_index(mask):
-    """The first index where ``mask`` is True, as a string ``"i, j"``."""
-    return ", ".join(str(int(i)) for i in np.argwhere(mask)[0])
-
-
 def finite(array, name):
     """Raise ``ValueError`` at the first NaN or infinite entry of ``array``."""
     bad = ~np.isfinite(array)
