@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.inference import backup
 
 
 def shape_reward(mdp, potential):
@@ -55,11 +56,9 @@ def shape_reward(mdp, potential):
     True
     """
     _checks.mdp(mdp)
-    S, A = mdp.n_states, mdp.n_actions
-    phi = _checks.real_array(potential, "potential", shape=(S,))
-    _checks.finite(phi, "potential")
-    expected_next = (mdp.P @ phi).reshape(S, A)
-    return mdp.r + mdp.gamma * expected_next - phi[:, None]
+    phi = _checks.next_values(potential, mdp, 1.0, "hard", name="potential")
+    # r + γ Σ_s' P(s'|s, a) Φ(s') is the backup's Q with Φ in place of V_{t+1}.
+    return backup(mdp, phi, mode="hard").Q - phi[:, None]
 
 
 @dataclass(frozen=True)
