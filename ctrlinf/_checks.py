@@ -778,6 +778,7 @@ def features(value, n_states, n_actions, name="features", sparse=True):
 
     Finite, with ``K >= 1``. A scipy.sparse ``(S, K)`` matrix is accepted when
     ``sparse`` (its index arrays checked first, see :func:`sparse_structure`).
+    ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
     """
     S, A = n_states, n_actions
     if sp.issparse(value):
@@ -792,9 +793,10 @@ def features(value, n_states, n_actions, name="features", sparse=True):
         values = phi.data
     else:
         phi = values = np.ascontiguousarray(real_array(value, name))
-        if phi.ndim not in (2, 3) or phi.shape[0] != S or (phi.ndim == 3 and phi.shape[1] != A):
+        if (phi.ndim not in (2, 3) or phi.shape[0] != S
+                or phi.ndim == 3 and A not in (None, phi.shape[1])):
             raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                             f"(S, A, K) = ({S}, {A}, K)")
+                             f"(S, A, K) = ({S}, {'A' if A is None else A}, K)")
     if phi.shape[-1] == 0:
         raise ValueError(f"{name} has K = 0 columns; at least one feature is needed")
     if not np.all(np.isfinite(values)):
@@ -856,29 +858,16 @@ def int_pair(value, name, description):
     return int(value[0]), int(value[1])
 
 
-def feature_array(value, n_states, n_actions=None, name="features"):
-    """Return features as a finite float64 ``(S, K)`` or ``(S, A, K)`` array, as given.
+def timed_or_stationary_policy(value, mdp_, name="policy"):
+    """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for ``mdp_``'s finite horizon.
 
-    ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
+    ``mdp_`` is checked first (a TabularMDP). Only the policy's type and shape are
+    checked here; the consumer (``occupancy``, ``sample``) checks that each row is a
+    distribution.
     """
-    phi = real_array(value, name)
-    S, A = n_states, n_actions
-    if not (phi.ndim == 2 and phi.shape[0] == S
-            or phi.ndim == 3 and phi.shape[0] == S and A in (None, phi.shape[1])):
-        raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                         f"(S, A, K) = ({S}, {'A' if A is None else A}, K)")
-    finite(phi, name)
-    return phi
-
-
-def timed_or_stationary_policy(value, n_states, n_actions, horizon, name="policy"):
-    """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for a finite ``horizon``.
-
-    Only the type and shape are checked here; the consumer (``occupancy``, ``sample``)
-    checks that each row is a distribution.
-    """
+    mdp(mdp_)
     array = real_array(value, name)
-    S, A, T = n_states, n_actions, horizon
+    S, A, T = mdp_.n_states, mdp_.n_actions, mdp_.horizon
     if array.shape == (S, A) or (T is not None and array.shape == (T, S, A)):
         return array
     expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")

@@ -21,11 +21,6 @@ from ctrlinf.trajectories import sample
 from ctrlinf.trajectories import visitation
 
 
-def _stationary_or_timed(mdp, policy):
-    _checks.mdp(mdp)
-    return _checks.timed_or_stationary_policy(policy, mdp.n_states, mdp.n_actions, mdp.horizon)
-
-
 def exact_visitation(mdp, policy):
     r"""The exact state and state-action occupancy of ``policy`` rolled out from ``p0``.
 
@@ -43,7 +38,7 @@ def exact_visitation(mdp, policy):
     state : ndarray, shape (T, S), or (S,) for an infinite horizon
     state_action : ndarray, shape (T, S, A), or (S, A)
     """
-    policy = _stationary_or_timed(mdp, policy)
+    policy = _checks.timed_or_stationary_policy(policy, mdp)
     d = occupancy(mdp, policy)
     return d, d[..., None] * policy
 
@@ -76,7 +71,7 @@ def sampled_visitation(mdp, policy, n_trajectories, seed=None, length=None):
     >>> state.shape, state_action.shape, np.allclose(state.sum(axis=1), 1)
     ((4, 3), (4, 3, 2), True)
     """
-    policy = _stationary_or_timed(mdp, policy)
+    policy = _checks.timed_or_stationary_policy(policy, mdp)
     n = _checks.positive_int(n_trajectories, "n_trajectories")
     S, A = mdp.n_states, mdp.n_actions
     if mdp.horizon is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.bridge._common import env_sizes
 
 
 # -- the reference agent ------------------------------------------------------------
@@ -62,7 +63,7 @@ class TabularQLearning:
 
     def __init__(self, env, gamma, seed, epsilon=0.1, omega=0.8, initial_q=0.0):
         self.env = env
-        self.n_states, self.n_actions = _discrete_sizes(env)
+        self.n_states, self.n_actions = env_sizes(env)
         self.gamma = _checks.open_unit(gamma, "gamma")
         self.epsilon = _checks.fraction(epsilon, "epsilon")
         self.omega = _checks.real(omega, "omega", low=0.5, high=1.0, low_open=True)
@@ -109,17 +110,6 @@ class TabularQLearning:
     def q_table(self):
         """The table ``Q(s, a)``, shape (S, A) (a copy)."""
         return self.Q.copy()
-
-
-def _discrete_sizes(env):
-    sizes = []
-    for name in ("observation_space", "action_space"):
-        n = getattr(getattr(env, name, None), "n", None)
-        if n is None:
-            raise TypeError(f"env.{name} must be gymnasium.spaces.Discrete, got "
-                            f"{getattr(env, name, None)!r}")
-        sizes.append(int(n))
-    return tuple(sizes)
 
 
 def _allowed(info, n_actions):
