@@ -87,6 +87,20 @@ def progress_bar(total, progress, desc, work=None, unit="env steps"):
                          desc)
 
 
+def run_options(n_units, log_every, callback, progress, seed):
+    """The options every agent takes, checked: ``(log_every, callback, progress, rng)``.
+
+    ``log_every`` defaults to ``max(1, n_units // 100)`` (about a hundred history rows
+    over ``n_units`` steps or iterations); ``callback`` is None or callable; ``progress``
+    None, True or False (:func:`progress_bar`); ``rng`` a Generator seeded by ``seed``.
+    """
+    log_every = max(1, n_units // 100) if log_every is None else _checks.positive_int(
+        log_every, "log_every")
+    return (log_every, _checks.optional_callable(callback, "callback"),
+            _checks.flag(progress, "progress", allow_none=True),
+            np.random.default_rng(_checks.seed(seed)))
+
+
 def effective_horizon(gamma, tail=1e-3):
     """Steps after which ``γ^t`` falls below ``tail``: ``ceil(log tail / log γ)``."""
     return int(math.ceil(math.log(tail) / math.log(gamma)))
