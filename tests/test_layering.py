@@ -94,8 +94,9 @@ def _foreign_names(module):
         if isinstance(node, ast.Import):
             names |= {alias.asname or alias.name.split(".")[0] for alias in node.names
                       if alias.name.split(".")[0] != "ctrlinf"}
-        elif isinstance(node, ast.ImportFrom) and _resolve(module, node).split(".")[0] != "ctrlinf":
-            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if _resolve(module, node).split(".")[0] != "ctrlinf":
+                names |= {alias.asname or alias.name for alias in node.names}
     return names
 
 

@@ -258,7 +258,8 @@ def entropy_policy_gradient(env, n_iterations, *, gamma, episodes_per_iteration=
         raise ValueError("advantage='td' needs the learned value function: baseline=True")
     max_steps = effective_horizon(gamma) if episode_length is None else _checks.positive_int(
         episode_length, "episode_length")
-    log_every, callback, progress, rng = run_options(n_iterations, log_every, callback, progress, seed)
+    log_every, callback, progress, rng = run_options(n_iterations, log_every, callback, progress,
+                                                     seed)
     learner = _Learner(S, A, approximator, features, hidden, activation, rng,
                        baseline=baseline, learning_rate=learning_rate,
                        critic_learning_rate=critic_learning_rate)
