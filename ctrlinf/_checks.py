@@ -5,7 +5,9 @@ mistake gives the same message everywhere: ``TypeError`` when the argument has t
 type (a string where a number belongs, complex or object arrays), ``ValueError`` when
 the type is right but the value is not (a negative temperature, a row of ``P`` that
 does not sum to one). Every message starts with the argument's name and, for arrays,
-gives the first offending index. Nothing here imports a module above the core.
+gives the first offending index. Nothing here imports a ctrlinf module: the core's
+classes register themselves (:func:`register_type`), so that :func:`mdp`,
+:func:`solution` and :func:`trajectories` can check for them.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import math
 import numbers
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, cast, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -266,11 +268,6 @@ def index_array(value: Any, name: str) -> IntArray:
     return array.astype(np.int64)
 
 
-def first_index(mask: BoolArray) -> str:
-    """The first index where ``mask`` is True, as a string ``"i, j"``."""
-    return ", ".join(str(int(i)) for i in np.argwhere(mask)[0])
-
-
 def finite(array: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` at the first NaN or infinite entry of ``array``."""
     bad = ~np.isfinite(array)
@@ -334,17 +331,19 @@ def rewards(r: Any, n_states: int, n_actions: int, name: str = "r") -> FloatArra
             f"{name} has shape {r.shape}, expected (S,) = ({n_states},) "
             f"or (S, A) = ({n_states}, {n_actions})"
         )
-    bad = np.isnan(r) | (r == np.inf)
-    if np.any(bad):
-        s, a = np.argwhere(bad)[0]
+    # Two reductions settle the common case (IRL swaps the reward at every step): a NaN
+    # makes the maximum NaN, and only a -inf minimum needs the per-state look.
+    if not r.max() < np.inf:
+        s, a = np.argwhere(np.isnan(r) | (r == np.inf))[0]
         raise ValueError(
             f"{name}[{s}, {a}] is {r[s, a]}, expected a finite number "
             "(or -inf to forbid the action)")
-    blocked = np.flatnonzero(np.all(r == -np.inf, axis=1))
-    if blocked.size:
-        raise ValueError(
-            f"{name}[{blocked[0]}, :] is -inf for every action; state {blocked[0]} needs "
-            "at least one allowed action")
+    if r.min() == -np.inf:
+        blocked = np.flatnonzero(np.all(r == -np.inf, axis=1))
+        if blocked.size:
+            raise ValueError(
+                f"{name}[{blocked[0]}, :] is -inf for every action; state {blocked[0]} needs "
+                "at least one allowed action")
     return np.ascontiguousarray(r)
 
 
@@ -685,22 +684,44 @@ def output_folder(value: Any, name: str = "path") -> str:
 
 
 # -- core objects ------------------------------------------------------------
+#: The core's classes by kind ("mdp", "solution", "trajectories"), registered by the
+#: modules that define them (the bottom of mdp.py, inference.py and trajectories.py):
+#: those modules import this one, so this one cannot import them.
+_CORE_TYPES: dict[str, type] = {}
+
+
+def register_type(kind: Literal["mdp", "solution", "trajectories"], cls: type) -> None:
+    """Make ``cls`` the class that :func:`mdp`, :func:`solution` or :func:`trajectories`
+    (``kind`` ``"mdp"``, ``"solution"``, ``"trajectories"``) checks for; subclasses pass too."""
+    _CORE_TYPES[kind] = cls
+
+
 def mdp(value: Any, name: str = "mdp") -> TabularMDP:
     """Return ``value`` if it is a ``ctrlinf.TabularMDP`` or raise ``TypeError``."""
-    from ctrlinf.mdp import TabularMDP  # mdp.py imports this module
-
-    if not isinstance(value, TabularMDP):
+    if not isinstance(value, _CORE_TYPES["mdp"]):
         raise TypeError(f"{name} must be a ctrlinf.TabularMDP, got {type(value).__name__}")
-    return value
+    return cast("TabularMDP", value)
 
 
 def solution(value: Any, name: str = "sol") -> Solution:
     """Return ``value`` if it is a ``ctrlinf.Solution`` or raise ``TypeError``."""
-    from ctrlinf.inference import Solution  # inference.py imports this module
-
-    if not isinstance(value, Solution):
+    if not isinstance(value, _CORE_TYPES["solution"]):
         raise TypeError(f"{name} must be a Solution from ctrlinf.solve, got "
                         f"{type(value).__name__}")
+    return cast("Solution", value)
+
+
+def maxent_mdp(value: Any, name: str = "mdp") -> TabularMDP:
+    """Return ``value`` if it is a TabularMDP with a finite horizon and ``γ = 1``, or raise.
+
+    What MaxEnt IRL's trajectory distribution ``p(τ) exp(R(τ)) / Z`` needs.
+    """
+    value = mdp(value, name)
+    if value.horizon is None or value.gamma != 1.0:
+        raise ValueError(
+            f"MaxEnt IRL's trajectory distribution p(τ) exp(R(τ))/Z needs a finite horizon "
+            f"and gamma=1, got horizon={value.horizon}, gamma={value.gamma:g}"
+        )
     return value
 
 
@@ -715,10 +736,9 @@ def trajectories(value: Any, name: str = "demos", n_states: int | None = None,
     from, e.g. ``"features"``). Padding is not read. A bound left None is not checked.
     ``nonempty`` refuses zero trajectories (where an average over them is needed).
     """
-    from ctrlinf.trajectories import Trajectories  # trajectories.py imports this module
-
-    if not isinstance(value, Trajectories):
+    if not isinstance(value, _CORE_TYPES["trajectories"]):
         raise TypeError(f"{name} must be a ctrlinf.Trajectories, got {type(value).__name__}")
+    value = cast("Trajectories", value)
     if nonempty and value.n_trajectories == 0:
         raise ValueError(f"{name} is empty (0 trajectories); at least one is needed")
     if n_states is None and n_actions is None:
@@ -792,6 +812,7 @@ def features(value: Any, n_states: int, n_actions: int, name: str = "features",
 
     Finite, with ``K >= 1``. A scipy.sparse ``(S, K)`` matrix is accepted when
     ``sparse`` (its index arrays checked first, see :func:`sparse_structure`).
+    ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
     """
     S, A = n_states, n_actions
     if sp.issparse(value):
@@ -806,9 +827,10 @@ def features(value: Any, n_states: int, n_actions: int, name: str = "features",
         values = phi.data
     else:
         phi = values = np.ascontiguousarray(real_array(value, name))
-        if phi.ndim not in (2, 3) or phi.shape[0] != S or (phi.ndim == 3 and phi.shape[1] != A):
+        if (phi.ndim not in (2, 3) or phi.shape[0] != S
+                or phi.ndim == 3 and A not in (None, phi.shape[1])):
             raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                             f"(S, A, K) = ({S}, {A}, K)")
+                             f"(S, A, K) = ({S}, {'A' if A is None else A}, K)")
     if phi.shape[-1] == 0:
         raise ValueError(f"{name} has K = 0 columns; at least one feature is needed")
     if not np.all(np.isfinite(values)):
@@ -873,31 +895,16 @@ def int_pair(value: Any, name: str, description: str) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
-def feature_array(value: Any, n_states: int, n_actions: int | None = None,
-                  name: str = "features") -> FloatArray:
-    """Return features as a finite float64 ``(S, K)`` or ``(S, A, K)`` array, as given.
+def timed_or_stationary_policy(value: Any, mdp_: TabularMDP, name: str = "policy") -> FloatArray:
+    """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for ``mdp_``'s finite horizon.
 
-    ``n_actions=None`` accepts any ``A`` in the three-dimensional form.
+    ``mdp_`` is checked first (a TabularMDP). Only the policy's type and shape are
+    checked here; the consumer (``occupancy``, ``sample``) checks that each row is a
+    distribution.
     """
-    phi = real_array(value, name)
-    S, A = n_states, n_actions
-    if not (phi.ndim == 2 and phi.shape[0] == S
-            or phi.ndim == 3 and phi.shape[0] == S and A in (None, phi.shape[1])):
-        raise ValueError(f"{name} has shape {phi.shape}, expected (S, K) = ({S}, K) or "
-                         f"(S, A, K) = ({S}, {'A' if A is None else A}, K)")
-    finite(phi, name)
-    return phi
-
-
-def timed_or_stationary_policy(value: Any, n_states: int, n_actions: int, horizon: int | None,
-                               name: str = "policy") -> FloatArray:
-    """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for a finite ``horizon``.
-
-    Only the type and shape are checked here; the consumer (``occupancy``, ``sample``)
-    checks that each row is a distribution.
-    """
+    mdp(mdp_)
     array = real_array(value, name)
-    S, A, T = n_states, n_actions, horizon
+    S, A, T = mdp_.n_states, mdp_.n_actions, mdp_.horizon
     if array.shape == (S, A) or (T is not None and array.shape == (T, S, A)):
         return array
     expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")

@@ -1,4 +1,4 @@
-"""The one place ctrlinf makes progress bars.
+"""The one place ctrlinf makes progress bars, and decides when ``progress=None`` shows one.
 
 ``tqdm.auto`` picks the notebook widget inside Jupyter, but when ipywidgets is
 missing it warns ``IProgress not found`` at *import* time, so a plain
@@ -12,6 +12,21 @@ import functools
 import importlib.util
 import sys
 from typing import Any
+
+
+#: ``progress=None`` shows a bar when a call's work reaches this much (several seconds on
+#: one core), counted in the unit of its kind of work: ``"transitions"`` (stored entries of
+#: P times backup steps: ``ci.solve``, the IRL fits), ``"env steps"`` (the off-policy
+#: agents) and ``"episodes"`` (the on-policy policy gradient).
+WORK_FOR_A_BAR = {"transitions": 5e8, "env steps": 50_000, "episodes": 5_000}
+
+
+def shows_bar(progress: bool | None, work: float, unit: str) -> bool:
+    """Whether a call shows a bar: ``progress`` if it is True or False; for None, whether
+    ``work`` (in ``unit``, a key of :data:`WORK_FOR_A_BAR`) reaches the threshold."""
+    if progress is None:
+        return work >= WORK_FOR_A_BAR[unit]
+    return bool(progress)
 
 
 @functools.cache

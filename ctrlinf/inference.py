@@ -16,6 +16,10 @@ and for exact and soft ``V_t = α log Σ_a prior(a|s) exp(Q_t/α)``,
 ``π_t(a|s) = prior(a|s) exp((Q_t − V_t)/α)`` (the counting measure, prior = 1,
 unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 ``V_t = α log β_t(s)``.
+
+Besides the public functions (``ctrlinf.__all__``), :func:`policy_transition`,
+:func:`discount_sum`, :func:`discounted_occupancy` and :func:`dead_states` serve the
+rest of the package without checking their arguments; they are not public API.
 """
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ import scipy.sparse.linalg as spla
 
 from ctrlinf import _checks, _threads, kernels
 from ctrlinf._progress import progress_bar as _progress_bar
+from ctrlinf._progress import shows_bar
+from ctrlinf.trajectories import validate_policy
 
 if TYPE_CHECKING:
     from ctrlinf._typing import ArrayLike, BoolArray, CSRMatrix, FloatArray, Keep, Mode
@@ -40,9 +46,6 @@ KEEP_OPTIONS = ("all", "V")
 #: Hard mode shares the policy among actions whose Q is within this relative
 #: tolerance of the maximum, so floating-point noise does not break ties.
 HARD_TIE_TOLERANCE = 1e-9
-
-#: Show a progress bar by default when S*A*T (or S*A per sweep times sweeps) exceeds this.
-_PROGRESS_WORK = 5e8
 
 _DUMMY = np.ones((1, 1))
 #: What the backward kernel takes for "no action prior" (the counting measure).
@@ -60,10 +63,10 @@ def _push_forward(mdp: TabularMDP, weights: FloatArray, out: FloatArray, threads
     """out[s'] = Σ_{s,a} weights[s, a] P(s'|s, a), on ``threads`` threads (from _threads_now)."""
     indptr, indices, data = mdp.kernel_arrays()
     if threads > 1:
-        kernels._push_forward_parallel(indptr, indices, data, weights,
-                                       kernels.push_forward_parts(data.shape[0]), out)
+        kernels.push_forward_parallel(indptr, indices, data, weights,
+                                      kernels.push_forward_parts(data.shape[0]), out)
     else:
-        kernels._push_forward(indptr, indices, data, weights, 1, out)
+        kernels.push_forward(indptr, indices, data, weights, 1, out)
 
 
 def _steps_per_choice(mdp: TabularMDP) -> int:
@@ -227,7 +230,7 @@ def _run_steps(mdp: TabularMDP, mode: str, temperature: float, prior: FloatArray
         Q = policy = np.empty((V.shape[0], 0, 0))  # (K, 0, 0): not kept
     if threads is None:
         threads = _threads.threads_for(mdp.P.nnz)
-    kernel = kernels._backward_steps if threads == 1 else kernels._backward_steps_parallel
+    kernel = kernels.backward_steps if threads == 1 else kernels.backward_steps_parallel
     kernel(indptr, indices, data, mdp.r, _NO_PRIOR if prior is None else prior,
            mdp.gamma, temperature, MODES[mode], HARD_TIE_TOLERANCE,
            V_after, from_last, V, Q, policy, threads)
@@ -318,9 +321,8 @@ def backup(mdp: TabularMDP, V_next: ArrayLike | None, mode: Mode = "soft",
 
 
 def _progress(total: int, enabled: bool | None, work: float, desc: str) -> Any:
-    if enabled is None:
-        enabled = work > _PROGRESS_WORK
-    return _progress_bar(total, enabled, desc)
+    """A bar over ``total`` steps; ``enabled=None`` shows it for ``work`` transitions enough."""
+    return _progress_bar(total, shows_bar(enabled, work, "transitions"), desc)
 
 
 def solve(mdp: TabularMDP, mode: Mode = "soft", temperature: float = 1.0,
@@ -538,18 +540,18 @@ def _exact_log_forward(mdp: TabularMDP, sol: Solution) -> FloatArray:
     # No product weight · P(s'|s,a) can fall below the kernels' underflow guard while
     # every log-weight is above this (P's smallest entry counted): then the sums are exact.
     with np.errstate(divide="ignore"):
-        log_guard = np.log(kernels._UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
+        log_guard = np.log(kernels.UNDERFLOW_GUARD) - np.log(mdp.P.data.min())
         top_action = np.argmax(mdp.r if prior is None else mdp.r + sol.temperature * np.log(prior),
                                axis=1)
     threads = 1
     for t in range(T - 1):
-        shift, smallest = kernels._exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
-                                                         sol.temperature, top_action, weights)
+        shift, smallest = kernels.exact_forward_weights(log_alpha[t], mdp.r, *prior_args,
+                                                        sol.temperature, top_action, weights)
         threads = _threads_now(mdp, t, threads)
         _push_forward(mdp, weights, pushed, threads)
-        if kernels._exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
-            kernels._exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
-                                        sol.temperature, shift, pushed, log_alpha[t + 1])
+        if kernels.exact_forward_finish(pushed, smallest > log_guard, log_alpha[t + 1]):
+            kernels.exact_forward_redo(indptr, indices, data, log_alpha[t], mdp.r, *prior_args,
+                                       sol.temperature, shift, pushed, log_alpha[t + 1])
     return log_alpha
 
 
@@ -561,10 +563,10 @@ def _rollout(mdp: TabularMDP, policy_at: Any,
     """
     if mdp.horizon is None:
         if start is None:
-            d = _discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * mdp.p0)
+            d = discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * mdp.p0)
             d = np.maximum(d, 0.0)  # round-off can leave -1e-17 where the occupancy is 0
             return d / d.sum()
-        return _discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * start)
+        return discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * start)
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     out = np.empty((T, S))
     out[0] = mdp.p0 if start is None else start
@@ -611,8 +613,6 @@ def occupancy(mdp: TabularMDP, policy: ArrayLike, start: ArrayLike | None = None
     >>> ci.occupancy(mdp, [[0.0, 1.0], [0.5, 0.5]]).tolist()    # (1 − γ)(1, γ + γ² + ...)
     [0.5, 0.5]
     """
-    from ctrlinf.trajectories import validate_policy
-
     _checks.mdp(mdp)
     policy = validate_policy(policy, mdp, mdp.horizon)
     if start is not None:
@@ -645,16 +645,17 @@ def discounted_visitation(mdp: TabularMDP, policy: ArrayLike,
     -------
     ndarray, shape (S, A)
     """
-    from ctrlinf.trajectories import validate_policy
-
     _checks.mdp(mdp)
     policy = validate_policy(policy, mdp, mdp.horizon)      # renormalised rows
     d = occupancy(mdp, policy[0] if policy.shape[0] == 1 else policy, start)
-    return _discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
+    return discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
 
 
-def _discount_sum(mdp: TabularMDP, per_step: FloatArray) -> FloatArray:
-    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``."""
+def discount_sum(mdp: TabularMDP, per_step: FloatArray) -> FloatArray:
+    """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``.
+
+    No validation (a helper of :func:`discounted_visitation` and of ``ctrlinf.irl``).
+    """
     if mdp.horizon is None:
         return per_step / (1.0 - mdp.gamma)
     return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), per_step, axes=1)
@@ -671,10 +672,12 @@ def policy_transition(mdp: TabularMDP, policy: ArrayLike) -> CSRMatrix:
     return (pick @ mdp.P).tocsr()
 
 
-def _discounted_occupancy(mdp: TabularMDP, policy: FloatArray, start: FloatArray) -> FloatArray:
+def discounted_occupancy(mdp: TabularMDP, policy: FloatArray,
+                         start: FloatArray) -> FloatArray:
     r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
 
-    The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``).
+    The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``). No
+    validation (a helper of :func:`occupancy` and of ``ctrlinf.irl``'s objective).
     """
     P_pi = policy_transition(mdp, policy)
     system = (sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()).tocsc()
@@ -862,3 +865,6 @@ def evaluate_policy(mdp: TabularMDP, policy: ArrayLike, temperature: float = 0.0
         V[t] = reward_pi[k] + gamma * (policy[k] * continuation).sum(axis=1)
         V_next = V[t]
     return Q, V
+
+
+_checks.register_type("solution", Solution)

@@ -1,7 +1,11 @@
 """numba kernels: pure loops over validated arrays.
 
 Nothing here checks its input; the public functions in :mod:`ctrlinf.inference`
-and :mod:`ctrlinf.trajectories` validate, allocate and dispatch. Transition
+and :mod:`ctrlinf.trajectories` validate, allocate and dispatch. Not public API:
+the names without an underscore are what those two modules call
+(:func:`backward_steps`, :func:`push_forward`, :func:`push_forward_parts`, the
+``exact_forward_*`` steps, :func:`sample_episodes`, :func:`draw`, ``UNDERFLOW_GUARD``
+and the ``MODE_*`` codes); a ``_`` name is used only inside this module. Transition
 matrices arrive as CSR parts ``(indptr, indices, data)`` of shape ``(S*A, S)``
 with row ``s*A + a``; index arrays are unsigned (see ``TabularMDP.kernel_arrays``)
 and each row's column indices are sorted and unique (canonical CSR).
@@ -14,7 +18,7 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
 - A backup step is split by mode and by equation: the Q of each mode
   (:func:`_q_final`, :func:`_q_expected`, :func:`_q_exact`) and the V and π
   (:func:`_v_soft`, :func:`_v_hard`) each take a block of states;
-  :func:`_backward_steps` runs them over the blocks and the time steps.
+  :func:`backward_steps` runs them over the blocks and the time steps.
 - The soft and exact steps are bound by ``exp``/``log``: libm's scalar calls
   cost ~4-9 ns each, while :func:`_exp_nonpositive` and :func:`_log_positive`
   are plain arithmetic that LLVM vectorises (~1 ns each, within 1 ulp of libm).
@@ -34,7 +38,7 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
 - ``fastmath={"reassoc", "contract"}`` lets LLVM reorder sums (several
   accumulators, SIMD) and fuse multiply-adds. No flag that assumes finite values
   is set, because -inf is used on purpose (:func:`_largest` and
-  :func:`_exact_forward_weights` assume no NaN, which lets their maxima vectorise).
+  :func:`exact_forward_weights` assume no NaN, which lets their maxima vectorise).
 - A row whose column indices form one contiguous range (every row of a dense
   ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
 - Allocations use ``np.empty`` alone (then fill): numba compiles the
@@ -60,7 +64,7 @@ MODE_HARD = 2
 # A row sum of exp((V - max V)/α) below this has lost its leading terms to
 # underflow (exp(x) is subnormal below about 1e-308); such rows are redone
 # with their own maximum as the shift.
-_UNDERFLOW_GUARD = 1e-250
+UNDERFLOW_GUARD = 1e-250
 
 # States per block in a backup step: the block's (A, _BLOCK) scratch stays in
 # L1/L2 cache, and a few hundred blocks balance the threads at S >= 1e5. Smaller
@@ -75,7 +79,7 @@ _CONTIGUOUS_MIN = 16
 
 _FAST_SUMS = {"reassoc", "contract"}
 
-# The parallel _push_forward keeps one private copy of its output per thread. The
+# The parallel push_forward keeps one private copy of its output per thread. The
 # count is read here, once, because calling numba.get_num_threads() inside a
 # kernel stops numba from caching it; any count gives the same result.
 _PUSH_PARTS = config.NUMBA_NUM_THREADS
@@ -320,13 +324,13 @@ def _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q
 
     With ``E = exp((V_next − v_shift)/α)`` from :func:`_exp_shifted` this is
     ``r + v_shift + α log (P E)``, a log loop that vectorises. A row sum below
-    ``_UNDERFLOW_GUARD`` has lost its leading terms to underflow under the global
+    ``UNDERFLOW_GUARD`` has lost its leading terms to underflow under the global
     shift (a low temperature, or values far apart), so such a row is summed again
     with its own maximum as the shift.
     """
     smallest = _block_row_sums(indptr, indices, data, E, r, 1.0, s0, n, q, rewards)
     n_actions = q.shape[0]
-    if smallest > _UNDERFLOW_GUARD:
+    if smallest > UNDERFLOW_GUARD:
         for a in range(n_actions):
             for j in range(n):
                 q[a, j] = rewards[a, j] + v_shift + temperature * _log_positive(q[a, j])
@@ -335,7 +339,7 @@ def _q_exact(indptr, indices, data, r, temperature, V_next, E, v_shift, s0, n, q
     for j in range(n):
         for a in range(n_actions):
             acc, shift = q[a, j], v_shift
-            if acc <= _UNDERFLOW_GUARD:
+            if acc <= UNDERFLOW_GUARD:
                 row = (s0 + j) * n_actions + a
                 start, stop = indptr[row], indptr[row + 1]
                 shift = -np.inf
@@ -425,8 +429,8 @@ def _v_hard(q, top, prior, tie_tol, s0, n, V_t, Q_t, pi_t, keep):
 
 
 @njit(cache=True, error_model="numpy")
-def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, tie_tol,
-                    V_after, from_last, V, Q, policy, n_threads):
+def backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, tie_tol,
+                   V_after, from_last, V, Q, policy, n_threads):
     """Backward steps over a run of K times: V[k] (and Q[k], π[k]) for k = K-1, ..., 0.
 
     ``V_next`` is ``V[k + 1]``, and ``V_after`` for the last time of the run;
@@ -483,7 +487,7 @@ def _backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, t
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _push_forward(indptr, indices, data, weight_sa, n_parts, out):
+def push_forward(indptr, indices, data, weight_sa, n_parts, out):
     """out[s'] = Σ_{s,a} weight_sa[s, a] P[s, a, s'] (a transposed CSR matvec).
 
     Rows scatter into ``out``, so the parallel twin splits the states into
@@ -515,14 +519,14 @@ def _push_forward(indptr, indices, data, weight_sa, n_parts, out):
                 else:
                     for k in range(start, stop):
                         acc[indices[k]] += w * data[k]
-    # Serial for the same reason as E in _backward_steps: one barrier less.
+    # Serial for the same reason as E in backward_steps: one barrier less.
     for part in range(n_parts - 1):
         for s in range(n_states):
             out[s] += partial[part, s]
 
 
 def push_forward_parts(nnz):
-    """How many private copies the parallel ``_push_forward`` uses for ``nnz`` stored entries."""
+    """How many private copies the parallel ``push_forward`` uses for ``nnz`` stored entries."""
     return max(1, min(_PUSH_PARTS, nnz // _PUSH_MIN_NNZ))
 
 
@@ -544,18 +548,18 @@ def _parallel_twin(kernel):
     return njit(cache=True, parallel=True, error_model="numpy", fastmath=_FAST_SUMS)(twin)
 
 
-_push_forward_parallel = _parallel_twin(_push_forward)
-_backward_steps_parallel = _parallel_twin(_backward_steps)
+push_forward_parallel = _parallel_twin(push_forward)
+backward_steps_parallel = _parallel_twin(backward_steps)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"nnan", "nsz"})
-def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, top_action, weight_out):
+def exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, top_action, weight_out):
     """weight[s, a] ∝ α_t(s) prior(a|s) exp(r(s, a)/α) from ``log α_t``.
 
     Returns ``(shift, smallest)``: the true weights are ``weight_out *
     exp(shift)``, with ``shift`` the largest log-weight, so that at least one
     weight is 1 and none overflows; ``smallest`` is the smallest finite
-    log-weight relative to it (:func:`_exact_forward_finish` needs to know
+    log-weight relative to it (:func:`exact_forward_finish` needs to know
     whether any weight may have underflowed). ``top_action[s]`` is the action of
     largest ``r(s, a) + α log prior(a|s)``, the same at every step.
     ``weight_out`` must be C-contiguous (its final exp runs over it flat, so that
@@ -595,15 +599,15 @@ def _exact_forward_weights(log_alpha_t, r, prior, use_prior, temperature, top_ac
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _exact_forward_finish(pushed, exact_sums, log_alpha_next):
+def exact_forward_finish(pushed, exact_sums, log_alpha_next):
     """``log α_{t+1}``, normalised, from ``pushed = Σ_{s,a} weight(s,a) P(·|s,a)`` (scaled).
 
     With ``exact_sums`` no weight or product ``weight · P`` was below
-    ``_UNDERFLOW_GUARD``, so every sum is exact to rounding and a zero means no
+    ``UNDERFLOW_GUARD``, so every sum is exact to rounding and a zero means no
     mass: one log per state, normalised in the linear domain. Otherwise the
     states whose sum is below the guard may have lost their leading terms to
     underflow; they are left at ``-inf`` and counted, and the count returned:
-    if it is not 0, :func:`_exact_forward_redo` must sum them again (and
+    if it is not 0, :func:`exact_forward_redo` must sum them again (and
     normalise). Returns 0 when ``log_alpha_next`` is final.
     """
     n_states = pushed.shape[0]
@@ -623,7 +627,7 @@ def _exact_forward_finish(pushed, exact_sums, log_alpha_next):
     # log α_{t+1} is kept relative to the weights' shift (normalising removes it
     # anyway): adding a shift of 1e9 back would round the result to 1e-7.
     for s in range(n_states):
-        if pushed[s] >= _UNDERFLOW_GUARD:
+        if pushed[s] >= UNDERFLOW_GUARD:
             log_alpha_next[s] = _log_positive(pushed[s])
         else:
             log_alpha_next[s] = -np.inf
@@ -646,11 +650,11 @@ def _normalise_log(log_p):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST_SUMS)
-def _exact_forward_redo(indptr, indices, data, log_alpha_t, r, prior, use_prior, temperature,
-                        shift, pushed, log_alpha_next):
-    """The states :func:`_exact_forward_finish` left at ``-inf``, summed in log space; normalises.
+def exact_forward_redo(indptr, indices, data, log_alpha_t, r, prior, use_prior, temperature,
+                       shift, pushed, log_alpha_next):
+    """The states :func:`exact_forward_finish` left at ``-inf``, summed in log space; normalises.
 
-    Where ``pushed[s'] < _UNDERFLOW_GUARD`` the leading terms may have underflowed
+    Where ``pushed[s'] < UNDERFLOW_GUARD`` the leading terms may have underflowed
     under the global shift (a low temperature, or rewards far apart), so
     ``log α_{t+1}(s') = log Σ exp(log α_t(s) + r(s,a)/α + log prior + log P(s'|s,a))``
     over the rows whose weight is not zero, with a maximum shift of its own. A
@@ -677,7 +681,7 @@ def _exact_forward_redo(indptr, indices, data, log_alpha_t, r, prior, use_prior,
                 row = s * n_actions + a
                 for k in range(indptr[row], indptr[row + 1]):
                     target = indices[k]
-                    if pushed[target] >= _UNDERFLOW_GUARD:
+                    if pushed[target] >= UNDERFLOW_GUARD:
                         continue
                     term = lw + np.log(data[k])
                     if sweep == 0:
@@ -685,13 +689,13 @@ def _exact_forward_redo(indptr, indices, data, log_alpha_t, r, prior, use_prior,
                     else:
                         total[target] += np.exp(term - peak[target])
     for s in range(n_states):
-        if pushed[s] < _UNDERFLOW_GUARD and peak[s] > -np.inf:
+        if pushed[s] < UNDERFLOW_GUARD and peak[s] > -np.inf:
             log_alpha_next[s] = (peak[s] - shift) + np.log(total[s])
     _normalise_log(log_alpha_next)
 
 
 @njit(cache=True)
-def _draw(probabilities, u):
+def draw(probabilities, u):
     """Index i with cumulative probability first above u; rounding falls on the last positive."""
     acc = 0.0
     last = 0
@@ -706,19 +710,19 @@ def _draw(probabilities, u):
 
 
 @njit(cache=True)
-def _sample_episodes(indptr, indices, data, p0, policy, stationary, uniforms,
-                     states_out, actions_out):
+def sample_episodes(indptr, indices, data, p0, policy, stationary, uniforms,
+                    states_out, actions_out):
     """Roll out ``policy`` from p0; uniforms has shape (N, 2T + 1)."""
     n_episodes, length = states_out.shape
     n_actions = policy.shape[2]
     for i in range(n_episodes):
-        s = _draw(p0, uniforms[i, 0])
+        s = draw(p0, uniforms[i, 0])
         for t in range(length):
             pi = policy[0 if stationary else t, s]
-            a = _draw(pi, uniforms[i, 2 * t + 1])
+            a = draw(pi, uniforms[i, 2 * t + 1])
             states_out[i, t] = s
             actions_out[i, t] = a
             row = s * n_actions + a
             start, stop = indptr[row], indptr[row + 1]
-            k = start + _draw(data[start:stop], uniforms[i, 2 * t + 2])
+            k = start + draw(data[start:stop], uniforms[i, 2 * t + 2])
             s = indices[k]

@@ -81,30 +81,38 @@ class TabularMDP:
 
     def __init__(self, P: ArrayOrSparse, r: ArrayLike, p0: ArrayLike | None,
                  horizon: int | None, gamma: float = 1.0) -> None:
-        if isinstance(P, _CheckedTransitions):
-            # From replace(): the same, already validated P, shared rather than
-            # checked again (an IRL loop swaps the reward at every evaluation).
-            csr, n_states, n_actions = P.csr, P.n_states, P.n_actions
-        else:
-            csr, n_states, n_actions, tolerance = _checks.transitions_to_csr(P)
-            _checks.transitions(csr, n_actions, tolerance)
-            # int32 indices let kernels view them as uint32 at no cost (see kernel_arrays).
-            if csr.nnz < np.iinfo(np.int32).max:
-                csr.indices = csr.indices.astype(np.int32, copy=False)
-                csr.indptr = csr.indptr.astype(np.int32, copy=False)
-            # Validated once, so frozen: an index written into P after the checks would
-            # make the kernels read out of bounds (and P is shared by replace()'s copies).
-            for array in (csr.data, csr.indices, csr.indptr):
-                array.flags.writeable = False
+        csr, n_states, n_actions, tolerance = _checks.transitions_to_csr(P)
+        _checks.transitions(csr, n_actions, tolerance)
+        # int32 indices let kernels view them as uint32 at no cost (see kernel_arrays).
+        if csr.nnz < np.iinfo(np.int32).max:
+            csr.indices = csr.indices.astype(np.int32, copy=False)
+            csr.indptr = csr.indptr.astype(np.int32, copy=False)
+        # Validated once, so frozen: an index written into P after the checks would
+        # make the kernels read out of bounds (and P is shared by replace()'s copies).
+        for array in (csr.data, csr.indices, csr.indptr):
+            array.flags.writeable = False
         self._P = csr
         self._n_states = n_states
         self._n_actions = n_actions
-        self._r = _read_only(_checks.rewards(r, n_states, n_actions))
-        allowed = self._r[self._r > -np.inf]
-        self._reward_scale = float(np.abs(allowed).max()) if allowed.size else 0.0
+        self._set_reward(r)
+        self._set_start(p0)
+        self._set_discounting(horizon, gamma)
+
+    # The checks of the fields that depend only on S and A, one setter each, so that
+    # replace() runs only the checks of what it changes.
+    def _set_reward(self, r: ArrayLike) -> None:
+        r = self._r = _read_only(_checks.rewards(r, self._n_states, self._n_actions))
+        top, bottom = r.max(), r.min()
+        if bottom == -np.inf:      # forbidden actions do not count (every state has another)
+            top, bottom = np.abs(r).max(where=r > -np.inf, initial=0.0), 0.0
+        self._reward_scale = float(max(abs(top), abs(bottom)))
+
+    def _set_start(self, p0: ArrayLike | None) -> None:
         if p0 is None:
-            p0 = np.full(n_states, 1.0 / n_states)
-        self._p0 = _read_only(_checks.distribution(p0, "p0", n_states))
+            p0 = np.full(self._n_states, 1.0 / self._n_states)
+        self._p0 = _read_only(_checks.distribution(p0, "p0", self._n_states))
+
+    def _set_discounting(self, horizon: int | None, gamma: float) -> None:
         self._horizon = _checks.horizon(horizon)
         self._gamma = _checks.gamma(gamma)
         if self._horizon is None and self._gamma >= 1.0:
@@ -176,38 +184,33 @@ class TabularMDP:
     def replace(self, **changes: Any) -> Self:
         """Return a copy with some of ``P, r, p0, horizon, gamma`` replaced.
 
-        What changes is validated as in the constructor; an unchanged ``P`` is shared
-        with this MDP, not copied or checked again, so swapping the reward costs
-        ``O(S A)``, not ``O(nnz)``.
+        What changes is validated as in the constructor, and nothing else: with ``P``
+        unchanged, ``P`` and everything a subclass adds (a grid's layout and features,
+        which depend only on ``S`` and ``A``) are shared with this MDP, not copied or
+        checked again, so swapping the reward costs ``O(S A)``, not ``O(nnz)`` (an IRL
+        fit swaps it at every evaluation). A new ``P`` builds the MDP afresh.
         """
-        P = _CheckedTransitions(self._P, self._n_states, self._n_actions)
-        fields: dict[str, Any] = dict(P=P, r=self._r, p0=self._p0, horizon=self._horizon,
-                                      gamma=self._gamma)
+        fields = ("P", "r", "p0", "horizon", "gamma")
         unknown = set(changes) - set(fields)
         if unknown:
             raise TypeError(f"replace() got unknown field(s) {sorted(unknown)}")
-        fields.update(changes)
-        return type(self)(**fields, **self._constructor_extras())
+        if "P" in changes:
+            current = dict(r=self._r, p0=self._p0, horizon=self._horizon, gamma=self._gamma)
+            return type(self)(**{**current, **changes}, **self._constructor_extras())
+        new = object.__new__(type(self))          # a shallow copy, as copy.copy, but cheaper
+        new.__dict__.update(self.__dict__)
+        if "r" in changes:
+            new._set_reward(changes["r"])
+        if "p0" in changes:
+            new._set_start(changes["p0"])
+        if "horizon" in changes or "gamma" in changes:
+            new._set_discounting(changes.get("horizon", self._horizon),
+                                 changes.get("gamma", self._gamma))
+        return new
 
     def _constructor_extras(self) -> dict[str, Any]:
         """Keyword arguments a subclass's constructor needs beyond P, r, p0, horizon, gamma."""
         return {}
-
-    def _with_checked_reward(self, r: FloatArray, reward_scale: float) -> Self:
-        """A copy (same class, same layout) with the reward ``r``, which the caller checked.
-
-        ``replace(r=...)`` without its checks, for a loop that swaps the reward of one
-        MDP many times (IRL evaluates its objective at every step): ``r`` must be a
-        float64 ``(S, A)`` array that ``replace`` would accept unchanged (no NaN or
-        ``+inf``, some allowed action in every state) and ``reward_scale`` its
-        ``max |r|`` over the allowed actions. Everything else is shared, as in ``replace``.
-        """
-        new = object.__new__(type(self))          # a shallow copy, as copy.copy, but cheaper
-        new.__dict__.update(self.__dict__)
-        new._r = np.array(r, dtype=np.float64, order="C")   # a copy, as the constructor's
-        new._r.flags.writeable = False
-        new._reward_scale = reward_scale
-        return new
 
     def with_death_state(self) -> TabularMDP:
         r"""Return the undiscounted MDP in which ``γ`` becomes a death probability.
@@ -386,15 +389,6 @@ def reachable_states(mdp: TabularMDP, action_prior: ArrayLike | None = None) -> 
     return reach
 
 
-class _CheckedTransitions:
-    """A validated canonical CSR ``P`` handed from one TabularMDP to its copy."""
-
-    __slots__ = ("csr", "n_states", "n_actions")
-
-    def __init__(self, csr: CSRMatrix, n_states: int, n_actions: int) -> None:
-        self.csr, self.n_states, self.n_actions = csr, n_states, n_actions
-
-
 def _read_only(array: FloatArray) -> FloatArray:
     """A read-only copy of ``array``."""
     array = np.array(array, copy=True)
@@ -519,3 +513,6 @@ def _saved_class(saved: _SavedArrays, label: str) -> type[TabularMDP]:
     if kind not in _SAVED_KINDS:
         raise ValueError(f"{label} was saved from {kind!r}, which ctrlinf does not know")
     return _SAVED_KINDS[kind]
+
+
+_checks.register_type("mdp", TabularMDP)

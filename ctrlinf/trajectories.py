@@ -225,8 +225,8 @@ def sample(mdp: TabularMDP, policy: ArrayLike, n: int, seed: Seed = None,
     states = np.empty((int(n), int(length)), dtype=np.int64)
     actions = np.empty_like(states)
     indptr, indices, data = mdp.kernel_arrays()
-    kernels._sample_episodes(indptr, indices, data, mdp.p0, policy, policy.shape[0] == 1,
-                             uniforms, states, actions)
+    kernels.sample_episodes(indptr, indices, data, mdp.p0, policy, policy.shape[0] == 1,
+                            uniforms, states, actions)
     return Trajectories(states, actions)
 
 
@@ -332,4 +332,7 @@ def draw(probabilities: FloatArray, rng: np.random.Generator) -> int:
     -------
     int
     """
-    return int(kernels._draw(probabilities, rng.random()))
+    return int(kernels.draw(probabilities, rng.random()))
+
+
+_checks.register_type("trajectories", Trajectories)

@@ -6,11 +6,11 @@ from ctrlinf import kernels
 #: The kernels a test runs twice: compiled, and as their pure-Python originals (.py_func),
 #: which also gives coverage of the kernel code. Every function of a backup step is here,
 #: so that the py_func run executes each mode's equations in Python.
-KERNELS = ("_backward_steps", "_backward_steps_parallel", "_block_row_sums",
+KERNELS = ("backward_steps", "backward_steps_parallel", "_block_row_sums",
            "_q_final", "_q_expected", "_q_exact", "_exp_shifted",
-           "_largest", "_allowed_max", "_v_soft", "_v_hard", "_push_forward",
-           "_push_forward_parallel", "_exact_forward_weights", "_exact_forward_finish",
-           "_exact_forward_redo", "_normalise_log")
+           "_largest", "_allowed_max", "_v_soft", "_v_hard", "push_forward",
+           "push_forward_parallel", "exact_forward_weights", "exact_forward_finish",
+           "exact_forward_redo", "_normalise_log")
 
 
 @pytest.fixture(params=["compiled", "py_func"])

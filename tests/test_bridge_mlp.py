@@ -170,6 +170,8 @@ def test_wrong_types_and_bad_transitions_are_refused_by_name(call, error, messag
     (lambda: make_approximator("mlp", 3, 2, features=np.ones((4, 2))), "features has shape"),
     (lambda: make_approximator("mlp", 3, 2, features=np.full((3, 2), np.nan)),
      r"features\[0, 0\] is nan, expected a finite number"),
+    (lambda: make_approximator("linear", 3, 2, features=np.zeros((3, 0))),
+     "features has K = 0 columns"),
     (lambda: Linear(np.ones((3, 4, 2)), 2), "expected .S, A, K. with A = 2"),
     (lambda: Linear(np.ones((3, 2)), 2, init=1.0), "starts at zero weights"),
     (lambda: make_optimizer("rmsprop", Tabular(1, 1)), "optimizer must be one of"),

@@ -566,6 +566,33 @@ def test_optimal_actions_use_the_cores_tie_rule():
     assert orc.optimal_actions.tolist() == [[[True, False]]]
 
 
+@pytest.mark.parametrize("temperature", [0.0, 1.0, 1e-2, 1e-3])
+def test_policy_iteration_backs_up_through_the_cores_operator(temperature, monkeypatch):
+    # Issue 20: one backup step is ci.backup, here as in solve; the oracle keeps no soft
+    # maximum of its own, and its policy is the core's (rows sum to one to round-off).
+    import ctrlinf.bridge.oracle as oracle_module
+
+    calls = []
+
+    def counted(mdp, V_next, **options):
+        calls.append(options["mode"])
+        return ci.backup(mdp, V_next, **options)
+
+    monkeypatch.setattr(oracle_module, "backup", counted)
+    mdp = ci.envs.random_mdp(5, 3, seed=2, horizon=None, gamma=0.99)
+    orc = Oracle(mdp, temperature=temperature)
+    assert "hard" in calls and ("soft" in calls) is (temperature > 0)
+    if temperature > 0:
+        step = ci.backup(mdp, orc.V, mode="soft", temperature=temperature)
+        np.testing.assert_allclose(orc.policy, step.policy, rtol=1e-9, atol=1e-12)
+        # log π = (Q − V)/α, to the rounding of V/α (V of order 10^2 here).
+        np.testing.assert_allclose(orc._log_policy, (orc.Q - orc.V[:, None]) / temperature,
+                                   atol=1e-13 * np.abs(orc.V).max() / temperature)
+    assert np.abs(orc.policy.sum(axis=1) - 1).max() < 1e-15
+    source = Path(oracle_module.__file__).read_text()
+    assert "logsumexp" not in source and "np.exp(shifted" not in source
+
+
 @pytest.mark.parametrize("horizon", [4, None])
 def test_policies_are_checked_by_the_one_policy_check(horizon):
     from ctrlinf import _checks

@@ -294,6 +294,7 @@ def test_grid_helpers_reject_bad_arguments(call, error, match):
     (dict(step_reward="-1"), TypeError, "step_reward must be a finite real number"),
     (dict(goal_reward=np.nan), ValueError, "goal_reward must be a finite real number, got nan"),
     (dict(horizon=0), ValueError, "horizon must be a positive int"),
+    (dict(features=np.zeros((6, 0))), ValueError, "features has K = 0 columns"),
 ])
 def test_gridworld_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

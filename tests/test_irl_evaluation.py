@@ -111,8 +111,8 @@ def test_a_problem_evaluated_many_times_gives_what_fresh_calls_give(mode, horizo
 
 @pytest.mark.parametrize("masked", [False, True])
 def test_the_problems_mdp_is_what_replace_makes(masked):
-    # The reward swap skips replace's checks (of P, p0, the layout): its MDP must be the
-    # one replace would make, of the same class, with its own read-only copy of r.
+    # The reward swap is replace(r=...), which checks r alone and shares P, p0 and the
+    # layout: its MDP is of the same class, with its own read-only copy of r.
     world = ci.envs.gridworld((2, 3), goals=[(0, 2)], horizon=3,
                               features=np.eye(6)[:, :2])
     if masked:

@@ -8,7 +8,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ctrlinf as ci
-from ctrlinf.irl.fitting import PROGRESS_WORK, _long_fit, _warn_unconverged
+from ctrlinf._progress import WORK_FOR_A_BAR
+from ctrlinf.irl.fitting import _fit_work, warn_unconverged
 from ctrlinf.trajectories import feature_counts
 from enumeration import random_mdp_arrays
 from test_irl_objective import serial_numba  # noqa: F401  (autouse fixture)
@@ -96,11 +97,12 @@ def test_progress_bar_writes_to_stderr_only_when_asked(capsys):
     assert capsys.readouterr().err == ""
     ci.irl.fit(mdp, phi, demos, l2=0.1, progress=True)
     assert "MCE IRL (soft)" in capsys.readouterr().err
-    # None is automatic: a fit this small shows no bar; a long one (work above
-    # PROGRESS_WORK) would.
+    # None is automatic: a fit this small shows no bar; a long one (work reaching
+    # WORK_FOR_A_BAR) would.
     res = ci.irl.fit(mdp, phi, demos, l2=0.1)
     assert capsys.readouterr().err == ""
-    assert not _long_fit(mdp, 1000) and _long_fit(mdp, int(PROGRESS_WORK))
+    assert _fit_work(mdp, 1000) < WORK_FOR_A_BAR["transitions"] <= _fit_work(
+        mdp, int(WORK_FOR_A_BAR["transitions"]))
 
 
 def test_results_are_frozen_dataclasses():
@@ -178,9 +180,9 @@ def test_fit_warns_about_what_stopped_it():
     runaway = SimpleNamespace(converged=False, theta=np.array([500.0]), n_iter=7,
                               history={"grad_norm": [1e-3]})
     with pytest.warns(RuntimeWarning, match=r"θ is running away.*pass l2 > 0"):
-        _warn_unconverged("fit", runaway, 1000, 0.0, 1e-6)
+        warn_unconverged("fit", runaway, 1000, 0.0, 1e-6)
     with pytest.warns(RuntimeWarning, match=r"θ is running away.*l2=0.1 did not hold it"):
-        _warn_unconverged("fit", runaway, 1000, 0.1, 1e-6)
+        warn_unconverged("fit", runaway, 1000, 0.1, 1e-6)
 
 
 def test_history_counts_objective_evaluations():

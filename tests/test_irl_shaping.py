@@ -21,6 +21,20 @@ def test_shape_reward_is_the_closed_form_and_keeps_the_soft_policy():
     np.testing.assert_allclose(sol_shaped.V, sol.V - phi, atol=1e-8)
 
 
+def test_shape_reward_takes_the_expectation_from_the_cores_backup():
+    # r + γ P Φ is the backup's Q with Φ for V_{t+1}: the one implementation of that sum.
+    mdp = _world(1)
+    r = np.array(mdp.r)
+    r[2, 1] = -np.inf
+    mdp = mdp.replace(r=r)
+    phi = np.array([0.3, -1.0, 2.0, 0.0])
+    shaped = ci.irl.shape_reward(mdp, phi)
+    assert np.array_equal(shaped, ci.backup(mdp, phi, mode="hard").Q - phi[:, None])
+    assert shaped[2, 1] == -np.inf
+    with pytest.raises(ValueError, match=r"potential up to 1e\+308 .* beyond the float64"):
+        ci.irl.shape_reward(mdp, np.full(4, 1e308))       # the backup's range check
+
+
 def test_shaping_keeps_the_hard_policy_too_and_shifts_hard_q_by_the_potential():
     # shape_reward: "the soft and hard solutions of r' have Q' = Q − Φ, V' = V − Φ".
     mdp = _world(2)

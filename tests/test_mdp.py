@@ -61,6 +61,44 @@ def test_load_errors(tmp_path):
         ci.TabularMDP.load(tmp_path / "other.npz")
 
 
+def test_replace_checks_only_what_changes_and_shares_the_rest():
+    # replace runs the constructor's check of each changed field and nothing else: with P
+    # unchanged, P, p0 and a grid's layout are the same objects; the result equals a fresh
+    # construction.
+    grid = ci.envs.gridworld((2, 3), goals=[(0, 2)], horizon=3, features=np.eye(6)[:, :2])
+    r = np.array(grid.r)
+    r[1, 0] = -np.inf
+    for changes in (dict(r=r), dict(r=-np.zeros(6)), dict(p0=np.eye(6)[1]), dict(horizon=5),
+                    dict(horizon=None, gamma=0.5)):
+        new = grid.replace(**changes)
+        fields = dict(P=grid.P, r=grid.r, p0=grid.p0, horizon=grid.horizon, gamma=grid.gamma)
+        fresh = ci.TabularMDP(**{**fields, **changes})
+        assert type(new) is ci.envs.GridMDP and new.P is grid.P
+        assert new.features is grid.features and new.shape == grid.shape
+        assert_array_equal(new.r, fresh.r)
+        assert_array_equal(new.p0, fresh.p0)
+        assert (new.horizon, new.gamma) == (fresh.horizon, fresh.gamma)
+        assert str(new.reward_scale) == str(fresh.reward_scale)      # 0.0, not -0.0
+        assert not new.r.flags.writeable and not new.p0.flags.writeable
+        if "p0" not in changes:
+            assert new.p0 is grid.p0
+    assert grid.replace(r=r).reward_scale == 1.0                   # the -inf does not count
+    r[0, 0] = 7.0
+    assert grid.replace(r=r).r[0, 0] == 7.0 and grid.r[0, 0] != 7.0   # r is copied
+    bad = [(dict(r=np.full(6, np.nan)), ValueError, r"r\[0, 0\] is nan"),
+           (dict(r=np.full((6, 5), -np.inf)), ValueError, "state 0 needs"),
+           (dict(p0=np.ones(6)), ValueError, "p0 sums to 6"),
+           (dict(gamma=0.0), ValueError, "gamma must be in"),
+           (dict(horizon=None), ValueError, "horizon=None needs gamma < 1"),
+           (dict(horizon="5"), TypeError, "horizon must be"),
+           # A new P builds the MDP afresh: the grid's layout is checked against it.
+           (dict(P=np.ones((2, 5, 2)) / 2, r=np.zeros(2), p0=None), ValueError,
+            r"shape \(2, 3\) has 6 cells but the MDP has only 2 states")]
+    for changes, error, message in bad:
+        with pytest.raises(error, match=message):
+            grid.replace(**changes)
+
+
 def test_replace_validates_again():
     mdp = ci.TabularMDP(chain(), r=np.zeros(3), p0=None, horizon=2)
     assert mdp.replace(horizon=5).horizon == 5

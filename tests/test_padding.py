@@ -210,6 +210,9 @@ CALLS = {
         for policy in (POLICY, POLICY[0])],
     "ctrlinf.bridge.importance_sampling.trajectory_features":
         lambda pad: importance_sampling.trajectory_features(MDP, PHI_S, pad(DEMOS)),
+    "ctrlinf.bridge.importance_sampling.summed_features":
+        lambda pad: importance_sampling.summed_features(
+            np.repeat(PHI_S[:, None], MDP.n_actions, axis=1), pad(DEMOS), "demos"),
     "ctrlinf.plot.paths.demo_states": lambda pad: paths.demo_states(GRID, pad(DEMOS_GRID)),
     "ctrlinf.plot.paths.trajectories": lambda pad: [
         _figure_lines(lambda: ci.plot.trajectories(world, pad(demos)))

@@ -19,7 +19,7 @@ def mdp():
 @pytest.mark.parametrize("variant", ["compiled", "py_func"])
 def test_empirical_marginals_match_the_exact_occupancy(mdp, variant, monkeypatch):
     if variant == "py_func":
-        monkeypatch.setattr(kernels, "_sample_episodes", kernels._sample_episodes.py_func)
+        monkeypatch.setattr(kernels, "sample_episodes", kernels.sample_episodes.py_func)
     sol = ci.solve(mdp, mode="soft")
     n = 40_000 if variant == "compiled" else 4_000
     demos = ci.sample(mdp, sol.policy, n=n, seed=3)

@@ -4,14 +4,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from ctrlinf._progress import progress_bar as _progress_bar
 
 from ctrlinf import _checks
-
-#: Runs with at least this many environment steps show a progress bar when progress=None.
-PROGRESS_STEPS = 50_000
-#: The same for the on-policy agents, counted in episodes.
-PROGRESS_EPISODES = 5_000
+from ctrlinf._progress import progress_bar as _progress_bar
+from ctrlinf._progress import shows_bar
 
 
 def env_sizes(env):
@@ -84,12 +80,25 @@ def schedule(learning_rate, name="learning_rate"):
     return lambda fraction: rate
 
 
-def progress_bar(total, progress, desc, work=None, threshold=PROGRESS_STEPS):
+def progress_bar(total, progress, desc, work=None, unit="env steps"):
     """A bar over ``total`` units, shown when ``progress`` is True, or when it is None and
-    ``work`` (default ``total``) reaches ``threshold``."""
-    enabled = (total if work is None else work) >= threshold if progress is None \
-        else bool(progress)
-    return _progress_bar(total, enabled, desc)
+    ``work`` (default ``total``) in ``unit`` is enough (:func:`ctrlinf._progress.shows_bar`)."""
+    return _progress_bar(total, shows_bar(progress, total if work is None else work, unit),
+                         desc)
+
+
+def run_options(n_units, log_every, callback, progress, seed):
+    """The options every agent takes, checked: ``(log_every, callback, progress, rng)``.
+
+    ``log_every`` defaults to ``max(1, n_units // 100)`` (about a hundred history rows
+    over ``n_units`` steps or iterations); ``callback`` is None or callable; ``progress``
+    None, True or False (:func:`progress_bar`); ``rng`` a Generator seeded by ``seed``.
+    """
+    log_every = max(1, n_units // 100) if log_every is None else _checks.positive_int(
+        log_every, "log_every")
+    return (log_every, _checks.optional_callable(callback, "callback"),
+            _checks.flag(progress, "progress", allow_none=True),
+            np.random.default_rng(_checks.seed(seed)))
 
 
 def effective_horizon(gamma, tail=1e-3):

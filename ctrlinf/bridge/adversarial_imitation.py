@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ctrlinf import _checks
-from ctrlinf.bridge.discriminators import _log_sigmoid
-from ctrlinf.bridge.discriminators import _sigmoid
+from ctrlinf.bridge.discriminators import log_sigmoid
+from ctrlinf.bridge.discriminators import sigmoid
 from ctrlinf.bridge.visitation import exact_visitation
 from ctrlinf.inference import solve
 from ctrlinf.trajectories import sample, visitation
@@ -199,9 +199,9 @@ def gail(mdp: TabularMDP, demos: Trajectories, n_iterations: int = 60, entropy: 
         rollouts = sample(mdp, policy, n_rollouts, seed=rng, length=length)
         rho_pi = discounted_pair_weights(rollouts, S, A, gamma)
         for _ in range(discriminator_steps):
-            D = _sigmoid(logits)
+            D = sigmoid(logits)
             logits += discriminator_rate * (rho_E * (1.0 - D) - rho_pi * D)
-        D = _sigmoid(logits)
+        D = sigmoid(logits)
         exact = exact_visitation(mdp, policy)[1]
         with np.errstate(divide="ignore", invalid="ignore"):
             D_star = np.where(rho_E + exact > 0, rho_E / (rho_E + exact), 0.5)
@@ -213,10 +213,10 @@ def gail(mdp: TabularMDP, demos: Trajectories, n_iterations: int = 60, entropy: 
             callback(k, policy, D)
         # -log(1 - D) = log(1 + e^f): finite for every logit.
         # (A soft policy is positive; the floor only guards against underflow.)
-        reward = -_log_sigmoid(-logits) + kl * np.log(np.maximum(policy, 1e-300))
+        reward = -log_sigmoid(-logits) + kl * np.log(np.maximum(policy, 1e-300))
         sol = solve(mdp.replace(r=reward), mode="soft", temperature=entropy + kl)
         policy = sol.policy
-    D = _sigmoid(logits)
-    return GAILResult(policy=policy, D=D, reward=-_log_sigmoid(-logits), history=history,
+    D = sigmoid(logits)
+    return GAILResult(policy=policy, D=D, reward=-log_sigmoid(-logits), history=history,
                       expert_occupancy=rho_E)
 

@@ -174,7 +174,7 @@ def make_approximator(kind, n_states, n_outputs, features=None, hidden=(64,),
     """
     kind = _checks.choice(kind, "approximator", APPROXIMATORS)
     if features is not None:
-        features = _checks.feature_array(features, n_states)
+        features = _checks.features(features, n_states, None, sparse=False)
     if kind == "tabular":
         return Tabular(n_states, n_outputs, init)
     if kind == "linear":

@@ -20,8 +20,8 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_optimizer
-from ctrlinf.bridge.importance_sampling import (_check_maxent_mdp, _reward_features, _summed,
-                                                policy_log_probability)
+from ctrlinf.bridge.importance_sampling import policy_log_probability
+from ctrlinf.bridge.importance_sampling import summed_features
 from ctrlinf.bridge.visitation import exact_visitation
 from ctrlinf.trajectories import visitation
 
@@ -49,10 +49,15 @@ def optimal_discriminator(log_p: ArrayLike, log_q: ArrayLike) -> FloatArray:
     log_p, log_q = np.asarray(log_p, dtype=np.float64), np.asarray(log_q, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         logit = log_p - log_q
-    return _sigmoid(logit)
+    return sigmoid(logit)
 
 
-def _sigmoid(x):
+def sigmoid(x):
+    """``σ(x) = 1 / (1 + e^{−x})`` elementwise, without overflow for any float ``x``.
+
+    Shared with :mod:`ctrlinf.bridge.adversarial_imitation` (not checked: ``x`` is the
+    caller's logits).
+    """
     x = np.asarray(x, dtype=np.float64)
     out = np.empty_like(x)
     positive = x >= 0
@@ -85,13 +90,13 @@ class GCLDiscriminator:
 
     def logit(self, trajectories):
         r"""``R_θ(τ) − log Z − Σ_t log π(a_t|s_t)`` per trajectory, shape (N,)."""
-        return (_summed(self._features, trajectories, "trajectories") @ self.theta
+        return (summed_features(self._features, trajectories, "trajectories") @ self.theta
                 - self.log_partition
                 - policy_log_probability(self._sampler_policy, trajectories))
 
     def __call__(self, trajectories):
         """``D(τ)`` per trajectory, shape (N,)."""
-        return _sigmoid(self.logit(trajectories))
+        return sigmoid(self.logit(trajectories))
 
 
 def gcl_discriminator(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
@@ -123,8 +128,9 @@ def gcl_discriminator(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
     -------
     GCLDiscriminator
     """
-    _check_maxent_mdp(mdp)
-    phi = _checks.feature_scale(_reward_features(mdp, features), mdp.horizon)
+    _checks.maxent_mdp(mdp)
+    phi = _checks.feature_scale(
+        _checks.state_action_features(features, mdp.n_states, mdp.n_actions), mdp.horizon)
     max_iter = _checks.positive_int(max_iter, "max_iter")
     tol = _checks.real(tol, "tol", low=0.0)
     policy = _checks.policy(sampler_policy, mdp.n_states, mdp.n_actions, mdp.horizon,
@@ -133,7 +139,7 @@ def gcl_discriminator(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
     groups = []
     for name, trajectories, label in (("demos", demos, 1.0), ("samples", samples, 0.0)):
         _checks.trajectories(trajectories, name, nonempty=True)
-        Phi = _summed(phi, trajectories, name)
+        Phi = summed_features(phi, trajectories, name)
         # Columns (Φ, −1) multiply (θ, log Z); the log π term is a fixed offset.
         X = np.hstack([Phi, -np.ones((Phi.shape[0], 1))])
         offset = -policy_log_probability(policy, trajectories)
@@ -143,8 +149,8 @@ def gcl_discriminator(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
         hess = np.zeros((params.size, params.size))
         for X, offset, label, weight in groups:
             logit = X @ params + offset
-            D = _sigmoid(logit)
-            loss -= weight * _log_sigmoid(logit if label else -logit).sum()
+            D = sigmoid(logit)
+            loss -= weight * log_sigmoid(logit if label else -logit).sum()
             grad -= weight * X.T @ (label - D)
             hess += weight * (X * (D * (1.0 - D))[:, None]).T @ X
         return loss, grad, hess
@@ -238,19 +244,23 @@ def gail_discriminator(mdp: TabularMDP, demos: Trajectories, samples: Trajectori
     for iteration in range(n_iterations):
         out, cache = f.forward(states)
         logit = out[rows, actions]
-        D = _sigmoid(logit)
+        D = sigmoid(logit)
         # d/dlogit of −w_E log σ − w_π log(1 − σ) is w_π σ − w_E (1 − σ).
         grad = np.zeros_like(out)
         grad[rows, actions] = weights[1] * D - weights[0] * (1.0 - D)
         optimizer.step(f.backward(cache, grad), learning_rate)
         if (iteration + 1) % log_every == 0:
-            loss = -(weights[0] * _log_sigmoid(logit) + weights[1] * _log_sigmoid(-logit)).sum()
+            loss = -(weights[0] * log_sigmoid(logit) + weights[1] * log_sigmoid(-logit)).sum()
             history["iteration"].append(iteration + 1)
             history["loss"].append(float(loss))
-    return GAILDiscriminator(D=_sigmoid(all_states(f)), history=history)
+    return GAILDiscriminator(D=sigmoid(all_states(f)), history=history)
 
 
-def _log_sigmoid(x):
+def log_sigmoid(x):
+    """``log σ(x) = −log(1 + e^{−x})`` elementwise, finite for every finite ``x``.
+
+    Shared with :mod:`ctrlinf.bridge.adversarial_imitation`.
+    """
     return -np.logaddexp(0.0, -x)
 
 

@@ -36,19 +36,19 @@ if TYPE_CHECKING:
 
 
 # -- trajectory quantities ----------------------------------------------------
-def _reward_features(mdp, features):
-    """Features as a (S, A, K) array (state features broadcast over actions)."""
-    return _checks.state_action_features(features, mdp.n_states, mdp.n_actions)
-
-
 def trajectory_features(mdp, features, trajectories):
     """``Φ(τ) = Σ_t φ(s_t, a_t)`` over each trajectory's observed steps, shape (N, K)."""
     _checks.mdp(mdp)
-    return _summed(_reward_features(mdp, features), trajectories, "trajectories")
+    phi = _checks.state_action_features(features, mdp.n_states, mdp.n_actions)
+    return summed_features(phi, trajectories, "trajectories")
 
 
-def _summed(phi, trajectories, name):
-    """``Σ_t phi[s_t, a_t]`` per trajectory for a (S, A, K) array; ``name`` the argument."""
+def summed_features(phi, trajectories, name):
+    """``Σ_t phi[s_t, a_t]`` per trajectory for checked (S, A, K) features, shape (N, K).
+
+    Checks ``trajectories`` (naming the argument ``name``) against ``phi``'s sizes; the
+    features are the caller's to check. Shared with :mod:`ctrlinf.bridge.discriminators`.
+    """
     S, A = phi.shape[:2]
     _checks.trajectories(trajectories, name, S, A)
     return feature_counts(trajectories, phi, per_trajectory=True)
@@ -80,15 +80,6 @@ def policy_log_probability(policy, trajectories):
                            minlength=trajectories.n_trajectories)
 
 
-def _check_maxent_mdp(mdp):
-    _checks.mdp(mdp)
-    if mdp.horizon is None or mdp.gamma != 1.0:
-        raise ValueError(
-            f"MaxEnt IRL's trajectory distribution p(τ) exp(R(τ))/Z needs a finite horizon "
-            f"and gamma=1, got horizon={mdp.horizon}, gamma={mdp.gamma:g}"
-        )
-
-
 def exact_maxent_gradient(mdp: TabularMDP, features: ArrayLike, demos: Trajectories,
                           theta: ArrayLike) -> tuple[FloatArray, float]:
     r"""The exact MaxEnt IRL gradient ``μ_E − E_{p_θ}[Φ]`` and ``log Z(θ)``.
@@ -112,7 +103,8 @@ def exact_maxent_gradient(mdp: TabularMDP, features: ArrayLike, demos: Trajector
         ``log Z(θ) = log Σ_τ p(τ) exp R_θ(τ)`` (``ci.log_evidence``).
     """
     value, gradient = objective(mdp, features, demos, theta, mode="exact")
-    expert = feature_counts(demos, _reward_features(mdp, features))
+    expert = feature_counts(demos, _checks.state_action_features(features, mdp.n_states,
+                                                                  mdp.n_actions))
     return gradient, float(np.asarray(theta, dtype=np.float64) @ expert - value)
 
 
@@ -195,9 +187,10 @@ def irl_gradient_importance_sampled(mdp: TabularMDP, features: ArrayLike, demos:
     >>> bool(np.all(np.abs(np.asarray(g) - exact) < 4 * g.standard_error + 1e-12))
     True
     """
-    _check_maxent_mdp(mdp)
+    _checks.maxent_mdp(mdp)
     n = _checks.positive_int(n_samples, "n_samples")
-    phi = _checks.feature_scale(_reward_features(mdp, features), mdp.horizon)
+    phi = _checks.feature_scale(
+        _checks.state_action_features(features, mdp.n_states, mdp.n_actions), mdp.horizon)
     theta = _checks.real_array(theta, "theta")
     if theta.shape != (phi.shape[2],):
         raise ValueError(f"theta has shape {theta.shape}, expected (K,) = ({phi.shape[2]},) "
@@ -216,7 +209,7 @@ def irl_gradient_importance_sampled(mdp: TabularMDP, features: ArrayLike, demos:
             "π(a|s) > 0 for every action, or trajectories p_θ reaches are never drawn"
         )
     samples = sample(mdp, policy, n, seed=seed)
-    Phi = _summed(phi, samples, "samples")
+    Phi = summed_features(phi, samples, "samples")
     log_w = Phi @ theta - policy_log_probability(policy, samples)
     shift = log_w.max()
     w = np.exp(log_w - shift)

@@ -11,7 +11,7 @@ how far an estimate is from the truth. It serves two readings of "optimal":
   ``−α log π`` at every step. This is the reference for soft Q-learning and SAC: pass
   the agent's α, e.g. ``Oracle.stationary(mdp, gamma, temperature=1.0)``.
 
-Every exact quantity comes from the core (:func:`ctrlinf.solve`,
+Every exact quantity comes from the core (:func:`ctrlinf.solve`, :func:`ctrlinf.backup`,
 :func:`ctrlinf.evaluate_policy`, :func:`ctrlinf.occupancy`,
 :func:`ctrlinf.mdp.reachable_states`); the reports that score an estimate against it are
 defined in :mod:`ctrlinf.bridge.scores`.
@@ -57,7 +57,8 @@ from ctrlinf import _checks
 from ctrlinf.bridge import scores
 from ctrlinf.bridge.scores import PolicyReport
 from ctrlinf.bridge.torch_threads import torch_threads_kept
-from ctrlinf.inference import HARD_TIE_TOLERANCE, dead_states, evaluate_policy, occupancy, solve
+from ctrlinf.inference import HARD_TIE_TOLERANCE, backup, dead_states, evaluate_policy, occupancy
+from ctrlinf.inference import solve
 from ctrlinf.mdp import reachable_states
 
 if TYPE_CHECKING:
@@ -66,23 +67,16 @@ if TYPE_CHECKING:
 STATE_SETS = ("reachable", "all")
 
 
-def _soft_backup(Q, temperature, prior):
-    r"""The soft maximum of ``Q`` (..., A): ``V`` (...) and ``log π`` (..., A).
+def _soft_log_policy(Q, V, temperature, prior):
+    r"""``log π = log prior + (Q − V)/α`` (..., A): the soft policy of the core's ``Q``, ``V``.
 
-    ``V = α log Σ_a prior e^{Q/α}`` and ``log π = log prior + (Q − V)/α``: the second half
-    of a soft backup (``ci.backup`` will give it once the core exposes its one-step
-    operator). Normalised in log space around the largest logit, so ``π`` sums to one to
-    round-off even when ``Q/α`` is ``1e5``: near ``γ = 1`` a row sum off by ``δ`` moves
-    the policy's value by about ``δ/(1 − γ)``.
+    The core's ``π = prior e^{(Q − V)/α}`` (:func:`ctrlinf.backup`) in log space, for the
+    KL of :func:`~ctrlinf.bridge.scores.soft_scores`: where ``π`` underflows to 0 its log
+    is still finite. ``−inf`` on forbidden actions.
     """
-    logits = Q / temperature
-    if prior is not None:
-        with np.errstate(divide="ignore"):
-            logits = logits + np.log(prior)
-    top = logits.max(axis=-1, keepdims=True)
-    shifted = logits - top
-    log_total = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return temperature * (top + log_total)[..., 0], shifted - log_total
+    with np.errstate(divide="ignore"):
+        log_pi = (Q - V[..., None]) / temperature
+        return log_pi if prior is None else log_pi + np.log(prior)
 
 
 #: Policy-iteration steps allowed after value iteration; each is one exact evaluation.
@@ -192,21 +186,19 @@ class Oracle:
             if self.temperature == 0:
                 self.solution, self.Q, self.V = hard, self.hard_Q, self.hard_V
             else:
-                self.solution, self.Q, self.V, self._log_policy = self._optimum(
-                    self.temperature, self._prior, tol, max_iter)
+                self.solution, self.Q, self.V, (self.policy, self._log_policy) = \
+                    self._optimum(self.temperature, self._prior, tol, max_iter)
         V = self.hard_V[..., None]
         self.optimal_actions = self.hard_Q >= V - self.tie_tol * np.maximum(1.0, np.abs(V))
         if self.temperature == 0:
             # Uniform over the optimal actions, as solve's hard mode shares ties.
             self.policy = self.optimal_actions / self.optimal_actions.sum(axis=-1, keepdims=True)
             self._log_policy = None
-        else:
-            self.policy = np.exp(self._log_policy)
         self.decision_states = reachable_states(mdp, self._prior) & ~self.dead_states
 
     # -- the exact optimum ---------------------------------------------------
     def _optimum(self, temperature, prior, tol, max_iter):
-        """``(solution, Q*, V*, log π*)`` at ``temperature`` (hard at 0; log π* None there).
+        """``(solution, Q*, V*, (π*, log π*))`` at ``temperature`` (hard at 0: None there).
 
         Exact at any horizon: backward induction for a finite one, value iteration
         finished by policy iteration for ``horizon=None``.
@@ -218,9 +210,9 @@ class Oracle:
             solution = solve(self.mdp, mode=mode, temperature=temperature or 1.0,
                              action_prior=prior, tol=tol, max_iter=max_iter)
         if self.mdp.horizon is not None:
-            log_policy = None if temperature == 0 else \
-                _soft_backup(solution.Q, temperature, prior)[1]
-            return solution, solution.Q, solution.V, log_policy
+            policy = None if temperature == 0 else (
+                solution.policy, _soft_log_policy(solution.Q, solution.V, temperature, prior))
+            return solution, solution.Q, solution.V, policy
         if temperature == 0:
             return (solution,) + self._hard_policy_iteration(solution.policy, tol) + (None,)
         return (solution,) + self._soft_policy_iteration(solution.policy, temperature, prior,
@@ -234,18 +226,17 @@ class Oracle:
         """
         for _ in range(POLICY_ITERATIONS):
             Q, V = evaluate_policy(self.mdp, policy)
-            # One hard backup of V^π: Q^π = r + γ P V^π, then max over actions.
-            # (ci.backup(mdp, V, "hard") once the core exposes its one-step operator.)
-            gain = Q.max(axis=1) - V
+            step = backup(self.mdp, V, mode="hard")   # r + γ P V^π, and its max over actions
+            gain = step.V - V
             better = gain > tol * max(1.0, float(np.abs(V).max()))
             if not better.any():
                 return Q, V
             policy = policy.copy()
-            policy[better] = np.eye(self.mdp.n_actions)[np.argmax(Q[better], axis=1)]
+            policy[better] = np.eye(self.mdp.n_actions)[np.argmax(step.Q[better], axis=1)]
         raise self._out_of_reach(tol, float(gain.max()), V)
 
     def _soft_policy_iteration(self, policy, temperature, prior, tol):
-        r"""Exact ``(Q*, V*, log π*)`` from a start policy (soft policy iteration).
+        r"""Exact ``(Q*, V*, (π*, log π*))`` from a start policy (soft policy iteration).
 
         Evaluate ``π`` exactly, back up once: ``V' = α log Σ_a prior exp(Q^π/α)``,
         ``π' = prior exp((Q^π − V')/α)`` (Haarnoja et al. 2017), until the backup moves
@@ -255,14 +246,15 @@ class Oracle:
         for _ in range(POLICY_ITERATIONS):
             Q, V = evaluate_policy(self.mdp, policy, temperature=temperature,
                                    action_prior=prior)
-            # One soft backup of V^π: Q^π = r + γ P V^π, then the soft maximum.
-            backed_up, log_policy = _soft_backup(Q, temperature, prior)
-            policy = np.exp(log_policy)
-            residual = float(np.max(np.abs(backed_up - V)))
+            # One soft backup of V^π: r + γ P V^π, then the soft maximum and its policy.
+            step = backup(self.mdp, V, mode="soft", temperature=temperature,
+                          action_prior=prior)
+            policy = step.policy
+            residual = float(np.max(np.abs(step.V - V)))
             if residual <= tol * max(1.0, float(np.abs(V).max())):
                 Q, V = evaluate_policy(self.mdp, policy, temperature=temperature,
                                        action_prior=prior)
-                return Q, V, log_policy
+                return Q, V, (policy, _soft_log_policy(step.Q, step.V, temperature, prior))
         raise self._out_of_reach(tol, residual, V)
 
     @staticmethod

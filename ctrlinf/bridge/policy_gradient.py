@@ -41,8 +41,8 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import (PROGRESS_EPISODES, History, Stepper, effective_horizon,
-                                    env_sizes, log_softmax_rows, progress_bar)
+from ctrlinf.bridge._common import (History, Stepper, effective_horizon, env_sizes,
+                                    log_softmax_rows, progress_bar, run_options)
 from ctrlinf.bridge.approximators import all_states, make_approximator, make_training
 from ctrlinf.trajectories import draw
 
@@ -272,12 +272,8 @@ def entropy_policy_gradient(env: gymnasium.Env, n_iterations: int, *, gamma: flo
         raise ValueError("advantage='td' needs the learned value function: baseline=True")
     max_steps = effective_horizon(gamma) if episode_length is None else _checks.positive_int(
         episode_length, "episode_length")
-    log_every = max(1, n_iterations // 100) if log_every is None else _checks.positive_int(
-        log_every, "log_every")
-    callback = _checks.optional_callable(callback, "callback")
-    progress = _checks.flag(progress, "progress", allow_none=True)
-
-    rng = np.random.default_rng(_checks.seed(seed))
+    log_every, callback, progress, rng = run_options(n_iterations, log_every, callback, progress,
+                                                     seed)
     learner = _Learner(S, A, approximator, features, hidden, activation, rng,
                        baseline=baseline, learning_rate=learning_rate,
                        critic_learning_rate=critic_learning_rate)
@@ -291,7 +287,7 @@ def entropy_policy_gradient(env: gymnasium.Env, n_iterations: int, *, gamma: flo
                                     actor=learner.actor, critic=learner.critic)
 
     with progress_bar(n_iterations, progress, "entropy policy gradient",
-                      work=n_iterations * n_episodes, threshold=PROGRESS_EPISODES) as bar:
+                      work=n_iterations * n_episodes, unit="episodes") as bar:
         for iteration in range(n_iterations):
             # The policy is fixed during collection: tabulate it once per iteration.
             log_pi = learner.log_policy()

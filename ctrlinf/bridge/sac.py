@@ -32,7 +32,8 @@ import numpy as np
 
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
-from ctrlinf.bridge._common import History, Stepper, env_sizes, log_softmax_rows, progress_bar
+from ctrlinf.bridge._common import (History, Stepper, env_sizes, log_softmax_rows, progress_bar,
+                                    run_options)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
@@ -230,6 +231,7 @@ def sac_discrete(env: gymnasium.Env, n_steps: int, *, gamma: float,
         Seeds the environment's first reset and the agent; same seed, same run. None
         (the default) draws fresh entropy.
     progress : bool, optional
+        tqdm bar; None shows it for runs of at least 50 000 steps.
 
     Returns
     -------
@@ -252,12 +254,7 @@ def sac_discrete(env: gymnasium.Env, n_steps: int, *, gamma: float,
     learning_starts = _checks.integer(learning_starts, "learning_starts", low=0)
     buffer_size = n_steps if buffer_size is None else _checks.positive_int(
         buffer_size, "buffer_size")
-    log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
-        log_every, "log_every")
-    callback = _checks.optional_callable(callback, "callback")
-    progress = _checks.flag(progress, "progress", allow_none=True)
-
-    rng = np.random.default_rng(_checks.seed(seed))
+    log_every, callback, progress, rng = run_options(n_steps, log_every, callback, progress, seed)
     learner = _Learner(S, A, approximator, features, hidden, activation, rng, gamma=gamma,
                        critic_learning_rate=critic_learning_rate,
                        actor_learning_rate=actor_learning_rate, log_alpha=log_alpha, tune=tune,

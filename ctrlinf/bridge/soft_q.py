@@ -31,7 +31,7 @@ import numpy as np
 from ctrlinf import _checks
 from ctrlinf.bridge import losses
 from ctrlinf.bridge._common import (History, Stepper, env_sizes, logsumexp_rows, progress_bar,
-                                    softmax_rows)
+                                    run_options, softmax_rows)
 from ctrlinf.bridge.approximators import (all_states, check_target_update, make_approximator,
                                           make_training, update_target)
 from ctrlinf.bridge.replay import ReplayBuffer
@@ -220,12 +220,7 @@ def soft_q_learning(env: gymnasium.Env, n_steps: int, *, gamma: float,
     learning_starts = _checks.integer(learning_starts, "learning_starts", low=0)
     buffer_size = n_steps if buffer_size is None else _checks.positive_int(
         buffer_size, "buffer_size")
-    log_every = max(1, n_steps // 100) if log_every is None else _checks.positive_int(
-        log_every, "log_every")
-    callback = _checks.optional_callable(callback, "callback")
-    progress = _checks.flag(progress, "progress", allow_none=True)
-
-    rng = np.random.default_rng(_checks.seed(seed))
+    log_every, callback, progress, rng = run_options(n_steps, log_every, callback, progress, seed)
     learner = _Learner(S, A, approximator, features, hidden, activation, rng, alpha=alpha,
                        gamma=gamma, optimizer=optimizer, learning_rate=learning_rate,
                        target_update=target_update)

@@ -26,11 +26,6 @@ if TYPE_CHECKING:
     from ctrlinf.mdp import TabularMDP
 
 
-def _stationary_or_timed(mdp, policy):
-    _checks.mdp(mdp)
-    return _checks.timed_or_stationary_policy(policy, mdp.n_states, mdp.n_actions, mdp.horizon)
-
-
 def exact_visitation(mdp: TabularMDP, policy: ArrayLike) -> tuple[FloatArray, FloatArray]:
     r"""The exact state and state-action occupancy of ``policy`` rolled out from ``p0``.
 
@@ -48,7 +43,7 @@ def exact_visitation(mdp: TabularMDP, policy: ArrayLike) -> tuple[FloatArray, Fl
     state : ndarray, shape (T, S), or (S,) for an infinite horizon
     state_action : ndarray, shape (T, S, A), or (S, A)
     """
-    policy = _stationary_or_timed(mdp, policy)
+    policy = _checks.timed_or_stationary_policy(policy, mdp)
     d = occupancy(mdp, policy)
     return d, d[..., None] * policy
 
@@ -82,7 +77,7 @@ def sampled_visitation(mdp: TabularMDP, policy: ArrayLike, n_trajectories: int, 
     >>> state.shape, state_action.shape, np.allclose(state.sum(axis=1), 1)
     ((4, 3), (4, 3, 2), True)
     """
-    policy = _stationary_or_timed(mdp, policy)
+    policy = _checks.timed_or_stationary_policy(policy, mdp)
     n = _checks.positive_int(n_trajectories, "n_trajectories")
     S, A = mdp.n_states, mdp.n_actions
     if mdp.horizon is None:

@@ -128,7 +128,7 @@ class GridMDP(TabularMDP):
         self.goals = _read_only(_cell_mask(goals, self.shape, "goals"))
         self.pits = _read_only(_cell_mask(pits, self.shape, "pits"))
         self.features = None if features is None else _read_only(
-            _checks.feature_array(features, self.n_states, self.n_actions))
+            _checks.features(features, self.n_states, self.n_actions, sparse=False))
         self.info = _check_info(info)
 
     # -- cells and states ------------------------------------------------

@@ -21,8 +21,8 @@ import scipy.sparse as sp
 
 from ctrlinf import _checks, nn
 from ctrlinf.irl.demos import expert_occupancy
-from ctrlinf.irl.fitting import _warn_unconverged
 from ctrlinf.irl.fitting import fit_model
+from ctrlinf.irl.fitting import warn_unconverged
 from ctrlinf.irl.objectives import Problem
 from ctrlinf.irl.objectives import check_mdp_and_mode
 
@@ -261,5 +261,5 @@ def fit_deep(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | Arr
     D_E, ends = expert_occupancy(mdp, demos)
     result = fit_model(mdp, model, D_E, net.init_params(seed), mode, l2, optimizer,
                        learning_rate, max_iter, gtol, progress, name, ends)
-    _warn_unconverged(name, result, max_iter, l2, gtol)   # as fit does
+    warn_unconverged(name, result, max_iter, l2, gtol)   # as fit does
     return result

@@ -6,7 +6,8 @@ per ``(s, a)`` that gives discounted behaviour cloning, ``π = D_E / Σ_a D_E``.
 
 :func:`fit_model` is the loop :func:`fit` and :func:`~ctrlinf.irl.fit_deep` share: a
 reward model maps parameters ``x`` to ``r(s, a)`` and pulls the reward gradient
-``D_E − D_r`` back to ``x`` (``φᵀ(D_E − D_r) = μ_E − μ_θ`` for a linear model).
+``D_E − D_r`` back to ``x`` (``φᵀ(D_E − D_r) = μ_E − μ_θ`` for a linear model);
+:func:`warn_unconverged` is their one warning about a fit that stopped short.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
+from ctrlinf._progress import shows_bar
 from ctrlinf.irl.demos import expert_occupancy
 from ctrlinf.irl.objectives import Problem
 from ctrlinf.irl.objectives import check_mdp_and_mode
@@ -143,18 +145,14 @@ class LinearModel:
         return features @ theta
 
 
-#: ``progress=None`` shows a bar when max_iter x steps per solve x nnz(P) exceeds this
-#: (the rule ``ci.solve`` applies to one solve).
-PROGRESS_WORK = 5e8
-
-
-def _long_fit(mdp, max_iter):
-    """Whether a fit of ``max_iter`` iterations is long enough for a progress bar."""
+def _fit_work(mdp, max_iter):
+    """The transitions a fit may touch, max_iter x steps per solve x nnz(P), as ``ci.solve``
+    counts one solve's (``progress=None`` shows a bar when this is large)."""
     if mdp.horizon is not None:
         steps = mdp.horizon
     else:  # value-iteration sweeps to reach 1e-12 at rate γ
         steps = math.log(1e-12) / math.log(mdp.gamma)
-    return max_iter * steps * mdp.P.nnz > PROGRESS_WORK
+    return max_iter * steps * mdp.P.nnz
 
 
 def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter, gtol,
@@ -171,8 +169,7 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
     optimizer, learning_rate, max_iter, gtol = check_optimizer(optimizer, learning_rate,
                                                                max_iter, gtol)
     progress = _checks.flag(progress, "progress", allow_none=True)
-    if progress is None:
-        progress = _long_fit(mdp, max_iter)
+    progress = shows_bar(progress, _fit_work(mdp, max_iter), "transitions")
     problem = Problem(mdp, D_E, mode, ends)
 
     def penalised(x):
@@ -199,7 +196,7 @@ def fit_model(mdp, model, D_E, x0, mode, l2, optimizer, learning_rate, max_iter,
 DIVERGENCE_THETA = 100.0
 
 
-def _warn_unconverged(name, result, max_iter, l2, gtol):
+def warn_unconverged(name, result, max_iter, l2, gtol):
     """Warn about what stopped an unconverged fit: θ running away, or the budget spent.
 
     L-BFGS also stops "unconverged" at machine precision, which is harmless and
@@ -276,7 +273,8 @@ def fit(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | ArrayLik
         iterations and does not warn when it is spent.
     progress : bool or None
         A tqdm bar with the objective and gradient norm; None shows one for long
-        fits only (``max_iter`` x steps per solve x ``nnz(P)`` above ``PROGRESS_WORK``).
+        fits only (``max_iter`` x steps per solve x ``nnz(P)``, counted as ``ci.solve``
+        counts one solve).
     seed : int, optional
         None starts at ``θ = 0``; an int starts at ``N(0, 0.01²)`` draws. The
         fit is deterministic either way.
@@ -316,5 +314,5 @@ def fit(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | ArrayLik
     D_E, ends = expert_occupancy(mdp, demos)
     result = fit_model(mdp, model, D_E, theta0, mode, l2, optimizer, learning_rate, max_iter,
                        gtol, progress, name, ends)
-    _warn_unconverged(name, result, max_iter, l2, gtol)
+    warn_unconverged(name, result, max_iter, l2, gtol)
     return result

@@ -154,8 +154,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ctrlinf import _checks
-from ctrlinf.inference import _discount_sum
-from ctrlinf.inference import _discounted_occupancy
+from ctrlinf.inference import discount_sum
+from ctrlinf.inference import discounted_occupancy
 from ctrlinf.inference import log_evidence
 from ctrlinf.inference import marginals
 from ctrlinf.inference import solve
@@ -257,7 +257,7 @@ def model_visitation(mdp, sol):
     From ``p0`` over the whole horizon; for ``horizon=None`` that is ``1/(1 − γ)``
     times the normalised occupancy of :func:`ctrlinf.marginals`.
     """
-    return _discount_sum(mdp, marginals(mdp, sol)[1])
+    return discount_sum(mdp, marginals(mdp, sol)[1])
 
 
 def demo_start_measure(mdp, D_E):
@@ -375,13 +375,13 @@ class Problem:
         if self._mask is not None:
             reward = np.where(self._mask, -np.inf, reward)
         try:
-            # One reduction gives the reward scale and, when it is finite, the proof that
-            # every allowed reward is: a NaN or an infinity makes the maximum not finite.
+            # One reduction proves every allowed reward finite (a NaN or an infinity makes
+            # the maximum not finite): replace reads -inf as a mask, so it cannot tell.
             magnitude = np.abs(reward)
             scale = float(magnitude.max() if self._allowed is None else
                           magnitude.max(where=self._allowed, initial=0.0))
             if reward.shape == (mdp.n_states, mdp.n_actions) and math.isfinite(scale):
-                mdp_r = mdp._with_checked_reward(reward, scale)
+                mdp_r = mdp.replace(r=reward)      # checks only r; P, p0, a layout shared
             else:
                 mdp_r = self._refuse(reward)
             _checks.value_range(mdp_r, 1.0, self.mode)
@@ -406,7 +406,7 @@ class Problem:
         """:func:`model_visitation`, with the discounts computed once."""
         state_action = marginals(mdp_r, sol)[1]
         T, S, A = state_action.shape
-        # np.tensordot's product (as _discount_sum computes it), without its set-up.
+        # np.tensordot's product (as discount_sum computes it), without its set-up.
         return np.dot(self._discounts, state_action.reshape(T, S * A)).reshape(S, A)
 
     def evaluate(self, reward, culprit=None):
@@ -428,7 +428,7 @@ class Problem:
             # horizon=None: the demos' log-likelihood Σ D_E r − ρ̂·V, with its gradient
             # D_E − D^ρ̂ (module docstring): same mass on both sides, whatever the demo length.
             normaliser = float(self._start @ sol.V)
-            occupancy = _discounted_occupancy(self.mdp, sol.policy, self._start)
+            occupancy = discounted_occupancy(self.mdp, sol.policy, self._start)
             D_model = occupancy[:, None] * sol.policy
         else:
             normaliser = float(mdp_r.p0 @ sol.V[0])

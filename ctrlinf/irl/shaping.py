@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.inference import backup
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -62,11 +63,9 @@ def shape_reward(mdp: TabularMDP, potential: ArrayLike) -> FloatArray:
     True
     """
     _checks.mdp(mdp)
-    S, A = mdp.n_states, mdp.n_actions
-    phi = _checks.real_array(potential, "potential", shape=(S,))
-    _checks.finite(phi, "potential")
-    expected_next = (mdp.P @ phi).reshape(S, A)
-    return mdp.r + mdp.gamma * expected_next - phi[:, None]
+    phi = _checks.next_values(potential, mdp, 1.0, "hard", name="potential")
+    # r + γ Σ_s' P(s'|s, a) Φ(s') is the backup's Q with Φ in place of V_{t+1}.
+    return backup(mdp, phi, mode="hard").Q - phi[:, None]
 
 
 @dataclass(frozen=True)

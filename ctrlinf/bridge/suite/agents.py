@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ctrlinf import _checks
+from ctrlinf.bridge._common import env_sizes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,7 +75,7 @@ class TabularQLearning:
     def __init__(self, env: gymnasium.Env, gamma: float, seed: int, epsilon: float = 0.1,
                  omega: float = 0.8, initial_q: float = 0.0) -> None:
         self.env = env
-        self.n_states, self.n_actions = _discrete_sizes(env)
+        self.n_states, self.n_actions = env_sizes(env)
         self.gamma = _checks.open_unit(gamma, "gamma")
         self.epsilon = _checks.fraction(epsilon, "epsilon")
         self.omega = _checks.real(omega, "omega", low=0.5, high=1.0, low_open=True)
@@ -121,17 +122,6 @@ class TabularQLearning:
     def q_table(self):
         """The table ``Q(s, a)``, shape (S, A) (a copy)."""
         return self.Q.copy()
-
-
-def _discrete_sizes(env):
-    sizes = []
-    for name in ("observation_space", "action_space"):
-        n = getattr(getattr(env, name, None), "n", None)
-        if n is None:
-            raise TypeError(f"env.{name} must be gymnasium.spaces.Discrete, got "
-                            f"{getattr(env, name, None)!r}")
-        sizes.append(int(n))
-    return tuple(sizes)
 
 
 def _allowed(info, n_actions):
