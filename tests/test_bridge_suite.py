@@ -636,7 +636,8 @@ def test_check_writes_the_card_from_the_store(results, tmp_path, capsys):
 @pytest.mark.parametrize("name, options", [("sb3_dqn", {"learning_starts": 50}),
                                            ("sb3_ppo", {"n_steps": 64, "batch_size": 32})])
 def test_sb3_adapters_are_scored_like_any_agent(name, options):
-    pytest.importorskip("stable_baselines3")
+    pytest.importorskip("stable_baselines3", reason='needs the sb3 extra: pip install '
+                        'torch==2.13.0, then pip install -e ".[sb3]"')
     row = _cell(f"ctrlinf.bridge.suite.agents:{name}", "frozenlake_4x4", steps=256,
                 options=json.dumps(options))
     assert 0 <= row["normalised_value_gap"] and len(row["curve_step"]) == 4

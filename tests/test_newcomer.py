@@ -99,3 +99,17 @@ def test_fit_deep_warns_when_it_spends_its_budget_unconverged_as_fit_does():
         res = ci.irl.fit_deep(mdp, phi, demos, hidden=(4,), l2=0.0, optimizer="lbfgs",
                               seed=0, progress=False)
         assert res.converged
+
+
+def test_without_the_sb3_extra_its_names_say_how_to_install_it(monkeypatch):
+    # A fresh `pip install -e ".[test]"` has no SB3: the callback class, built from SB3's
+    # BaseCallback on first access, must say how to get it, as the table readers do.
+    from ctrlinf.bridge import sb3
+    for name in ("torch", "stable_baselines3", "stable_baselines3.common.callbacks"):
+        monkeypatch.setitem(sys.modules, name, None)          # importing it raises ImportError
+    monkeypatch.delitem(vars(sb3), "OracleCallback", raising=False)   # built on first access
+    install = r'pip install torch==2\.13\.0, then pip install -e "\.\[sb3\]"'
+    with pytest.raises(ImportError, match=install):
+        sb3.OracleCallback
+    with pytest.raises(ImportError, match=install):
+        sb3.value_table(object())

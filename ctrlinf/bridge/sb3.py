@@ -30,6 +30,8 @@ What the model's numbers mean
 """
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from ctrlinf import _checks
@@ -42,13 +44,17 @@ SCORE_KEYS = ("step", "return_gap", "normalised_return_gap", "advantage_loss",
               "critic_max_abs_error")
 
 
-def _torch():
+def _sb3_import(name):
+    """Import ``name`` (torch or a stable_baselines3 module), or say how to install the extra."""
     try:
-        import torch
-    except ImportError:  # pragma: no cover - the extra is installed in CI
+        return importlib.import_module(name)
+    except ImportError:
         raise ImportError('ci.bridge.sb3 needs torch and stable-baselines3: pip install '
                           'torch==2.13.0, then pip install -e ".[sb3]"') from None
-    return torch
+
+
+def _torch():
+    return _sb3_import("torch")
 
 
 def _space_size(model, name):
@@ -182,7 +188,7 @@ def score(model, oracle, kind="greedy"):
 
 
 def _make_callback_class():
-    from stable_baselines3.common.callbacks import BaseCallback
+    BaseCallback = _sb3_import("stable_baselines3.common.callbacks").BaseCallback
 
     class OracleCallback(BaseCallback):
         """Records :func:`score` before training, every ``every`` environment steps, and at the end.
