@@ -113,3 +113,18 @@ def test_without_the_sb3_extra_its_names_say_how_to_install_it(monkeypatch):
         sb3.OracleCallback
     with pytest.raises(ImportError, match=install):
         sb3.value_table(object())
+
+
+def test_every_sb3_install_hint_installs_the_cpu_torch_first():
+    # Plain `pip install -e ".[sb3]"` pulls torch's default (CUDA, gigabytes) build; the
+    # README installs torch==2.13.0 first, and every hint must say the same.
+    texts = [REPO / "README.md", *REPO.glob("tutorials/*.py"), *REPO.glob("examples/*.py"),
+             *REPO.glob("benchmarks/*.py"), *REPO.glob("ctrlinf/**/*.py"),
+             *REPO.glob("docs/*.rst")]
+    hints = 0
+    for path in texts:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if 'pip install -e ".[sb3]"' in line:
+                hints += 1
+                assert "torch==2.13.0" in line, f"{path.relative_to(REPO)}:{number}: {line}"
+    assert hints >= 5

@@ -11,10 +11,10 @@ exact :class:`~ctrlinf.bridge.Oracle`::
     oracle.compare_policy(ci.bridge.sb3.policy_array(ppo)).return_gap
 
 torch and stable-baselines3 are imported only when a function here is called (install
-them with ``pip install -e ".[sb3]"``). On small MLPs torch's default thread pool
-costs far more than it gives: with ``torch.set_num_threads(1)`` PPO ran many times
-faster on a 2-core machine (the oracle keeps torch at the thread count it had, see
-:mod:`ctrlinf.bridge.torch_threads`).
+them with ``pip install torch==2.13.0``, the CPU build, then ``pip install -e ".[sb3]"``).
+On small MLPs torch's default thread pool costs far more than it gives: with
+``torch.set_num_threads(1)`` PPO ran many times faster on a 2-core machine (the oracle
+keeps torch at the thread count it had, see :mod:`ctrlinf.bridge.torch_threads`).
 
 What the model's numbers mean
 -----------------------------
