@@ -128,3 +128,16 @@ def test_every_sb3_install_hint_installs_the_cpu_torch_first():
                 hints += 1
                 assert "torch==2.13.0" in line, f"{path.relative_to(REPO)}:{number}: {line}"
     assert hints >= 5
+
+
+def test_the_forward_row_of_the_message_picture_says_it_conditions_on_optimality():
+    # An instructor's 5x5 grid (p0 uniform off the goal) at temperature 0.01: every cell is
+    # reachable at t = 3, yet α_3 sits on the goal, so "reachable from start" alone misleads.
+    from ctrlinf.mdp import reachable_states
+    from ctrlinf.plot.messages import ROW_LABELS
+
+    grid = ci.envs.gridworld((5, 5), slip=0.1, goals=[(4, 4)], horizon=12)
+    alpha = ci.forward(grid, ci.solve(grid, mode="exact", temperature=0.01))
+    assert reachable_states(grid)[3].all()
+    assert alpha[3, grid.state(4, 4)] > 0.99
+    assert "optimal so far" in ROW_LABELS[0]
