@@ -141,3 +141,15 @@ def test_the_forward_row_of_the_message_picture_says_it_conditions_on_optimality
     assert reachable_states(grid)[3].all()
     assert alpha[3, grid.state(4, 4)] > 0.99
     assert "optimal so far" in ROW_LABELS[0]
+
+
+def test_an_oracle_prints_what_it_solved():
+    # print(oracle) showed <ctrlinf.bridge.oracle.Oracle object at 0x...>.
+    mdp = ci.envs.random_mdp(5, 3, seed=0, horizon=10)
+    assert repr(ci.bridge.Oracle.stationary(mdp, gamma=0.9)) == (
+        f"Oracle({mdp.replace(horizon=None, gamma=0.9)!r}, temperature=0)")
+    assert repr(ci.bridge.Oracle(mdp, temperature=0.5)) == f"Oracle({mdp!r}, temperature=0.5)"
+    P = np.zeros((2, 1, 2)); P[:, 0, 1] = 1                       # state 1 is dead
+    dead = ci.TabularMDP(P, r=[[1.0], [0.0]], p0=[1, 0], horizon=3)
+    assert repr(ci.bridge.Oracle(dead, terminate_dead_states=True)).endswith(
+        "temperature=0, terminate_dead_states=True)")
