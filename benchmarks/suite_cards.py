@@ -3,7 +3,7 @@
     python benchmarks/suite_cards.py q_learning          # writes suite-cards/q_learning.html
     python benchmarks/suite_cards.py soft_q_learning sac_discrete
     python benchmarks/suite_cards.py all --workers 2
-    python benchmarks/suite_cards.py sb3_dqn sb3_ppo     # needs pip install -e ".[sb3]"
+    python benchmarks/suite_cards.py sb3_dqn sb3_ppo     # needs torch==2.13.0 and the sb3 extra
 
 Each card is what ``ctrlinf check AGENT --out CARD.html --seeds 5 [--temperature low]``
 writes (the same runner and page); finished runs are kept in ``--store`` (default

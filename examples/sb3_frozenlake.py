@@ -1,7 +1,7 @@
 """Train a Stable-Baselines3 agent on an exported MDP and score it with the exact oracle.
 
-Run from the repository root (needs the optional extra: ``pip install -e ".[sb3]"``,
-i.e. stable-baselines3 and torch)::
+Run from the repository root (needs the CPU build of torch and the optional extra:
+``pip install torch==2.13.0``, then ``pip install -e ".[sb3]"``)::
 
     python examples/sb3_frozenlake.py                  # PPO, 100 000 steps
     python examples/sb3_frozenlake.py --steps 20000 --seed 1

@@ -15,7 +15,8 @@ from numpy.testing import assert_allclose
 
 import ctrlinf as ci
 
-pytest.importorskip("stable_baselines3")
+pytest.importorskip("stable_baselines3", reason='needs the sb3 extra: pip install '
+                    'torch==2.13.0, then pip install -e ".[sb3]"')
 import numba  # noqa: E402
 import torch  # noqa: E402
 from stable_baselines3 import DQN, PPO  # noqa: E402

@@ -667,6 +667,37 @@ def test_slip_errors_print_one_line_and_exit_2(capsys, bad_files, args, message)
     assert status == 2 and err.count("\n") == 1 and message in err
 
 
+#: A 3x30 open map: the goal is (3 - 1) + (30 - 1) = 31 moves from the start, beyond a map
+#: file's own horizon of 20. CUT_OFF_MAP: the only way right passes the pit X (absorbing).
+FAR_MAP = "S" + "." * 29 + "\n" + "." * 30 + "\n" + "." * 29 + "G\n"
+CUT_OFF_MAP = "S...#...\n.##.#.#.\n....X..G\n"
+
+
+@pytest.mark.parametrize("mode", ["exact", "soft", "hard"])
+def test_solve_says_why_no_policy_reaches_the_goal(tmp_path, capsys, mode):
+    """A newcomer's own map whose goal no policy reaches used to print P(reach goal) = 0
+    and nothing else; solve now says whether the horizon is short or the goal cut off."""
+    (tmp_path / "far.txt").write_text(FAR_MAP)
+    (tmp_path / "cut.txt").write_text(CUT_OFF_MAP)
+    status, out, _ = main(capsys, "solve", str(tmp_path / "far.txt"), "--mode", mode)
+    assert status == 0 and numbers(out, "P(reach goal)") == 0
+    assert ("hint: no policy reaches a goal within the horizon of 20 steps; the nearest "
+            "goal is 31 moves away: try a longer --horizon") in out
+    assert "swamps" not in out
+    status, out, _ = main(capsys, "solve", str(tmp_path / "cut.txt"), "--mode", mode)
+    assert status == 0 and numbers(out, "P(reach goal)") == 0
+    assert "hint: no policy can reach a goal from the start" in out
+    # 31 moves is the least horizon at which some policy can be in the goal (at t = T).
+    far = ci.envs.gridworld_from_map(FAR_MAP)
+    for T, best in ((30, 0.0), (31, 1.0)):
+        world = far.replace(horizon=T)
+        assert world.p0 @ solve_command.best_goal_probability(world, "far.txt") == best
+    assert solve_command.unreachable_hint(far.replace(horizon=31), "far.txt") is None
+    status, out, _ = main(capsys, "solve", str(tmp_path / "far.txt"), "--mode", mode,
+                          "--horizon", "31", "--temperature", "0.01")
+    assert status == 0 and "hint: no policy" not in out
+
+
 def test_hint_rule_fires_on_a_large_gain_and_suggests_the_first_good_temperature():
     rule, gain = solve_command.hint_rule, solve_command.HINT_GAIN
     table = {1.0: 0.02, 0.1: 0.5, 0.01: 0.95, 1e-3: 1.0}

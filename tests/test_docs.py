@@ -46,7 +46,7 @@ def needs(module):
     """Import a docs-only dependency; skip without it, except where the docs are required."""
     if REQUIRED:
         return importlib.import_module(module)
-    return pytest.importorskip(module)
+    return pytest.importorskip(module, reason=f'{module} is not installed: pip install -e ".[docs]"')
 
 
 def mock_imports():

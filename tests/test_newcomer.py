@@ -99,3 +99,57 @@ def test_fit_deep_warns_when_it_spends_its_budget_unconverged_as_fit_does():
         res = ci.irl.fit_deep(mdp, phi, demos, hidden=(4,), l2=0.0, optimizer="lbfgs",
                               seed=0, progress=False)
         assert res.converged
+
+
+def test_without_the_sb3_extra_its_names_say_how_to_install_it(monkeypatch):
+    # A fresh `pip install -e ".[test]"` has no SB3: the callback class, built from SB3's
+    # BaseCallback on first access, must say how to get it, as the table readers do.
+    from ctrlinf.bridge import sb3
+    for name in ("torch", "stable_baselines3", "stable_baselines3.common.callbacks"):
+        monkeypatch.setitem(sys.modules, name, None)          # importing it raises ImportError
+    monkeypatch.delitem(vars(sb3), "OracleCallback", raising=False)   # built on first access
+    install = r'pip install torch==2\.13\.0, then pip install -e "\.\[sb3\]"'
+    with pytest.raises(ImportError, match=install):
+        sb3.OracleCallback
+    with pytest.raises(ImportError, match=install):
+        sb3.value_table(object())
+
+
+def test_every_sb3_install_hint_installs_the_cpu_torch_first():
+    # Plain `pip install -e ".[sb3]"` pulls torch's default (CUDA, gigabytes) build; the
+    # README installs torch==2.13.0 first, and every hint must say the same.
+    texts = [REPO / "README.md", *REPO.glob("tutorials/*.py"), *REPO.glob("examples/*.py"),
+             *REPO.glob("benchmarks/*.py"), *REPO.glob("ctrlinf/**/*.py"),
+             *REPO.glob("docs/*.rst")]
+    hints = 0
+    for path in texts:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if 'pip install -e ".[sb3]"' in line:
+                hints += 1
+                assert "torch==2.13.0" in line, f"{path.relative_to(REPO)}:{number}: {line}"
+    assert hints >= 5
+
+
+def test_the_forward_row_of_the_message_picture_says_it_conditions_on_optimality():
+    # An instructor's 5x5 grid (p0 uniform off the goal) at temperature 0.01: every cell is
+    # reachable at t = 3, yet α_3 sits on the goal, so "reachable from start" alone misleads.
+    from ctrlinf.mdp import reachable_states
+    from ctrlinf.plot.messages import ROW_LABELS
+
+    grid = ci.envs.gridworld((5, 5), slip=0.1, goals=[(4, 4)], horizon=12)
+    alpha = ci.forward(grid, ci.solve(grid, mode="exact", temperature=0.01))
+    assert reachable_states(grid)[3].all()
+    assert alpha[3, grid.state(4, 4)] > 0.99
+    assert "optimal so far" in ROW_LABELS[0]
+
+
+def test_an_oracle_prints_what_it_solved():
+    # print(oracle) showed <ctrlinf.bridge.oracle.Oracle object at 0x...>.
+    mdp = ci.envs.random_mdp(5, 3, seed=0, horizon=10)
+    assert repr(ci.bridge.Oracle.stationary(mdp, gamma=0.9)) == (
+        f"Oracle({mdp.replace(horizon=None, gamma=0.9)!r}, temperature=0)")
+    assert repr(ci.bridge.Oracle(mdp, temperature=0.5)) == f"Oracle({mdp!r}, temperature=0.5)"
+    P = np.zeros((2, 1, 2)); P[:, 0, 1] = 1                       # state 1 is dead
+    dead = ci.TabularMDP(P, r=[[1.0], [0.0]], p0=[1, 0], horizon=3)
+    assert repr(ci.bridge.Oracle(dead, terminate_dead_states=True)).endswith(
+        "temperature=0, terminate_dead_states=True)")

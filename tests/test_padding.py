@@ -81,7 +81,10 @@ def public_callables():
             names = [name for name, obj in vars(module).items() if not name.startswith("_")
                      and getattr(obj, "__module__", None) == module.__name__]
         for name in names:
-            obj = getattr(module, name)
+            try:
+                obj = getattr(module, name)
+            except ImportError:     # a name an uninstalled extra provides (sb3.OracleCallback)
+                continue
             if isinstance(obj, types.ModuleType):
                 walk(obj)
             elif inspect.isclass(obj):

@@ -24,7 +24,7 @@ from _common import save_figure
 DQN_GAP_BOUND = 0.1
 PPO_NORMALISED_GAP_BOUND = 0.6
 
-try:            # the SB3 part needs the optional extra: pip install -e ".[sb3]"
+try:            # the SB3 part needs torch==2.13.0 (CPU) and the optional extra, see below
     import torch
     import stable_baselines3 as sb3_library
 except ImportError:
@@ -140,7 +140,7 @@ assert np.array_equal(hard_scaled.optimal_actions, oracle.optimal_actions)
 curves = None
 if sb3_library is None:
     print("stable-baselines3 is not installed: skipped the SB3 part "
-          '(pip install -e ".[sb3]")')
+          '(pip install torch==2.13.0, then pip install -e ".[sb3]")')
 else:
     from stable_baselines3 import DQN, PPO
 

@@ -197,6 +197,12 @@ class Oracle:
         self.decision_states = reachable_states(mdp, self._prior) & ~self.dead_states
 
     # -- the exact optimum ---------------------------------------------------
+    def __repr__(self):
+        # The MDP's repr carries the horizon and γ that Oracle.stationary / for_model set;
+        # dead states are named only where the flag changed something.
+        dead = ", terminate_dead_states=True" if self.dead_states.any() else ""
+        return f"Oracle({self.mdp!r}, temperature={self.temperature:g}{dead})"
+
     def _optimum(self, temperature, prior, tol, max_iter):
         """``(solution, Q*, V*, (π*, log π*))`` at ``temperature`` (hard at 0: None there).
 

@@ -11,10 +11,10 @@ exact :class:`~ctrlinf.bridge.Oracle`::
     oracle.compare_policy(ci.bridge.sb3.policy_array(ppo)).return_gap
 
 torch and stable-baselines3 are imported only when a function here is called (install
-them with ``pip install -e ".[sb3]"``). On small MLPs torch's default thread pool
-costs far more than it gives: with ``torch.set_num_threads(1)`` PPO ran many times
-faster on a 2-core machine (the oracle keeps torch at the thread count it had, see
-:mod:`ctrlinf.bridge.torch_threads`).
+them with ``pip install torch==2.13.0``, the CPU build, then ``pip install -e ".[sb3]"``).
+On small MLPs torch's default thread pool costs far more than it gives: with
+``torch.set_num_threads(1)`` PPO ran many times faster on a 2-core machine (the oracle
+keeps torch at the thread count it had, see :mod:`ctrlinf.bridge.torch_threads`).
 
 What the model's numbers mean
 -----------------------------
@@ -30,6 +30,7 @@ What the model's numbers mean
 """
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -50,13 +51,17 @@ SCORE_KEYS = ("step", "return_gap", "normalised_return_gap", "advantage_loss",
               "critic_max_abs_error")
 
 
-def _torch():
+def _sb3_import(name):
+    """Import ``name`` (torch or a stable_baselines3 module), or say how to install the extra."""
     try:
-        import torch
-    except ImportError:  # pragma: no cover - the extra is installed in CI
+        return importlib.import_module(name)
+    except ImportError:
         raise ImportError('ci.bridge.sb3 needs torch and stable-baselines3: pip install '
                           'torch==2.13.0, then pip install -e ".[sb3]"') from None
-    return torch
+
+
+def _torch():
+    return _sb3_import("torch")
 
 
 def _space_size(model, name):
@@ -192,7 +197,7 @@ def score(model: BaseAlgorithm, oracle: Oracle,
 
 
 def _make_callback_class():
-    from stable_baselines3.common.callbacks import BaseCallback
+    BaseCallback = _sb3_import("stable_baselines3.common.callbacks").BaseCallback
 
     class OracleCallback(BaseCallback):
         """Records :func:`score` before training, every ``every`` environment steps, and at the end.

@@ -23,8 +23,9 @@ profile, learning curves of the exact error, per-state error maps of the worst s
 every run's numbers, and the suite version. Needs pip install -e ".[suite]".
 
 AGENT is "pkg.module:make_agent", a function make_agent(env, gamma, seed, **options)
-returning an object with learn(n_steps, callback) and q_table() and/or policy()
-(see ctrlinf.bridge.suite.agents). Built in: ctrlinf.bridge.suite.agents:q_learning,
+returning an object with learn(n_steps, callback) and q_table() and/or policy(), each
+an (S, A) array; learn calls callback(step) with the environment steps taken so far,
+which scores the learning curve (see ctrlinf.bridge.suite.agents). Built in: ctrlinf.bridge.suite.agents:q_learning,
 ...:soft_q_learning, ...:sac_discrete, ...:sb3_dqn, ...:sb3_ppo."""
 EPILOG = """\
 Examples:
@@ -106,6 +107,9 @@ def run(args):
                        checkpoints=args.checkpoints, n_workers=args.workers)
     path = page.report(table, args.out, title=args.title)
     summary = aggregates.summary(table)
+    print(f"iqm: interquartile mean over seeds of the {aggregates.METRIC} (0 optimal, 1 the "
+          f"uniform policy; lower is better); [iqm_low, iqm_high]: its "
+          f"{aggregates.CONFIDENCE:.0%} bootstrap interval")
     print(summary[["task", "runs", "failed", "iqm", "iqm_low", "iqm_high"]]
           .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     failed = int(table["error"].notna().sum())

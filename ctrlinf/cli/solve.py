@@ -21,10 +21,13 @@ DESCRIPTION = (
     "expected return of the resulting policy (no entropy term) and, where\n"
     "the world has a goal, the probability of reaching it. When a temperature\n"
     "near 0 reaches the goal far more often, the temperature swamps the\n"
-    "rewards and solve prints a hint with a lower --temperature to try.")
+    "rewards and solve prints a hint with a lower --temperature to try; when no\n"
+    "policy can reach a goal, it says whether the horizon is too short or the\n"
+    "goal is cut off.")
 EPILOG = (
     "WORLD is a saved MDP (.npz, written by TabularMDP.save), a text map file\n"
-    "(S start, G goal, X pit, # wall, . open; slip 0 unless --slip), gridworld:ROWSxCOLS\n"
+    "(S start, G goal, X pit, # wall, . open; slip 0 unless --slip, horizon 20 unless\n"
+    "--horizon), gridworld:ROWSxCOLS\n"
     "(start top left, goal bottom right, slip 0.1 unless --slip, horizon ROWS+COLS+4)\n"
     "or frozenlake (gymnasium's FrozenLake-v1, horizon 100).\n"
     "The temperature τ weighs the rewards against the policy's entropy. A map pays\n"
@@ -107,7 +110,10 @@ def run(args):
         print(line)
     if start.size > SHOW_STARTS:
         print(f"  ...and {start.size - SHOW_STARTS} more")
-    if success is not None and args.mode != "hard":
+    unreachable = None if success is None else unreachable_hint(mdp, args.world)
+    if unreachable is not None:
+        print(unreachable)
+    elif success is not None and args.mode != "hard":
         hint = temperature_hint(mdp, args.mode, args.temperature, args.world)
         if hint is not None:
             print(hint)
@@ -145,23 +151,94 @@ def goal_probability(mdp, policy, spec):
     import numpy as np
 
     import ctrlinf as ci
+
+    found = _reaching(mdp, spec)
+    if found is None:
+        return None
+    reaching, in_goal = found
+    return np.where(in_goal, 1.0, ci.evaluate_policy(reaching, policy)[1][0])
+
+
+def best_goal_probability(mdp, spec):
+    """The highest probability that any policy reaches a goal, from each state; or None.
+
+    As :func:`goal_probability`, maximised over policies: the hard solution
+    (:func:`ctrlinf.solve`) of the same indicator reward.
+
+    Returns
+    -------
+    ndarray, shape (S,), or None
+    """
+    import numpy as np
+
+    import ctrlinf as ci
+
+    found = _reaching(mdp, spec)
+    if found is None:
+        return None
+    reaching, in_goal = found
+    return np.where(in_goal, 1.0, ci.solve(reaching, mode="hard", progress=False).V[0])
+
+
+def _reaching(mdp, spec):
+    """``(MDP whose undiscounted return is the goal probability, in_goal mask)``, or None.
+
+    See :func:`goal_probability`: FrozenLake's own reward, or on a grid with absorbing
+    goals the reward ``[s ∉ G] P(G | s, a)``, with ``γ = 1``; ``in_goal`` is empty for
+    FrozenLake.
+    """
+    import numpy as np
+
     from ctrlinf.inference import dead_states
 
     if mdp.horizon is None:
         return None
+    S, A = mdp.n_states, mdp.n_actions
+    in_goal = np.zeros(S, dtype=bool)
     if spec.lower() == "frozenlake":
-        return ci.evaluate_policy(mdp.replace(gamma=1.0), policy)[1][0]
+        return mdp.replace(gamma=1.0), in_goal
     goals = getattr(mdp, "goals", None)
     if goals is None or not goals.any():
         return None
-    S, A = mdp.n_states, mdp.n_actions
-    in_goal = np.zeros(S, dtype=bool)
     in_goal[np.flatnonzero(goals.ravel())] = True
     if not dead_states(mdp.replace(r=np.zeros((S, A))))[in_goal].all():
         return None  # a goal the agent can leave: "reached" would need a first-passage count
     entering = (mdp.P @ in_goal.astype(float)).reshape(S, A) * ~in_goal[:, None]
-    entries = ci.evaluate_policy(mdp.replace(r=entering, gamma=1.0), policy)[1][0]
-    return np.where(in_goal, 1.0, entries)
+    return mdp.replace(r=entering, gamma=1.0), in_goal
+
+
+#: Up to this many states, the unreachable-goal hint names the horizon a goal needs (the
+#: search keeps a (moves, S) table of reachable states).
+NAME_HORIZON_UP_TO = 4096
+
+
+def unreachable_hint(mdp, spec):
+    """The line ``solve`` prints when no policy can reach a goal from the start, or None.
+
+    None when some policy reaches a goal with positive probability
+    (:func:`best_goal_probability`). Otherwise the goal is either cut off (walls, pits
+    or forbidden moves: no state of a goal is in :func:`ctrlinf.mdp.reachable_states`
+    of the infinite-horizon world) or further than the horizon; then, on worlds of up to
+    :data:`NAME_HORIZON_UP_TO` states, the hint names the fewest moves that enter one.
+    """
+    import numpy as np
+
+    from ctrlinf.mdp import reachable_states
+
+    best = best_goal_probability(mdp, spec)
+    if best is None or mdp.p0 @ best > 0:
+        return None
+    goals = np.flatnonzero(getattr(mdp, "goals").ravel())
+    if not reachable_states(mdp.replace(horizon=None, gamma=0.5))[goals].any():
+        return ("hint: no policy can reach a goal from the start: walls, pits (which "
+                "never let go) or forbidden moves cut every goal off")
+    needed = ""
+    if mdp.n_states <= NAME_HORIZON_UP_TO:
+        # Any state some policy can enter is entered within S moves.
+        ever = reachable_states(mdp.replace(horizon=mdp.n_states + 1))[:, goals].any(axis=1)
+        needed = f"; the nearest goal is {int(np.argmax(ever))} moves away"
+    return (f"hint: no policy reaches a goal within the horizon of {mdp.horizon} steps"
+            f"{needed}: try a longer --horizon")
 
 
 def temperature_hint(mdp, mode, temperature, spec):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 #: Row labels of :func:`message_intersection`, top to bottom.
 ROW_LABELS = (
-    "forward $\\alpha_t$:\nreachable from start",
+    "forward $\\alpha_t$:\nreachable from start,\noptimal so far",
     "backward $\\beta_t$:\ncan reach the goal",
     "posterior\n$p(s_t \\mid O)$",
 )
@@ -90,7 +90,7 @@ def message_intersection(mdp: TabularMDP, sol: Solution, times: int | Sequence[i
     r"""Forward messages, backward messages and their product at a few time steps.
 
     Three rows of panels, one column per time step: forward messages
-    ``α_t(s) = p(s_t | O_{0:t-1})`` ("reachable from start"), backward messages
+    ``α_t(s) = p(s_t | O_{0:t-1})`` ("reachable from start, optimal so far"), backward messages
     ``β_t(s) = exp(V_t(s)/temperature)`` scaled to a maximum of one per step ("can
     reach the goal"), and the posterior ``p(s_t | O_{0:T-1}) ∝ α_t β_t``. Each row
     has one colour scale and a colour bar that names the quantity and the scale.
