@@ -116,7 +116,7 @@ def test_fit_on_a_masked_mdp_never_takes_a_forbidden_action(mode, horizon, gamma
 def test_fit_deep_on_a_masked_mdp_keeps_the_mask():
     mdp, mask = masked_world(5)
     demos = expert_demos(mdp, seed=5)
-    res = ci.irl.fit_deep(mdp, features("state_action", 5), demos, hidden=(4,), max_iter=20,
+    res = ci.irl.fit_deep(mdp, features("state_action", 5), demos, hidden=(4,), max_iter=20, gtol=None,
                           progress=False)
     assert res.history["objective"][-1] > res.history["objective"][0]
     assert np.all(res.reward[mask] == -np.inf) and np.all(np.isfinite(res.reward[~mask]))

@@ -43,6 +43,10 @@ DEFAULT_SIZE = {"objectworld": 32, "binaryworld": 32, "gridworld": 10}
 #: θ stays finite when a handful of demos leaves μ_E on the boundary.
 LINEAR_L2 = 0.01
 DEEP_L2 = 0.1
+#: Adam steps of each deep fit: a fixed budget, so that the deep fits of a sweep cost
+#: the same and none warns that it stopped short of a gradient tolerance (the linear
+#: fits run L-BFGS to convergence).
+DEEP_STEPS = 300
 
 
 #: Smallest grid side of the benchmark worlds: a 1x1 world has a single state, where
@@ -126,13 +130,13 @@ def fit_method(world: GridMDP, demos: Trajectories, mode: Literal["soft", "exact
 
     The training MDP is the world with ``p0`` set to the demos' start distribution
     (see :func:`~ctrlinf.irl.start_distribution`); regularisation ``LINEAR_L2`` or
-    ``DEEP_L2``. Returns ``(IRLResult, training mdp, seconds)``.
+    ``DEEP_L2``; a deep fit takes ``DEEP_STEPS`` steps. Returns ``(IRLResult, training mdp, seconds)``.
     """
     train = world.replace(p0=start_distribution(demos, world.n_states))
     start = time.perf_counter()
     if deep:
         res = fit_deep(train, world.features, demos, mode=mode, l2=DEEP_L2, seed=seed,
-                       progress=progress)
+                       max_iter=DEEP_STEPS, gtol=None, progress=progress)
     else:
         res = fit(train, world.features, demos, mode=mode, l2=LINEAR_L2, progress=progress)
     return res, train, time.perf_counter() - start
