@@ -148,15 +148,9 @@ def goal_probability(mdp, policy, spec):
     -------
     ndarray, shape (S,), or None
     """
-    import numpy as np
-
     import ctrlinf as ci
 
-    found = _reaching(mdp, spec)
-    if found is None:
-        return None
-    reaching, in_goal = found
-    return np.where(in_goal, 1.0, ci.evaluate_policy(reaching, policy)[1][0])
+    return _goal_values(mdp, spec, lambda reaching: ci.evaluate_policy(reaching, policy)[1][0])
 
 
 def best_goal_probability(mdp, spec):
@@ -169,15 +163,25 @@ def best_goal_probability(mdp, spec):
     -------
     ndarray, shape (S,), or None
     """
-    import numpy as np
-
     import ctrlinf as ci
+
+    return _goal_values(mdp, spec,
+                        lambda reaching: ci.solve(reaching, mode="hard", progress=False).V[0])
+
+
+def _goal_values(mdp, spec, value_at_start):
+    """1 in a goal, elsewhere ``value_at_start`` of the goal-indicator MDP; or None.
+
+    ``value_at_start(reaching)`` returns the ``(S,)`` values at ``t = 0`` of the MDP
+    :func:`_reaching` builds.
+    """
+    import numpy as np
 
     found = _reaching(mdp, spec)
     if found is None:
         return None
     reaching, in_goal = found
-    return np.where(in_goal, 1.0, ci.solve(reaching, mode="hard", progress=False).V[0])
+    return np.where(in_goal, 1.0, value_at_start(reaching))
 
 
 def _reaching(mdp, spec):
