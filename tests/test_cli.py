@@ -772,10 +772,14 @@ def test_tutorial_help_names_the_folder_the_tutorials_write_to(capsys, tmp_path,
                                                                monkeypatch):
     import importlib.util
 
+    import numba
+
     spec = importlib.util.spec_from_file_location("tutorials_common",
                                                   REPO / "tutorials" / "_common.py")
     common = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(common)
+    threads = numba.get_num_threads()
+    spec.loader.exec_module(common)  # sets numba's thread count to 1, for the scripts
+    numba.set_num_threads(threads)   # later tests run the parallel kernels again
     status, out, _ = main(capsys, "tutorial", "--help")
     text = " ".join(out.split())
     monkeypatch.chdir(tmp_path)

@@ -78,8 +78,10 @@ def test_deep_objective_equals_reward_objective_of_the_network_reward():
 
 def test_fit_deep_raises_the_objective_and_is_reproducible():
     mdp, phi, demos = problem(n_demos=50)
-    a = ci.irl.fit_deep(mdp, phi, demos, hidden=(8,), max_iter=60, seed=3, progress=False)
-    b = ci.irl.fit_deep(mdp, phi, demos, hidden=(8,), max_iter=60, seed=3, progress=False)
+    a = ci.irl.fit_deep(mdp, phi, demos, hidden=(8,), max_iter=60, seed=3, gtol=None,
+                        progress=False)
+    b = ci.irl.fit_deep(mdp, phi, demos, hidden=(8,), max_iter=60, seed=3, gtol=None,
+                        progress=False)
     assert np.array_equal(a.theta, b.theta)
     assert a.history["objective"][-1] > a.history["objective"][0]
     assert a.net.hidden == (8,) and a.theta.shape == (a.net.n_params,)
@@ -99,7 +101,8 @@ def test_fit_deep_with_lbfgs_reaches_a_stationary_point():
 
 def test_reward_for_evaluates_the_network_on_a_transfer_world():
     mdp, phi, demos = problem(state_features=False, n_demos=10)
-    res = ci.irl.fit_deep(mdp, phi, demos, hidden=(4,), max_iter=5, progress=False)
+    res = ci.irl.fit_deep(mdp, phi, demos, hidden=(4,), max_iter=5, gtol=None,
+                          progress=False)
     other = np.random.default_rng(1).normal(size=(9, A, K))
     reward = res.reward_for(other)
     assert reward.shape == (9, A)
