@@ -186,9 +186,9 @@ def test_message_intersection_panels_labels_and_scales(grid, exact, tmp_path):
         assert len(norms) == 1
     # Every colour bar names its quantity and its scale.
     labels = [bar.get_ylabel() for bar in colorbars]
-    assert "α_t(s)" in labels[0] and "sqrt scale" in labels[0]
-    assert "log β_t" in labels[1] and "temperature" in labels[1] and "nats" in labels[1]
-    assert "p(s_t | O" in labels[2] and "sqrt scale" in labels[2]
+    assert r"$\alpha_t(s)" in labels[0] and "sqrt scale" in labels[0]
+    assert r"\log\beta_t" in labels[1] and "temperature" in labels[1] and "nats" in labels[1]
+    assert r"$p(s_t \mid O_{0:T-1})$" in labels[2] and "sqrt scale" in labels[2]
     assert "mode='exact'" in fig._suptitle.get_text()
     assert "temperature 1" in fig._suptitle.get_text() and "α" not in fig._suptitle.get_text()
     assert_renders(fig, tmp_path, min_bytes=20_000)

