@@ -654,7 +654,7 @@ def discounted_visitation(mdp: TabularMDP, policy: ArrayLike,
 def discount_sum(mdp: TabularMDP, per_step: FloatArray) -> FloatArray:
     """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``.
 
-    No validation (a helper of :func:`discounted_visitation` and of ``ctrlinf.irl``).
+    No validation: the caller has checked ``mdp`` and ``per_step``.
     """
     if mdp.horizon is None:
         return per_step / (1.0 - mdp.gamma)
@@ -677,7 +677,7 @@ def discounted_occupancy(mdp: TabularMDP, policy: FloatArray,
     r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
 
     The one sparse solve behind every infinite-horizon occupancy (needs ``γ < 1``). No
-    validation (a helper of :func:`occupancy` and of ``ctrlinf.irl``'s objective).
+    validation: the caller has checked its arguments.
     """
     P_pi = policy_transition(mdp, policy)
     system = (sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()).tocsc()
