@@ -698,6 +698,25 @@ def test_solve_says_why_no_policy_reaches_the_goal(tmp_path, capsys, mode):
     assert status == 0 and "hint: no policy" not in out
 
 
+def test_a_goal_cut_off_by_forbidden_moves_is_not_reachable(tmp_path, capsys):
+    """The goal probability keeps r = -inf masks: a goal only forbidden moves lead to is
+    reached by no policy, and solve says the goal is cut off (it used to let the indicator
+    MDP take the forbidden moves, print P(reach goal) = 0 and no hint)."""
+    grid = ci.envs.gridworld_from_map("S..\n...\n..G\n", horizon=10)
+    down = [a for a in range(grid.n_actions)
+            if grid.P[grid.n_actions * grid.state(1, 0) + a, grid.state(2, 0)] == 1.0]
+    r = grid.r.copy()
+    for col in range(3):   # no move down out of the middle row
+        r[grid.state(1, col), down] = -np.inf
+    masked = grid.replace(r=r)
+    assert masked.p0 @ solve_command.best_goal_probability(masked, "masked.npz") == 0.0
+    assert grid.p0 @ solve_command.best_goal_probability(grid, "open.npz") == 1.0
+    masked.save(str(tmp_path / "masked.npz"))
+    status, out, _ = main(capsys, "solve", str(tmp_path / "masked.npz"), "--mode", "hard")
+    assert status == 0 and numbers(out, "P(reach goal)") == 0
+    assert "hint: no policy can reach a goal from the start" in out
+
+
 def test_hint_rule_fires_on_a_large_gain_and_suggests_the_first_good_temperature():
     rule, gain = solve_command.hint_rule, solve_command.HINT_GAIN
     table = {1.0: 0.02, 0.1: 0.5, 0.01: 0.95, 1e-3: 1.0}

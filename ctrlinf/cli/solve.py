@@ -110,11 +110,13 @@ def run(args):
         print(line)
     if start.size > SHOW_STARTS:
         print(f"  ...and {start.size - SHOW_STARTS} more")
-    unreachable = None if success is None else unreachable_hint(mdp, args.world)
+    reached = None if success is None else float(mdp.p0 @ success)
+    # Only when this policy never reaches a goal can no policy reach one.
+    unreachable = unreachable_hint(mdp, args.world) if reached == 0.0 else None
     if unreachable is not None:
         print(unreachable)
-    elif success is not None and args.mode != "hard":
-        hint = temperature_hint(mdp, args.mode, args.temperature, args.world)
+    elif reached is not None and args.mode != "hard":
+        hint = temperature_hint(mdp, args.mode, args.temperature, args.world, reached)
         if hint is not None:
             print(hint)
     if args.plot is not None:
@@ -205,10 +207,13 @@ def _reaching(mdp, spec):
     if goals is None or not goals.any():
         return None
     in_goal[np.flatnonzero(goals.ravel())] = True
-    if not dead_states(mdp.replace(r=np.zeros((S, A))))[in_goal].all():
+    # Forbidden actions (r = -inf) stay forbidden in the indicator MDPs below: a goal only a
+    # forbidden move leads to is not reached by any policy.
+    forbidden = np.isneginf(mdp.r)
+    if not dead_states(mdp.replace(r=np.where(forbidden, -np.inf, 0.0)))[in_goal].all():
         return None  # a goal the agent can leave: "reached" would need a first-passage count
     entering = (mdp.P @ in_goal.astype(float)).reshape(S, A) * ~in_goal[:, None]
-    return mdp.replace(r=entering, gamma=1.0), in_goal
+    return mdp.replace(r=np.where(forbidden, -np.inf, entering), gamma=1.0), in_goal
 
 
 #: Up to this many states, the unreachable-goal hint names the horizon a goal needs (the
@@ -245,16 +250,19 @@ def unreachable_hint(mdp, spec):
             f"{needed}: try a longer --horizon")
 
 
-def temperature_hint(mdp, mode, temperature, spec):
+def temperature_hint(mdp, mode, temperature, spec, reached=None):
     """The line ``solve`` prints when the temperature swamps the rewards, or None.
 
     The rule (:func:`hint_rule`) compares the probability, from ``p0``, that the
     ``mode`` policy reaches a goal at ``temperature`` with the same at the near-hard
-    end of :func:`ctrlinf.explore.default_temperatures`.
+    end of :func:`ctrlinf.explore.default_temperatures`. ``reached``: that probability
+    at ``temperature`` if the caller has it already (it is not solved for again).
     """
     import ctrlinf as ci
 
     def reach(tau):
+        if tau == temperature and reached is not None:
+            return reached
         sol = ci.solve(mdp, mode=mode, temperature=tau, progress=False)
         return float(mdp.p0 @ goal_probability(mdp, sol.policy, spec))
 
