@@ -411,12 +411,16 @@ def _backward_pass(mdp: TabularMDP, sol: Solution, keep: Keep, progress: bool | 
         # MDP is large enough to re-choose its threads now and then.
         chunk = 1 if not bar.disable else (
             T if mdp.P.nnz < _threads.PARALLEL_MIN_NNZ else _steps_per_choice(mdp))
+        threads = 0
         for stop in range(T, 0, -chunk):
             start = max(0, stop - chunk)
+            # Chosen at most every _steps_per_choice steps, also when a bar asks for
+            # one call per step (reading /proc at every step would cost more than it saves).
+            threads = _threads_now(mdp, T - stop, threads)
             _run_steps(mdp, sol.mode, sol.temperature, sol.action_prior,
                        V[stop] if stop < T else zeros, stop == T, V[start:stop],
                        Q[start:stop] if Q is not None else None,
-                       policy[start:stop] if policy is not None else None)
+                       policy[start:stop] if policy is not None else None, threads)
             bar.update(stop - start)
     sol._V, sol._Q, sol._policy = V, Q, policy
     sol.iterations = T

@@ -492,3 +492,23 @@ def test_parallel_kernels_agree_with_the_serial_ones(mode, monkeypatch):
     assert_array_equal(parallel.policy, serial.policy)
     for got, want in zip(ci.marginals(mdp, parallel), serial_marginals):
         assert_allclose(got, want, atol=1e-12)
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_a_backward_pass_chooses_its_threads_every_few_steps_not_every_step(progress,
+                                                                            monkeypatch):
+    # Choosing reads /proc (up to 0.3 ms): a pass asks at most every _steps_per_choice
+    # steps, also when a progress bar makes it run one kernel call per step.
+    from ctrlinf import _threads
+    from ctrlinf import inference
+
+    mdp, *_ = tiny_mdp(44, 40, 3, 30, representation="csr")
+    monkeypatch.setattr(_threads, "PARALLEL_MIN_NNZ", 0)   # as if mdp were large
+    monkeypatch.setattr(inference, "_STEPS_PER_CHOICE", 8)
+    monkeypatch.setattr(inference, "_WORK_PER_CHOICE", 0)
+    calls = []
+    monkeypatch.setattr(_threads, "threads_for", lambda nnz: calls.append(nnz) or 1)
+    want = ci.solve(mdp, mode="soft", progress=False)
+    calls.clear()
+    got = ci.solve(mdp, mode="soft", progress=progress)
+    assert len(calls) == 4   # steps 0, 8, 16 and 24 of T = 30
+    assert_array_equal(got.V, want.V)
