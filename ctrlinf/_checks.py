@@ -767,7 +767,7 @@ def value_range(mdp_: TabularMDP, temperature_: float, mode: str) -> None:
     actions (``r = -inf``) do not count.
     """
     largest = mdp_.reward_scale
-    steps = mdp_.horizon if mdp_.horizon is not None else 1.0 / (1.0 - mdp_.gamma)
+    steps = effective_steps(mdp_)
     entropy = 0.0 if mode == "hard" else temperature_ * math.log(mdp_.n_actions)
     bound = steps * (largest + entropy)
     if not bound < FLOAT_LIMIT:

@@ -161,13 +161,16 @@ class Trajectories:
                 f"lengths {self.lengths.min()}..{self.lengths.max()})")
 
 
-def validate_policy(policy: ArrayLike, mdp: TabularMDP, length: int | None) -> FloatArray:
+def validate_policy(policy: ArrayLike, mdp: TabularMDP, length: int | None,
+                    name: str = "policy") -> FloatArray:
     """Return ``policy`` as float64 (T, S, A) (a stationary (S, A) becomes (1, S, A)) or raise.
 
-    Also refuses probability on an action that ``r = -inf`` forbids.
+    ``length``: ``T`` rows, or None for an infinite horizon (stationary only); see
+    ``ctrlinf._checks.policy``. Also refuses probability on an action that ``r = -inf``
+    forbids. Errors name the argument ``name``.
     """
-    policy = _checks.policy(policy, mdp.n_states, mdp.n_actions, length)
-    _checks.policy_respects_mask(policy, mdp.r)
+    policy = _checks.policy(policy, mdp.n_states, mdp.n_actions, length, name=name)
+    _checks.policy_respects_mask(policy, mdp.r, name=name)
     return policy
 
 

@@ -175,7 +175,8 @@ def test_errors(call, error, message):
 def test_infinite_horizon_rejects_time_indexed_policies():
     orc = Oracle(ci.envs.random_mdp(3, 2, seed=0, horizon=None, gamma=0.5))
     with pytest.raises(ValueError,
-                       match=r"pi has shape \(4, 3, 2\), expected .*\(S, A\) = \(3, 2\)"):
+                       match=r"pi has shape \(4, 3, 2\); an infinite-horizon MDP needs a "
+                             r"stationary \(S, A\) = \(3, 2\) policy"):
         orc.evaluate(np.full((4, 3, 2), 0.5))
 
 

@@ -60,6 +60,7 @@ from ctrlinf.bridge.torch_threads import torch_threads_kept
 from ctrlinf.inference import HARD_TIE_TOLERANCE, backup, dead_states, evaluate_policy, occupancy
 from ctrlinf.inference import solve
 from ctrlinf.mdp import reachable_states
+from ctrlinf.trajectories import validate_policy
 
 if TYPE_CHECKING:
     from ctrlinf.mdp import TabularMDP
@@ -356,14 +357,7 @@ class Oracle:
         S, A, T = self.mdp.n_states, self.mdp.n_actions, self.mdp.horizon
         if callable(pi):
             pi = _checks.batched_table(pi, S, A, "pi")
-        checked = _checks.policy(pi, S, A, 1 if T is None else T, name="pi")
-        if checked.shape[0] not in (1, T):
-            expected = f"(S, A) = ({S}, {A})" if T is None else \
-                f"(T, S, A) = ({T}, {S}, {A}) or (S, A) = ({S}, {A})"
-            raise ValueError(f"pi has shape {np.shape(pi)}, expected {expected}"
-                             + ("; an infinite-horizon oracle needs a stationary policy"
-                                if T is None else ""))
-        _checks.policy_respects_mask(checked, self.mdp.r, name="pi")
+        checked = validate_policy(pi, self.mdp, T, name="pi")
         pi = checked[0].copy() if not self.finite else \
             np.array(np.broadcast_to(checked, (T, S, A)))
         if self.dead_states.any():

@@ -54,7 +54,7 @@ def forbidden_reward(mdp):
     """
     allowed = mdp.r[np.isfinite(mdp.r)]
     largest = float(np.abs(allowed).max())
-    steps = mdp.horizon if mdp.horizon is not None else 1.0 / (1.0 - mdp.gamma)
+    steps = _checks.effective_steps(mdp)
     penalty = 1.0 + steps * largest
     return -penalty if math.isfinite(penalty) else -sys.float_info.max
 
