@@ -652,3 +652,21 @@ def test_for_model_refuses_spaces_that_are_not_discrete():
     model.action_space = gym.spaces.Discrete(2, start=1)
     with pytest.raises(ValueError, match="model.action_space must start at 0"):
         Oracle.for_model(mdp, model)
+
+
+def test_scores_compute_what_depends_only_on_the_oracle_once(monkeypatch):
+    # A learning curve scores at every checkpoint: the uniform policy's values and the
+    # optimal policy's occupancy are the oracle's own, computed on first use only.
+    from ctrlinf.bridge import oracle as oracle_module
+
+    orc = Oracle(ci.envs.random_mdp(5, 3, seed=1, horizon=6), temperature=0.5)
+    pi = np.full((5, 3), 1 / 3)
+    first = orc.compare_policy(pi), orc.compare_q(orc.Q + 1.0)
+    calls = {"evaluate_policy": 0, "occupancy": 0}
+    for name in calls:
+        real = getattr(oracle_module, name)
+        monkeypatch.setattr(oracle_module, name, lambda *a, real=real, name=name, **k: (
+            calls.__setitem__(name, calls[name] + 1), real(*a, **k))[1])
+    again = orc.compare_policy(pi), orc.compare_q(orc.Q + 1.0)
+    assert calls == {"evaluate_policy": 2, "occupancy": 1}   # pi's soft and hard values, d^pi
+    assert again[0] == first[0] and again[1].max_abs_error == first[1].max_abs_error

@@ -48,6 +48,7 @@ at every state.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import TYPE_CHECKING
 
@@ -418,6 +419,21 @@ class Oracle:
         """``Σ_s p0(s) V^π_0(s)`` at ``temperature``."""
         return float(self.mdp.p0 @ np.atleast_2d(self._evaluate(pi, temperature)[1])[0])
 
+    @functools.cached_property
+    def _optimal_occupancy(self):
+        """:meth:`occupancy` of :attr:`policy`, computed once (read-only arrays)."""
+        occupancies = self.occupancy(self.policy)
+        for array in occupancies:
+            array.flags.writeable = False
+        return occupancies
+
+    def _uniform_start_value(self, temperature):
+        """``Σ_s p0(s) V_0(s)`` of :meth:`uniform_policy` at ``temperature``, computed once."""
+        known = self.__dict__.setdefault("_uniform_start_values", {})
+        if temperature not in known:
+            known[temperature] = self._start_value(self.uniform_policy(), temperature)
+        return known[temperature]
+
     def uniform_policy(self):
         """The uniform policy over allowed actions (``r > −inf``, and the dead-state prior)."""
         allowed = np.isfinite(self.mdp.r)
@@ -489,7 +505,7 @@ class Oracle:
         """
         target = self.Q if pi is None else self.evaluate_q(pi)
         if weights is None:
-            weights = self.occupancy(self.policy if pi is None else pi)[1]
+            weights = (self._optimal_occupancy if pi is None else self.occupancy(pi))[1]
         if callable(Q_hat):
             Q_hat = _checks.batched_table(Q_hat, self.mdp.n_states, self.mdp.n_actions, "Q_hat")
         return self._compare(Q_hat, target, weights, states, "Q_hat", "Q")
@@ -514,7 +530,7 @@ class Oracle:
         """
         target = self.V if pi is None else self.evaluate(pi)
         if weights is None:
-            weights = self.occupancy(self.policy if pi is None else pi)[0]
+            weights = (self._optimal_occupancy if pi is None else self.occupancy(pi))[0]
         if callable(V_hat):
             V_hat = _checks.batched_table(V_hat, self.mdp.n_states, None, "V_hat")
         return self._compare(V_hat, target, weights, states, "V_hat", "V")
@@ -537,10 +553,9 @@ class Oracle:
             ``print(report)`` shows a short table.
         """
         pi = self.policy_array(pi_hat)
-        uniform = self.uniform_policy()
         average = scores.VisitAverage(self.occupancy(pi)[0], self.mdp.gamma)
         returns = (self._start_value(pi, 0.0), float(self.mdp.p0 @ np.atleast_2d(self.hard_V)[0]),
-                   self._start_value(uniform, 0.0))
+                   self._uniform_start_value(0.0))
         by_return = scores.return_scores(pi, average, self.hard_Q, self.hard_V,
                                          self.optimal_actions, returns, self.tie_tol, self.mdp)
         if self.temperature == 0:
@@ -548,6 +563,6 @@ class Oracle:
         else:
             values = (self._start_value(pi, self.temperature),
                       float(self.mdp.p0 @ np.atleast_2d(self.V)[0]),
-                      self._start_value(uniform, self.temperature))
+                      self._uniform_start_value(self.temperature))
             by_value = scores.soft_scores(pi, average, self._log_policy, values)
         return PolicyReport(**by_value, **by_return, mean_entropy=average(scores.entropy(pi)))
