@@ -610,6 +610,27 @@ def test_check_refuses_bad_input_in_one_line(tmp_path, capsys, argv, message):
     assert not out.exists()
 
 
+def test_check_imports_an_agent_module_from_the_current_folder(tmp_path):
+    """The installed ``ctrlinf`` script, unlike ``python -m ctrlinf``, does not put the
+    current folder on sys.path; a newcomer's ``my_agent.py`` beside them must import in
+    both, in the command and in its worker processes (``python -P`` is the script's
+    sys.path)."""
+    import subprocess
+    import sys
+    (tmp_path / "my_agent.py").write_text(
+        "from ctrlinf.bridge.suite.agents import q_learning\n\n\n"
+        "def make_agent(env, gamma, seed):\n    return q_learning(env, gamma, seed)\n")
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "ctrlinf", "check", "my_agent:make_agent",
+         "--out", "card.html", "--tasks", "two_routes", "--seeds", "1", "--steps", "200",
+         "--checkpoints", "2", "--workers", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "failed" not in result.stderr          # the workers imported it too
+    assert (tmp_path / "card.html").exists()
+
+
 @pytest.mark.parametrize("where, message", [("dir", "is a directory"),
                                             ("missing/card.html", "does not exist")])
 def test_check_refuses_an_unwritable_out(tmp_path, capsys, where, message):

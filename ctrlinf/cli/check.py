@@ -100,6 +100,11 @@ def run(args):
     if args.workers is not None and args.scheduler is not None:
         raise ValueError("--workers applies to local processes only, not with --scheduler")
     options = dict(args.option)
+    # `python -m ctrlinf` puts the current folder on sys.path, the installed `ctrlinf`
+    # script does not: an agent module beside the user imports either way (the spawned
+    # local workers inherit sys.path).
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     runner.load_agent(args.agent)      # an agent that does not import: before any work
     table = runner.run(args.agent, tasks=args.tasks, seeds=args.seeds, steps=args.steps,
                        temperature=args.temperature, store=args.store,
