@@ -594,6 +594,7 @@ def test_check_help_gives_every_default(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["nope_module_xyz:make"], "cannot import 'nope_module_xyz'"),
+    (["nope_module_xyz.agents:make"], "run from the folder that holds nope_module_xyz.py"),
     (["ctrlinf.bridge.suite.agents"], "pkg.module:name"),
     ([Q_LEARNING, "--seeds", "0"], "--seeds: expected a positive int"),
     ([Q_LEARNING, "--seeds", "two"], "--seeds: expected a positive int"),

@@ -211,8 +211,16 @@ def load_agent(spec):
     try:
         found = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 -- any failure to import is the user's to fix
+        hint = ""
+        if isinstance(error, ModuleNotFoundError) and error.name is not None \
+                and (module_name + ".").startswith(error.name + "."):
+            # The agent's own module is missing, not something it imports: say where
+            # it must be.
+            top = module_name.split(".")[0]
+            hint = (f"; run from the folder that holds {top}.py or {top}/, or install "
+                    f"its package (local workers import it the same way)")
         raise ValueError(f"make_agent {spec!r}: cannot import {module_name!r} "
-                         f"({type(error).__name__}: {error})") from None
+                         f"({type(error).__name__}: {error}){hint}") from None
     for part in qualname.split("."):
         found = getattr(found, part, None)
         if found is None:
