@@ -59,7 +59,7 @@ def test_help_lists_the_commands_and_version():
              "(default: 0)"]),
     ("explore", ["(required)", "(default: the world's own)", "(default: 9 from",
                  "(default: the world's own: 0 for a map file"]),
-    ("tutorial", ["(default: list them)", "(default: run tutorial N)"]),
+    ("tutorial", ["(default: list them)", "(default: off)"]),
     ("sweep", ["(required)", "(default: local processes)", "(default: one per core)",
                "(default: objectworld binaryworld)", "(default: exact soft deep)",
                "(default: 2 8 32 128;", "(default: 3;", "(default: 32)", "(default: 2;",
@@ -812,3 +812,7 @@ def test_tutorial_help_names_the_folder_the_tutorials_write_to(capsys, tmp_path,
     assert common.figure_dir() == tmp_path / "elsewhere" / "tutorials"
     assert "(or $CTRLINF_FIGURES/tutorials/ when set)" in text
     assert "figures/tutorials/ (or" not in text
+    # --list is a switch, off unless given; its help once said "(default: run tutorial
+    # N)", which read as a default tutorial number.
+    assert "--list list the tutorials instead of running one, as when N is left out " \
+           "(default: off)" in text
