@@ -659,6 +659,22 @@ def test_check_writes_the_card_from_the_store(results, tmp_path, capsys):
             "interval") in printed
 
 
+def test_check_prints_an_optimal_agents_round_off_as_zero(results, tmp_path, capsys,
+                                                          monkeypatch):
+    """A newcomer's exact agent printed an IQM of -1.541e-16 ("better than optimal?")."""
+    table, _ = results
+    noisy = table.assign(normalised_value_gap=[-1.5e-16, 3e-17, -2e-16, 1e-16])
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: noisy)
+    assert cli.main(["check", Q_LEARNING, "--out", str(tmp_path / "card.html")]) == 0
+    printed = capsys.readouterr().out
+    rows = [line.split() for line in printed.splitlines()
+            if line.split()[:1] in (["masked_grid"], ["frozenlake_4x4"])]
+    assert len(rows) == 2
+    for row in rows:
+        assert row[3:6] == ["0.0000"] * 3, row
+    assert "e-1" not in printed and "-0.0000" not in printed
+
+
 # -- Stable-Baselines3 --------------------------------------------------------------------
 @pytest.mark.parametrize("name, options", [("sb3_dqn", {"learning_starts": 50}),
                                            ("sb3_ppo", {"n_steps": 64, "batch_size": 32})])
