@@ -113,6 +113,11 @@ def uniform(env, gamma, seed, temperature=0.0):
     return Uniform(env)
 
 
+def one_argument_agent(env):
+    """A make_agent without gamma and seed: refused before any cell runs."""
+    return Uniform(env)
+
+
 def _nested():
     def make(env, gamma, seed):
         return None
@@ -602,6 +607,10 @@ def test_check_help_gives_every_default(capsys):
     ([Q_LEARNING, "--temperature", "0.1"], "no 'temperature' parameter"),
     ([Q_LEARNING, "--temperature", "-1"], "expected a finite number >= 0"),
     ([Q_LEARNING, "--option", "x"], "expected KEY=VALUE"),
+    (["test_bridge_suite:one_argument_agent"],
+     "cannot be called as make_agent(env, gamma, seed): too many positional arguments"),
+    ([Q_LEARNING, "--option", "colour=1"],
+     "cannot be called as make_agent(env, gamma, seed, colour=...)"),
 ])
 def test_check_refuses_bad_input_in_one_line(tmp_path, capsys, argv, message):
     out = tmp_path / "card.html"
