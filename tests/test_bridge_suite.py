@@ -118,6 +118,16 @@ def one_argument_agent(env):
     return Uniform(env)
 
 
+class Broken(Uniform):
+    def learn(self, n_steps, callback):
+        raise ValueError("this agent cannot learn")
+
+
+def broken_agent(env, gamma, seed):
+    """Called correctly, fails in every cell."""
+    return Broken(env)
+
+
 def _nested():
     def make(env, gamma, seed):
         return None
@@ -682,6 +692,20 @@ def test_check_prints_an_optimal_agents_round_off_as_zero(results, tmp_path, cap
     for row in rows:
         assert row[3:6] == ["0.0000"] * 3, row
     assert "e-1" not in printed and "-0.0000" not in printed
+
+
+def test_check_reports_failed_runs_in_one_line_each(tmp_path, capsys):
+    """The failed cells' warning reads like the command's errors, not as Python's
+    'runner.py:163: RuntimeWarning' followed by the source line that raised it."""
+    argv = ["check", "test_bridge_suite:broken_agent", "--out", str(tmp_path / "card.html"),
+            "--tasks", "two_routes", "--seeds", "1", "--steps", "10", "--checkpoints", "1",
+            "--workers", "1"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert all(line.startswith("ctrlinf check: ") or line.endswith("the page lists their "
+                                                                  "errors") for line in err)
+    assert any(line.startswith("ctrlinf check: warning: 1 of 1 cells failed") and
+               "ValueError: this agent cannot learn" in line for line in err), err
 
 
 # -- Stable-Baselines3 --------------------------------------------------------------------
