@@ -113,6 +113,21 @@ def uniform(env, gamma, seed, temperature=0.0):
     return Uniform(env)
 
 
+def one_argument_agent(env):
+    """A make_agent without gamma and seed: refused before any cell runs."""
+    return Uniform(env)
+
+
+class Broken(Uniform):
+    def learn(self, n_steps, callback):
+        raise ValueError("this agent cannot learn")
+
+
+def broken_agent(env, gamma, seed):
+    """Called correctly, fails in every cell."""
+    return Broken(env)
+
+
 def _nested():
     def make(env, gamma, seed):
         return None
@@ -594,6 +609,7 @@ def test_check_help_gives_every_default(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["nope_module_xyz:make"], "cannot import 'nope_module_xyz'"),
+    (["nope_module_xyz.agents:make"], "run from the folder that holds nope_module_xyz.py"),
     (["ctrlinf.bridge.suite.agents"], "pkg.module:name"),
     ([Q_LEARNING, "--seeds", "0"], "--seeds: expected a positive int"),
     ([Q_LEARNING, "--seeds", "two"], "--seeds: expected a positive int"),
@@ -601,6 +617,10 @@ def test_check_help_gives_every_default(capsys):
     ([Q_LEARNING, "--temperature", "0.1"], "no 'temperature' parameter"),
     ([Q_LEARNING, "--temperature", "-1"], "expected a finite number >= 0"),
     ([Q_LEARNING, "--option", "x"], "expected KEY=VALUE"),
+    (["test_bridge_suite:one_argument_agent"],
+     "cannot be called as make_agent(env, gamma, seed): too many positional arguments"),
+    ([Q_LEARNING, "--option", "colour=1"],
+     "cannot be called as make_agent(env, gamma, seed, colour=...)"),
 ])
 def test_check_refuses_bad_input_in_one_line(tmp_path, capsys, argv, message):
     out = tmp_path / "card.html"
@@ -608,6 +628,27 @@ def test_check_refuses_bad_input_in_one_line(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_check_imports_an_agent_module_from_the_current_folder(tmp_path):
+    """The installed ``ctrlinf`` script, unlike ``python -m ctrlinf``, does not put the
+    current folder on sys.path; a newcomer's ``my_agent.py`` beside them must import in
+    both, in the command and in its worker processes (``python -P`` is the script's
+    sys.path)."""
+    import subprocess
+    import sys
+    (tmp_path / "my_agent.py").write_text(
+        "from ctrlinf.bridge.suite.agents import q_learning\n\n\n"
+        "def make_agent(env, gamma, seed):\n    return q_learning(env, gamma, seed)\n")
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "ctrlinf", "check", "my_agent:make_agent",
+         "--out", "card.html", "--tasks", "two_routes", "--seeds", "1", "--steps", "200",
+         "--checkpoints", "2", "--workers", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "failed" not in result.stderr          # the workers imported it too
+    assert (tmp_path / "card.html").exists()
 
 
 @pytest.mark.parametrize("where, message", [("dir", "is a directory"),
@@ -635,6 +676,36 @@ def test_check_writes_the_card_from_the_store(results, tmp_path, capsys):
     assert ("iqm: interquartile mean over seeds of the normalised_value_gap (0 optimal, 1 "
             "the uniform policy; lower is better); [iqm_low, iqm_high]: its 95% bootstrap "
             "interval") in printed
+
+
+def test_check_prints_an_optimal_agents_round_off_as_zero(results, tmp_path, capsys,
+                                                          monkeypatch):
+    """A newcomer's exact agent printed an IQM of -1.541e-16 ("better than optimal?")."""
+    table, _ = results
+    noisy = table.assign(normalised_value_gap=[-1.5e-16, 3e-17, -2e-16, 1e-16])
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: noisy)
+    assert cli.main(["check", Q_LEARNING, "--out", str(tmp_path / "card.html")]) == 0
+    printed = capsys.readouterr().out
+    rows = [line.split() for line in printed.splitlines()
+            if line.split()[:1] in (["masked_grid"], ["frozenlake_4x4"])]
+    assert len(rows) == 2
+    for row in rows:
+        assert row[3:6] == ["0.0000"] * 3, row
+    assert "e-1" not in printed and "-0.0000" not in printed
+
+
+def test_check_reports_failed_runs_in_one_line_each(tmp_path, capsys):
+    """The failed cells' warning reads like the command's errors, not as Python's
+    'runner.py:163: RuntimeWarning' followed by the source line that raised it."""
+    argv = ["check", "test_bridge_suite:broken_agent", "--out", str(tmp_path / "card.html"),
+            "--tasks", "two_routes", "--seeds", "1", "--steps", "10", "--checkpoints", "1",
+            "--workers", "1"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert all(line.startswith("ctrlinf check: ") or line.endswith("the page lists their "
+                                                                  "errors") for line in err)
+    assert any(line.startswith("ctrlinf check: warning: 1 of 1 cells failed") and
+               "ValueError: this agent cannot learn" in line for line in err), err
 
 
 # -- Stable-Baselines3 --------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_help_lists_the_commands_and_version():
              "(default: 0)"]),
     ("explore", ["(required)", "(default: the world's own)", "(default: 9 from",
                  "(default: the world's own: 0 for a map file"]),
-    ("tutorial", ["(default: list them)", "(default: run tutorial N)"]),
+    ("tutorial", ["(default: list them)", "(default: off)"]),
     ("sweep", ["(required)", "(default: local processes)", "(default: one per core)",
                "(default: objectworld binaryworld)", "(default: exact soft deep)",
                "(default: 2 8 32 128;", "(default: 3;", "(default: 32)", "(default: 2;",
@@ -291,9 +291,12 @@ def test_solve_frozenlake_separates_return_from_entropy(capsys):
     readme = " ".join((REPO / "README.md").read_text().split())
     soft_v, soft_g = numbers(soft, "E_p0[V_0]"), numbers(soft, "expected return")
     assert entropy <= 100 * np.log(4) and soft_v - soft_g > 0.99 * soft_v
-    assert (f"On FrozenLake (100 steps, τ = 1) the soft `V_0` = {soft_v:.1f} is almost all "
-            f"entropy bonus (at most 100 log 4 = {100 * np.log(4):.1f}): the soft policy's "
-            f"expected return is {soft_g:.3f}, the hard policy's "
+    # Two decimals: at one, "V_0 = 138.6 ... at most 138.6" read as V_0 being the bound
+    # on the entropy bonus, which the printed 138.644 exceeds.
+    assert (f"On FrozenLake (100 steps, τ = 1) the soft `V_0` = {soft_v:.2f} is the soft "
+            f"policy's expected return, {soft_g:.3f}, plus an entropy bonus of "
+            f"{entropy:.2f} (at most 100 log 4 = {100 * np.log(4):.2f}: nearly uniform "
+            f"moves); the hard policy's expected return is "
             f"{numbers(hard, 'expected return'):.3f}.") in readme
     assert mdp.horizon == 100
 
@@ -809,3 +812,7 @@ def test_tutorial_help_names_the_folder_the_tutorials_write_to(capsys, tmp_path,
     assert common.figure_dir() == tmp_path / "elsewhere" / "tutorials"
     assert "(or $CTRLINF_FIGURES/tutorials/ when set)" in text
     assert "figures/tutorials/ (or" not in text
+    # --list is a switch, off unless given; its help once said "(default: run tutorial
+    # N)", which read as a default tutorial number.
+    assert "--list list the tutorials instead of running one, as when N is left out " \
+           "(default: off)" in text

@@ -307,7 +307,9 @@ def test_cli_runs_as_a_command(tmp_path):
     (["gridworld:4x4", "--out", "{tmp}/missing/p.html"], "cannot write"),
     (["gridworld:4x4", "--out", "{tmp}"], "cannot write"),
     (["gridworld:40x40", "--out", "{tmp}/p.html"], "too large to embed"),
-    (["{tmp}/plain.npz", "--out", "{tmp}/p.html"], "must be a GridMDP"),
+    (["{tmp}/plain.npz", "--out", "{tmp}/p.html"],
+     "plain.npz is a TabularMDP without cells; the page draws grid worlds: give a map "
+     "file, gridworld:ROWSxCOLS, frozenlake or a GridMDP saved by its .save"),
 ])
 def test_cli_user_errors_print_one_line_and_exit_2(args, message, tmp_path, capsys):
     plain = ci.TabularMDP(np.ones((2, 1, 2)) / 2, np.zeros(2), [1.0, 0.0], horizon=3)

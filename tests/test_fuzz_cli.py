@@ -90,7 +90,7 @@ CLI_CASES = [
     ("explore-too-large", ["explore", "gridworld:40x40", "--out", "{tmp}/p.html"],
      "too large to embed"),
     ("explore-not-a-grid", ["explore", "{tmp}/plain.npz", "--out", "{tmp}/p.html"],
-     "must be a GridMDP"),
+     "is a TabularMDP without cells; the page draws grid worlds"),
     ("explore-slip-saved-mdp", ["explore", "{tmp}/grid.npz", "--out", "{tmp}/p.html",
                                 "--slip", "0"], "--slip applies to a map file"),
     ("sweep-store-empty", ["sweep", "irl-evd", "--store", ""], "--store is empty"),

@@ -24,8 +24,10 @@ from a re-derivation here.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import warnings
 
 from ctrlinf.cli import check
 from ctrlinf.cli import demo
@@ -84,6 +86,18 @@ def main(argv=None):
         parser.print_help()
         return 0
     command = dict(COMMANDS)[args.command]
+    with warnings.catch_warnings():
+        # A warning reads like the errors: one line naming the command, not Python's
+        # "file.py:163: RuntimeWarning" and the source line that raised it.
+        warnings.showwarning = functools.partial(_show_warning, args.command)
+        return _run(command, args)
+
+
+def _show_warning(command, message, category, filename, lineno, file=None, line=None):
+    print(f"ctrlinf {command}: warning: {one_line(message)}", file=sys.stderr)
+
+
+def _run(command, args):
     try:
         return command.run(args)
     except BrokenPipeError:

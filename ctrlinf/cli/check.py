@@ -91,6 +91,12 @@ def add_arguments(parser):
     return parser
 
 
+def _gap(value):
+    """A normalised gap to 4 decimals: an optimal agent's round-off (-1.5e-16) reads 0,
+    never as a negative gap, better than optimal."""
+    return f"{round(value, 4) + 0.0:.4f}"
+
+
 def run(args):
     """Run ``ctrlinf check`` with parsed ``args``; return the exit status."""
     from ctrlinf.bridge.suite import aggregates, page, runner
@@ -100,6 +106,11 @@ def run(args):
     if args.workers is not None and args.scheduler is not None:
         raise ValueError("--workers applies to local processes only, not with --scheduler")
     options = dict(args.option)
+    # `python -m ctrlinf` puts the current folder on sys.path, the installed `ctrlinf`
+    # script does not: an agent module beside the user imports either way (the spawned
+    # local workers inherit sys.path).
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     runner.load_agent(args.agent)      # an agent that does not import: before any work
     table = runner.run(args.agent, tasks=args.tasks, seeds=args.seeds, steps=args.steps,
                        temperature=args.temperature, store=args.store,
@@ -111,7 +122,7 @@ def run(args):
           f"uniform policy; lower is better); [iqm_low, iqm_high]: its "
           f"{aggregates.CONFIDENCE:.0%} bootstrap interval")
     print(summary[["task", "runs", "failed", "iqm", "iqm_low", "iqm_high"]]
-          .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+          .to_string(index=False, float_format=_gap))
     failed = int(table["error"].notna().sum())
     if failed:
         print(f"{failed} of {len(table)} runs failed; the page lists their errors",

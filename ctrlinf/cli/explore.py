@@ -36,6 +36,11 @@ def run(args):
 
     check_writable_file(args.out, "--out")
     mdp = _worlds.load_world(args.world, args.horizon, None, slip=args.slip)
+    if not isinstance(mdp, ci.envs.GridMDP):
+        # ci.explore.page's own message speaks of its `mdp` argument; say it in WORLDs.
+        raise ValueError(f"WORLD {args.world} is a {type(mdp).__name__} without cells; the "
+                         f"page draws grid worlds: give a map file, gridworld:ROWSxCOLS, "
+                         f"frozenlake or a GridMDP saved by its .save")
     path = ci.explore.page(mdp, args.out, temperatures=args.temperatures, title=args.world)
     temperatures = args.temperatures or ci.explore.default_temperatures(mdp)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): T = {mdp.horizon}, "

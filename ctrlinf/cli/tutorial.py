@@ -21,7 +21,8 @@ def add_arguments(parser):
     parser.add_argument("number", nargs="?", type=positive_int,
                         help="which tutorial (default: list them)")
     parser.add_argument("--list", action="store_true",
-                        help="list the tutorials (default: run tutorial N)")
+                        help="list the tutorials instead of running one, as when N is "
+                             "left out (default: off)")
 
 
 def tutorials_dir():

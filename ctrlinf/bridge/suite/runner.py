@@ -125,8 +125,9 @@ def run(make_agent: str | Callable[..., Any], tasks: Sequence[str] | None = None
     Raises
     ------
     ValueError, TypeError
-        Bad arguments, checked before any cell runs: an agent spec that does not import,
-        an unknown task, bad seeds or steps, or a temperature > 0 for a ``make_agent``
+        Bad arguments, checked before any cell runs: an agent spec that does not import
+        or cannot be called as ``make_agent(env, gamma, seed, **agent_options)``, an
+        unknown task, bad seeds or steps, or a temperature > 0 for a ``make_agent``
         that takes no ``temperature``.
     ImportError
         gymnasium, dask or pandas missing (``pip install -e ".[suite]"``).
@@ -146,6 +147,8 @@ def run(make_agent: str | Callable[..., Any], tasks: Sequence[str] | None = None
     options = _check_options(agent_options)
     if any(task.temperature(temperature) > 0 for task in chosen):
         _check_takes_temperature(function, spec, agent_options or {})
+    else:
+        _check_call(function, spec, agent_options or {})
     cells = []
     for task in chosen:
         alpha = task.temperature(temperature)
@@ -211,8 +214,16 @@ def load_agent(spec):
     try:
         found = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 -- any failure to import is the user's to fix
+        hint = ""
+        if isinstance(error, ModuleNotFoundError) and error.name is not None \
+                and (module_name + ".").startswith(error.name + "."):
+            # The agent's own module is missing, not something it imports: say where
+            # it must be.
+            top = module_name.split(".")[0]
+            hint = (f"; run from the folder that holds {top}.py or {top}/, or install "
+                    f"its package (local workers import it the same way)")
         raise ValueError(f"make_agent {spec!r}: cannot import {module_name!r} "
-                         f"({type(error).__name__}: {error})") from None
+                         f"({type(error).__name__}: {error}){hint}") from None
     for part in qualname.split("."):
         found = getattr(found, part, None)
         if found is None:
@@ -221,6 +232,21 @@ def load_agent(spec):
     if not callable(found):
         raise TypeError(f"make_agent {spec!r} is a {type(found).__name__}, not a function")
     return found
+
+
+def _check_call(function, spec, options):
+    """Refuse a make_agent that cannot be called as the cells call it, before any cell
+    runs (otherwise every cell fails with the same TypeError)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None, 1.0, 0, **options)
+    except TypeError as error:
+        shown = "".join(f", {key}=..." for key in options)
+        raise TypeError(f"make_agent {spec} cannot be called as make_agent(env, gamma, "
+                        f"seed{shown}): {error}") from None
 
 
 def _check_takes_temperature(function, spec, options):
