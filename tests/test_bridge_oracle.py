@@ -670,3 +670,18 @@ def test_scores_compute_what_depends_only_on_the_oracle_once(monkeypatch):
     again = orc.compare_policy(pi), orc.compare_q(orc.Q + 1.0)
     assert calls == {"evaluate_policy": 2, "occupancy": 1}   # pi's soft and hard values, d^pi
     assert again[0] == first[0] and again[1].max_abs_error == first[1].max_abs_error
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.5])
+def test_an_optimal_policy_scores_a_gap_of_exactly_zero(temperature):
+    # V* and V^π come from different computations; their round-off (about 1e-16) used to
+    # print as a negative normalised gap, "better than optimal", on the report card.
+    for seed in range(20):
+        orc = Oracle.stationary(ci.envs.random_mdp(6, 3, seed=seed, horizon=10),
+                                gamma=0.9, temperature=temperature)
+        report = orc.compare_policy(orc.policy)
+        assert report.value_gap == 0.0 and report.normalised_value_gap == 0.0
+        if temperature == 0:   # the soft optimum gives up return for entropy
+            assert report.return_gap == 0.0 and report.normalised_return_gap == 0.0
+        worse = orc.compare_policy(orc.uniform_policy())
+        assert worse.value_gap > 0 and worse.normalised_value_gap == pytest.approx(1.0)

@@ -119,7 +119,9 @@ class Oracle:
     tie_tol : float, default ``ctrlinf.inference.HARD_TIE_TOLERANCE`` (1e-9)
         Action ``a`` is optimal in ``s`` when
         ``Q*(s, a) >= V*(s) − tie_tol · max(1, |V*(s)|)`` (hard ``Q*``), the rule by
-        which :func:`ctrlinf.solve` shares ties in hard mode.
+        which :func:`ctrlinf.solve` shares ties in hard mode. Also the round-off of the
+        policy scores: a value or return gap within ``tie_tol · max(1, |V*|)`` of 0
+        is reported as 0 (an optimal policy never reads as better than optimal).
 
     Attributes
     ----------
@@ -559,10 +561,11 @@ class Oracle:
         by_return = scores.return_scores(pi, average, self.hard_Q, self.hard_V,
                                          self.optimal_actions, returns, self.tie_tol, self.mdp)
         if self.temperature == 0:
-            by_value = scores.hard_value_scores(returns)
+            by_value = scores.hard_value_scores(returns, self.tie_tol)
         else:
             values = (self._start_value(pi, self.temperature),
                       float(self.mdp.p0 @ np.atleast_2d(self.V)[0]),
                       self._uniform_start_value(self.temperature))
-            by_value = scores.soft_scores(pi, average, self._log_policy, values)
+            by_value = scores.soft_scores(pi, average, self._log_policy, values,
+                                          self.tie_tol)
         return PolicyReport(**by_value, **by_return, mean_entropy=average(scores.entropy(pi)))

@@ -303,9 +303,16 @@ def entropy(pi):
     return -(pi * np.log(np.where(taken, pi, 1.0))).sum(axis=-1)
 
 
-def gap_scores(value, optimal, uniform):
-    """``(optimal − value, relative gap, normalised gap)``; NaN where undefined."""
+def gap_scores(value, optimal, uniform, tol):
+    """``(optimal − value, relative gap, normalised gap)``; NaN where undefined.
+
+    A gap within ``tol · max(1, |optimal|)`` of 0 is round-off (the two values come from
+    different computations) and is reported as 0, so that an optimal policy never reads
+    as better than optimal.
+    """
     gap = optimal - value
+    if abs(gap) <= tol * max(1.0, abs(optimal)):
+        gap = 0.0
     spread = optimal - uniform
     return (gap, gap / abs(optimal) if optimal != 0 else float("nan"),
             gap / spread if spread > 0 else float("nan"))
@@ -331,7 +338,7 @@ def return_scores(pi, average, hard_Q, hard_V, optimal_actions, returns, tie_tol
     """
     return_value, optimal_return, uniform_return = returns
     return_gap, _, normalised_return_gap = gap_scores(return_value, optimal_return,
-                                                      uniform_return)
+                                                      uniform_return, tie_tol)
     # regret_t(s) = V*_t(s) − Σ_a π_t(a|s) Q*_t(s, a); 0·(−inf) = 0 where π never acts.
     taken = pi > 0
     regret = hard_V - (pi * np.where(taken, hard_Q, 0.0)).sum(axis=-1)
@@ -357,7 +364,7 @@ def return_scores(pi, average, hard_Q, hard_V, optimal_actions, returns, tie_tol
     )
 
 
-def soft_scores(pi, average, log_optimal_policy, values):
+def soft_scores(pi, average, log_optimal_policy, values, tie_tol):
     r"""The MaxEnt reading of ``pi`` at ``α > 0``, a dict of :class:`PolicyReport` fields.
 
     Parameters
@@ -368,9 +375,11 @@ def soft_scores(pi, average, log_optimal_policy, values):
         ``log π* = (Q* − V*)/α`` (``−inf`` on forbidden actions).
     values : tuple of float
         Soft ``Σ p0 V_0`` of ``pi``, of the optimum and of the uniform policy.
+    tie_tol : float
+        A value gap below ``tie_tol · max(1, |V*|)`` is round-off (:func:`gap_scores`).
     """
     value, optimal, uniform = values
-    gap, relative, normalised = gap_scores(value, optimal, uniform)
+    gap, relative, normalised = gap_scores(value, optimal, uniform, tie_tol)
     taken = pi > 0
     log_pi = np.log(np.where(taken, pi, 1.0))
     kl = np.where(taken, pi * (log_pi - np.where(taken, log_optimal_policy, 0.0)), 0.0)
@@ -379,10 +388,10 @@ def soft_scores(pi, average, log_optimal_policy, values):
                 uniform_value=uniform)
 
 
-def hard_value_scores(returns):
+def hard_value_scores(returns, tie_tol):
     """The value fields at ``α = 0``: the value is the return and there is no KL."""
     value, optimal, uniform = returns
-    gap, relative, normalised = gap_scores(value, optimal, uniform)
+    gap, relative, normalised = gap_scores(value, optimal, uniform, tie_tol)
     return dict(kl=None, value_gap=gap, relative_value_gap=relative,
                 normalised_value_gap=normalised, value=value, optimal_value=optimal,
                 uniform_value=uniform)
