@@ -655,14 +655,20 @@ def discounted_visitation(mdp: TabularMDP, policy: ArrayLike,
     return discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
 
 
-def discount_sum(mdp: TabularMDP, per_step: FloatArray) -> FloatArray:
+def discount_sum(mdp: TabularMDP, per_step: FloatArray,
+                 discounts: FloatArray | None = None) -> FloatArray:
     """``Σ_t γ^t per_step[t]`` for a (T, ...) array; ``per_step / (1 − γ)`` if ``horizon=None``.
 
-    No validation: the caller has checked ``mdp`` and ``per_step``.
+    ``discounts``: ``γ^t`` for ``t < T``, if the caller keeps them (an IRL fit sums
+    at every evaluation). No validation: the caller has checked ``mdp`` and ``per_step``.
     """
     if mdp.horizon is None:
         return per_step / (1.0 - mdp.gamma)
-    return np.tensordot(mdp.gamma ** np.arange(mdp.horizon), per_step, axes=1)
+    weights = np.power(mdp.gamma, np.arange(mdp.horizon)) if discounts is None else discounts
+    # One matrix-vector product over the flattened steps (np.tensordot's, without its
+    # Python set-up, which an IRL fit would pay at every evaluation).
+    steps = per_step.shape[0]
+    return np.dot(weights, per_step.reshape(steps, -1)).reshape(per_step.shape[1:])
 
 
 def policy_transition(mdp: TabularMDP, policy: ArrayLike) -> CSRMatrix:

@@ -359,7 +359,7 @@ class Problem:
             self._discounts = None
             self._start = demo_start_measure(mdp, D_E)          # soft: the only mode here
         else:
-            self._discounts = (mdp.gamma ** np.arange(mdp.horizon))[None, :]
+            self._discounts = mdp.gamma ** np.arange(mdp.horizon)
             self._start = None
         self._rows = None if ends is None else continuation_rows(mdp)
 
@@ -404,10 +404,7 @@ class Problem:
 
     def model_visitation(self, mdp_r, sol):
         """:func:`model_visitation`, with the discounts computed once."""
-        state_action = marginals(mdp_r, sol)[1]
-        T, S, A = state_action.shape
-        # np.tensordot's product (as discount_sum computes it), without its set-up.
-        return np.dot(self._discounts, state_action.reshape(T, S * A)).reshape(S, A)
+        return discount_sum(mdp_r, marginals(mdp_r, sol)[1], self._discounts)
 
     def evaluate(self, reward, culprit=None):
         """Objective value, gradient with respect to ``reward`` (S, A), and the Solution.
