@@ -895,22 +895,6 @@ def int_pair(value: Any, name: str, description: str) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
-def timed_or_stationary_policy(value: Any, mdp_: TabularMDP, name: str = "policy") -> FloatArray:
-    """Return a policy array of shape ``(S, A)``, or ``(T, S, A)`` for ``mdp_``'s finite horizon.
-
-    ``mdp_`` is checked first (a TabularMDP). Only the policy's type and shape are
-    checked here; the consumer (``occupancy``, ``sample``) checks that each row is a
-    distribution.
-    """
-    mdp(mdp_)
-    array = real_array(value, name)
-    S, A, T = mdp_.n_states, mdp_.n_actions, mdp_.horizon
-    if array.shape == (S, A) or (T is not None and array.shape == (T, S, A)):
-        return array
-    expected = f"(S, A) = ({S}, {A})" + (f" or (T, S, A) = ({T}, {S}, {A})" if T else "")
-    raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
-
-
 def optional_callable(value: Any, name: str) -> Callable[..., Any] | None:
     """Return ``value`` if it is None or callable, else raise ``TypeError``."""
     if value is not None and not callable(value):

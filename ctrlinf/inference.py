@@ -618,11 +618,21 @@ def occupancy(mdp: TabularMDP, policy: ArrayLike, start: ArrayLike | None = None
     [0.5, 0.5]
     """
     _checks.mdp(mdp)
-    policy = validate_policy(policy, mdp, mdp.horizon)
-    if start is not None:
-        start = _checks.real_array(start, "start", shape=(mdp.n_states,))
-        if not np.all(np.isfinite(start)):
-            raise ValueError("start has an entry that is not finite")
+    return _occupancy(mdp, validate_policy(policy, mdp, mdp.horizon), _checked_start(mdp, start))
+
+
+def _checked_start(mdp: TabularMDP, start: ArrayLike | None) -> FloatArray | None:
+    """``start`` of :func:`occupancy` as a float (S,) array of finite entries, or None."""
+    if start is None:
+        return None
+    start = _checks.real_array(start, "start", shape=(mdp.n_states,))
+    if not np.all(np.isfinite(start)):
+        raise ValueError("start has an entry that is not finite")
+    return start
+
+
+def _occupancy(mdp: TabularMDP, policy: FloatArray, start: FloatArray | None) -> FloatArray:
+    """:func:`occupancy` of a validated (T, S, A) or (1, S, A) policy and start."""
     if mdp.horizon is None:
         return _rollout(mdp, policy[0], start)
     stationary = policy.shape[0] == 1
@@ -651,7 +661,7 @@ def discounted_visitation(mdp: TabularMDP, policy: ArrayLike,
     """
     _checks.mdp(mdp)
     policy = validate_policy(policy, mdp, mdp.horizon)      # renormalised rows
-    d = occupancy(mdp, policy[0] if policy.shape[0] == 1 else policy, start)
+    d = _occupancy(mdp, policy, _checked_start(mdp, start))
     return discount_sum(mdp, d[..., None] * (policy[0] if mdp.horizon is None else policy))
 
 

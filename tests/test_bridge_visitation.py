@@ -81,3 +81,13 @@ def test_errors(call, message):
 def test_wrong_types_are_type_errors(call, message):
     with pytest.raises(TypeError, match=message):
         call(ci.envs.random_mdp(3, 2, seed=0, horizon=4))
+
+
+@pytest.mark.parametrize("horizon", [5, None])
+def test_exact_visitation_uses_the_renormalised_policy(horizon):
+    # Rows within tolerance of 1 are renormalised by the core; the state-action
+    # occupancy must use the same rows, so that it sums over actions to the state one.
+    mdp = ci.envs.random_mdp(4, 3, seed=2, horizon=horizon, gamma=0.9)
+    policy = np.full((4, 3), (1 + 6e-7) / 3)
+    state, state_action = exact_visitation(mdp, policy)
+    assert_allclose(state_action.sum(axis=-1), state, rtol=1e-15, atol=0)

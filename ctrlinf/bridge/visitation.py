@@ -18,7 +18,7 @@ import numpy as np
 from ctrlinf import _checks
 from ctrlinf.bridge._common import effective_horizon
 from ctrlinf.inference import occupancy
-from ctrlinf.trajectories import sample
+from ctrlinf.trajectories import sample, validate_policy
 from ctrlinf.trajectories import visitation
 
 if TYPE_CHECKING:
@@ -43,7 +43,9 @@ def exact_visitation(mdp: TabularMDP, policy: ArrayLike) -> tuple[FloatArray, Fl
     state : ndarray, shape (T, S), or (S,) for an infinite horizon
     state_action : ndarray, shape (T, S, A), or (S, A)
     """
-    policy = _checks.timed_or_stationary_policy(policy, mdp)
+    _checks.mdp(mdp)
+    checked = validate_policy(policy, mdp, mdp.horizon)     # renormalised rows
+    policy = checked[0] if checked.shape[0] == 1 else checked
     d = occupancy(mdp, policy)
     return d, d[..., None] * policy
 
@@ -77,7 +79,9 @@ def sampled_visitation(mdp: TabularMDP, policy: ArrayLike, n_trajectories: int, 
     >>> state.shape, state_action.shape, np.allclose(state.sum(axis=1), 1)
     ((4, 3), (4, 3, 2), True)
     """
-    policy = _checks.timed_or_stationary_policy(policy, mdp)
+    _checks.mdp(mdp)
+    checked = validate_policy(policy, mdp, mdp.horizon)
+    policy = checked[0] if checked.shape[0] == 1 else checked
     n = _checks.positive_int(n_trajectories, "n_trajectories")
     S, A = mdp.n_states, mdp.n_actions
     if mdp.horizon is None:
