@@ -449,17 +449,22 @@ def batched_table(function: Callable[[IntArray], ArrayLike], n_states: int, widt
     return out
 
 
-def policy_respects_mask(pi: FloatArray, r: FloatArray, name: str = "policy") -> None:
-    """Raise if ``pi`` (T, S, A) puts probability on an action forbidden by ``r = -inf``."""
+def policy_respects_mask(pi: FloatArray, r: FloatArray, name: str = "policy",
+                         prior: FloatArray | None = None) -> None:
+    """Raise if ``pi`` (T, S, A) puts probability on an action that ``r = -inf`` (or an
+    action ``prior`` (S, A) of 0) forbids: its value would be ``-inf``."""
     forbidden = r == -np.inf
+    if prior is not None:
+        forbidden = forbidden | (prior == 0)
     if not np.any(forbidden):
         return
     bad = (pi > 0) & forbidden[None]
     if np.any(bad):
         t, s, a = np.argwhere(bad)[0]
+        why = f"r[{s}, {a}] = -inf" if r[s, a] == -np.inf else f"action_prior[{s}, {a}] = 0"
         raise ValueError(
-            f"{name}[{t}, {s}, {a}] is {pi[t, s, a]:g} but r[{s}, {a}] = -inf forbids "
-            f"action {a} in state {s}")
+            f"{name}[{t}, {s}, {a}] is {pi[t, s, a]:g} but {why} forbids action {a} in "
+            f"state {s}")
 
 
 # -- gymnasium spaces (duck-typed: nothing here imports gymnasium) ---------------

@@ -849,16 +849,8 @@ def evaluate_policy(mdp: TabularMDP, policy: ArrayLike, temperature: float = 0.0
     S, A, T, gamma = mdp.n_states, mdp.n_actions, mdp.horizon, mdp.gamma
     prior = _checks.action_prior(action_prior, S, A)
     policy = _checks.policy(policy, S, A, T)        # rows renormalised to sum to one
+    _checks.policy_respects_mask(policy, mdp.r, prior=prior)   # its value would be -inf
     r = mdp.r
-    forbidden = np.isneginf(r) if prior is None else np.isneginf(r) | (prior == 0)
-    bad = np.argwhere((policy > 0) & forbidden[None])
-    if bad.size:
-        t, s, a = (int(i) for i in bad[0])
-        when = "" if policy.shape[0] == 1 else f" at t={t}"
-        raise ValueError(
-            f"policy[{t}, {s}, {a}] = {policy[t, s, a]:g} takes forbidden action {a} in "
-            f"state {s}{when} (r = -inf or action_prior = 0 there); its value would be -inf"
-        )
     # Per-state expected reward minus α KL(π ‖ prior); np.where keeps 0·(−inf) and 0 log 0 at 0.
     taken = policy > 0
     safe_pi = np.where(taken, policy, 1.0)
