@@ -600,7 +600,10 @@ def test_in_a_browser_every_figure_shows_and_the_numbers_are_the_dataframes(
 # -- the command ---------------------------------------------------------------------------
 def test_check_help_gives_every_default(capsys):
     assert cli.main(["check", "--help"]) == 0
-    assert "pkg.module:make_agent" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pkg.module:make_agent" in out
+    # What the exit status means (test_check_reports_failed_runs_in_one_line_each: 0).
+    assert "Exit status: 0 when the report is written, also when some runs failed" in out
     options = [a for a in cli.build_parser()._subparsers._group_actions[0].choices["check"]
                ._actions if a.option_strings and a.dest != "help"]
     assert len(options) >= 10
@@ -700,7 +703,7 @@ def test_check_reports_failed_runs_in_one_line_each(tmp_path, capsys):
     argv = ["check", "test_bridge_suite:broken_agent", "--out", str(tmp_path / "card.html"),
             "--tasks", "two_routes", "--seeds", "1", "--steps", "10", "--checkpoints", "1",
             "--workers", "1"]
-    assert cli.main(argv) == 0
+    assert cli.main(argv) == 0   # as --help says: the report is written
     err = capsys.readouterr().err.strip().splitlines()
     assert all(line.startswith("ctrlinf check: ") or line.endswith("the page lists their "
                                                                   "errors") for line in err)

@@ -32,7 +32,10 @@ Examples:
   ctrlinf check ctrlinf.bridge.suite.agents:q_learning --out q.html
   ctrlinf check mypkg.agents:make_agent --out card.html --seeds 10 --store runs/card
   ctrlinf check ctrlinf.bridge.suite.agents:soft_q_learning --temperature low --out soft.html
-  ctrlinf check mypkg.agents:make_agent --out c.html --scheduler tcp://10.0.0.5:8786"""
+  ctrlinf check mypkg.agents:make_agent --out c.html --scheduler tcp://10.0.0.5:8786
+Exit status: 0 when the report is written, also when some runs failed (a run that
+raised, or whose final policy takes a forbidden action: the page lists each, and the
+count is printed); 2 when an argument is wrong."""
 
 
 def _temperature(text):
