@@ -229,8 +229,9 @@ def fit_deep(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | Arr
         Otherwise the weights grow until the decay stops them.
     activation : {"relu", "tanh"}
     optimizer : {"adam", "lbfgs", "gradient"}, default "adam"
-        Adam is the robust choice for a non-concave objective; L-BFGS's line
-        search can take steps that blow the network up.
+        Adam, the default, takes steps of bounded size (about ``learning_rate`` per
+        weight); L-BFGS and gradient ascent take steps sized by the gradient and the
+        line search, which on this non-concave objective are not bounded.
     learning_rate, max_iter, gtol, progress
         As in :func:`~ctrlinf.irl.fit` (Adam's default step is 0.01).
     seed : int or numpy.random.Generator, optional
