@@ -229,9 +229,10 @@ def fit_deep(mdp: TabularMDP, features: ArrayOrSparse, demos: Trajectories | Arr
         Otherwise the weights grow until the decay stops them.
     activation : {"relu", "tanh"}
     optimizer : {"adam", "lbfgs", "gradient"}, default "adam"
-        Adam, the default, takes steps of bounded size (about ``learning_rate`` per
-        weight); L-BFGS and gradient ascent take steps sized by the gradient and the
-        line search, which on this non-concave objective are not bounded.
+        Adam, the default, moves each weight by about ``learning_rate`` per step,
+        whatever the gradient's size; plain gradient ascent moves it by
+        ``learning_rate`` times the gradient, and L-BFGS by what its line search
+        accepts, neither bounded on this non-concave objective.
     learning_rate, max_iter, gtol, progress
         As in :func:`~ctrlinf.irl.fit` (Adam's default step is 0.01).
     seed : int or numpy.random.Generator, optional
