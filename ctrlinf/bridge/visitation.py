@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from ctrlinf.mdp import TabularMDP
 
 
+def _checked_policy(mdp: TabularMDP, policy: ArrayLike) -> FloatArray:
+    """``policy`` validated with renormalised rows: (S, A) if stationary, else (T, S, A)."""
+    _checks.mdp(mdp)
+    checked = validate_policy(policy, mdp, mdp.horizon)
+    return checked[0] if checked.shape[0] == 1 else checked
+
+
 def exact_visitation(mdp: TabularMDP, policy: ArrayLike) -> tuple[FloatArray, FloatArray]:
     r"""The exact state and state-action occupancy of ``policy`` rolled out from ``p0``.
 
@@ -43,9 +50,7 @@ def exact_visitation(mdp: TabularMDP, policy: ArrayLike) -> tuple[FloatArray, Fl
     state : ndarray, shape (T, S), or (S,) for an infinite horizon
     state_action : ndarray, shape (T, S, A), or (S, A)
     """
-    _checks.mdp(mdp)
-    checked = validate_policy(policy, mdp, mdp.horizon)     # renormalised rows
-    policy = checked[0] if checked.shape[0] == 1 else checked
+    policy = _checked_policy(mdp, policy)
     d = occupancy(mdp, policy)
     return d, d[..., None] * policy
 
@@ -79,9 +84,7 @@ def sampled_visitation(mdp: TabularMDP, policy: ArrayLike, n_trajectories: int, 
     >>> state.shape, state_action.shape, np.allclose(state.sum(axis=1), 1)
     ((4, 3), (4, 3, 2), True)
     """
-    _checks.mdp(mdp)
-    checked = validate_policy(policy, mdp, mdp.horizon)
-    policy = checked[0] if checked.shape[0] == 1 else checked
+    policy = _checked_policy(mdp, policy)
     n = _checks.positive_int(n_trajectories, "n_trajectories")
     S, A = mdp.n_states, mdp.n_actions
     if mdp.horizon is None:
