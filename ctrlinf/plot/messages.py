@@ -156,8 +156,8 @@ def message_intersection(mdp: TabularMDP, sol: Solution, times: int | Sequence[i
                                   None if log else 0.0)
         norm = make_norm(limits, row_scale)
         for j, t in enumerate(times):
-            mappable = draw_states(axes[i, j], mdp, quantity[t], norm, cmap)
-            axes[i, j].tick_params(labelleft=j == 0, labelbottom=i == 2)
+            mappable = draw_states(axes[i, j], mdp, quantity[t], norm, cmap,
+                                   tick_labels=(i == 2, j == 0))
             if i < 2:
                 axes[i, j].set_xlabel("")
         axes[i, 0].set_ylabel(label, rotation=0, ha="right", va="center")
