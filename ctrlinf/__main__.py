@@ -1,4 +1,4 @@
 """``python -m ctrlinf`` runs the command line (see :mod:`ctrlinf.cli`)."""
-from ctrlinf.cli import main
+from ctrlinf.cli import exit_status
 
-raise SystemExit(main())
+raise SystemExit(exit_status())

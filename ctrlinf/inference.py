@@ -19,7 +19,8 @@ unless ``action_prior`` is given). In exact mode ``Q_t = α log β_t(s, a)`` and
 
 Besides the public functions (``ctrlinf.__all__``), :func:`policy_transition`,
 :func:`discount_sum`, :func:`discounted_occupancy` and :func:`dead_states` serve the
-rest of the package without checking their arguments; they are not public API.
+rest of the package without checking their arguments, and :func:`compile_forward_kernels`
+lets another process compile the forward kernels; they are not public API.
 """
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ctrlinf import _checks, _threads, kernels
 from ctrlinf._progress import progress_bar as _progress_bar
@@ -621,6 +621,26 @@ def occupancy(mdp: TabularMDP, policy: ArrayLike, start: ArrayLike | None = None
     return _occupancy(mdp, validate_policy(policy, mdp, mdp.horizon), _checked_start(mdp, start))
 
 
+def compile_forward_kernels() -> None:
+    """Run the forward kernels once on a two-state MDP, so that numba compiles and caches them.
+
+    The calls that :func:`marginals` (exact mode), :func:`forward` and :func:`occupancy`
+    make, through the same code, so with the argument types those make for any MDP
+    whose CSR indices are 32-bit (scipy's choice below 2^31 stored entries) and no
+    action prior. A process that has run this leaves those kernels nothing to compile
+    in any process sharing its numba cache: a first ``ctrlinf demo`` runs it in a
+    second process while it compiles the backward kernel itself
+    (:mod:`ctrlinf._compile_ahead`).
+    """
+    from ctrlinf.mdp import TabularMDP
+
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    mdp = TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), horizon=2)
+    _exact_log_forward(mdp, Solution(mdp, "exact", 1.0, None, V=np.zeros((2, 2))))
+    _occupancy(mdp, np.full((2, 2, 2), 0.5), None)
+
+
 def _checked_start(mdp: TabularMDP, start: ArrayLike | None) -> FloatArray | None:
     """``start`` of :func:`occupancy` as a float (S,) array of finite entries, or None."""
     if start is None:
@@ -692,6 +712,17 @@ def policy_transition(mdp: TabularMDP, policy: ArrayLike) -> CSRMatrix:
     return (pick @ mdp.P).tocsr()
 
 
+def _sparse_solve(system: Any, b: FloatArray) -> FloatArray:
+    """``system⁻¹ b`` for a sparse CSC ``system`` (scipy's direct solver).
+
+    ``scipy.sparse.linalg`` is imported here, not with this module: it adds ~40 ms
+    to every ``import ctrlinf``, and only infinite-horizon evaluations need it.
+    """
+    from scipy.sparse import linalg
+
+    return linalg.spsolve(system, b)
+
+
 def discounted_occupancy(mdp: TabularMDP, policy: FloatArray,
                          start: FloatArray) -> FloatArray:
     r"""``Σ_t γ^t d_t`` from ``d_0 = start`` (any sign): solve ``(I − γ P_π^T) d = start``.
@@ -701,7 +732,7 @@ def discounted_occupancy(mdp: TabularMDP, policy: FloatArray,
     """
     P_pi = policy_transition(mdp, policy)
     system = (sp.identity(mdp.n_states, format="csc") - mdp.gamma * P_pi.T.tocsc()).tocsc()
-    return spla.spsolve(system, start)
+    return _sparse_solve(system, start)
 
 
 def dead_states(mdp: TabularMDP) -> BoolArray:
@@ -864,7 +895,7 @@ def evaluate_policy(mdp: TabularMDP, policy: ArrayLike, temperature: float = 0.0
     if T is None:
         P_pi = policy_transition(mdp, policy[0])
         system = (sp.identity(S, format="csc") - gamma * P_pi.tocsc()).tocsc()
-        V = np.atleast_1d(spla.spsolve(system, reward_pi[0]))
+        V = np.atleast_1d(_sparse_solve(system, reward_pi[0]))
         Q = r + gamma * (mdp.P @ V).reshape(S, A)
         return Q, V
     Q, V = np.empty((T, S, A)), np.empty((T, S))

@@ -122,7 +122,7 @@ def test_cli_is_one_module_per_command_in_a_plain_table():
         assert module is importlib.import_module(f"ctrlinf.cli.{name}")
         for attribute in ("HELP", "DESCRIPTION", "EPILOG", "add_arguments", "run"):
             assert hasattr(module, attribute), (name, attribute)
-    assert setup_entry_point() == "ctrlinf.cli:main"
+    assert setup_entry_point() == "ctrlinf.cli:exit_status"
 
 
 def setup_entry_point():

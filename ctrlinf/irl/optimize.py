@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.optimize
 
 from ctrlinf import _checks
 from ctrlinf._progress import progress_bar
@@ -120,6 +119,10 @@ def maximise(fun, x0, optimizer, learning_rate, max_iter, gtol, progress, desc):
 
 
 def _lbfgs(rec, x0, max_iter, gtol):
+    # Imported here: scipy.optimize adds ~0.18 s to importing ctrlinf.irl, which
+    # every CLI command does (``ctrlinf demo`` too), and only this optimizer needs it.
+    import scipy.optimize
+
     def negative(x):
         value, grad = rec.evaluate(x)
         return -value, -grad
