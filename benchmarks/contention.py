@@ -7,11 +7,12 @@ Run from the repository root::
     python benchmarks/contention.py --out figures/contention.png --repeats 7
 
 For each machine load (``idle``: nothing started by this script; ``busy``: one
-``while True: pass`` process beside it, one core's worth of work) and each
-configuration, a fresh Python process builds the problems, runs every case once
-to compile, then ``--repeats`` times, each run after a 0.2 s pause (so that
-threads left spinning by the previous run do not compete); the table shows
-medians.
+``while True: pass`` process pinned to one core beside it) each configuration runs
+in its own Python process, which builds the problems and runs every case once to
+compile. Then the three processes take turns: each case once in each process (in an
+order that rotates), then the next case, ``--repeats`` rounds, every run after a
+0.2 s pause (so that threads left spinning by the previous run do not compete).
+Runs compared in a ratio are thus seconds apart. The table shows medians.
 
 Configurations:
 
@@ -132,7 +133,12 @@ def machine_load():
 
 
 def child(args):
-    """Time every case of one configuration; print ``{case: [seconds, ...]}`` as JSON."""
+    """Serve one configuration: build and compile every case, then time a case per request.
+
+    Prints one JSON line when ready (``{"cases": [...], "loads": [...]}``), then reads
+    case names on stdin and answers each with its time in seconds; at the end of its
+    input it prints the machine's load and numba's threading, and exits.
+    """
     import numba
 
     from ctrlinf import _threads
@@ -140,57 +146,93 @@ def child(args):
     # numba picks its threading layer at the first parallel call of the process; let
     # that be what a user's first large solve does (the bound's own kernel comes later).
     _threads.threads_for(_threads.PARALLEL_MIN_NNZ)
-    cases = build_cases(args.grid_sizes, args.dense_sizes, args.config)
-    for _, run in cases:  # compile (or load the numba cache) outside the timing
+    cases = dict(build_cases(args.grid_sizes, args.dense_sizes, args.config))
+    for run in cases.values():  # compile (or load the numba cache) outside the timing
         run()
-    times = {name: [] for name, _ in cases}
-    loads = [machine_load()]
-    for _ in range(args.repeats):
-        for name, run in cases:
-            # A pause first, so that worker threads still spinning after the previous
-            # case (OpenMP, TBB, OpenBLAS) do not steal the cores from this one.
-            gc.collect()
-            time.sleep(PAUSE)
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    loads.append(machine_load())
-    loads.append(f"numba {numba.get_num_threads()} threads, {numba.threading_layer()} layer")
-    print(json.dumps(dict(times=times, loads=loads)))
+    print(json.dumps(dict(cases=list(cases), loads=[machine_load()])), flush=True)
+    for line in sys.stdin:
+        run = cases[line.strip()]
+        # A pause first, so that worker threads still spinning after the previous
+        # case (TBB, OpenBLAS; in any of the three processes) do not steal the cores.
+        gc.collect()
+        time.sleep(PAUSE)
+        start = time.perf_counter()
+        run()
+        print(json.dumps(time.perf_counter() - start), flush=True)
+    print(json.dumps([machine_load(), f"numba {numba.get_num_threads()} threads, "
+                                      f"{numba.threading_layer()} layer"]), flush=True)
 
 
 # -- the parent: loads, configurations, table, figure -----------------------------------
-def run_child(config, args):
+def start_child(config, args):
+    """A :func:`child` process serving ``config``, and the cases it has (once it is ready)."""
     env = dict(os.environ)
     env.pop("NUMBA_NUM_THREADS", None)
     if config == "1 thread":
         env["NUMBA_NUM_THREADS"] = "1"
     command = [sys.executable, os.path.abspath(__file__), "--child", config,
-               "--repeats", str(args.repeats),
                "--grid-sizes", ",".join(map(str, args.grid_sizes)),
                "--dense-sizes", ",".join(map(str, args.dense_sizes))]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{config} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+
+
+def read_line(process, config):
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"the {config} process ended (exit status {process.wait()})")
+    return json.loads(line)
 
 
 def start_busy_loop():
-    busy = subprocess.Popen([sys.executable, "-c", "print(1, flush=True)\nwhile True: pass"],
-                            stdout=subprocess.PIPE, text=True)
+    """One ``while True: pass`` process, pinned to the last allowed CPU: one busy core."""
+    code = ("import os\nos.sched_setaffinity(0, {max(os.sched_getaffinity(0))})\n"
+            "print(1, flush=True)\nwhile True: pass")
+    busy = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     busy.stdout.readline()  # running
     return busy
 
 
 def measure(args):
+    """``{(load, config): {"times": {case: [s, ...]}, "loads": [...]}}``.
+
+    The three configurations run in three processes at once, taking turns: each case
+    is timed once in each process (in a rotating order), then the next case, and so
+    on ``--repeats`` times. So the runs compared in a ratio are seconds apart, not
+    minutes (run one configuration after the other, the same serial case differed by
+    up to 50% between two processes beside a busy loop).
+    """
     results = {}
     for load in LOADS:
         busy = start_busy_loop() if load == "busy" else None
+        processes = {config: start_child(config, args) for config in CONFIGS}
         try:
+            print(f"[{load}] compiling ...", file=sys.stderr, flush=True)
+            ready = {config: read_line(p, config) for config, p in processes.items()}
             for config in CONFIGS:
-                print(f"[{load}] {config} ...", file=sys.stderr, flush=True)
-                results[(load, config)] = run_child(config, args)
+                results[(load, config)] = dict(
+                    times={case: [] for case in ready[config]["cases"]},
+                    loads=ready[config]["loads"])
+            cases = list(dict.fromkeys(case for config in CONFIGS
+                                       for case in ready[config]["cases"]))
+            for repeat in range(args.repeats):
+                print(f"[{load}] round {repeat + 1} of {args.repeats}", file=sys.stderr,
+                      flush=True)
+                order = CONFIGS[repeat % 3:] + CONFIGS[:repeat % 3]
+                for case in cases:
+                    for config in order:
+                        if case in results[(load, config)]["times"]:
+                            processes[config].stdin.write(case + "\n")
+                            processes[config].stdin.flush()
+                            results[(load, config)]["times"][case].append(
+                                read_line(processes[config], config))
+            for config, process in processes.items():
+                process.stdin.close()
+                results[(load, config)]["loads"] += read_line(process, config)
+                process.wait()
         finally:
+            for process in processes.values():
+                process.kill()
             if busy is not None:
                 busy.kill()
                 busy.wait()
