@@ -401,11 +401,12 @@ def solve(mdp: TabularMDP, mode: Mode = "soft", temperature: float = 1.0,
 def _backward_pass(mdp: TabularMDP, sol: Solution, keep: Keep, progress: bool | None) -> None:
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     assert T is not None  # solve() passes infinite horizons to _value_iteration
-    V = np.empty((T, S))
+    # Aligned: the kernels read V_{t+1} in long runs (see ctrlinf.kernels).
+    V = kernels.aligned_empty((T, S))
     keep_all = keep == "all"
     Q = np.empty((T, S, A)) if keep_all else None
     policy = np.empty((T, S, A)) if keep_all else None
-    zeros = np.zeros(S)
+    zeros = kernels.aligned_zeros(S)
     with _progress(T, progress, T * mdp.P.nnz, f"backward ({sol.mode})") as bar:
         # All steps in one kernel call, unless a progress bar wants one per step or the
         # MDP is large enough to re-choose its threads now and then.
@@ -431,7 +432,7 @@ def _value_iteration(mdp: TabularMDP, sol: Solution, tol: float, max_iter: int,
     tol = _checks.real(tol, "tol", low=0.0, low_open=True)
     max_iter = _checks.positive_int(max_iter, "max_iter")
     S, A = mdp.n_states, mdp.n_actions
-    V, V_new = np.zeros(S), np.empty(S)
+    V, V_new = kernels.aligned_zeros(S), kernels.aligned_empty(S)   # see _backward_pass
     residual = np.inf
     iterations = threads = 0
     # Contraction at rate γ: about log(tol / scale) / log γ sweeps.
@@ -538,7 +539,7 @@ def _exact_log_forward(mdp: TabularMDP, sol: Solution) -> FloatArray:
     with np.errstate(divide="ignore"):
         log_alpha[0] = np.log(mdp.p0)
     weights = np.empty((S, A))
-    pushed = np.empty(S)
+    pushed = kernels.aligned_empty(S)    # dense rows add into it in long runs
     prior = sol.action_prior
     prior_args = (_DUMMY if prior is None else prior, prior is not None)
     # No product weight · P(s'|s,a) can fall below the kernels' underflow guard while
@@ -572,7 +573,7 @@ def _rollout(mdp: TabularMDP, policy_at: Any,
             return d / d.sum()
         return discounted_occupancy(mdp, policy_at, (1.0 - mdp.gamma) * start)
     T, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
-    out = np.empty((T, S))
+    out = kernels.aligned_empty((T, S))    # dense rows add into it in long runs
     out[0] = mdp.p0 if start is None else start
     weights = np.empty((S, A))
     threads = 1

@@ -5,7 +5,8 @@ and :mod:`ctrlinf.trajectories` validate, allocate and dispatch. Not public API:
 the names without an underscore are what those two modules call
 (:func:`backward_steps`, :func:`push_forward`, :func:`push_forward_parts`, the
 ``exact_forward_*`` steps, :func:`sample_episodes`, :func:`draw`, ``UNDERFLOW_GUARD``
-and the ``MODE_*`` codes); a ``_`` name is used only inside this module. Transition
+and the ``MODE_*`` codes), and :func:`aligned_empty` and :func:`aligned_zeros`, which
+:mod:`ctrlinf.mdp` also calls; a ``_`` name is used only inside this module. Transition
 matrices arrive as CSR parts ``(indptr, indices, data)`` of shape ``(S*A, S)``
 with row ``s*A + a``; index arrays are unsigned (see ``TabularMDP.kernel_arrays``)
 and each row's column indices are sorted and unique (canonical CSR).
@@ -41,6 +42,12 @@ Why the kernels look the way they do (measurements in ``benchmarks/README.md``):
   :func:`exact_forward_weights` assume no NaN, which lets their maxima vectorise).
 - A row whose column indices form one contiguous range (every row of a dense
   ``P``) is handled as a dense slice: no index loads, and the loop vectorises.
+- The arrays the kernels read in long contiguous runs (P's values, the value rows
+  V_t) start on a 64-byte boundary (:func:`aligned_empty`, used by
+  :class:`~ctrlinf.mdp.TabularMDP` and :mod:`ctrlinf.inference`): numpy's own
+  allocations start 16 to 48 bytes past one, so that every other 64-byte vector load
+  of a dense row straddles two cache lines; a dense backup was up to 1.4x slower,
+  and by how much depended on where the allocator put the arrays in that process.
 - Allocations use ``np.empty`` alone (then fill): numba compiles the
   implementation of every allocating function for every argument signature,
   and ``np.zeros`` and ``np.full`` each add a few (0.1 s of first-run
@@ -125,6 +132,30 @@ def _bits_float(typingctx, bits):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(types.int64), codegen
+
+
+#: Bytes: one cache line, and one AVX-512 vector.
+ALIGNMENT = 64
+
+
+def aligned_empty(shape, dtype=np.float64):
+    """``np.empty(shape, dtype)`` whose first element sits on a 64-byte boundary.
+
+    A C-contiguous view into a slightly larger byte buffer (which it keeps alive), so
+    numba sees the same array type as for ``np.empty``. See the module docstring.
+    """
+    dtype = np.dtype(dtype)
+    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    buffer = np.empty(n_bytes + ALIGNMENT, dtype=np.uint8)
+    start = -buffer.ctypes.data % ALIGNMENT
+    return buffer[start:start + n_bytes].view(dtype).reshape(shape)
+
+
+def aligned_zeros(shape, dtype=np.float64):
+    """:func:`aligned_empty`, filled with zeros."""
+    out = aligned_empty(shape, dtype)
+    out[...] = 0
+    return out
 
 
 def _claim(counter):

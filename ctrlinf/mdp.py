@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from ctrlinf import _checks
+from ctrlinf import _checks, kernels
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -86,6 +86,11 @@ class TabularMDP:
         if csr.nnz < np.iinfo(np.int32).max:
             csr.indices = csr.indices.astype(np.int32, copy=False)
             csr.indptr = csr.indptr.astype(np.int32, copy=False)
+        if csr.data.ctypes.data % kernels.ALIGNMENT:
+            # On a cache-line boundary, as the kernels read it fastest (see ctrlinf.kernels).
+            data = kernels.aligned_empty(csr.data.shape)
+            data[:] = csr.data
+            csr.data = data
         # Validated once, so frozen: an index written into P after the checks would
         # make the kernels read out of bounds (and P is shared by replace()'s copies).
         for array in (csr.data, csr.indices, csr.indptr):
