@@ -17,8 +17,14 @@ Cases, each a new interpreter, timed from outside (wall clock, median):
 - the same two with an empty cache (``NUMBA_CACHE_DIR`` pointing at a new
   temporary directory per run), i.e. including compilation.
 
-- ``ctrlinf demo`` (its solves, table and figures, written to a temporary
-  directory), warm and empty.
+- ``ctrlinf demo`` as the installed command runs it (its solves, table and
+  figures, written to a temporary directory), warm and empty. Where a second core
+  is free, the demo uses it: a first run compiles the forward kernels in a second
+  process (``ctrlinf/_compile_ahead.py``) and a figure worker draws two of the
+  three figures (``ctrlinf.demo``); ``--busy`` shows it without that core.
+
+``--busy`` runs every case beside one ``while True: pass`` process pinned to one
+core (as ``contention.py`` does).
 
 Each run also reports, from inside, how long the import and the first calls
 took, which separates compilation from interpreter start-up.
@@ -39,6 +45,9 @@ import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import start_busy_loop  # noqa: E402
 
 SETUP = """
 import time
@@ -63,13 +72,15 @@ for mode in ("soft", "exact", "hard"):
     ci.forward(mdp, ci.solve(mdp, mode=mode))
 _done = time.perf_counter()
 """,
+    # As the installed command runs it (ctrlinf.cli.exit_status), figures and all.
     "ctrlinf demo": """
-import time, tempfile
+import sys, time, tempfile
 _start = time.perf_counter()
-from ctrlinf import demo
+from ctrlinf import cli
 _imported = time.perf_counter()
 with tempfile.TemporaryDirectory() as out:
-    demo.run(out=out, stream=lambda line: None)
+    sys.argv = ["ctrlinf", "demo", "--out", out]
+    assert cli.exit_status() == 0
 _done = time.perf_counter()
 """,
 }
@@ -151,11 +162,23 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--kernels", action="store_true",
                         help="compile time per kernel of a first demo, instead of the table")
+    parser.add_argument("--busy", action="store_true",
+                        help="beside one busy-loop process pinned to one core")
     args = parser.parse_args(argv)
     if args.kernels:
         kernel_report()
         return
+    busy = start_busy_loop() if args.busy else None
+    try:
+        table(args)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
 
+
+def table(args):
+    """Time every snippet in fresh processes; print the table."""
     base_env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     rows = []
     # Fill the default cache first, so that "warm" means what a user sees on a second run.
@@ -180,7 +203,8 @@ def main(argv=None):
                 row["calls"] = float(np.median([r["calls_s"] for r in inner]))
             rows.append(row)
 
-    print(f"median of {args.repeats} fresh processes; load average "
+    print(f"median of {args.repeats} fresh processes{' beside a busy core' if args.busy else ''}; "
+          f"load average "
           f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
     header = f"{'case':<36} {'numba cache':<12} {'wall s':>7} {'import s':>9} {'calls s':>8}"
     print(header)

@@ -11,7 +11,8 @@ For each machine load (``idle``: nothing started by this script; ``busy``: one
 in its own Python process, which builds the problems and runs every case once to
 compile. Then the three processes take turns: each case once in each process (in an
 order that rotates), then the next case, ``--repeats`` rounds, every run after a
-0.2 s pause (so that threads left spinning by the previous run do not compete).
+0.2 s pause and once no other task runs (but the busy loop), so that threads left
+spinning by the previous run (OpenBLAS's, in the QuantEcon process) do not compete.
 Runs compared in a ratio are thus seconds apart. The table shows medians.
 
 Configurations:
@@ -29,8 +30,11 @@ Cases (``benchmarks/_problems.py``): slippery gridworlds (5 actions) with
 backward pass: the time to stream P's CSR arrays (data and column indices)
 from memory ``T`` times, measured with all threads in the ``default`` process.
 
-``ratio`` is default over 1 thread (above 1.0 the default is slower);
-``×QE`` is QuantEcon's median over ctrlinf's default. The machine's load average
+``ratio`` is the median over rounds of default over 1 thread (above 1.0 the default is
+slower); ``×QE`` is QuantEcon's median over ctrlinf's default. ``BLAS P V`` (dense
+rows) is ``T`` products of the dense ``P`` with a vector by numpy's BLAS alone, in the
+QuantEcon process: the floor of any dense float64 backward pass, QuantEcon's
+included. The machine's load average
 and its number of running tasks are printed with each load. Nothing here asserts
 a time. The figure goes to ``--out`` (default ``ctrlinf-figures/contention.png``
 under the current directory; nothing tracked is rewritten unless you point
@@ -49,6 +53,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from _machine import machine_load, start_busy_loop  # noqa: E402
 
 HORIZON = 100
 GRID_SIZES = (1600, 10**4, 10**5, 10**6)
@@ -60,6 +65,9 @@ BOUND_MIN_STATES = 10**5
 CONFIGS = ("default", "1 thread", "QuantEcon")
 LOADS = ("idle", "busy")
 PAUSE = 0.2
+#: Longest wait, after the pause, for the machine to run no more than this process
+#: (and the busy loop, when there is one).
+QUIET_TIMEOUT = 2.0
 
 
 # -- the cases, timed inside a child process -------------------------------------------
@@ -90,12 +98,23 @@ def build_cases(grid_sizes, dense_sizes, config):
         if config == "QuantEcon":
             ddp = quantecon_model(P, r)
             cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON)))
+            cases.append((f"{label} gemv", lambda P=P: blas_products(P, HORIZON)))
             continue
         cases.append((f"{label} hard", lambda mdp=mdp: ci.solve(mdp, mode="hard", keep="V",
                                                                 progress=False)))
         cases.append((f"{label} soft+forward", lambda mdp=mdp: ci.forward(
             mdp, ci.solve(mdp, mode="soft", keep="all", progress=False))))
     return cases + bounds
+
+
+def blas_products(P, passes):
+    """``passes`` products ``P V`` with numpy's BLAS (dense P as (S*A, S)): the floor of
+    any dense float64 backward pass, QuantEcon's included, which adds its max to them."""
+    matrix = np.ascontiguousarray(P.reshape(-1, P.shape[-1]))
+    V, out = np.ones(P.shape[-1]), np.empty(matrix.shape[0])
+    for _ in range(passes):
+        np.dot(matrix, V, out=out)
+    return out
 
 
 def stream_csr(mdp, passes):
@@ -126,12 +145,6 @@ def _stream_kernel():
     return _STREAM[0]
 
 
-def machine_load():
-    """``"load 1.23, running 3"``: the 1-minute load average and the tasks running now."""
-    fields = open("/proc/loadavg").read().split()
-    return f"load {fields[0]}, running {fields[3].split('/')[0]}"
-
-
 def child(args):
     """Serve one configuration: build and compile every case, then time a case per request.
 
@@ -153,9 +166,11 @@ def child(args):
     for line in sys.stdin:
         run = cases[line.strip()]
         # A pause first, so that worker threads still spinning after the previous
-        # case (TBB, OpenBLAS; in any of the three processes) do not steal the cores.
+        # case (TBB, OpenBLAS; in any of the three processes) do not steal the cores,
+        # nor make ctrlinf count a core as busy (OpenBLAS's spin for up to ~0.5 s).
         gc.collect()
         time.sleep(PAUSE)
+        wait_until_quiet(args.quiet)
         start = time.perf_counter()
         run()
         print(json.dumps(time.perf_counter() - start), flush=True)
@@ -163,15 +178,25 @@ def child(args):
                                       f"{numba.threading_layer()} layer"]), flush=True)
 
 
+def wait_until_quiet(running, timeout=QUIET_TIMEOUT):
+    """Wait (up to ``timeout`` s) until at most ``running`` tasks run on the machine."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        with open("/proc/loadavg") as file:
+            if int(file.read().split()[3].split("/")[0]) <= running:
+                return
+        time.sleep(0.01)
+
+
 # -- the parent: loads, configurations, table, figure -----------------------------------
-def start_child(config, args):
-    """A :func:`child` process serving ``config``, and the cases it has (once it is ready)."""
+def start_child(config, args, quiet):
+    """A :func:`child` process serving ``config``; ``quiet``: the tasks running when idle."""
     env = dict(os.environ)
     env.pop("NUMBA_NUM_THREADS", None)
     if config == "1 thread":
         env["NUMBA_NUM_THREADS"] = "1"
     command = [sys.executable, os.path.abspath(__file__), "--child", config,
-               "--grid-sizes", ",".join(map(str, args.grid_sizes)),
+               "--quiet", str(quiet), "--grid-sizes", ",".join(map(str, args.grid_sizes)),
                "--dense-sizes", ",".join(map(str, args.dense_sizes))]
     return subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True)
@@ -182,15 +207,6 @@ def read_line(process, config):
     if not line:
         raise RuntimeError(f"the {config} process ended (exit status {process.wait()})")
     return json.loads(line)
-
-
-def start_busy_loop():
-    """One ``while True: pass`` process, pinned to the last allowed CPU: one busy core."""
-    code = ("import os\nos.sched_setaffinity(0, {max(os.sched_getaffinity(0))})\n"
-            "print(1, flush=True)\nwhile True: pass")
-    busy = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    busy.stdout.readline()  # running
-    return busy
 
 
 def measure(args):
@@ -205,7 +221,9 @@ def measure(args):
     results = {}
     for load in LOADS:
         busy = start_busy_loop() if load == "busy" else None
-        processes = {config: start_child(config, args) for config in CONFIGS}
+        # Before a run: this child alone running, and the busy loop if there is one.
+        quiet = 1 + (load == "busy")
+        processes = {config: start_child(config, args, quiet) for config in CONFIGS}
         try:
             print(f"[{load}] compiling ...", file=sys.stderr, flush=True)
             ready = {config: read_line(p, config) for config, p in processes.items()}
@@ -244,21 +262,34 @@ def median(result, case):
     return float(np.median(values)) if values else None
 
 
+def paired_ratio(results, load, case):
+    """Median over rounds of default / 1 thread, each pair timed seconds apart.
+
+    Robust to the machine's drift and to one slow run: on this VM single runs of the
+    same case differ by up to 2x within a minute, which moves a ratio of medians.
+    """
+    default = results[(load, "default")]["times"][case]
+    single = results[(load, "1 thread")]["times"][case]
+    return float(np.median(np.asarray(default) / np.asarray(single)))
+
+
 def rows_of(results):
     """One row per case: medians per (load, config), ratios and QuantEcon's factor."""
     cases = [name for name in results[("idle", "default")]["times"] if not name.endswith("bound")]
     rows = []
     for case in cases:
         row = dict(case=case)
+        problem = case.rsplit(" ", 1)[0]
         for load in LOADS:
             default = median(results[(load, "default")], case)
             single = median(results[(load, "1 thread")], case)
             quantecon = median(results[(load, "QuantEcon")], case)
             row[load] = dict(default=default, single=single, quantecon=quantecon,
-                             ratio=default / single,
-                             vs_quantecon=None if quantecon is None else quantecon / default)
-        bound = median(results[("idle", "default")], case.rsplit(" ", 1)[0] + " bound")
-        row["bound"] = bound
+                             ratio=paired_ratio(results, load, case),
+                             vs_quantecon=None if quantecon is None else quantecon / default,
+                             blas=median(results[(load, "QuantEcon")], problem + " gemv")
+                             if case.endswith("hard") else None)
+        row["bound"] = median(results[("idle", "default")], problem + " bound")
         rows.append(row)
     return rows
 
@@ -270,13 +301,14 @@ def fmt(seconds):
 
 
 def print_table(rows, results, repeats):
-    print(f"medians of {repeats} runs, T = {HORIZON}; ratio = default / 1 thread; "
+    print(f"medians of {repeats} runs, T = {HORIZON}; ratio = median of each round's default / 1 thread; "
           f"×QE = QuantEcon / default")
     for load in LOADS:
         loads = results[(load, "default")]["loads"] + results[(load, "1 thread")]["loads"]
         print(f"  {load}: " + "; ".join(loads))
     header = (f"{'case':<24}" + "".join(
-        f"{load + ' default':>15}{'1 thread':>11}{'ratio':>7}{'×QE':>7}" for load in LOADS)
+        f"{load + ' default':>15}{'1 thread':>11}{'ratio':>7}{'×QE':>7}{'BLAS P V':>10}"
+        for load in LOADS)
         + f"{'bound':>11}{'soft/bound':>11}")
     print(header)
     print("-" * len(header))
@@ -286,7 +318,7 @@ def print_table(rows, results, repeats):
             cell = row[load]
             qe = "" if cell["vs_quantecon"] is None else f"{cell['vs_quantecon']:.2f}"
             line += (f"{fmt(cell['default']):>15}{fmt(cell['single']):>11}"
-                     f"{cell['ratio']:>7.2f}{qe:>7}")
+                     f"{cell['ratio']:>7.2f}{qe:>7}{fmt(cell['blas']) if cell['blas'] else '':>10}")
         if row["bound"] is not None and row["case"].endswith("soft"):
             line += f"{fmt(row['bound']):>11}{row['idle']['default'] / row['bound']:>11.2f}"
         print(line)
@@ -343,6 +375,7 @@ def main(argv=None):
     parser.add_argument("--out", type=pathlib.Path,
                         default=pathlib.Path("ctrlinf-figures") / "contention.png")
     parser.add_argument("--child", choices=CONFIGS, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.grid_sizes is None:
         args.grid_sizes = QUICK_GRID_SIZES if args.quick else GRID_SIZES
@@ -358,7 +391,9 @@ def main(argv=None):
     plot(rows, args.out)
     with open(args.out.with_suffix(".json"), "w") as file:
         json.dump(dict(rows=rows, loads={f"{load} {config}": result["loads"]
-                                         for (load, config), result in results.items()}),
+                                         for (load, config), result in results.items()},
+                       times={f"{load} {config}": result["times"]
+                              for (load, config), result in results.items()}),
                   file, indent=1)
     print(f"figure: {args.out}; numbers: {args.out.with_suffix('.json')}")
 
