@@ -10,9 +10,10 @@ For each machine load (``idle``: nothing started by this script; ``busy``: one
 ``while True: pass`` process pinned to one core beside it) each configuration runs
 in its own Python process, which builds the problems and runs every case once to
 compile. Then the three processes take turns: each case once in each process (in an
-order that rotates), then the next case, ``--repeats`` rounds, every run after a
-0.2 s pause and once no other task runs (but the busy loop), so that threads left
-spinning by the previous run (OpenBLAS's, in the QuantEcon process) do not compete.
+order that rotates), then the next case, ``--repeats`` rounds. Before every run the
+process pauses 0.2 s, reads the arrays of its problem (:func:`touch`) and waits until
+no other task runs (but the busy loop), so that threads left spinning by the
+previous run (OpenBLAS's, in the QuantEcon process) do not compete.
 Runs compared in a ratio are thus seconds apart. The table shows medians.
 
 Configurations:
@@ -72,7 +73,8 @@ QUIET_TIMEOUT = 2.0
 
 # -- the cases, timed inside a child process -------------------------------------------
 def build_cases(grid_sizes, dense_sizes, config):
-    """``[(name, callable)]`` of one configuration, problems built here (outside the timing)."""
+    """``[(name, callable, arrays)]`` of one configuration, problems built here (outside the
+    timing); ``arrays`` are what the case reads, for :func:`touch`."""
     import ctrlinf as ci
     from _baselines import quantecon_backward, quantecon_model
     from _problems import dense_random, gridworld
@@ -84,27 +86,47 @@ def build_cases(grid_sizes, dense_sizes, config):
         label = f"grid {S:.0e}" if S >= 10**4 else f"grid {S}"
         if config == "QuantEcon":
             ddp = quantecon_model(mdp.P, mdp.r)
-            cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON)))
+            cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON),
+                          [ddp.Q, ddp.R]))
             continue
         for mode in ("soft", "hard", "exact"):
             cases.append((f"{label} {mode}", lambda mdp=mdp, mode=mode: ci.solve(
-                mdp, mode=mode, keep="V", progress=False)))
+                mdp, mode=mode, keep="V", progress=False), [mdp.P, mdp.r]))
         if config == "default" and S >= BOUND_MIN_STATES:
-            bounds.append((f"{label} bound", lambda mdp=mdp: stream_csr(mdp, HORIZON)))
+            bounds.append((f"{label} bound", lambda mdp=mdp: stream_csr(mdp, HORIZON), [mdp.P]))
     for S in dense_sizes:
         P, r, p0 = dense_random(S, 4, seed=0)
         mdp = ci.TabularMDP(P, r, p0, horizon=HORIZON)
         label = f"dense {S}"
         if config == "QuantEcon":
             ddp = quantecon_model(P, r)
-            cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON)))
-            cases.append((f"{label} gemv", lambda P=P: blas_products(P, HORIZON)))
+            cases.append((f"{label} hard", lambda ddp=ddp: quantecon_backward(ddp, HORIZON),
+                          [ddp.Q, ddp.R]))
+            cases.append((f"{label} gemv", lambda P=P: blas_products(P, HORIZON), [P]))
             continue
         cases.append((f"{label} hard", lambda mdp=mdp: ci.solve(mdp, mode="hard", keep="V",
-                                                                progress=False)))
+                                                                progress=False), [mdp.P, mdp.r]))
         cases.append((f"{label} soft+forward", lambda mdp=mdp: ci.forward(
-            mdp, ci.solve(mdp, mode="soft", keep="all", progress=False))))
+            mdp, ci.solve(mdp, mode="soft", keep="all", progress=False)), [mdp.P, mdp.r]))
     return cases + bounds
+
+
+def touch(arrays):
+    """Read a byte of every cache line of ``arrays`` (ndarrays or scipy sparse matrices).
+
+    Before each timed run: this VM's memory reclaim pages out memory left idle for a
+    few seconds, and the first run after it was up to 30% slower in any configuration
+    (whichever process ran a case first in a round was the slow one), which made the
+    per-round ratios depend on the order. Touched, every run starts with its problem
+    in memory, and a small one in cache.
+    """
+    total = 0
+    for array in arrays:
+        parts = ((array.data, array.indices, array.indptr) if hasattr(array, "indptr")
+                 else (array,))
+        for part in parts:
+            total += int(np.ascontiguousarray(part).reshape(-1).view(np.uint8)[::64].sum())
+    return total
 
 
 def blas_products(P, passes):
@@ -159,17 +181,19 @@ def child(args):
     # numba picks its threading layer at the first parallel call of the process; let
     # that be what a user's first large solve does (the bound's own kernel comes later).
     _threads.threads_for(_threads.PARALLEL_MIN_NNZ)
-    cases = dict(build_cases(args.grid_sizes, args.dense_sizes, args.config))
-    for run in cases.values():  # compile (or load the numba cache) outside the timing
+    cases = {name: (run, arrays) for name, run, arrays
+             in build_cases(args.grid_sizes, args.dense_sizes, args.config)}
+    for run, _ in cases.values():  # compile (or load the numba cache) outside the timing
         run()
     print(json.dumps(dict(cases=list(cases), loads=[machine_load()])), flush=True)
     for line in sys.stdin:
-        run = cases[line.strip()]
+        run, arrays = cases[line.strip()]
         # A pause first, so that worker threads still spinning after the previous
         # case (TBB, OpenBLAS; in any of the three processes) do not steal the cores,
         # nor make ctrlinf count a core as busy (OpenBLAS's spin for up to ~0.5 s).
         gc.collect()
         time.sleep(PAUSE)
+        touch(arrays)
         wait_until_quiet(args.quiet)
         start = time.perf_counter()
         run()
