@@ -4,13 +4,13 @@ Run from the repository root::
 
     python benchmarks/contention.py --quick          # small grids and dense MDPs (~2 min)
     python benchmarks/contention.py                  # every size, up to 10^6 states (~15 min)
-    python benchmarks/contention.py --out figures/contention.png --repeats 7
+    python benchmarks/contention.py --out figures/contention.png --repeats 10
 
 For each machine load (``idle``: nothing started by this script; ``busy``: one
 ``while True: pass`` process pinned to one core beside it) each configuration runs
 in its own Python process, which builds the problems and runs every case once to
 compile. Then the three processes take turns: each case once in each process (in an
-order that rotates), then the next case, ``--repeats`` rounds. Before every run the
+order that alternates, :func:`round_order`), then the next case, ``--repeats`` rounds. Before every run the
 process pauses 0.2 s, reads the arrays of its problem (:func:`touch`) and waits until
 no other task runs (but the busy loop), so that threads left spinning by the
 previous run (OpenBLAS's, in the QuantEcon process) do not compete.
@@ -31,8 +31,8 @@ Cases (``benchmarks/_problems.py``): slippery gridworlds (5 actions) with
 backward pass: the time to stream P's CSR arrays (data and column indices)
 from memory ``T`` times, measured with all threads in the ``default`` process.
 
-``ratio`` is the median over rounds of default over 1 thread (above 1.0 the default is
-slower); ``×QE`` is QuantEcon's median over ctrlinf's default. ``BLAS P V`` (dense
+``ratio`` is the geometric mean over rounds of default over 1 thread (above 1.0 the
+default is slower; in each round the two run seconds apart, in alternating order); ``×QE`` is QuantEcon's median over ctrlinf's default. ``BLAS P V`` (dense
 rows) is ``T`` products of the dense ``P`` with a vector by numpy's BLAS alone, in the
 QuantEcon process: the floor of any dense float64 backward pass, QuantEcon's
 included. The machine's load average
@@ -233,11 +233,24 @@ def read_line(process, config):
     return json.loads(line)
 
 
+def round_order(repeat):
+    """The order of the configurations in round ``repeat``: balanced in pairs of rounds.
+
+    Default and 1 thread swap places every round, and QuantEcon goes before them in
+    half the pairs of rounds: on this VM the first of two runs of a large case is often
+    the slower one (allocating a fresh 800 MB ``V`` at 10^6 states costs more when no
+    process has just freed as much), so an order that favoured one configuration would
+    show up in the ratio.
+    """
+    pair = ("default", "1 thread") if repeat % 2 == 0 else ("1 thread", "default")
+    return ("QuantEcon", *pair) if (repeat // 2) % 2 else (*pair, "QuantEcon")
+
+
 def measure(args):
     """``{(load, config): {"times": {case: [s, ...]}, "loads": [...]}}``.
 
     The three configurations run in three processes at once, taking turns: each case
-    is timed once in each process (in a rotating order), then the next case, and so
+    is timed once in each process (in an alternating order), then the next case, and so
     on ``--repeats`` times. So the runs compared in a ratio are seconds apart, not
     minutes (run one configuration after the other, the same serial case differed by
     up to 50% between two processes beside a busy loop).
@@ -260,7 +273,7 @@ def measure(args):
             for repeat in range(args.repeats):
                 print(f"[{load}] round {repeat + 1} of {args.repeats}", file=sys.stderr,
                       flush=True)
-                order = CONFIGS[repeat % 3:] + CONFIGS[:repeat % 3]
+                order = round_order(repeat)
                 for case in cases:
                     for config in order:
                         if case in results[(load, config)]["times"]:
@@ -287,14 +300,17 @@ def median(result, case):
 
 
 def paired_ratio(results, load, case):
-    """Median over rounds of default / 1 thread, each pair timed seconds apart.
+    """Geometric mean over rounds of default / 1 thread, each pair timed seconds apart.
 
-    Robust to the machine's drift and to one slow run: on this VM single runs of the
-    same case differ by up to 2x within a minute, which moves a ratio of medians.
+    Pairs, because on this VM single runs of the same case differ by up to 2x within a
+    minute, which moves a ratio of medians; the geometric mean, because which of the
+    two runs of a round goes first alternates (:func:`round_order`) and the first is
+    often the slower, so the per-round ratios fall in two clusters, between which a
+    median jumps.
     """
-    default = results[(load, "default")]["times"][case]
-    single = results[(load, "1 thread")]["times"][case]
-    return float(np.median(np.asarray(default) / np.asarray(single)))
+    default = np.asarray(results[(load, "default")]["times"][case])
+    single = np.asarray(results[(load, "1 thread")]["times"][case])
+    return float(np.exp(np.mean(np.log(default / single))))
 
 
 def rows_of(results):
@@ -325,7 +341,7 @@ def fmt(seconds):
 
 
 def print_table(rows, results, repeats):
-    print(f"medians of {repeats} runs, T = {HORIZON}; ratio = median of each round's default / 1 thread; "
+    print(f"medians of {repeats} runs, T = {HORIZON}; ratio = geometric mean of each round's default / 1 thread; "
           f"×QE = QuantEcon / default")
     for load in LOADS:
         loads = results[(load, "default")]["loads"] + results[(load, "1 thread")]["loads"]
@@ -393,7 +409,8 @@ def sizes(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small grids and dense 100, 400")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=6,
+                        help="rounds (default 6; an even number balances the order)")
     parser.add_argument("--grid-sizes", type=sizes, default=None)
     parser.add_argument("--dense-sizes", type=sizes, default=None)
     parser.add_argument("--out", type=pathlib.Path,
