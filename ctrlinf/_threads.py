@@ -28,8 +28,11 @@ import sys
 import numba
 
 #: Below this many stored transitions a backward step (a few ns per entry) is too
-#: short for the thread wake-up and the barrier that end it.
-PARALLEL_MIN_NNZ = 2**19
+#: short for the thread wake-up and the barrier that end it. Measured on a 2-core VM
+#: (benchmarks/contention.py): from 1.2e6 transitions (a 5e4-state grid, a dense
+#: 600-state MDP) two threads took 0.50-0.59 of one thread's time in every run; at
+#: 6.4e5 (dense 400), 0.57-0.86 in some runs and 1.22 in another.
+PARALLEL_MIN_NNZ = 2**20
 
 _TBB_LIBRARY = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib"}.get(sys.platform)
 _tbb_tried = False
