@@ -238,10 +238,11 @@ def run(out="figures/demo", figures=True, gif=False, stream=print):
     from ctrlinf import _compile_ahead
 
     started = time.perf_counter()
-    # On a first run, a second process compiles the forward kernels meanwhile; with a
-    # free core, another one gets ready to draw figures.
+    # On a first run, a second process compiles the forward kernels meanwhile; on later
+    # runs, with a free core, another one gets ready to draw figures (not both: on two
+    # cores the two compiling processes keep both busy).
     compiling = _compile_ahead.start()
-    worker = _FigureWorker.start() if figures else None
+    worker = _FigureWorker.start() if figures and compiling is None else None
     try:
         return _run(out, figures, gif, stream, started, compiling, worker)
     finally:

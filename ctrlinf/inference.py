@@ -52,7 +52,7 @@ _DUMMY = np.ones((1, 1))
 _NO_PRIOR = np.empty((0, 0))
 
 #: Large MDPs choose their thread count again (:mod:`ctrlinf._threads`) after about
-#: this many stored transitions' work (30-60 ms), at least every _STEPS_PER_CHOICE
+#: this many stored transitions' work, but no more often than every _STEPS_PER_CHOICE
 #: steps, so that a pass adapts when other work starts or stops; choosing reads /proc
 #: (0.02-0.3 ms), too much to do at every step of a mid-sized MDP.
 _WORK_PER_CHOICE = 2**25
