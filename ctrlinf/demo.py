@@ -41,7 +41,7 @@ def _pit_probability(world, occupancy):
 # -- the figures --------------------------------------------------------------------
 # The figures lay themselves out (constrained layout), so savefig needs no
 # bbox_inches="tight", which would draw each figure a second time.
-def _message_figure(world, solutions, path):
+def _message_figure(world, solutions):
     import ctrlinf as ci
 
     T = world.horizon
@@ -49,13 +49,13 @@ def _message_figure(world, solutions, path):
     return ci.plot.message_intersection(world, solutions["exact"], times=times)
 
 
-def _modes_figure(world, solutions, path):
+def _modes_figure(world, solutions):
     import ctrlinf as ci
 
     return ci.plot.compare_modes(world, solutions["exact"], solutions["soft"], t=0)
 
 
-def _policy_figure(world, solutions, path):
+def _policy_figure(world, solutions):
     import matplotlib.pyplot as plt
 
     import ctrlinf as ci
@@ -86,7 +86,7 @@ def _draw(names, world, solutions, out):
     import matplotlib.pyplot as plt
 
     for name in names:
-        fig = FIGURES[name](world, solutions, out / name)
+        fig = FIGURES[name](world, solutions)
         fig.savefig(out / name, dpi=110)
         plt.close(fig)
 
@@ -108,10 +108,15 @@ class _FigureWorker:
 
         self._folder = tempfile.TemporaryDirectory(prefix="ctrlinf-demo-")
         self._log = open(pathlib.Path(self._folder.name) / "worker.log", "w+")
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", "from ctrlinf import demo; demo.worker_main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, text=True,
-            env=_child_environment())
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", "from ctrlinf import demo; demo.worker_main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, text=True,
+                env=_child_environment())
+        except OSError:
+            self._log.close()
+            self._folder.cleanup()
+            raise
 
     @classmethod
     def start(cls):
