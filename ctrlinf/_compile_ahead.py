@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 from ctrlinf import _threads, kernels
+from ctrlinf._subprocess import start_python
 
 #: The child's whole program.
 _CHILD = "from ctrlinf import inference; inference.compile_forward_kernels()"
@@ -30,8 +30,8 @@ def start() -> subprocess.Popen | None:
     if not _forward_kernels_uncached() or _threads.free_cores() < 2:
         return None
     try:
-        return subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return start_python(_CHILD, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     except OSError:   # no process to spare: this process compiles them, as without it
         return None
 

@@ -103,16 +103,16 @@ class _FigureWorker:
 
     def __init__(self):
         import subprocess
-        import sys
         import tempfile
+
+        from ctrlinf._subprocess import start_python
 
         self._folder = tempfile.TemporaryDirectory(prefix="ctrlinf-demo-")
         self._log = open(pathlib.Path(self._folder.name) / "worker.log", "w+")
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", "from ctrlinf import demo; demo.worker_main()"],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, text=True,
-                env=_child_environment())
+            self._process = start_python(
+                "from ctrlinf import demo; demo.worker_main()",
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, text=True)
         except OSError:
             self._log.close()
             self._folder.cleanup()
@@ -181,16 +181,6 @@ def worker_main():
         world, solutions, out = pickle.load(file)
     _draw(WORKER_FIGURES, world, solutions, pathlib.Path(out))
     gc.freeze()   # the process ends next: see ctrlinf.cli.exit_status
-
-
-def _child_environment():
-    """This environment, with the folder this ctrlinf was imported from first on the path."""
-    import os
-
-    package_parent = str(pathlib.Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    return env
 
 
 def _write_figures(world, solutions, out, gif, worker=None):
